@@ -1,0 +1,128 @@
+/**
+ * librdkafka (Debian package librdkafka1) loaded through koffi. Only the embedded broker
+ * (librdkafka's mock cluster) and the TigerGraph emulator's Kafka loader use it; the
+ * product's own Kafka clients are kafkajs behind lib/kafka.
+ */
+import koffi, { type LibraryHandle } from 'koffi';
+import { LocalError, messageOf } from '../errors/index.ts';
+
+const CANDIDATES = [
+  process.env.TGSTREAM_LIBRDKAFKA,
+  'librdkafka.so.1',
+  '/usr/lib/x86_64-linux-gnu/librdkafka.so.1',
+  '/usr/lib/aarch64-linux-gnu/librdkafka.so.1',
+  '/usr/local/lib/librdkafka.so.1',
+  'librdkafka.dylib',
+].filter((p): p is string => p !== undefined && p !== '');
+
+export const RD_KAFKA_PRODUCER = 0;
+export const RD_KAFKA_CONSUMER = 1;
+/** librdkafka's "reached the end of the partition" event code. */
+export const RD_KAFKA_RESP_ERR_PARTITION_EOF = -191;
+const ERRSTR_SIZE = 512;
+
+export interface RdKafkaMessage {
+  err: number;
+  rkt: unknown;
+  partition: number;
+  payload: unknown;
+  len: number | bigint;
+  key: unknown;
+  key_len: number | bigint;
+  offset: number | bigint;
+}
+
+const bind = (lib: LibraryHandle) => {
+  const message = koffi.struct('rd_kafka_message_t', {
+    err: 'int',
+    rkt: 'void*',
+    partition: 'int32_t',
+    payload: 'void*',
+    len: 'size_t',
+    key: 'void*',
+    key_len: 'size_t',
+    offset: 'int64_t',
+    _private: 'void*',
+  });
+  return {
+    message,
+    version: lib.func('const char* rd_kafka_version_str()'),
+    confNew: lib.func('void* rd_kafka_conf_new()'),
+    confSet: lib.func('int rd_kafka_conf_set(void* conf, const char* name, const char* value, void* errstr, size_t size)'),
+    kafkaNew: lib.func('void* rd_kafka_new(int type, void* conf, void* errstr, size_t size)'),
+    destroy: lib.func('void rd_kafka_destroy(void* rk)'),
+    errToStr: lib.func('const char* rd_kafka_err2str(int err)'),
+    mockClusterNew: lib.func('void* rd_kafka_mock_cluster_new(void* rk, int broker_cnt)'),
+    mockClusterDestroy: lib.func('void rd_kafka_mock_cluster_destroy(void* mcluster)'),
+    mockBootstraps: lib.func('const char* rd_kafka_mock_cluster_bootstraps(void* mcluster)'),
+    mockTopicCreate: lib.func('int rd_kafka_mock_topic_create(void* mcluster, const char* topic, int partition_cnt, int replication_factor)'),
+    mockBrokerDown: lib.func('int rd_kafka_mock_broker_set_down(void* mcluster, int32_t broker_id)'),
+    mockBrokerUp: lib.func('int rd_kafka_mock_broker_set_up(void* mcluster, int32_t broker_id)'),
+    mockBrokerRtt: lib.func('int rd_kafka_mock_broker_set_rtt(void* mcluster, int32_t broker_id, int rtt_ms)'),
+    mockPushErrors: lib.func('void rd_kafka_mock_push_request_errors_array(void* mcluster, int16_t api_key, size_t cnt, const int* errors)'),
+    consumerPoll: lib.func('rd_kafka_message_t* rd_kafka_consumer_poll(void* rk, int timeout_ms)'),
+    consumerClose: lib.func('int rd_kafka_consumer_close(void* rk)'),
+    messageDestroy: lib.func('void rd_kafka_message_destroy(rd_kafka_message_t* m)'),
+    tplNew: lib.func('void* rd_kafka_topic_partition_list_new(int size)'),
+    tplAdd: lib.func('void* rd_kafka_topic_partition_list_add(void* list, const char* topic, int32_t partition)'),
+    tplSetOffset: lib.func('int rd_kafka_topic_partition_list_set_offset(void* list, const char* topic, int32_t partition, int64_t offset)'),
+    tplDestroy: lib.func('void rd_kafka_topic_partition_list_destroy(void* list)'),
+    assign: lib.func('int rd_kafka_assign(void* rk, void* list)'),
+    queryWatermarks: lib.func('int rd_kafka_query_watermark_offsets(void* rk, const char* topic, int32_t partition, _Out_ int64_t* low, _Out_ int64_t* high, int timeout_ms)'),
+  };
+};
+
+export type RdKafka = ReturnType<typeof bind>;
+let cached: RdKafka | undefined;
+
+/**
+ * Loads librdkafka once per process.
+ *
+ * @throws LocalError `LOCAL_LIBRDKAFKA_MISSING` saying what to install.
+ */
+export function loadRdKafka(): RdKafka {
+  if (cached) return cached;
+  const failures: string[] = [];
+  for (const path of CANDIDATES) {
+    try {
+      cached = bind(koffi.load(path));
+      return cached;
+    } catch (error) {
+      failures.push(`${path}: ${messageOf(error)}`);
+    }
+  }
+  throw new LocalError(
+    'LOCAL_LIBRDKAFKA_MISSING',
+    'The embedded Kafka broker needs librdkafka, which could not be loaded. Install the Debian package ' +
+      "librdkafka1 (run 'bash scripts/ensure-librdkafka.sh' as root, or 'sudo apt-get install librdkafka1'), " +
+      'or set TGSTREAM_LIBRDKAFKA to the library path. Tried: ' + failures.join('; '),
+  );
+}
+
+/** Creates a configured rd_kafka_t handle. */
+export function createRdKafkaHandle(rd: RdKafka, type: number, settings: Record<string, string>): unknown {
+  const errstr = Buffer.alloc(ERRSTR_SIZE);
+  const conf = rd.confNew();
+  for (const [name, value] of Object.entries(settings)) {
+    if (rd.confSet(conf, name, value, errstr, ERRSTR_SIZE) !== 0) {
+      throw new LocalError('LOCAL_LIBRDKAFKA_CONFIG', `librdkafka rejected ${name}: ${cString(errstr)}`);
+    }
+  }
+  const rk = rd.kafkaNew(type, conf, errstr, ERRSTR_SIZE);
+  if (!rk) throw new LocalError('LOCAL_LIBRDKAFKA_CREATE', `librdkafka could not create a client: ${cString(errstr)}`);
+  return rk;
+}
+
+const cString = (buffer: Buffer): string => {
+  const end = buffer.indexOf(0);
+  return buffer.subarray(0, end === -1 ? buffer.length : end).toString('utf8');
+};
+
+/** Copies `len` bytes at a native pointer into a Buffer (null pointer: null). */
+export const copyBytes = (pointer: unknown, len: number | bigint): Buffer | null =>
+  pointer === null || pointer === undefined
+    ? null
+    : Buffer.from(koffi.view(pointer, Number(len)).slice(0));
+
+export const decodeMessage = (rd: RdKafka, pointer: unknown): RdKafkaMessage =>
+  koffi.decode(pointer, rd.message) as RdKafkaMessage;
