@@ -8,6 +8,7 @@ export * from './parse.ts';
 export * from './schema.ts';
 export * from './secrets.ts';
 export * from './validate.ts';
+export * from './ssm.ts';
 
 /** Reads and validates a connector file (no exception for invalid content: see `errors`). */
 export async function readConnectorFile(path: string): Promise<ValidationResult> {

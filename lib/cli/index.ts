@@ -1,0 +1,132 @@
+/**
+ * The tgstream CLI: demo (npm start), run (the local ESM runner), and the connector verbs.
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2));
+ */
+import { resolve } from 'node:path';
+import { createRedactor, loadConnectorFile, type ConnectorConfig } from '../config/index.ts';
+import { isTigerStreamError, messageOf } from '../errors/index.ts';
+import { runLocal } from '../local/index.ts';
+import { createLogger, parseLogLevel } from '../observability/index.ts';
+import { createStreamHandler } from '../pipeline/index.ts';
+import { formatSummary, runDemo } from './demo.ts';
+import { EXIT, parseArgs, processIo, type CliIo, type ParsedArgs } from './io.ts';
+
+const USAGE = `tgstream: stream Kafka into TigerGraph (a replacement for TigerGraph's MirrorMaker-based connector)
+
+Usage:
+  tgstream demo [--records N] [--partitions N] [--json] [--c FILE] [--gsql FILE]
+      The reference example end to end on the embedded broker and TigerGraph emulator (npm start).
+  tgstream run --c FILE [--connector NAME] [--eof]
+      Consume the source cluster with a consumer group and call the stream handler per batch,
+      as the Lambda Kafka trigger does. --eof stops once every partition is caught up.
+  tgstream help
+
+Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.
+`;
+
+const BOOLEANS = new Set(['json', 'eof', 'yes', 'help']);
+
+const flag = (args: ParsedArgs, name: string): string | undefined => {
+  const v = args.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+};
+
+const intFlag = (args: ParsedArgs, name: string, fallback: number, min: number, max: number): number => {
+  const raw = flag(args, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, found "${raw}"`);
+  return n;
+};
+
+class UsageError extends Error {}
+
+const checkFlags = (args: ParsedArgs, allowed: readonly string[]): void => {
+  for (const name of args.flags.keys()) if (!allowed.includes(name)) throw new UsageError(`unknown option --${name}; allowed: ${allowed.map((a) => `--${a}`).join(', ')}`);
+};
+
+async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
+  checkFlags(args, ['records', 'partitions', 'json', 'c', 'gsql', 'log-level']);
+  const summary = await runDemo(
+    {
+      connectorFile: flag(args, 'c') ?? 'infra/connectors/company.properties',
+      gsqlFile: flag(args, 'gsql') ?? 'infra/examples/company.gsql',
+      records: intFlag(args, 'records', 5000, 1, 10_000_000),
+      partitions: intFlag(args, 'partitions', 3, 1, 100),
+      logLevel: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'error') as 'error',
+    },
+    io,
+  );
+  if (args.flags.has('json')) {
+    const { records, produced, loaded, rejected, deadLettered, tombstones, seconds, recordsPerSecond, vertices, accounted } = summary;
+    io.stdout(`${JSON.stringify({ records, produced, loaded, rejected, deadLettered, seconds, tombstones, recordsPerSecond, vertices, accounted })}\n`);
+  } else io.stdout(formatSummary(summary));
+  return summary.accounted ? EXIT.OK : EXIT.FAILED;
+}
+
+const pickConnector = (connectors: readonly ConnectorConfig[], name: string | undefined, file: string): ConnectorConfig => {
+  if (name === undefined) {
+    if (connectors.length === 1) return connectors[0] as ConnectorConfig;
+    throw new UsageError(`${file} defines ${connectors.length} connectors (${connectors.map((c) => c.name).join(', ')}); choose one with --connector NAME`);
+  }
+  const found = connectors.find((c) => c.name === name);
+  if (!found) throw new UsageError(`${file} has no connector named "${name}"; it has ${connectors.map((c) => c.name).join(', ')}`);
+  return found;
+};
+
+async function run(args: ParsedArgs, io: CliIo): Promise<number> {
+  checkFlags(args, ['c', 'connector', 'eof', 'json', 'log-level']);
+  const file = flag(args, 'c');
+  if (file === undefined) throw new UsageError('run needs --c FILE, the connector file');
+  const result = await loadConnectorFile(resolve(io.cwd, file));
+  const config = pickConnector(result.connectors, flag(args, 'connector'), file);
+  const redact = createRedactor(Object.values(config.settings));
+  const logger = createLogger({ level: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'info'), write: (l) => io.stderr(`${l}\n`), redact, fields: { connector: config.name } });
+  const handler = createStreamHandler({ loadConfig: () => Promise.resolve(config), logger, writeMetrics: () => undefined });
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const started = Date.now();
+  try {
+    const totals = await runLocal({ config, handler, eof: args.flags.has('eof'), logger, signal: abort.signal });
+    const seconds = (Date.now() - started) / 1000;
+    const summary = { ...totals, seconds: Math.round(seconds * 100) / 100 };
+    io.stdout(args.flags.has('json') ? `${JSON.stringify(summary)}\n` : `${Object.entries(summary).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+    return EXIT.OK;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await handler.close();
+  }
+}
+
+/** Runs the CLI; returns the exit code. Errors are printed with their code, never secrets. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const args = parseArgs(argv, BOOLEANS);
+  const [command, ...rest] = args.positional;
+  try {
+    switch (command) {
+      case 'demo':
+        return await demo(args, io);
+      case 'run':
+        return await run(args, io);
+      case undefined:
+      case 'help':
+        io.stdout(USAGE);
+        return command === undefined && !args.flags.has('help') ? EXIT.USAGE : EXIT.OK;
+      default:
+        throw new UsageError(`unknown command "${[command, ...rest].join(' ')}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`tgstream: ${error.message}\n\n${USAGE}`);
+      return EXIT.USAGE;
+    }
+    const code = isTigerStreamError(error) ? error.code : 'UNEXPECTED';
+    io.stderr(`tgstream: ${messageOf(error)} [${code}]\n`);
+    return isTigerStreamError(error) && error.code.startsWith('CONFIG_') ? EXIT.USAGE : EXIT.FAILED;
+  }
+}

@@ -1,0 +1,44 @@
+/** The CLI's view of the terminal, injected so commands can be tested. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly isTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export const processIo = (): CliIo => ({
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  isTTY: process.stderr.isTTY === true,
+  env: process.env,
+  cwd: process.cwd(),
+});
+
+/** Exit codes: 0 ok, 1 failed (records unaccounted, run failed), 2 bad usage or config, 3 records not converted. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, NOT_CONVERTED: 3 } as const;
+
+export interface ParsedArgs {
+  readonly positional: readonly string[];
+  readonly flags: ReadonlyMap<string, string | true>;
+}
+
+/** Parses `--flag value`, `--flag=value` and boolean `--flag` (booleans listed in `booleans`). */
+export function parseArgs(argv: readonly string[], booleans: ReadonlySet<string>): ParsedArgs {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!a.startsWith('--') || a === '--') {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq === -1 ? undefined : eq);
+    if (eq !== -1) flags.set(name, a.slice(eq + 1));
+    else if (booleans.has(name)) flags.set(name, true);
+    else if (i + 1 < argv.length && !(argv[i + 1] as string).startsWith('--')) flags.set(name, argv[++i] as string);
+    else flags.set(name, true);
+  }
+  return { positional, flags };
+}

@@ -1,0 +1,132 @@
+/**
+ * A consumer-group reader over kafkajs for the local ESM runner: hands over batches of at
+ * most `batchSize` records from one partition, commits only what the callback accepted.
+ */
+import { Kafka, logLevel as KafkaLogLevel, type Consumer, type Admin } from 'kafkajs';
+import type { ClientSecurity } from '../config/index.ts';
+import type { KafkaRecord, RecordHeader } from '../event/index.ts';
+import { DeliveryError, messageOf } from '../errors/index.ts';
+import type { Logger } from '../observability/index.ts';
+import { kafkaSecurity } from './security.ts';
+
+export interface BatchConsumerOptions {
+  readonly brokers: readonly string[];
+  readonly security: ClientSecurity;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning: boolean;
+  readonly batchSize: number;
+  /** How long the broker may wait to fill a batch (the ESM batching window). */
+  readonly batchingWindowMs: number;
+  readonly logger?: Logger;
+}
+
+/** Returns true to commit the batch; false stops the consumer without committing. */
+export type BatchCallback = (records: KafkaRecord[]) => Promise<boolean>;
+
+export interface PartitionEnd {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to consume for the group (committed, else the start position). */
+  readonly next: number;
+  /** High watermark when asked. */
+  readonly end: number;
+}
+
+export interface BatchConsumer {
+  /** Where the group stands against the end of every partition. */
+  positions(): Promise<PartitionEnd[]>;
+  /** Starts consuming; resolves once the consumer is running. */
+  start(onBatch: BatchCallback): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const headersOf = (headers: Record<string, unknown> | undefined): RecordHeader[] =>
+  Object.entries(headers ?? {}).flatMap(([key, v]) =>
+    (Array.isArray(v) ? v : [v]).filter((x) => x !== undefined).map((x) => ({ key, value: Buffer.isBuffer(x) ? x : Buffer.from(String(x)) })),
+  );
+
+export function createBatchConsumer(options: BatchConsumerOptions): BatchConsumer {
+  const kafka = new Kafka({
+    clientId: 'tigerstream-runner',
+    brokers: [...options.brokers],
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => (entry) => options.logger?.debug(entry.log.message, { kafkajs: entry.namespace }),
+    ...kafkaSecurity(options.security),
+  });
+  let consumer: Consumer | undefined;
+  const withAdmin = async <T>(fn: (admin: Admin) => Promise<T>): Promise<T> => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  return {
+    async positions() {
+      try {
+        return await withAdmin(async (admin) => {
+          const committed = await admin.fetchOffsets({ groupId: options.groupId, topics: [...options.topics] });
+          const result: PartitionEnd[] = [];
+          for (const topic of options.topics) {
+            const offsets = await admin.fetchTopicOffsets(topic);
+            const group = committed.find((c) => c.topic === topic)?.partitions ?? [];
+            for (const o of offsets) {
+              const c = Number(group.find((g) => g.partition === o.partition)?.offset ?? -1);
+              const start = options.fromBeginning ? Number(o.low) : Number(o.high);
+              result.push({ topic, partition: o.partition, next: c >= 0 ? c : start, end: Number(o.high) });
+            }
+          }
+          return result;
+        });
+      } catch (error) {
+        throw new DeliveryError('KAFKA_SOURCE_OFFSETS_FAILED', `Cannot read offsets of ${options.topics.join(', ')} on the source cluster: ${messageOf(error)}`, { retriable: true, cause: error });
+      }
+    },
+
+    async start(onBatch) {
+      const c = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: Math.max(options.batchingWindowMs, 1), allowAutoTopicCreation: false });
+      consumer = c;
+      await c.connect();
+      for (const topic of options.topics) await c.subscribe({ topic, fromBeginning: options.fromBeginning });
+      let stopped = false;
+      await c.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          for (let i = 0; i < batch.messages.length && !stopped; i += options.batchSize) {
+            if (!isRunning() || isStale()) return;
+            const slice = batch.messages.slice(i, i + options.batchSize);
+            const records: KafkaRecord[] = slice.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: Number(m.offset),
+              timestamp: Number(m.timestamp),
+              timestampType: 'CREATE_TIME',
+              key: m.key ?? null,
+              value: m.value ?? null,
+              headers: headersOf(m.headers as Record<string, unknown> | undefined),
+            }));
+            if (!(await onBatch(records))) {
+              stopped = true;
+              return;
+            }
+            const last = slice[slice.length - 1]?.offset as string;
+            resolveOffset(last);
+            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+            await heartbeat();
+          }
+        },
+      });
+    },
+
+    async stop() {
+      await consumer?.disconnect();
+      consumer = undefined;
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The local ESM runner (`tgstream run`): consumes the source cluster with a consumer group,
+ * builds the event a Kafka event-source mapping builds, calls the same handler, commits
+ * only after success, retries a failed batch with backoff, and with `eof` stops once every
+ * partition is caught up with the end it had when the run started.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import type { ConnectorConfig } from '../config/index.ts';
+import { ConfigError, LocalError, isTigerStreamError, messageOf } from '../errors/index.ts';
+import { retry, type RetryPolicy } from '../errors/retry.ts';
+import { encodeKafkaEvent, type KafkaRecord } from '../event/index.ts';
+import { createBatchConsumer, type BatchConsumer } from '../kafka/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { BatchResult } from '../pipeline/index.ts';
+
+export interface RunTotals {
+  records: number;
+  produced: number;
+  loaded: number;
+  rejected: number;
+  deadLettered: number;
+  tombstones: number;
+  batches: number;
+  failedAttempts: number;
+}
+
+export interface RunnerOptions {
+  readonly config: ConnectorConfig;
+  readonly handler: (event: unknown, context: Context) => Promise<BatchResult>;
+  readonly eof: boolean;
+  readonly logger: Logger;
+  readonly retryPolicy?: RetryPolicy;
+  /** Function timeout for the simulated Lambda context (Kafka ESMs allow at most 14 min). */
+  readonly timeoutMs?: number;
+  readonly onProgress?: (totals: Readonly<RunTotals>) => void;
+  /** Stops the run (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  readonly consumer?: BatchConsumer;
+}
+
+export const RUNNER_RETRY_POLICY: RetryPolicy = Object.freeze({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000, factor: 2 });
+
+const lambdaContext = (timeoutMs: number, started: number): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'tgstream-local',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:tgstream-local',
+  memoryLimitInMB: '1024',
+  awsRequestId: randomUUID(),
+  logGroupName: 'local',
+  logStreamName: 'local',
+  getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+/** Runs until stopped, or with `eof` until caught up; resolves with the totals. */
+export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
+  const { config, logger } = options;
+  const totals: RunTotals = { records: 0, produced: 0, loaded: 0, rejected: 0, deadLettered: 0, tombstones: 0, batches: 0, failedAttempts: 0 };
+  const consumer =
+    options.consumer ??
+    createBatchConsumer({
+      brokers: config.sourceBootstrapServers.split(','),
+      security: config.source,
+      groupId: `tigerstream-${config.name}`,
+      topics: config.topics.filter((t) => !config.topicsExclude.includes(t)),
+      fromBeginning: config.esm.startingPosition === 'TRIM_HORIZON',
+      batchSize: config.esm.batchSize,
+      batchingWindowMs: config.esm.batchingWindowMs,
+      logger,
+    });
+  const eventSource = config.sourceBootstrapServers.startsWith('arn:') ? 'aws:kafka' : 'SelfManagedKafka';
+  // Where every partition must get to before an EOF run stops.
+  const ends = new Map<string, number>();
+  const reached = new Map<string, number>();
+  if (options.eof) for (const p of await consumer.positions()) if (p.next < p.end) ends.set(`${p.topic}-${p.partition}`, p.end);
+  const caughtUp = (): boolean => [...ends].every(([k, end]) => (reached.get(k) ?? 0) >= end);
+
+  let failure: unknown;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  if (options.eof && caughtUp()) finish();
+  options.signal?.addEventListener('abort', () => finish(), { once: true });
+
+  const onBatch = async (records: KafkaRecord[]): Promise<boolean> => {
+    if (failure !== undefined || options.signal?.aborted) return false;
+    const event = encodeKafkaEvent(records, { eventSource, bootstrapServers: config.sourceBootstrapServers });
+    try {
+      const result = await retry(
+        () => options.handler(event, lambdaContext(options.timeoutMs ?? 840_000, Date.now())),
+        {
+          policy: options.retryPolicy ?? RUNNER_RETRY_POLICY,
+          // The ESM retries every failure; a configuration error cannot heal, so stop at once.
+          isRetriable: (error) => !(error instanceof ConfigError),
+          ...(options.signal ? { signal: options.signal } : {}),
+          onRetry: ({ attempt, delayMs, error }) => {
+            totals.failedAttempts++;
+            logger.warn('Batch failed; retrying it', { attempt, delayMs, topic: records[0]?.topic, partition: records[0]?.partition, firstOffset: records[0]?.offset, error });
+          },
+        },
+      );
+      totals.batches++;
+      totals.records += result.records;
+      totals.produced += result.produced;
+      totals.loaded += result.loaded;
+      totals.rejected += result.rejected;
+      totals.deadLettered += result.deadLettered;
+      totals.tombstones += result.tombstones;
+      const last = records[records.length - 1] as KafkaRecord;
+      reached.set(`${last.topic}-${last.partition}`, last.offset + 1);
+      options.onProgress?.(totals);
+      if (options.eof && caughtUp()) finish();
+      return true;
+    } catch (error) {
+      failure = error;
+      finish();
+      return false;
+    }
+  };
+
+  try {
+    await consumer.start(onBatch);
+    await finished;
+  } finally {
+    await consumer.stop().catch((error: unknown) => logger.warn('Stopping the consumer failed', { error: messageOf(error) }));
+  }
+  if (failure !== undefined) {
+    throw isTigerStreamError(failure)
+      ? failure
+      : new LocalError('RUNNER_BATCH_FAILED', `A batch failed after its retries: ${messageOf(failure)}`, { cause: failure });
+  }
+  return totals;
+}
+

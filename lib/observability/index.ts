@@ -1,0 +1,3 @@
+/** Structured logs and EMF metrics. */
+export * from './logger.ts';
+export * from './metrics.ts';

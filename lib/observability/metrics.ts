@@ -1,0 +1,44 @@
+/**
+ * CloudWatch Embedded Metric Format, written once per invocation. Names follow MirrorMaker
+ * 2's where one exists (record-count, byte-count, record-age-ms, replication-latency-ms).
+ */
+export interface BatchMetrics {
+  readonly 'record-count': number;
+  readonly 'byte-count': number;
+  readonly 'record-age-ms': number;
+  readonly 'replication-latency-ms': number;
+  readonly 'tombstone-count': number;
+  readonly 'loaded-count': number;
+  readonly 'rejected-count': number;
+  readonly 'dead-letter-count': number;
+}
+
+const UNITS: Record<keyof BatchMetrics, string> = {
+  'record-count': 'Count',
+  'byte-count': 'Bytes',
+  'record-age-ms': 'Milliseconds',
+  'replication-latency-ms': 'Milliseconds',
+  'tombstone-count': 'Count',
+  'loaded-count': 'Count',
+  'rejected-count': 'Count',
+  'dead-letter-count': 'Count',
+};
+
+/** One EMF document (a JSON object CloudWatch turns into metrics). */
+export function toEmf(metrics: BatchMetrics, dimensions: { connector: string; service?: string }, timestamp: number, namespace = 'TigerStream'): Record<string, unknown> {
+  return {
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        {
+          Namespace: namespace,
+          Dimensions: [['service', 'connector']],
+          Metrics: (Object.keys(UNITS) as (keyof BatchMetrics)[]).map((name) => ({ Name: name, Unit: UNITS[name] })),
+        },
+      ],
+    },
+    service: dimensions.service ?? 'tigerstream',
+    connector: dimensions.connector,
+    ...metrics,
+  };
+}

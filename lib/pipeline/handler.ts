@@ -1,0 +1,168 @@
+/**
+ * The stream handler: one middy handler used by the Lambda (functions/stream.ts) and by the
+ * local ESM runner (tgstream run), so both run exactly the same code.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { ConnectorConfig } from '../config/index.ts';
+import { createConverter as defaultConverter, type Converter } from '../convert/index.ts';
+import { decodeKafkaEvent } from '../event/index.ts';
+import { createKafkaDelivery, type KafkaDelivery } from '../kafka/index.ts';
+import { createLogger, toEmf, type Logger } from '../observability/index.ts';
+import type { RetryPolicy } from '../errors/retry.ts';
+import { ConfigError } from '../errors/index.ts';
+import { createTigerGraphClient, type TigerGraphClient } from '../tigergraph/index.ts';
+import { processBatch, type BatchResult } from './process.ts';
+
+export interface StreamHandlerDeps {
+  /** Returns the current configuration (cached by the caller; see cacheConfig). */
+  readonly loadConfig: () => Promise<ConnectorConfig>;
+  readonly createDelivery?: (config: ConnectorConfig, logger: Logger) => KafkaDelivery;
+  readonly createTigerGraph?: (config: ConnectorConfig) => TigerGraphClient;
+  readonly createConverter?: (config: ConnectorConfig) => Converter;
+  readonly logger?: Logger;
+  /** Where the EMF metrics line goes (default: the logger's stdout). */
+  readonly writeMetrics?: (line: string) => void;
+  readonly retryPolicy?: RetryPolicy;
+  readonly now?: () => number;
+  /** Time kept free before the Lambda deadline for the error to surface (ms). */
+  readonly deadlineMarginMs?: number;
+}
+
+type StreamContext = Context & { connectorConfig?: ConnectorConfig };
+
+export type StreamHandler = ((event: unknown, context: Context) => Promise<BatchResult>) & {
+  close(): Promise<void>;
+};
+
+const defaultDelivery = (config: ConnectorConfig, logger: Logger): KafkaDelivery =>
+  createKafkaDelivery({
+    brokers: config.targetBootstrapServers.split(','),
+    security: config.target,
+    logger,
+    clientId: `tigerstream-${config.name}`,
+  });
+
+const defaultTigerGraph = (config: ConnectorConfig): TigerGraphClient =>
+  createTigerGraphClient({
+    url: config.tigergraph.url,
+    version: config.tigergraph.version,
+    auth: config.tigergraph.auth,
+    timeoutMs: config.tigergraph.requestTimeoutMs,
+  });
+
+/**
+ * Builds the handler. Clients are built once per configuration and reused across
+ * invocations (a producer per container, not per batch).
+ *
+ * @example
+ * export const handler = createStreamHandler({ loadConfig: cacheConfig(() => readConnectorFromSsm(ssm, stage, name)) });
+ */
+export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
+  const now = deps.now ?? Date.now;
+  const baseLogger = deps.logger ?? createLogger();
+  let clients:
+    | {
+        config: ConnectorConfig;
+        delivery: KafkaDelivery;
+        tigergraph: TigerGraphClient;
+        converter: Converter;
+        logger: Logger;
+      }
+    | undefined;
+
+  const clientsFor = async (config: ConnectorConfig) => {
+    if (clients?.config === config) return clients;
+    const logger = baseLogger.child({ connector: config.name });
+    const sameTarget =
+      clients &&
+      clients.config.targetBootstrapServers === config.targetBootstrapServers &&
+      JSON.stringify(clients.config.target) === JSON.stringify(config.target);
+    if (clients && !sameTarget) await clients.delivery.disconnect().catch(() => undefined);
+    clients = {
+      config,
+      logger,
+      delivery:
+        sameTarget && clients
+          ? clients.delivery
+          : (deps.createDelivery ?? defaultDelivery)(config, logger),
+      tigergraph: (deps.createTigerGraph ?? defaultTigerGraph)(config),
+      converter: (deps.createConverter ?? defaultConverter)(config),
+    };
+    return clients;
+  };
+
+  // timeoutEarlyInMillis 0: our own deadline (below) aborts retries before Lambda's.
+  const core = middy<unknown, BatchResult, Error, StreamContext>({ timeoutEarlyInMillis: 0 })
+    .use({
+      name: 'tigerstreamConfig',
+      before: async (request) => {
+        request.context.connectorConfig = await deps.loadConfig();
+      },
+      onError: (request) => {
+        // Not handled here: the invocation fails and the ESM redelivers the batch.
+        baseLogger.error('Batch failed; it will be delivered again', {
+          error: request.error,
+          requestId: request.context.awsRequestId,
+        });
+      },
+    })
+    .handler(async (event: unknown, context: StreamContext) => {
+      const started = now();
+      const batch = decodeKafkaEvent(event);
+      const config = context.connectorConfig;
+      if (config === undefined)
+        throw new ConfigError(
+          'CONFIG_NOT_LOADED',
+          'The connector configuration was not loaded before the handler ran',
+        );
+      const c = await clientsFor(config);
+      const remaining =
+        typeof context.getRemainingTimeInMillis === 'function'
+          ? context.getRemainingTimeInMillis()
+          : 900_000;
+      const deadline = started + remaining - (deps.deadlineMarginMs ?? 2000);
+      const signal = AbortSignal.timeout(Math.max(1, deadline - started));
+      const logger = c.logger.child({ requestId: context.awsRequestId });
+      const result = await processBatch(batch, {
+        config,
+        converter: c.converter,
+        delivery: c.delivery,
+        tigergraph: c.tigergraph,
+        logger,
+        signal,
+        deadline,
+        now,
+        ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}),
+      });
+      const finished = now();
+      const timestamps = batch.records.map((r) => r.timestamp);
+      const metrics = toEmf(
+        {
+          'record-count': result.records,
+          'byte-count': result.bytes,
+          'record-age-ms': timestamps.length ? Math.max(0, started - Math.min(...timestamps)) : 0,
+          'replication-latency-ms': timestamps.length
+            ? Math.max(0, finished - Math.max(...timestamps))
+            : 0,
+          'tombstone-count': result.tombstones,
+          'loaded-count': result.loaded,
+          'rejected-count': result.rejected,
+          'dead-letter-count': result.deadLettered,
+        },
+        { connector: config.name },
+        finished,
+      );
+      if (deps.writeMetrics) deps.writeMetrics(JSON.stringify(metrics));
+      logger.info('Batch done', { ...result, ms: finished - started });
+      return result;
+    });
+
+  const handler = ((event: unknown, context: Context) =>
+    core(event, context as StreamContext)) as StreamHandler;
+  handler.close = async () => {
+    await clients?.delivery.disconnect();
+    clients = undefined;
+  };
+  return handler;
+}

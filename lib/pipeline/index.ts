@@ -1,0 +1,4 @@
+/** The stream: batch processing, the batch policy, and the handler. */
+export * from './handler.ts';
+export * from './policy.ts';
+export * from './process.ts';
