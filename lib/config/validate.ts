@@ -124,7 +124,7 @@ export function parseJaas(jaas: string): { module: string; username?: string; pa
   return { module, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
 }
 
-function clientSecurity(scope: Scope, prefixes: readonly string[], side: 'source' | 'target', sourceIsMsk: boolean): ClientSecurity {
+function clientSecurity(scope: Scope, prefixes: readonly string[], side: 'source' | 'target', sourceIsMsk: boolean, esmCheck = true): ClientSecurity {
   const pick = (suffix: string): string => prefixes.map((p) => `${p}.${suffix}`).find((k) => scope.map.has(k)) ?? `${prefixes[0] as string}.${suffix}`;
   const protocolKey = pick('security.protocol');
   const protocol = scope.oneOf<SecurityProtocol>(protocolKey, SECURITY_PROTOCOLS, 'PLAINTEXT', 'CONFIG_SECURITY_PROTOCOL_INVALID');
@@ -157,7 +157,7 @@ function clientSecurity(scope: Scope, prefixes: readonly string[], side: 'source
         username = parsed.username;
         password = parsed.password;
       }
-      if (side === 'source') {
+      if (side === 'source' && esmCheck) {
         const esmAllowed: readonly SaslMechanism[] = sourceIsMsk ? ['SCRAM-SHA-512', 'AWS_MSK_IAM'] : ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
         if (!esmAllowed.includes(mechanism))
           scope.report(mechanismKey, 'CONFIG_SOURCE_AUTH_UNSUPPORTED_BY_ESM',
@@ -242,7 +242,10 @@ function validateConnector(scope: Scope, name: string, section: string): Connect
   if (policy === undefined) scope.report('replication.policy.class', 'CONFIG_REPLICATION_POLICY_UNKNOWN', `found ${scope.found('replication.policy.class')}; allowed: DefaultReplicationPolicy or IdentityReplicationPolicy`);
 
   const sourceIsMsk = MSK_ARN.test(sourceBootstrapServers);
-  const source = clientSecurity(scope, ['consumer', 'source.admin', 'source.cluster'], 'source', sourceIsMsk);
+  const source = clientSecurity(scope, ['consumer', 'source.cluster', 'source.admin'], 'source', sourceIsMsk);
+  // MirrorMaker's admin client settings: checked like the others, used only when no consumer.* is set.
+  if ([...scope.map.keys()].some((k) => k.startsWith('source.admin.')) && [...scope.map.keys()].some((k) => k.startsWith('consumer.')))
+    clientSecurity(scope, ['source.admin'], 'source', sourceIsMsk, false);
   const target = clientSecurity(scope, ['producer', 'target.cluster'], 'target', false);
 
   const delivery = scope.oneOf('tigergraph.delivery', ['kafka', 'direct'] as const, 'kafka', 'CONFIG_TIGERGRAPH_DELIVERY_INVALID');

@@ -53,6 +53,10 @@ const callAsync = <T>(fn: unknown, ...args: unknown[]): Promise<T> =>
 
 const consumerSettings = (options: Pick<ReadOptions, 'bootstrapServers' | 'kafkaConfig'>): Record<string, string> => ({
   'group.id': 'tigergraph',
+  // librdkafka waits fetch.wait.max.ms (500 ms) at the end of a partition before it can
+  // report EOF; an emulator on loopback need not.
+  'fetch.wait.max.ms': '10',
+  'fetch.error.backoff.ms': '10',
   ...options.kafkaConfig,
   'bootstrap.servers': options.bootstrapServers,
   'enable.partition.eof': 'true',

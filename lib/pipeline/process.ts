@@ -108,7 +108,7 @@ const add = (a: LoadCounts, b: LoadCounts): LoadCounts => ({
 async function waitForRun(deps: PipelineDeps, graph: string, jobId: string): Promise<LoadCounts> {
   const now = deps.now ?? Date.now;
   const wait = deps.sleep ?? defaultSleep;
-  for (let delay = 50; ; delay = Math.min(2000, delay * 2)) {
+  for (let delay = 25; ; delay = Math.min(2000, delay * 2)) {
     const progress = await retry(() => deps.tigergraph.getProgress(graph, jobId, deps.signal), retryDeps(deps));
     if (progress.status === 'FINISHED') return progress.counts;
     if (progress.status === 'FAILED' || progress.status === 'ABORTED')
