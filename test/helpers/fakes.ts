@@ -1,0 +1,90 @@
+/** Hand-written fakes for our own ports (STYLE.md: vi.fn only to assert calls). */
+import type { ConnectorConfig } from '../../lib/config/index.ts';
+import { TigerStreamError } from '../../lib/errors/index.ts';
+import type { KafkaDelivery, OutRecord, ProducedRange } from '../../lib/kafka/index.ts';
+import type { LoadCounts, LoadingJobRun, RunProgress, TigerGraphClient } from '../../lib/tigergraph/index.ts';
+import { validate, VALID } from './config.ts';
+
+export const testConfig = (text = VALID): ConnectorConfig => {
+  const result = validate(text);
+  if (result.errors.length > 0) throw new Error(JSON.stringify(result.errors));
+  return result.connectors[0] as ConnectorConfig;
+};
+
+/** A target cluster in memory: topics with partitions, offsets assigned like a broker. */
+export class FakeDelivery implements KafkaDelivery {
+  readonly logs = new Map<string, OutRecord[][]>();
+  readonly sent: OutRecord[][] = [];
+  failures: TigerStreamError[] = [];
+  constructor(readonly topics: Record<string, number>) {
+    for (const [t, n] of Object.entries(topics)) this.logs.set(t, Array.from({ length: n }, () => []));
+  }
+  partitionCount(topic: string): Promise<number> {
+    return Promise.resolve(this.topics[topic] ?? 0);
+  }
+  send(records: readonly OutRecord[]): Promise<ProducedRange[]> {
+    const failure = this.failures.shift();
+    if (failure) return Promise.reject(failure);
+    this.sent.push([...records]);
+    const ranges = new Map<string, ProducedRange>();
+    for (const r of records) {
+      const log = this.logs.get(r.topic);
+      if (!log) return Promise.reject(new TigerStreamError('FAKE_UNKNOWN_TOPIC', r.topic));
+      const partition = r.partition ?? 0;
+      const list = log[partition] as OutRecord[];
+      const key = `${r.topic}|${partition}`;
+      const existing = ranges.get(key);
+      ranges.set(key, existing ? { ...existing, count: existing.count + 1 } : { topic: r.topic, partition, firstOffset: list.length, count: 1 });
+      list.push(r);
+    }
+    return Promise.resolve([...ranges.values()]);
+  }
+  disconnect(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A TigerGraph loader that "loads" what FakeDelivery holds, from each run's start offsets. */
+export class FakeTigerGraph implements TigerGraphClient {
+  readonly runs: LoadingJobRun[] = [];
+  readonly posts: string[] = [];
+  startFailures: TigerStreamError[] = [];
+  /** Lines whose JSON lacks this field count as rejected objects. */
+  constructor(readonly delivery: FakeDelivery, readonly idField = 'company') {}
+  private counts = new Map<string, LoadCounts>();
+  private count(lines: string[]): LoadCounts {
+    let validObjects = 0;
+    let rejectedObjects = 0;
+    for (const l of lines) {
+      const ok = (() => {
+        try {
+          return (JSON.parse(l) as Record<string, unknown>)[this.idField] !== undefined;
+        } catch {
+          return false;
+        }
+      })();
+      if (ok) validObjects++;
+      else rejectedObjects++;
+    }
+    return { validLines: lines.length, rejectedLines: 0, validObjects, rejectedObjects };
+  }
+  startLoadingJob(run: LoadingJobRun): Promise<string[]> {
+    const failure = this.startFailures.shift();
+    if (failure) return Promise.reject(failure);
+    this.runs.push(run);
+    const lines = run.partitions.flatMap((p) => (this.delivery.logs.get(run.topic)?.[p.partition] ?? []).slice(p.start_offset).map((r) => r.value?.toString() ?? ''));
+    const id = `run-${this.runs.length}`;
+    this.counts.set(id, this.count(lines));
+    return Promise.resolve([id]);
+  }
+  getProgress(_graph: string, jobId: string): Promise<RunProgress> {
+    return Promise.resolve({ jobId, status: 'FINISHED', counts: this.counts.get(jobId) as LoadCounts, error: undefined });
+  }
+  postDdl(_graph: string, _job: string, _filename: string, body: string): Promise<LoadCounts> {
+    this.posts.push(body);
+    return Promise.resolve(this.count(body.split('\n')));
+  }
+  listVertices(): Promise<{ v_id: string; attributes: Record<string, unknown> }[]> {
+    return Promise.resolve([]);
+  }
+}
