@@ -18,6 +18,8 @@ export interface BatchConsumerOptions {
   readonly batchSize: number;
   /** How long the broker may wait to fill a batch (the ESM batching window). */
   readonly batchingWindowMs: number;
+  /** Consumer-group session timeout (kafkajs default 30 s). A restarted runner may wait this long to rejoin. */
+  readonly sessionTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -36,8 +38,8 @@ export interface PartitionEnd {
 export interface BatchConsumer {
   /** Where the group stands against the end of every partition. */
   positions(): Promise<PartitionEnd[]>;
-  /** Starts consuming; resolves once the consumer is running. */
-  start(onBatch: BatchCallback): Promise<void>;
+  /** Starts consuming; `onCommitted` runs after a batch's offsets are committed. */
+  start(onBatch: BatchCallback, onCommitted?: (records: readonly KafkaRecord[]) => void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,8 +89,8 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
       }
     },
 
-    async start(onBatch) {
-      const c = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: Math.max(options.batchingWindowMs, 1), allowAutoTopicCreation: false });
+    async start(onBatch, onCommitted) {
+      const c = kafka.consumer({ groupId: options.groupId, ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: Math.floor(options.sessionTimeoutMs / 3) } : {}), maxWaitTimeInMs: Math.max(options.batchingWindowMs, 1), allowAutoTopicCreation: false });
       consumer = c;
       await c.connect();
       for (const topic of options.topics) await c.subscribe({ topic, fromBeginning: options.fromBeginning });
@@ -118,6 +120,7 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
             const last = slice[slice.length - 1]?.offset as string;
             resolveOffset(last);
             await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+            onCommitted?.(records);
             await heartbeat();
           }
         },

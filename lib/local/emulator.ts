@@ -53,6 +53,7 @@ export interface TigerGraphEmulator {
   readonly store: GraphStore;
   runGsql(text: string): string[];
   injectFault(fault: InjectedFault): void;
+  clearFaults(): void;
   /** Every loading-job run started so far, oldest first. */
   runs(): readonly JobRun[];
   /** Resolves once no run is queued or in EOF progress. */
@@ -297,6 +298,9 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
     store,
     runGsql: (text) => store.runGsql(text),
     injectFault: (fault) => faults.push({ ...fault, times: fault.times ?? 1 }),
+    clearFaults: () => {
+      faults.length = 0;
+    },
     runs: () => runs,
     idle: () => queue,
     stop: async () => {

@@ -37,6 +37,7 @@ export interface RunnerOptions {
   /** Stops the run (Ctrl-C). */
   readonly signal?: AbortSignal;
   readonly consumer?: BatchConsumer;
+  readonly sessionTimeoutMs?: number;
 }
 
 export const RUNNER_RETRY_POLICY: RetryPolicy = Object.freeze({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000, factor: 2 });
@@ -70,6 +71,7 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
       fromBeginning: config.esm.startingPosition === 'TRIM_HORIZON',
       batchSize: config.esm.batchSize,
       batchingWindowMs: config.esm.batchingWindowMs,
+      ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
       logger,
     });
   const eventSource = config.sourceBootstrapServers.startsWith('arn:') ? 'aws:kafka' : 'SelfManagedKafka';
@@ -111,10 +113,7 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
       totals.rejected += result.rejected;
       totals.deadLettered += result.deadLettered;
       totals.tombstones += result.tombstones;
-      const last = records[records.length - 1] as KafkaRecord;
-      reached.set(`${last.topic}-${last.partition}`, last.offset + 1);
       options.onProgress?.(totals);
-      if (options.eof && caughtUp()) finish();
       return true;
     } catch (error) {
       failure = error;
@@ -124,7 +123,12 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
   };
 
   try {
-    await consumer.start(onBatch);
+    // An EOF run ends only after the last batch's offsets are committed.
+    await consumer.start(onBatch, (records) => {
+      const last = records[records.length - 1] as KafkaRecord;
+      reached.set(`${last.topic}-${last.partition}`, last.offset + 1);
+      if (options.eof && caughtUp()) finish();
+    });
     await finished;
   } finally {
     await consumer.stop().catch((error: unknown) => logger.warn('Stopping the consumer failed', { error: messageOf(error) }));
