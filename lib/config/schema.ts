@@ -114,7 +114,7 @@ export const KNOWN_KEYS = new Set<string>([
   'tigergraph.loading.filename', 'tigergraph.loading.data.source', 'tigergraph.loading.eof', 'tigergraph.loading.wait',
   'tigergraph.auth.secret', 'tigergraph.auth.username', 'tigergraph.auth.password', 'tigergraph.auth.token',
   'tigergraph.batch.max.bytes', 'tigergraph.request.timeout.ms',
-  'tigerstream.esm.batch.size', 'tigerstream.esm.batching.window.ms', 'tigerstream.esm.starting.position', 'tigerstream.config.max.age.ms',
+  'tigerstream.esm.batch.size', 'tigerstream.esm.batching.window.ms', 'tigerstream.esm.starting.position', 'tigerstream.esm.secret.arn', 'tigerstream.config.max.age.ms',
   ...Object.keys(DEFAULTS),
 ]);
 
