@@ -11,7 +11,10 @@ import { createStreamHandler } from '../lib/pipeline/index.ts';
 const stage = process.env.TGSTREAM_STAGE;
 const connector = process.env.TGSTREAM_CONNECTOR;
 if (!stage || !connector) {
-  throw new ConfigError('CONFIG_LAMBDA_ENV_MISSING', 'The Lambda needs TGSTREAM_STAGE and TGSTREAM_CONNECTOR in its environment (serverless.yml sets them)');
+  throw new ConfigError(
+    'CONFIG_LAMBDA_ENV_MISSING',
+    'The Lambda needs TGSTREAM_STAGE and TGSTREAM_CONNECTOR in its environment (serverless.yml sets them)',
+  );
 }
 
 // Built once per cold start and reused by every invocation of this container.
@@ -19,6 +22,13 @@ const ssm = new SSMClient({});
 const maxAge = process.env.TGSTREAM_CONFIG_MAX_AGE_MS;
 
 export const handler = createStreamHandler({
-  loadConfig: cacheConfig(() => readConnectorFromSsm(ssm, stage, connector), maxAge === undefined ? {} : { maxAgeMs: () => Number(maxAge) }),
-  logger: createLogger({ level: parseLogLevel(process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL), service: 'tigerstream', fields: { connector, stage } }),
+  loadConfig: cacheConfig(
+    () => readConnectorFromSsm(ssm, stage, connector),
+    maxAge === undefined ? {} : { maxAgeMs: () => Number(maxAge) },
+  ),
+  logger: createLogger({
+    level: parseLogLevel(process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL),
+    service: 'tigerstream',
+    fields: { connector, stage },
+  }),
 });

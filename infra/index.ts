@@ -7,31 +7,49 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatProblem, parseConnectorFile, validateConnectorFile, type ConnectorConfig } from '../lib/config/index.ts';
+import {
+  formatProblem,
+  parseConnectorFile,
+  validateConnectorFile,
+  type ConnectorConfig,
+} from '../lib/config/index.ts';
 
 const CONNECTORS_DIR = join(process.cwd(), 'infra', 'connectors');
 /** Kafka event-source mappings allow function timeouts of at most 14 minutes. */
 const KAFKA_MAX_TIMEOUT_S = 840;
 
 const logicalName = (name: string): string =>
-  name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0]?.toUpperCase() + p.slice(1)).join('');
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}`)
+    .join('');
 
 /** Every connector of every file; throws with every problem when one is invalid. */
 export function readConnectors(dir = CONNECTORS_DIR): ConnectorConfig[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.properties')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.properties'))
+    .sort();
   const connectors: ConnectorConfig[] = [];
   const problems: string[] = [];
   for (const f of files) {
-    const { parsed, problems: parseProblems } = parseConnectorFile(readFileSync(join(dir, f), 'utf8'), join('infra', 'connectors', f));
+    const { parsed, problems: parseProblems } = parseConnectorFile(
+      readFileSync(join(dir, f), 'utf8'),
+      join('infra', 'connectors', f),
+    );
     const result = validateConnectorFile(parsed, parseProblems);
     problems.push(...result.errors.map(formatProblem));
     connectors.push(...result.connectors);
   }
-  if (problems.length > 0) throw new Error(`infra/connectors has ${problems.length} problem(s):\n${problems.join('\n')}`);
+  if (problems.length > 0)
+    throw new Error(`infra/connectors has ${problems.length} problem(s):\n${problems.join('\n')}`);
   return connectors;
 }
 
-const eventSourceMapping = (c: ConnectorConfig, functionLogicalId: string): Record<string, unknown> => {
+const eventSourceMapping = (
+  c: ConnectorConfig,
+  functionLogicalId: string,
+): Record<string, unknown> => {
   const msk = c.sourceBootstrapServers.startsWith('arn:');
   const properties: Record<string, unknown> = {
     FunctionName: { 'Fn::GetAtt': [functionLogicalId, 'Arn'] },
@@ -39,36 +57,62 @@ const eventSourceMapping = (c: ConnectorConfig, functionLogicalId: string): Reco
     StartingPosition: c.esm.startingPosition,
     BatchSize: c.esm.batchSize,
     // Whole seconds only; the ESM default for Kafka is 500 ms when unset.
-    ...(c.esm.batchingWindowMs >= 1000 ? { MaximumBatchingWindowInSeconds: Math.round(c.esm.batchingWindowMs / 1000) } : {}),
+    ...(c.esm.batchingWindowMs >= 1000
+      ? { MaximumBatchingWindowInSeconds: Math.round(c.esm.batchingWindowMs / 1000) }
+      : {}),
     Enabled: true,
     // Retry controls and on-failure destinations need provisioned mode; tasks.max caps pollers.
     ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: Math.max(1, c.tasksMax) },
     MaximumRetryAttempts: 10,
     BisectBatchOnFunctionError: true,
-    DestinationConfig: { OnFailure: { Destination: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${DeadLetterBucket}' } } },
+    DestinationConfig: {
+      OnFailure: { Destination: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${DeadLetterBucket}' } },
+    },
   };
   const groupId = `tigerstream-${c.name}`;
   if (msk) {
     properties.EventSourceArn = c.sourceBootstrapServers;
     properties.AmazonManagedKafkaEventSourceConfig = { ConsumerGroupId: groupId };
   } else {
-    properties.SelfManagedEventSource = { Endpoints: { KafkaBootstrapServers: c.sourceBootstrapServers.split(',') } };
+    properties.SelfManagedEventSource = {
+      Endpoints: { KafkaBootstrapServers: c.sourceBootstrapServers.split(',') },
+    };
     properties.SelfManagedKafkaEventSourceConfig = { ConsumerGroupId: groupId };
   }
   const secretArn = c.settings['tigerstream.esm.secret.arn'];
-  const access: Record<string, string> = { PLAIN: 'BASIC_AUTH', 'SCRAM-SHA-256': 'SASL_SCRAM_256_AUTH', 'SCRAM-SHA-512': 'SASL_SCRAM_512_AUTH' };
+  const access: Record<string, string> = {
+    PLAIN: 'BASIC_AUTH',
+    'SCRAM-SHA-256': 'SASL_SCRAM_256_AUTH',
+    'SCRAM-SHA-512': 'SASL_SCRAM_512_AUTH',
+  };
   const accessType = c.source.mechanism === undefined ? undefined : access[c.source.mechanism];
-  if (accessType !== undefined && secretArn !== undefined) properties.SourceAccessConfigurations = [{ Type: accessType, URI: secretArn }];
+  if (accessType !== undefined && secretArn !== undefined)
+    properties.SourceAccessConfigurations = [{ Type: accessType, URI: secretArn }];
   return { Type: 'AWS::Lambda::EventSourceMapping', Properties: properties };
 };
 
 /** The `functions` and `resources` blocks serverless.yml includes. */
-export function generate(stage: string, connectors = readConnectors()): { functions: Record<string, unknown>; resources: Record<string, unknown> } {
+export function generate(
+  stage: string,
+  connectors = readConnectors(),
+): { functions: Record<string, unknown>; resources: Record<string, unknown> } {
   const functions: Record<string, unknown> = {};
   const resources: Record<string, unknown> = {
     DeadLetterBucket: {
       Type: 'AWS::S3::Bucket',
-      Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] }, PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } },
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      },
     },
   };
   const extensions: Record<string, unknown> = {};
@@ -80,7 +124,11 @@ export function generate(stage: string, connectors = readConnectors()): { functi
       description: `TigerStream connector ${c.name}: ${c.topics.join(',')} -> TigerGraph ${c.tigergraph.graph}`,
       timeout: KAFKA_MAX_TIMEOUT_S,
       memorySize: 1024,
-      environment: { TGSTREAM_STAGE: stage, TGSTREAM_CONNECTOR: c.name, NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        TGSTREAM_STAGE: stage,
+        TGSTREAM_CONNECTOR: c.name,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
     };
     resources[`${logicalName(fn)}EventSourceMapping`] = eventSourceMapping(c, fnLogicalId);
     // Serverless v3's runtime list stops at nodejs20.x; set nodejs22.x on the function itself.
@@ -90,5 +138,7 @@ export function generate(stage: string, connectors = readConnectors()): { functi
 }
 
 /** Entry for `${file(./dist/infra.cjs):...}` in serverless.yml. */
-export const functions = ({ options }: { options: { stage?: string } }) => generate(options.stage ?? 'dev').functions;
-export const resources = ({ options }: { options: { stage?: string } }) => generate(options.stage ?? 'dev').resources;
+export const functions = ({ options }: { options: { stage?: string } }) =>
+  generate(options.stage ?? 'dev').functions;
+export const resources = ({ options }: { options: { stage?: string } }) =>
+  generate(options.stage ?? 'dev').resources;

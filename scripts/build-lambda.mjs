@@ -13,7 +13,9 @@ await build({
   sourcemap: true,
   external: ['@aws-sdk/*'],
   // kafkajs is CommonJS; give its require() calls a real require in the ESM bundle.
-  banner: { js: "import { createRequire as __tgsCreateRequire } from 'node:module'; const require = __tgsCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __tgsCreateRequire } from 'node:module'; const require = __tgsCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 

@@ -9,7 +9,12 @@ import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConnectorFile, withSettings, type ConnectorConfig } from '../config/index.ts';
 import { targetTopicName } from '../kafka/index.ts';
-import { startEmbeddedKafka, startTigerGraphEmulator, runLocal, type RunTotals } from '../local/index.ts';
+import {
+  startEmbeddedKafka,
+  startTigerGraphEmulator,
+  runLocal,
+  type RunTotals,
+} from '../local/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
 import { createStreamHandler } from '../pipeline/index.ts';
 import { createTigerGraphClient } from '../tigergraph/index.ts';
@@ -38,7 +43,12 @@ export interface DemoSummary {
 }
 
 /** Seeds `count` company records, keyed by company name, spread over the partitions. */
-async function seed(bootstrapServers: string, topic: string, count: number, partitions: number): Promise<void> {
+async function seed(
+  bootstrapServers: string,
+  topic: string,
+  count: number,
+  partitions: number,
+): Promise<void> {
   const kafka = new Kafka({ brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
@@ -48,7 +58,12 @@ async function seed(bootstrapServers: string, topic: string, count: number, part
       const messages = Array.from({ length: Math.min(chunk, count - start) }, (_, j) => {
         const n = start + j + 1;
         const company = `Company ${String(n).padStart(6, '0')}`;
-        return { key: company, value: JSON.stringify({ company, employee_num: 10 + ((n * 7919) % 400_000) }), partition: n % partitions, headers: { source: 'tgstream-demo' } };
+        return {
+          key: company,
+          value: JSON.stringify({ company, employee_num: 10 + ((n * 7919) % 400_000) }),
+          partition: n % partitions,
+          headers: { source: 'tgstream-demo' },
+        };
       });
       await producer.send({ topic, acks: -1, messages });
     }
@@ -62,34 +77,50 @@ const progressLine = (t: Readonly<RunTotals>, total: number, seconds: number): s
 
 /** Runs the demo; returns the summary (the caller prints and sets the exit code). */
 export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSummary> {
-  const logger: Logger = createLogger({ level: options.logLevel, write: (line) => io.stderr(`${line}\n`) });
+  const logger: Logger = createLogger({
+    level: options.logLevel,
+    write: (line) => io.stderr(`${line}\n`),
+  });
   const base = await loadConnectorFile(resolve(io.cwd, options.connectorFile));
   const fileConfig = base.connectors[0] as ConnectorConfig;
   const gsql = await readFile(resolve(io.cwd, options.gsqlFile), 'utf8');
   const say = (text: string): void => io.stderr(`${text}\n`);
 
   say(`TigerStream demo: ${fileConfig.name} from ${options.connectorFile}`);
-  say('  starting the embedded Kafka broker (librdkafka mock cluster) and the TigerGraph emulator (a test double)');
+  say(
+    '  starting the embedded Kafka broker (librdkafka mock cluster) and the TigerGraph emulator (a test double)',
+  );
   const kafka = startEmbeddedKafka({ brokers: 1 });
   const sourceTopic = fileConfig.topics[0] as string;
   let emulator: Awaited<ReturnType<typeof startTigerGraphEmulator>> | undefined;
-  const handler = { close: async (): Promise<void> => undefined };
+  const handler: { close: () => Promise<void> } = { close: () => Promise.resolve() };
   try {
     kafka.createTopic(sourceTopic, options.partitions);
     const targetTopic = targetTopicName(fileConfig, sourceTopic);
     kafka.createTopic(targetTopic, options.partitions);
-    emulator = await startTigerGraphEmulator({ gsql, kafkaBootstrapOverride: kafka.bootstrapServers });
+    emulator = await startTigerGraphEmulator({
+      gsql,
+      kafkaBootstrapOverride: kafka.bootstrapServers,
+    });
     const config = withSettings(fileConfig, {
       'source.cluster.bootstrap.servers': kafka.bootstrapServers,
       'target.cluster.bootstrap.servers': kafka.bootstrapServers,
       'tigergraph.url': emulator.url,
     });
-    say(`  seeding ${options.records} company records into ${sourceTopic} (${options.partitions} partitions)`);
+    say(
+      `  seeding ${options.records} company records into ${sourceTopic} (${options.partitions} partitions)`,
+    );
     await seed(kafka.bootstrapServers, sourceTopic, options.records, options.partitions);
-    say(`  streaming ${sourceTopic} -> ${targetTopic} -> loading job ${config.tigergraph.loadingJob} (EOF runs) -> ${config.tigergraph.graph}`);
+    say(
+      `  streaming ${sourceTopic} -> ${targetTopic} -> loading job ${config.tigergraph.loadingJob} (EOF runs) -> ${config.tigergraph.graph}`,
+    );
 
-    const stream = createStreamHandler({ loadConfig: () => Promise.resolve(config), logger, writeMetrics: () => undefined });
-    handler.close = stream.close;
+    const stream = createStreamHandler({
+      loadConfig: () => Promise.resolve(config),
+      logger,
+      writeMetrics: () => undefined,
+    });
+    handler.close = () => stream.close();
     const started = Date.now();
     let lastPrint = 0;
     const totals = await runLocal({
@@ -108,11 +139,15 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
     });
     const seconds = (Date.now() - started) / 1000;
     if (io.isTTY) io.stderr('\n');
-    const client = createTigerGraphClient({ url: emulator.url, version: config.tigergraph.version });
+    const client = createTigerGraphClient({
+      url: emulator.url,
+      version: config.tigergraph.version,
+    });
     const vertices = (await client.listVertices(config.tigergraph.graph, 'Company')).length;
     const accounted =
       totals.records === options.records &&
-      totals.records === totals.loaded + totals.rejected + totals.deadLettered + totals.tombstones &&
+      totals.records ===
+        totals.loaded + totals.rejected + totals.deadLettered + totals.tombstones &&
       vertices === totals.loaded;
     return {
       records: totals.records,

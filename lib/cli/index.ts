@@ -33,18 +33,29 @@ const flag = (args: ParsedArgs, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
-const intFlag = (args: ParsedArgs, name: string, fallback: number, min: number, max: number): number => {
+const intFlag = (
+  args: ParsedArgs,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number => {
   const raw = flag(args, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, found "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, found "${raw}"`);
   return n;
 };
 
 class UsageError extends Error {}
 
 const checkFlags = (args: ParsedArgs, allowed: readonly string[]): void => {
-  for (const name of args.flags.keys()) if (!allowed.includes(name)) throw new UsageError(`unknown option --${name}; allowed: ${allowed.map((a) => `--${a}`).join(', ')}`);
+  for (const name of args.flags.keys())
+    if (!allowed.includes(name))
+      throw new UsageError(
+        `unknown option --${name}; allowed: ${allowed.map((a) => `--${a}`).join(', ')}`,
+      );
 };
 
 async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -55,24 +66,46 @@ async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
       gsqlFile: flag(args, 'gsql') ?? 'infra/examples/company.gsql',
       records: intFlag(args, 'records', 5000, 1, 10_000_000),
       partitions: intFlag(args, 'partitions', 3, 1, 100),
-      logLevel: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'error') as 'error',
+      logLevel: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'error'),
     },
     io,
   );
   if (args.flags.has('json')) {
-    const { records, produced, loaded, rejected, deadLettered, tombstones, seconds, recordsPerSecond, vertices, accounted } = summary;
-    io.stdout(`${JSON.stringify({ records, produced, loaded, rejected, deadLettered, seconds, tombstones, recordsPerSecond, vertices, accounted })}\n`);
+    const {
+      records,
+      produced,
+      loaded,
+      rejected,
+      deadLettered,
+      tombstones,
+      seconds,
+      recordsPerSecond,
+      vertices,
+      accounted,
+    } = summary;
+    io.stdout(
+      `${JSON.stringify({ records, produced, loaded, rejected, deadLettered, seconds, tombstones, recordsPerSecond, vertices, accounted })}\n`,
+    );
   } else io.stdout(formatSummary(summary));
   return summary.accounted ? EXIT.OK : EXIT.FAILED;
 }
 
-const pickConnector = (connectors: readonly ConnectorConfig[], name: string | undefined, file: string): ConnectorConfig => {
+const pickConnector = (
+  connectors: readonly ConnectorConfig[],
+  name: string | undefined,
+  file: string,
+): ConnectorConfig => {
   if (name === undefined) {
     if (connectors.length === 1) return connectors[0] as ConnectorConfig;
-    throw new UsageError(`${file} defines ${connectors.length} connectors (${connectors.map((c) => c.name).join(', ')}); choose one with --connector NAME`);
+    throw new UsageError(
+      `${file} defines ${connectors.length} connectors (${connectors.map((c) => c.name).join(', ')}); choose one with --connector NAME`,
+    );
   }
   const found = connectors.find((c) => c.name === name);
-  if (!found) throw new UsageError(`${file} has no connector named "${name}"; it has ${connectors.map((c) => c.name).join(', ')}`);
+  if (!found)
+    throw new UsageError(
+      `${file} has no connector named "${name}"; it has ${connectors.map((c) => c.name).join(', ')}`,
+    );
   return found;
 };
 
@@ -83,18 +116,39 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   const result = await loadConnectorFile(resolve(io.cwd, file));
   const config = pickConnector(result.connectors, flag(args, 'connector'), file);
   const redact = createRedactor(Object.values(config.settings));
-  const logger = createLogger({ level: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'info'), write: (l) => io.stderr(`${l}\n`), redact, fields: { connector: config.name } });
-  const handler = createStreamHandler({ loadConfig: () => Promise.resolve(config), logger, writeMetrics: () => undefined });
+  const logger = createLogger({
+    level: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'info'),
+    write: (l) => io.stderr(`${l}\n`),
+    redact,
+    fields: { connector: config.name },
+  });
+  const handler = createStreamHandler({
+    loadConfig: () => Promise.resolve(config),
+    logger,
+    writeMetrics: () => undefined,
+  });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const started = Date.now();
   try {
-    const totals = await runLocal({ config, handler, eof: args.flags.has('eof'), logger, signal: abort.signal });
+    const totals = await runLocal({
+      config,
+      handler,
+      eof: args.flags.has('eof'),
+      logger,
+      signal: abort.signal,
+    });
     const seconds = (Date.now() - started) / 1000;
     const summary = { ...totals, seconds: Math.round(seconds * 100) / 100 };
-    io.stdout(args.flags.has('json') ? `${JSON.stringify(summary)}\n` : `${Object.entries(summary).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+    io.stdout(
+      args.flags.has('json')
+        ? `${JSON.stringify(summary)}\n`
+        : `${Object.entries(summary)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\n')}\n`,
+    );
     return EXIT.OK;
   } finally {
     process.off('SIGINT', onSignal);

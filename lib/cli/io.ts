@@ -10,7 +10,7 @@ export interface CliIo {
 export const processIo = (): CliIo => ({
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
-  isTTY: process.stderr.isTTY === true,
+  isTTY: process.stderr.isTTY,
   env: process.env,
   cwd: process.cwd(),
 });
@@ -37,7 +37,8 @@ export function parseArgs(argv: readonly string[], booleans: ReadonlySet<string>
     const name = a.slice(2, eq === -1 ? undefined : eq);
     if (eq !== -1) flags.set(name, a.slice(eq + 1));
     else if (booleans.has(name)) flags.set(name, true);
-    else if (i + 1 < argv.length && !(argv[i + 1] as string).startsWith('--')) flags.set(name, argv[++i] as string);
+    else if (i + 1 < argv.length && !(argv[i + 1] as string).startsWith('--'))
+      flags.set(name, argv[++i] as string);
     else flags.set(name, true);
   }
   return { positional, flags };

@@ -16,11 +16,18 @@ export async function readConnectorFile(path: string): Promise<ValidationResult>
   try {
     const info = await stat(path);
     if (info.size > MAX_CONFIG_BYTES)
-      throw new ConfigError('CONFIG_FILE_TOO_LARGE', `${path} has ${info.size} bytes; a connector file may have at most ${MAX_CONFIG_BYTES}`);
+      throw new ConfigError(
+        'CONFIG_FILE_TOO_LARGE',
+        `${path} has ${info.size} bytes; a connector file may have at most ${MAX_CONFIG_BYTES}`,
+      );
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', `Cannot read connector file ${path}: ${messageOf(error)}`, { cause: error });
+    throw new ConfigError(
+      'CONFIG_FILE_UNREADABLE',
+      `Cannot read connector file ${path}: ${messageOf(error)}`,
+      { cause: error },
+    );
   }
   const { parsed, problems } = parseConnectorFile(text, path);
   return validateConnectorFile(parsed, problems);
@@ -34,9 +41,13 @@ export async function readConnectorFile(path: string): Promise<ValidationResult>
 export async function loadConnectorFile(path: string): Promise<ValidationResult> {
   const result = await readConnectorFile(path);
   if (result.errors.length > 0) {
-    throw new ConfigError('CONFIG_INVALID', `${path} has ${result.errors.length} problem(s):\n${result.errors.map(formatProblem).join('\n')}`, {
-      details: { file: path, problems: result.errors.length },
-    });
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `${path} has ${result.errors.length} problem(s):\n${result.errors.map(formatProblem).join('\n')}`,
+      {
+        details: { file: path, problems: result.errors.length },
+      },
+    );
   }
   return result;
 }

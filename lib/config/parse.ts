@@ -68,7 +68,10 @@ export interface ParseProblem {
  * Parses connector file text. Lines that are neither comments, sections nor `key=value`
  * become problems rather than being skipped, so nothing a user wrote is silently ignored.
  */
-export function parseConnectorFile(text: string, file = '<input>'): { parsed: ParsedFile; problems: ParseProblem[] } {
+export function parseConnectorFile(
+  text: string,
+  file = '<input>',
+): { parsed: ParsedFile; problems: ParseProblem[] } {
   const problems: ParseProblem[] = [];
   const entries: Entry[] = [];
   const sections: { title: string; line: number; entries: Entry[] }[] = [];
@@ -84,7 +87,12 @@ export function parseConnectorFile(text: string, file = '<input>'): { parsed: Pa
     const section = /^\[([^\]]*)\]\s*$/.exec(logical);
     if (section) {
       const title = (section[1] as string).trim();
-      if (title === '') problems.push({ line: start, message: 'a section title "[...]" must not be empty', code: 'CONFIG_SECTION_TITLE_EMPTY' });
+      if (title === '')
+        problems.push({
+          line: start,
+          message: 'a section title "[...]" must not be empty',
+          code: 'CONFIG_SECTION_TITLE_EMPTY',
+        });
       sections.push({ title, line: start, entries: [] });
       continue;
     }
@@ -92,7 +100,10 @@ export function parseConnectorFile(text: string, file = '<input>'): { parsed: Pa
     if (at <= 0) {
       problems.push({
         line: start,
-        message: at === 0 ? 'the line has a value but no key' : 'expected key=value, key: value, a [section] or a # comment',
+        message:
+          at === 0
+            ? 'the line has a value but no key'
+            : 'expected key=value, key: value, a [section] or a # comment',
         code: 'CONFIG_LINE_MALFORMED',
       });
       continue;

@@ -2,8 +2,10 @@
 
 export const MIRROR_SOURCE_CONNECTOR = 'org.apache.kafka.connect.mirror.MirrorSourceConnector';
 export const BYTE_ARRAY_CONVERTER = 'org.apache.kafka.connect.converters.ByteArrayConverter';
-export const AVRO_REGISTRY_CONVERTER = 'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverter';
-export const AVRO_NO_REGISTRY_CONVERTER = 'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverterWithoutSchemaRegistry';
+export const AVRO_REGISTRY_CONVERTER =
+  'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverter';
+export const AVRO_NO_REGISTRY_CONVERTER =
+  'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverterWithoutSchemaRegistry';
 
 export const VALUE_CONVERTERS = {
   [BYTE_ARRAY_CONVERTER]: 'bytes',
@@ -14,7 +16,14 @@ export type ValueConverterKind = (typeof VALUE_CONVERTERS)[keyof typeof VALUE_CO
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
 export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
-export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER', 'AWS_MSK_IAM', 'GSSAPI'] as const;
+export const SASL_MECHANISMS = [
+  'PLAIN',
+  'SCRAM-SHA-256',
+  'SCRAM-SHA-512',
+  'OAUTHBEARER',
+  'AWS_MSK_IAM',
+  'GSSAPI',
+] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 /** How TigerStream reaches one Kafka cluster. */
@@ -104,38 +113,123 @@ export const DEFAULTS = Object.freeze({
 
 /** Keys TigerStream reads (beyond the client-security prefixes). */
 export const KNOWN_KEYS = new Set<string>([
-  'connector.class', 'name', 'tasks.max', 'topics', 'topics.exclude', 'topics.blacklist',
-  'source.cluster.alias', 'target.cluster.alias', 'source.cluster.bootstrap.servers', 'target.cluster.bootstrap.servers',
-  'key.converter', 'header.converter', 'value.converter', 'value.converter.schema.registry.url',
-  'value.converter.basic.auth.user.info', 'value.converter.basic.auth.credentials.source', 'value.converter.bearer.auth.token',
-  'value.converter.schemas', 'value.converter.reader.schema', 'value.converter.timestamp.format',
-  'errors.tolerance', 'errors.deadletterqueue.topic.name', 'errors.deadletterqueue.context.headers.enable', 'errors.log.enable',
-  'tigergraph.delivery', 'tigergraph.url', 'tigergraph.version', 'tigergraph.graph', 'tigergraph.loading.job',
-  'tigergraph.loading.filename', 'tigergraph.loading.data.source', 'tigergraph.loading.eof', 'tigergraph.loading.wait',
-  'tigergraph.auth.secret', 'tigergraph.auth.username', 'tigergraph.auth.password', 'tigergraph.auth.token',
-  'tigergraph.batch.max.bytes', 'tigergraph.request.timeout.ms',
-  'tigerstream.esm.batch.size', 'tigerstream.esm.batching.window.ms', 'tigerstream.esm.starting.position', 'tigerstream.esm.secret.arn', 'tigerstream.config.max.age.ms',
+  'connector.class',
+  'name',
+  'tasks.max',
+  'topics',
+  'topics.exclude',
+  'topics.blacklist',
+  'source.cluster.alias',
+  'target.cluster.alias',
+  'source.cluster.bootstrap.servers',
+  'target.cluster.bootstrap.servers',
+  'key.converter',
+  'header.converter',
+  'value.converter',
+  'value.converter.schema.registry.url',
+  'value.converter.basic.auth.user.info',
+  'value.converter.basic.auth.credentials.source',
+  'value.converter.bearer.auth.token',
+  'value.converter.schemas',
+  'value.converter.reader.schema',
+  'value.converter.timestamp.format',
+  'errors.tolerance',
+  'errors.deadletterqueue.topic.name',
+  'errors.deadletterqueue.context.headers.enable',
+  'errors.log.enable',
+  'tigergraph.delivery',
+  'tigergraph.url',
+  'tigergraph.version',
+  'tigergraph.graph',
+  'tigergraph.loading.job',
+  'tigergraph.loading.filename',
+  'tigergraph.loading.data.source',
+  'tigergraph.loading.eof',
+  'tigergraph.loading.wait',
+  'tigergraph.auth.secret',
+  'tigergraph.auth.username',
+  'tigergraph.auth.password',
+  'tigergraph.auth.token',
+  'tigergraph.batch.max.bytes',
+  'tigergraph.request.timeout.ms',
+  'tigerstream.esm.batch.size',
+  'tigerstream.esm.batching.window.ms',
+  'tigerstream.esm.starting.position',
+  'tigerstream.esm.secret.arn',
+  'tigerstream.config.max.age.ms',
   ...Object.keys(DEFAULTS),
 ]);
 
 /** MirrorMaker 2 / Kafka Connect keys that are accepted and kept but do not change TigerStream. */
 export const MIRRORMAKER_KEYS = new Set<string>([
-  'replication.factor', 'sync.topic.acls.enabled', 'sync.group.offsets.enabled', 'checkpoints.topic.replication.factor',
-  'heartbeats.topic.replication.factor', 'offset-syncs.topic.replication.factor', 'offset.storage.replication.factor',
-  'status.storage.replication.factor', 'config.storage.replication.factor', 'emit.heartbeats.interval.seconds',
-  'emit.heartbeats.enabled', 'emit.checkpoints.enabled', 'emit.checkpoints.interval.seconds', 'refresh.topics.enabled',
-  'refresh.topics.interval.seconds', 'refresh.groups.enabled', 'refresh.groups.interval.seconds', 'groups', 'groups.exclude',
-  'offset.lag.max', 'config.properties.exclude', 'topic.filter.class', 'group.filter.class', 'clusters',
-  'scheduled.rebalance.max.delay.ms', 'transforms', 'offset-syncs.topic.location', 'replication.policy.class', 'replication.policy.separator',
+  'replication.factor',
+  'sync.topic.acls.enabled',
+  'sync.group.offsets.enabled',
+  'checkpoints.topic.replication.factor',
+  'heartbeats.topic.replication.factor',
+  'offset-syncs.topic.replication.factor',
+  'offset.storage.replication.factor',
+  'status.storage.replication.factor',
+  'config.storage.replication.factor',
+  'emit.heartbeats.interval.seconds',
+  'emit.heartbeats.enabled',
+  'emit.checkpoints.enabled',
+  'emit.checkpoints.interval.seconds',
+  'refresh.topics.enabled',
+  'refresh.topics.interval.seconds',
+  'refresh.groups.enabled',
+  'refresh.groups.interval.seconds',
+  'groups',
+  'groups.exclude',
+  'offset.lag.max',
+  'config.properties.exclude',
+  'topic.filter.class',
+  'group.filter.class',
+  'clusters',
+  'scheduled.rebalance.max.delay.ms',
+  'transforms',
+  'offset-syncs.topic.location',
+  'replication.policy.class',
+  'replication.policy.separator',
 ]);
 
 /** Prefixes whose keys configure a Kafka client (MirrorMaker's admin, producer and consumer). */
-export const CLIENT_PREFIXES = ['source.admin', 'producer', 'consumer', 'source.cluster', 'target.cluster', 'admin'] as const;
+export const CLIENT_PREFIXES = [
+  'source.admin',
+  'producer',
+  'consumer',
+  'source.cluster',
+  'target.cluster',
+  'admin',
+] as const;
 
 export const CLIENT_KEYS = new Set<string>([
-  'security.protocol', 'sasl.mechanism', 'sasl.jaas.config', 'sasl.kerberos.service.name', 'sasl.client.callback.handler.class',
-  'ssl.endpoint.identification.algorithm', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.keystore.type', 'ssl.key.password',
-  'ssl.truststore.location', 'ssl.truststore.password', 'ssl.truststore.type', 'ssl.keystore.key', 'ssl.keystore.certificate.chain',
-  'ssl.truststore.certificates', 'ssl.protocol', 'ssl.enabled.protocols', 'client.id', 'request.timeout.ms', 'bootstrap.servers',
-  'acks', 'compression.type', 'max.request.size', 'linger.ms', 'batch.size', 'max.poll.records', 'fetch.max.bytes',
+  'security.protocol',
+  'sasl.mechanism',
+  'sasl.jaas.config',
+  'sasl.kerberos.service.name',
+  'sasl.client.callback.handler.class',
+  'ssl.endpoint.identification.algorithm',
+  'ssl.keystore.location',
+  'ssl.keystore.password',
+  'ssl.keystore.type',
+  'ssl.key.password',
+  'ssl.truststore.location',
+  'ssl.truststore.password',
+  'ssl.truststore.type',
+  'ssl.keystore.key',
+  'ssl.keystore.certificate.chain',
+  'ssl.truststore.certificates',
+  'ssl.protocol',
+  'ssl.enabled.protocols',
+  'client.id',
+  'request.timeout.ms',
+  'bootstrap.servers',
+  'acks',
+  'compression.type',
+  'max.request.size',
+  'linger.ms',
+  'batch.size',
+  'max.poll.records',
+  'fetch.max.bytes',
 ]);

@@ -3,7 +3,8 @@
 export const REDACTED = '******';
 
 /** `*.password`, `*.jaas.config`, `*.secret`, `*.key`, `*.token`, keystore contents, registry user info. */
-const SECRET_KEY = /(^|\.)(password|secret|token|key|jaas\.config|basic\.auth\.user\.info|keystore\.(key|certificate\.chain)|truststore\.certificates|pem)$/i;
+const SECRET_KEY =
+  /(^|\.)(password|secret|token|key|jaas\.config|basic\.auth\.user\.info|keystore\.(key|certificate\.chain)|truststore\.certificates|pem)$/i;
 
 /** The converters are named `key.converter`; they are not secrets. */
 const NOT_SECRET = /^(key\.converter|header\.converter|value\.converter)$/;
@@ -24,16 +25,24 @@ export function createRedactor(secretValues: Iterable<string>): (text: string) =
     if (v.length < MIN_SECRET_LENGTH || v === REDACTED) continue;
     needles.add(v);
     // JAAS configs embed username/password in quotes; hide the password inside too.
-    for (const m of v.matchAll(/password\s*=\s*"((?:[^"\\]|\\.)*)"/gi)) if ((m[1] ?? '').length >= MIN_SECRET_LENGTH) needles.add(m[1] as string);
+    for (const m of v.matchAll(/password\s*=\s*"((?:[^"\\]|\\.)*)"/gi))
+      if ((m[1] ?? '').length >= MIN_SECRET_LENGTH) needles.add(m[1] as string);
     const json = JSON.stringify(v).slice(1, -1);
     if (json !== v) needles.add(json);
   }
   const sorted = [...needles].sort((a, b) => b.length - a.length);
   if (sorted.length === 0) return (text) => text;
-  const pattern = new RegExp(sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const pattern = new RegExp(
+    sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
+    'g',
+  );
   return (text) => text.replace(pattern, REDACTED);
 }
 
 /** A copy of `settings` with every secret key's value shown as `******`. */
-export const redactSettings = (settings: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, isSecretKey(k) && v !== '' ? REDACTED : v]));
+export const redactSettings = (
+  settings: Readonly<Record<string, string>>,
+): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(settings).map(([k, v]) => [k, isSecretKey(k) && v !== '' ? REDACTED : v]),
+  );

@@ -6,7 +6,8 @@ import type { ConnectorConfig } from '../config/index.ts';
 import { ConfigError } from '../errors/index.ts';
 
 /** What one record becomes: JSON lines (or raw bytes), or nothing for a tombstone. */
-export type Converted = { readonly kind: 'values'; readonly values: readonly Buffer[] } | { readonly kind: 'tombstone' };
+export type Converted =
+  { readonly kind: 'values'; readonly values: readonly Buffer[] } | { readonly kind: 'tombstone' };
 
 /** A converter turns one record's value into zero or more output values. */
 export interface Converter {
@@ -20,7 +21,8 @@ const TOMBSTONE: Converted = Object.freeze({ kind: 'tombstone' });
 /** ByteArrayConverter: the value unchanged (plaintext or JSON lines). */
 export const createByteArrayConverter = (): Converter => ({
   name: 'ByteArrayConverter',
-  convert: (record) => (record.value === null ? TOMBSTONE : { kind: 'values', values: [record.value] }),
+  convert: (record) =>
+    record.value === null ? TOMBSTONE : { kind: 'values', values: [record.value] },
 });
 
 /** The converter a connector names. */
@@ -30,6 +32,9 @@ export function createConverter(config: Pick<ConnectorConfig, 'valueConverter'>)
       return createByteArrayConverter();
     case 'avro':
     case 'avro-registry':
-      throw new ConfigError('CONFIG_VALUE_CONVERTER_NOT_AVAILABLE', `value.converter ${config.valueConverter === 'avro' ? 'TigerGraphAvroConverterWithoutSchemaRegistry' : 'TigerGraphAvroConverter'} is not available in this build yet; use org.apache.kafka.connect.converters.ByteArrayConverter`);
+      throw new ConfigError(
+        'CONFIG_VALUE_CONVERTER_NOT_AVAILABLE',
+        `value.converter ${config.valueConverter === 'avro' ? 'TigerGraphAvroConverterWithoutSchemaRegistry' : 'TigerGraphAvroConverter'} is not available in this build yet; use org.apache.kafka.connect.converters.ByteArrayConverter`,
+      );
   }
 }

@@ -28,7 +28,13 @@ export class TigerStreamError extends Error {
 
   /** A JSON-safe view for logs and `--json` output. */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, retriable: this.retriable, ...this.details };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retriable: this.retriable,
+      ...this.details,
+    };
   }
 }
 

@@ -49,10 +49,14 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 const abortError = (signal?: AbortSignal): TigerStreamError =>
-  new TigerStreamError('RETRY_ABORTED', 'Stopped retrying: the invocation was aborted (deadline reached)', {
-    retriable: true,
-    cause: signal?.reason,
-  });
+  new TigerStreamError(
+    'RETRY_ABORTED',
+    'Stopped retrying: the invocation was aborted (deadline reached)',
+    {
+      retriable: true,
+      cause: signal?.reason,
+    },
+  );
 
 const defaultIsRetriable = (error: unknown): boolean =>
   error instanceof TigerStreamError ? error.retriable : false;
@@ -63,7 +67,10 @@ const defaultIsRetriable = (error: unknown): boolean =>
  * @example
  * await retry(() => loader.start(job), { signal, deadline: ctx.deadline });
  */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, deps: RetryDeps = {}): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T>,
+  deps: RetryDeps = {},
+): Promise<T> {
   const policy = deps.policy ?? DEFAULT_RETRY_POLICY;
   const now = deps.now ?? Date.now;
   const wait = deps.sleep ?? sleep;
@@ -74,7 +81,10 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, deps: RetryD
       return await fn(attempt);
     } catch (error) {
       if (attempt >= policy.maxAttempts || !isRetriable(error) || deps.signal?.aborted) throw error;
-      const cap = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** (attempt - 1));
+      const cap = Math.min(
+        policy.maxDelayMs,
+        policy.initialDelayMs * policy.factor ** (attempt - 1),
+      );
       const delayMs = Math.round(cap / 2 + (random() * cap) / 2);
       if (deps.deadline !== undefined && now() + delayMs >= deps.deadline) {
         throw new TigerStreamError(

@@ -74,7 +74,7 @@ const describe = (value: unknown): string => {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return value.length > 40 ? 'a string' : `"${value}"`;
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${JSON.stringify(value) ?? ''}`.trimEnd();
 };
 
 /** Returns the first problem found in a raw record, or undefined when it is well formed. */
@@ -86,14 +86,20 @@ function recordProblem(record: unknown): string | undefined {
     return `partition: expected a non-negative integer, found ${describe(record.partition)}`;
   if (!isInteger(record.offset) || record.offset < 0)
     return `offset: expected a non-negative integer, found ${describe(record.offset)}`;
-  if (!isInteger(record.timestamp)) return `timestamp: expected epoch milliseconds, found ${describe(record.timestamp)}`;
+  if (!isInteger(record.timestamp))
+    return `timestamp: expected epoch milliseconds, found ${describe(record.timestamp)}`;
   for (const field of ['key', 'value'] as const) {
     const v = record[field];
-    if (v !== undefined && v !== null && (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v)))
+    if (
+      v !== undefined &&
+      v !== null &&
+      (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v))
+    )
       return `${field}: expected base64 text, null or nothing, found ${typeof v === 'string' ? 'text that is not base64' : describe(v)}`;
   }
   if (record.headers !== undefined && record.headers !== null) {
-    if (!Array.isArray(record.headers)) return `headers: expected an array, found ${describe(record.headers)}`;
+    if (!Array.isArray(record.headers))
+      return `headers: expected an array, found ${describe(record.headers)}`;
     for (const [i, header] of (record.headers as unknown[]).entries()) {
       if (!isObject(header)) return `headers[${i}]: expected an object, found ${describe(header)}`;
       for (const [name, bytes] of Object.entries(header)) {
@@ -114,17 +120,20 @@ function eventProblem(event: unknown): string | undefined {
   if (!isObject(event)) return `the event is ${describe(event)}, not an object`;
   if (!EVENT_SOURCES.includes(event.eventSource as EventSource))
     return `eventSource: expected "aws:kafka" or "SelfManagedKafka", found ${describe(event.eventSource)}`;
-  if (!isObject(event.records)) return `records: expected an object keyed "<topic>-<partition>", found ${describe(event.records)}`;
+  if (!isObject(event.records))
+    return `records: expected an object keyed "<topic>-<partition>", found ${describe(event.records)}`;
   let count = 0;
   for (const [group, list] of Object.entries(event.records)) {
-    if (!Array.isArray(list)) return `records["${group}"]: expected an array, found ${describe(list)}`;
+    if (!Array.isArray(list))
+      return `records["${group}"]: expected an array, found ${describe(list)}`;
     for (const [i, record] of (list as unknown[]).entries()) {
       const problem = recordProblem(record);
       if (problem !== undefined) return `records["${group}"][${i}].${problem}`;
     }
     count += list.length;
   }
-  if (count > MAX_EVENT_RECORDS) return `records: ${count} records in one event, more than the ${MAX_EVENT_RECORDS} allowed`;
+  if (count > MAX_EVENT_RECORDS)
+    return `records: ${count} records in one event, more than the ${MAX_EVENT_RECORDS} allowed`;
   return undefined;
 }
 
@@ -193,7 +202,9 @@ export function encodeKafkaEvent(
       ...(r.key === null ? {} : { key: r.key.toString('base64') }),
       ...(r.value === null ? {} : { value: r.value.toString('base64') }),
       // The ESM sends signed bytes; mirror that so the decoder is exercised as in Lambda.
-      headers: r.headers.map((h) => ({ [h.key]: Array.from(h.value, (b) => (b > 127 ? b - 256 : b)) })),
+      headers: r.headers.map((h) => ({
+        [h.key]: Array.from(h.value, (b) => (b > 127 ? b - 256 : b)),
+      })),
     };
     (grouped[`${r.topic}-${r.partition}`] ??= []).push(raw);
   }

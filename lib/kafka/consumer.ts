@@ -39,13 +39,18 @@ export interface BatchConsumer {
   /** Where the group stands against the end of every partition. */
   positions(): Promise<PartitionEnd[]>;
   /** Starts consuming; `onCommitted` runs after a batch's offsets are committed. */
-  start(onBatch: BatchCallback, onCommitted?: (records: readonly KafkaRecord[]) => void): Promise<void>;
+  start(
+    onBatch: BatchCallback,
+    onCommitted?: (records: readonly KafkaRecord[]) => void,
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
 const headersOf = (headers: Record<string, unknown> | undefined): RecordHeader[] =>
   Object.entries(headers ?? {}).flatMap(([key, v]) =>
-    (Array.isArray(v) ? v : [v]).filter((x) => x !== undefined).map((x) => ({ key, value: Buffer.isBuffer(x) ? x : Buffer.from(String(x)) })),
+    (Array.isArray(v) ? v : [v])
+      .filter((x) => x !== undefined)
+      .map((x) => ({ key, value: Buffer.isBuffer(x) ? x : Buffer.from(String(x)) })),
   );
 
 export function createBatchConsumer(options: BatchConsumerOptions): BatchConsumer {
@@ -53,7 +58,8 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
     clientId: 'tigerstream-runner',
     brokers: [...options.brokers],
     logLevel: KafkaLogLevel.WARN,
-    logCreator: () => (entry) => options.logger?.debug(entry.log.message, { kafkajs: entry.namespace }),
+    logCreator: () => (entry) =>
+      options.logger?.debug(entry.log.message, { kafkajs: entry.namespace }),
     ...kafkaSecurity(options.security),
   });
   let consumer: Consumer | undefined;
@@ -71,7 +77,10 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
     async positions() {
       try {
         return await withAdmin(async (admin) => {
-          const committed = await admin.fetchOffsets({ groupId: options.groupId, topics: [...options.topics] });
+          const committed = await admin.fetchOffsets({
+            groupId: options.groupId,
+            topics: [...options.topics],
+          });
           const result: PartitionEnd[] = [];
           for (const topic of options.topics) {
             const offsets = await admin.fetchTopicOffsets(topic);
@@ -79,29 +88,50 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
             for (const o of offsets) {
               const c = Number(group.find((g) => g.partition === o.partition)?.offset ?? -1);
               const start = options.fromBeginning ? Number(o.low) : Number(o.high);
-              result.push({ topic, partition: o.partition, next: c >= 0 ? c : start, end: Number(o.high) });
+              result.push({
+                topic,
+                partition: o.partition,
+                next: c >= 0 ? c : start,
+                end: Number(o.high),
+              });
             }
           }
           return result;
         });
       } catch (error) {
-        throw new DeliveryError('KAFKA_SOURCE_OFFSETS_FAILED', `Cannot read offsets of ${options.topics.join(', ')} on the source cluster: ${messageOf(error)}`, { retriable: true, cause: error });
+        throw new DeliveryError(
+          'KAFKA_SOURCE_OFFSETS_FAILED',
+          `Cannot read offsets of ${options.topics.join(', ')} on the source cluster: ${messageOf(error)}`,
+          { retriable: true, cause: error },
+        );
       }
     },
 
     async start(onBatch, onCommitted) {
-      const c = kafka.consumer({ groupId: options.groupId, ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: Math.floor(options.sessionTimeoutMs / 3) } : {}), maxWaitTimeInMs: Math.max(options.batchingWindowMs, 1), allowAutoTopicCreation: false });
+      const c = kafka.consumer({
+        groupId: options.groupId,
+        ...(options.sessionTimeoutMs
+          ? {
+              sessionTimeout: options.sessionTimeoutMs,
+              heartbeatInterval: Math.floor(options.sessionTimeoutMs / 3),
+            }
+          : {}),
+        maxWaitTimeInMs: Math.max(options.batchingWindowMs, 1),
+        allowAutoTopicCreation: false,
+      });
       consumer = c;
       await c.connect();
-      for (const topic of options.topics) await c.subscribe({ topic, fromBeginning: options.fromBeginning });
+      for (const topic of options.topics)
+        await c.subscribe({ topic, fromBeginning: options.fromBeginning });
       let stopped = false;
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        eachBatch: async (payload) => {
+          const { batch } = payload;
           for (let i = 0; i < batch.messages.length && !stopped; i += options.batchSize) {
-            if (!isRunning() || isStale()) return;
+            if (!payload.isRunning() || payload.isStale()) return;
             const slice = batch.messages.slice(i, i + options.batchSize);
             const records: KafkaRecord[] = slice.map((m) => ({
               topic: batch.topic,
@@ -118,10 +148,12 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
               return;
             }
             const last = slice[slice.length - 1]?.offset as string;
-            resolveOffset(last);
-            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+            payload.resolveOffset(last);
+            await c.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) },
+            ]);
             onCommitted?.(records);
-            await heartbeat();
+            await payload.heartbeat();
           }
         },
       });

@@ -3,7 +3,15 @@
  * One producer per process, reused across invocations and rebuilt after a broken
  * connection; acks=all; partition, key, headers and timestamp kept.
  */
-import { Kafka, logLevel as KafkaLogLevel, type IHeaders, type Message, type Producer, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type IHeaders,
+  type Message,
+  type Producer,
+  type Admin,
+  type KafkaConfig,
+} from 'kafkajs';
 import { DeliveryError, TigerStreamError, messageOf } from '../errors/index.ts';
 import type { RecordHeader } from '../event/index.ts';
 import type { ClientSecurity, ConnectorConfig } from '../config/index.ts';
@@ -30,18 +38,35 @@ export interface ProducedRange {
 /** The delivery port the pipeline depends on. */
 export interface KafkaDelivery {
   /** Produces every record with acks=all; resolves only when all are acknowledged. */
-  send(records: readonly OutRecord[], options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<ProducedRange[]>;
+  send(
+    records: readonly OutRecord[],
+    options?: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<ProducedRange[]>;
   /** Partition count of a topic on the target cluster (cached); 0 when it does not exist. */
   partitionCount(topic: string): Promise<number>;
   disconnect(): Promise<void>;
 }
 
 /** Target topic name under MirrorMaker 2's replication policies. */
-export const targetTopicName = (config: Pick<ConnectorConfig, 'replicationPolicy' | 'replicationSeparator' | 'sourceAlias'>, topic: string): string =>
-  config.replicationPolicy === 'identity' ? topic : `${config.sourceAlias}${config.replicationSeparator}${topic}`;
+export const targetTopicName = (
+  config: Pick<ConnectorConfig, 'replicationPolicy' | 'replicationSeparator' | 'sourceAlias'>,
+  topic: string,
+): string =>
+  config.replicationPolicy === 'identity'
+    ? topic
+    : `${config.sourceAlias}${config.replicationSeparator}${topic}`;
 
 /** kafkajs error names worth a retry after rebuilding the connection. */
-const CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSMetadataNotLoaded', 'KafkaJSLockTimeout', 'KafkaJSNonRetriableError']);
+const CONNECTION_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSLockTimeout',
+  'KafkaJSNonRetriableError',
+]);
 
 const isRetriableKafkaError = (error: unknown): boolean => {
   const e = error as { name?: string; retriable?: boolean; cause?: unknown };
@@ -50,18 +75,41 @@ const isRetriableKafkaError = (error: unknown): boolean => {
     // kafkajs wraps the last cause of exhausted retries; a protocol error that is not
     // retriable (authorization, say) stays non-retriable.
     const cause = e.cause as { retriable?: boolean; type?: string } | undefined;
-    return !(cause?.retriable === false && cause.type !== undefined && /AUTHORIZATION|AUTHENTICATION|SASL/.test(cause.type));
+    return !(
+      cause?.retriable === false &&
+      cause.type !== undefined &&
+      /AUTHORIZATION|AUTHENTICATION|SASL/.test(cause.type)
+    );
   }
   return false;
 };
 
-const toKafkaLogLevel = (logger: Logger | undefined): ((level: number) => (entry: { namespace: string; level: number; log: { message: string } & Record<string, unknown> }) => void) =>
-  () => (entry) => {
+const KAFKAJS_ERROR: number = KafkaLogLevel.ERROR;
+const KAFKAJS_WARN: number = KafkaLogLevel.WARN;
+
+const toKafkaLogLevel =
+  (
+    logger: Logger | undefined,
+  ): ((
+    level: number,
+  ) => (entry: {
+    namespace: string;
+    level: number;
+    log: { message: string } & Record<string, unknown>;
+  }) => void) =>
+  () =>
+  (entry) => {
     if (!logger) return;
-    const { message, timestamp: _t, logger: _l, stack: _s, ...rest } = entry.log as { message: string; timestamp?: unknown; logger?: unknown; stack?: unknown };
+    const {
+      message,
+      timestamp: _t,
+      logger: _l,
+      stack: _s,
+      ...rest
+    } = entry.log as { message: string; timestamp?: unknown; logger?: unknown; stack?: unknown };
     const fields = { kafkajs: entry.namespace, ...rest };
-    if (entry.level <= KafkaLogLevel.ERROR) logger.error(message, fields);
-    else if (entry.level === KafkaLogLevel.WARN) logger.warn(message, fields);
+    if (entry.level <= KAFKAJS_ERROR) logger.error(message, fields);
+    else if (entry.level === KAFKAJS_WARN) logger.warn(message, fields);
     else logger.debug(message, fields);
   };
 
@@ -69,7 +117,9 @@ const toHeaders = (headers: readonly RecordHeader[]): IHeaders => {
   // Duplicate header keys are kept: kafkajs writes an array value as repeated headers.
   const out: Record<string, Buffer[]> = {};
   for (const h of headers) (out[h.key] ??= []).push(h.value);
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.length === 1 ? (v[0] as Buffer) : v]));
+  return Object.fromEntries(
+    Object.entries(out).map(([k, v]) => [k, v.length === 1 ? (v[0] as Buffer) : v]),
+  );
 };
 
 export interface KafkaDeliveryOptions {
@@ -90,7 +140,12 @@ export interface KafkaDeliveryOptions {
  */
 export { kafkaSecurity } from './security.ts';
 import { kafkaSecurity } from './security.ts';
-export { createBatchConsumer, type BatchConsumer, type BatchCallback, type PartitionEnd } from './consumer.ts';
+export {
+  createBatchConsumer,
+  type BatchConsumer,
+  type BatchCallback,
+  type PartitionEnd,
+} from './consumer.ts';
 
 export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDelivery {
   const kafkaConfig: KafkaConfig = {
@@ -115,14 +170,22 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
     connecting ??= (async () => {
       // The librdkafka mock and many managed clusters reject kafkajs's idempotent producer;
       // acks=all with our own retries gives at-least-once, which the design asks for.
-      const p = kafka.producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 1 });
+      const p = kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: false,
+        maxInFlightRequests: 1,
+      });
       p.on(p.events.DISCONNECT, () => {
         if (producer === p) producer = undefined;
       });
       try {
         await p.connect();
       } catch (error) {
-        throw new DeliveryError('KAFKA_CONNECT_FAILED', `Cannot connect to the target Kafka cluster (${options.brokers.join(',')}): ${messageOf(error)}`, { retriable: true, cause: error });
+        throw new DeliveryError(
+          'KAFKA_CONNECT_FAILED',
+          `Cannot connect to the target Kafka cluster (${options.brokers.join(',')}): ${messageOf(error)}`,
+          { retriable: true, cause: error },
+        );
       }
       producer = p;
       return p;
@@ -160,7 +223,11 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
         if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return 0;
         await admin?.disconnect().catch(() => undefined);
         admin = undefined;
-        throw new DeliveryError('KAFKA_METADATA_FAILED', `Cannot read metadata of ${topic} on the target cluster: ${messageOf(error)}`, { retriable: true, cause: error, details: { topic } });
+        throw new DeliveryError(
+          'KAFKA_METADATA_FAILED',
+          `Cannot read metadata of ${topic} on the target cluster: ${messageOf(error)}`,
+          { retriable: true, cause: error, details: { topic } },
+        );
       }
     },
 
@@ -179,20 +246,39 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
         });
       }
       const p = await getProducer();
-      if (sendOptions.signal?.aborted) throw new DeliveryError('KAFKA_SEND_ABORTED', 'Producing was aborted: the invocation deadline is near', { retriable: true });
+      if (sendOptions.signal?.aborted)
+        throw new DeliveryError(
+          'KAFKA_SEND_ABORTED',
+          'Producing was aborted: the invocation deadline is near',
+          { retriable: true },
+        );
       try {
         const metadata = await p.sendBatch({
           acks: -1,
           timeout: sendOptions.timeoutMs ?? 30_000,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
-        const ranges = new Map<string, { topic: string; partition: number; firstOffset: number; count: number }>();
+        const ranges = new Map<
+          string,
+          { topic: string; partition: number; firstOffset: number; count: number }
+        >();
         for (const m of metadata) {
-          if (m.errorCode !== 0) throw new DeliveryError('KAFKA_PRODUCE_FAILED', `The broker answered error code ${m.errorCode} for ${m.topicName}[${m.partition}]`, { retriable: true });
+          if (m.errorCode !== 0)
+            throw new DeliveryError(
+              'KAFKA_PRODUCE_FAILED',
+              `The broker answered error code ${m.errorCode} for ${m.topicName}[${m.partition}]`,
+              { retriable: true },
+            );
           const key = `${m.topicName}\u0000${m.partition}`;
           const offset = Number(m.baseOffset);
           const existing = ranges.get(key);
-          if (!existing || offset < existing.firstOffset) ranges.set(key, { topic: m.topicName, partition: m.partition, firstOffset: offset, count: 0 });
+          if (!existing || offset < existing.firstOffset)
+            ranges.set(key, {
+              topic: m.topicName,
+              partition: m.partition,
+              firstOffset: offset,
+              count: 0,
+            });
         }
         for (const r of records) {
           const partition = r.partition ?? undefined;

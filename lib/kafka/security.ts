@@ -6,7 +6,9 @@ import { DeliveryError } from '../errors/index.ts';
 /** kafkajs settings for one cluster's security block. */
 export function kafkaSecurity(security: ClientSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const ssl = security.protocol === 'SSL' || security.protocol === 'SASL_SSL';
-  const result: Pick<KafkaConfig, 'ssl' | 'sasl'> = ssl ? { ssl: security.skipHostnameCheck ? { checkServerIdentity: () => undefined } : true } : {};
+  const result: Pick<KafkaConfig, 'ssl' | 'sasl'> = ssl
+    ? { ssl: security.skipHostnameCheck ? { checkServerIdentity: () => undefined } : true }
+    : {};
   if (!security.protocol.startsWith('SASL_') || security.mechanism === undefined) return result;
   const credentials = { username: security.username ?? '', password: security.password ?? '' };
   const mechanisms: Partial<Record<string, SASLOptions>> = {
@@ -16,7 +18,9 @@ export function kafkaSecurity(security: ClientSecurity): Pick<KafkaConfig, 'ssl'
   };
   const sasl = mechanisms[security.mechanism];
   if (sasl === undefined)
-    throw new DeliveryError('KAFKA_SASL_MECHANISM_UNSUPPORTED', `SASL mechanism ${security.mechanism} is not supported for producing yet; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`);
+    throw new DeliveryError(
+      'KAFKA_SASL_MECHANISM_UNSUPPORTED',
+      `SASL mechanism ${security.mechanism} is not supported for producing yet; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`,
+    );
   return { ...result, sasl };
 }
-

@@ -67,7 +67,10 @@ interface Reply {
   status: number;
   body: unknown;
 }
-const ok = (body: Record<string, unknown>): Reply => ({ status: 200, body: { version: VERSION, error: false, message: '', ...body } });
+const ok = (body: Record<string, unknown>): Reply => ({
+  status: 200,
+  body: { version: VERSION, error: false, message: '', ...body },
+});
 const fail = (status: number, code: string, message: string): Reply => ({
   status,
   body: { version: VERSION, error: true, message, results: [], code },
@@ -86,7 +89,15 @@ const readBody = (req: IncomingMessage): Promise<string> =>
 interface JobRequest {
   name: string;
   streaming?: boolean;
-  dataSources?: { filename: string; name: string; config?: { topic?: string; partition_list?: { partition: number; start_offset?: number }[]; default_start_offset?: number } }[];
+  dataSources?: {
+    filename: string;
+    name: string;
+    config?: {
+      topic?: string;
+      partition_list?: { partition: number; start_offset?: number }[];
+      default_start_offset?: number;
+    };
+  }[];
 }
 
 /**
@@ -96,7 +107,9 @@ interface JobRequest {
  * const tg = await startTigerGraphEmulator({ gsql, kafkaBootstrapOverride: kafka.bootstrapServers });
  * // tigergraph.url = tg.url
  */
-export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Promise<TigerGraphEmulator> {
+export async function startTigerGraphEmulator(
+  options: EmulatorOptions = {},
+): Promise<TigerGraphEmulator> {
   const store = new GraphStore();
   if (options.gsql) store.runGsql(options.gsql);
   const faults: InjectedFault[] = [];
@@ -108,7 +121,11 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
 
   const startRun = (graph: string, request: JobRequest): JobRun => {
     const job = store.jobs.get(request.name);
-    if (!job || job.graph !== graph) throw new LocalError('TG_JOB_NOT_FOUND', `Loading job ${request.name} does not exist in graph ${graph}`);
+    if (!job || job.graph !== graph)
+      throw new LocalError(
+        'TG_JOB_NOT_FOUND',
+        `Loading job ${request.name} does not exist in graph ${graph}`,
+      );
     const run: JobRun = {
       id: `${graph}.${job.name}.kafka.m1.${Date.now()}${String(++seq).padStart(4, '0')}`,
       jobName: job.name,
@@ -124,17 +141,32 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
     const execute = async (): Promise<void> => {
       for (const ds of sources) {
         const source = store.dataSources.get(ds.name);
-        if (!source) throw new LocalError('TG_DATA_SOURCE_NOT_FOUND', `data source ${ds.name} does not exist`);
-        if (!(ds.filename in job.filenames)) throw new LocalError('TG_FILENAME_NOT_FOUND', `job ${job.name} has no filename variable ${ds.filename}`);
-        const sourceConfig = JSON.parse(source.config || '{}') as { broker?: string; kafka_config?: Record<string, string> };
+        if (!source)
+          throw new LocalError('TG_DATA_SOURCE_NOT_FOUND', `data source ${ds.name} does not exist`);
+        if (!(ds.filename in job.filenames))
+          throw new LocalError(
+            'TG_FILENAME_NOT_FOUND',
+            `job ${job.name} has no filename variable ${ds.filename}`,
+          );
+        const sourceConfig = JSON.parse(source.config || '{}') as {
+          broker?: string;
+          kafka_config?: Record<string, string>;
+        };
         const broker = options.kafkaBootstrapOverride ?? sourceConfig.broker;
         const topic = ds.config?.topic;
-        if (!broker || !topic) throw new LocalError('TG_DATA_SOURCE_INVALID', `data source ${ds.name} needs a broker and the run a topic`);
+        if (!broker || !topic)
+          throw new LocalError(
+            'TG_DATA_SOURCE_INVALID',
+            `data source ${ds.name} needs a broker and the run a topic`,
+          );
         const listed = ds.config?.partition_list ?? [];
         const partitions: PartitionStart[] =
           listed.length > 0
             ? listed.map((p) => ({ partition: p.partition, startOffset: p.start_offset ?? -1 }))
-            : (await listPartitions(broker, topic)).map((partition) => ({ partition, startOffset: ds.config?.default_start_offset ?? -1 }));
+            : (await listPartitions(broker, topic)).map((partition) => ({
+                partition,
+                startOffset: ds.config?.default_start_offset ?? -1,
+              }));
         await readPartitions({
           bootstrapServers: broker,
           topic,
@@ -143,14 +175,21 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
           signal: abort.signal,
           ...(sourceConfig.kafka_config ? { kafkaConfig: sourceConfig.kafka_config } : {}),
           onMessage: (m) => {
-            if (m.value) store.loadLines(job.name, ds.filename, m.value.toString('utf8').split('\n'), run.stats);
+            if (m.value)
+              store.loadLines(
+                job.name,
+                ds.filename,
+                m.value.toString('utf8').split('\n'),
+                run.stats,
+              );
           },
         });
       }
     };
     const finish = (error?: unknown): void => {
       run.endTime = Date.now();
-      if (error === undefined) run.status = abort.signal.aborted && run.streaming ? 'ABORTED' : 'FINISHED';
+      if (error === undefined)
+        run.status = abort.signal.aborted && run.streaming ? 'ABORTED' : 'FINISHED';
       else {
         run.status = 'FAILED';
         run.error = messageOf(error);
@@ -171,7 +210,12 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
       endTime: run.endTime,
       duration: (run.endTime || Date.now()) - run.startTime,
       statistics: {
-        fileLevel: { validLine: run.stats.validLine, rejectLine: run.stats.rejectLine, invalidJson: run.stats.invalidJson, notEnoughToken: run.stats.notEnoughToken },
+        fileLevel: {
+          validLine: run.stats.validLine,
+          rejectLine: run.stats.rejectLine,
+          invalidJson: run.stats.invalidJson,
+          notEnoughToken: run.stats.notEnoughToken,
+        },
         objectLevel: { vertex: run.stats.vertex, edge: run.stats.edge },
       },
       ...(run.error ? { error: run.error } : {}),
@@ -183,7 +227,9 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
     const creds = options.gsqlCredentials;
     if (!creds) return true;
     const header = req.headers.authorization ?? '';
-    return header === `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    return (
+      header === `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
+    );
   };
   const bearerOk = (req: IncomingMessage): boolean => {
     if (options.secret === undefined) return true;
@@ -196,20 +242,43 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
     const path = url.pathname.replace(/^\/restpp(?=\/)/, '');
     const q = url.searchParams;
     const isGsql = path.startsWith('/gsqlserver/') || path.startsWith('/gsql/v1/');
-    if (isGsql && !basicOk(req)) return fail(401, 'REST-10016', 'Access Denied: wrong user name or password');
+    if (isGsql && !basicOk(req))
+      return fail(401, 'REST-10016', 'Access Denied: wrong user name or password');
     if (!isGsql && path !== '/requesttoken' && path !== '/echo' && !bearerOk(req))
-      return fail(401, 'REST-10016', "Access Denied because the input token = '' is empty or too short");
+      return fail(
+        401,
+        'REST-10016',
+        "Access Denied because the input token = '' is empty or too short",
+      );
 
     if (method === 'GET' && (path === '/echo' || path === '/version'))
-      return ok({ message: 'Hello GSQL (TigerGraph emulator: a test double, not TigerGraph)', code: 'REST-0000' });
+      return ok({
+        message: 'Hello GSQL (TigerGraph emulator: a test double, not TigerGraph)',
+        code: 'REST-0000',
+      });
 
     if (method === 'POST' && path === '/requesttoken') {
-      if (options.secret === undefined) return fail(404, 'REST-1000', 'Endpoint is not found from url = /requesttoken, please use GET /endpoints to list all valid endpoints.');
+      if (options.secret === undefined)
+        return fail(
+          404,
+          'REST-1000',
+          'Endpoint is not found from url = /requesttoken, please use GET /endpoints to list all valid endpoints.',
+        );
       const body = JSON.parse((await readBody(req)) || '{}') as { secret?: string };
-      if (body.secret !== options.secret) return fail(401, 'REST-10016', 'Access Denied: the secret is not valid');
+      if (body.secret !== options.secret)
+        return fail(401, 'REST-10016', 'Access Denied: the secret is not valid');
       const token = randomBytes(16).toString('hex');
       tokens.add(token);
-      return { status: 200, body: { code: 'REST-0000', expiration: Math.floor(Date.now() / 1000) + 2_592_000, error: false, message: 'Generate new token successfully.', token } };
+      return {
+        status: 200,
+        body: {
+          code: 'REST-0000',
+          expiration: Math.floor(Date.now() / 1000) + 2_592_000,
+          error: false,
+          message: 'Generate new token successfully.',
+          token,
+        },
+      };
     }
 
     let m = /^\/ddl\/([^/]+)$/.exec(path);
@@ -218,7 +287,8 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
       if (!store.graphs.has(graph)) return fail(404, 'REST-1004', `Graph ${graph} does not exist`);
       const tag = q.get('tag') ?? '';
       const job = store.jobs.get(tag);
-      if (!job || job.graph !== graph) return fail(400, 'REST-30000', `Loading job ${tag} does not exist in graph ${graph}`);
+      if (!job || job.graph !== graph)
+        return fail(400, 'REST-30000', `Loading job ${tag} does not exist in graph ${graph}`);
       const filename = q.get('filename') ?? '';
       const body = await readBody(req);
       // TigerGraph answers an unknown filename variable with no error and empty results.
@@ -232,24 +302,41 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
       const graph = decodeURIComponent(m[1] as string);
       const type = decodeURIComponent(m[2] as string);
       if (!store.graphs.has(graph)) return fail(404, 'REST-1004', `Graph ${graph} does not exist`);
-      if (!store.graphs.get(graph)?.has(type) || !store.vertexTypes.has(type)) return fail(400, 'REST-2004', `Vertex type ${type} is not valid in graph ${graph}`);
+      if (!store.graphs.get(graph)?.has(type) || !store.vertexTypes.has(type))
+        return fail(400, 'REST-2004', `Vertex type ${type} is not valid in graph ${graph}`);
       const limit = Number(q.get('limit') ?? Infinity);
-      const list = store.listVertices(graph, type).slice(0, Number.isFinite(limit) ? limit : undefined);
-      return ok({ results: list.map((v) => ({ v_id: v.id, v_type: type, attributes: v.attributes })) });
+      const list = store
+        .listVertices(graph, type)
+        .slice(0, Number.isFinite(limit) ? limit : undefined);
+      return ok({
+        results: list.map((v) => ({ v_id: v.id, v_type: type, attributes: v.attributes })),
+      });
     }
 
-    const isStart3 = method === 'POST' && path === '/gsqlserver/gsql/loading-jobs' && q.get('action') === 'start';
+    const isStart3 =
+      method === 'POST' && path === '/gsqlserver/gsql/loading-jobs' && q.get('action') === 'start';
     const isRun4 = method === 'POST' && path === '/gsql/v1/loading-jobs/run';
     if (isStart3 || isRun4) {
       const graph = q.get('graph') ?? '';
       if (!store.graphs.has(graph)) return fail(404, 'REST-1004', `Graph ${graph} does not exist`);
       const requests = JSON.parse(await readBody(req)) as JobRequest[];
-      if (!Array.isArray(requests)) return fail(400, 'REST-30000', 'The body must be a JSON array of loading jobs');
+      if (!Array.isArray(requests))
+        return fail(400, 'REST-30000', 'The body must be a JSON array of loading jobs');
       const started = requests.map((r) => startRun(graph, r));
-      return { status: 200, body: { error: false, message: `Successfully ran loading job(s): [${started.map((r) => r.jobName).join(', ')}]`, jobIds: started.map((r) => r.id) } };
+      return {
+        status: 200,
+        body: {
+          error: false,
+          message: `Successfully ran loading job(s): [${started.map((r) => r.jobName).join(', ')}]`,
+          jobIds: started.map((r) => r.id),
+        },
+      };
     }
 
-    const isProgress3 = method === 'GET' && path === '/gsqlserver/gsql/loading-jobs' && q.get('action') === 'getprogress';
+    const isProgress3 =
+      method === 'GET' &&
+      path === '/gsqlserver/gsql/loading-jobs' &&
+      q.get('action') === 'getprogress';
     m = /^\/gsql\/v1\/loading-jobs\/status\/([^/]+)$/.exec(path);
     if (isProgress3 || (method === 'GET' && m)) {
       const id = m ? decodeURIComponent(m[1] as string) : (q.get('jobId') ?? q.get('jobIds') ?? '');
@@ -260,10 +347,17 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
 
     if (method === 'POST' && (path === '/gsqlserver/gsql/file' || path === '/gsql/v1/statements')) {
       const raw = await readBody(req);
-      const text = path.endsWith('/file') && !raw.includes('\n') ? decodeURIComponent(raw.replace(/\+/g, ' ')) : raw;
+      const text =
+        path.endsWith('/file') && !raw.includes('\n')
+          ? decodeURIComponent(raw.replace(/\+/g, ' '))
+          : raw;
       return { status: 200, body: store.runGsql(text).join('\n') };
     }
-    return fail(404, 'REST-1000', `Endpoint is not found from url = ${url.pathname}, please use GET /endpoints to list all valid endpoints.`);
+    return fail(
+      404,
+      'REST-1000',
+      `Endpoint is not found from url = ${url.pathname}, please use GET /endpoints to list all valid endpoints.`,
+    );
   };
 
   const server: Server = createServer((req, res: ServerResponse) => {
@@ -271,10 +365,11 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
     const key = `${req.method ?? 'GET'} ${url.pathname}`;
     const fault = faults.find((f) => f.match.test(key));
     const reply: Promise<Reply> = fault
-      ? (readBody(req).then(() => {
-          if (--fault.times! <= 0) faults.splice(faults.indexOf(fault), 1);
+      ? readBody(req).then(() => {
+          fault.times = (fault.times ?? 1) - 1;
+          if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
           return fail(fault.status, fault.code, fault.message ?? `Injected fault ${fault.code}`);
-        }))
+        })
       : route(req, url).catch((error: unknown) =>
           isTigerStreamError(error) && error.code.startsWith('GSQL_')
             ? fail(400, 'REST-30000', error.message)
@@ -286,7 +381,9 @@ export async function startTigerGraphEmulator(options: EmulatorOptions = {}): Pr
         );
     void reply.then(({ status, body }) => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
-      res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
+      res.writeHead(status, {
+        'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+      });
       res.end(text);
     });
   });

@@ -55,7 +55,15 @@ export const emptyStats = (): LoadStats => ({
 const objectStats = (list: ObjectStats[], typeName: string): ObjectStats => {
   let s = list.find((x) => x.typeName === typeName);
   if (!s) {
-    s = { typeName, validObject: 0, noIdFound: 0, invalidAttribute: 0, invalidPrimaryId: 0, invalidSecondaryId: 0, incorrectFixedBinaryLength: 0 };
+    s = {
+      typeName,
+      validObject: 0,
+      noIdFound: 0,
+      invalidAttribute: 0,
+      invalidPrimaryId: 0,
+      invalidSecondaryId: 0,
+      incorrectFixedBinaryLength: 0,
+    };
     list.push(s);
   }
   return s;
@@ -84,7 +92,8 @@ export function coerce(type: AttributeType, value: unknown): AttributeValue | un
     case 'INT':
     case 'UINT': {
       const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isInteger(n) || (type === 'UINT' && n < 0)) return undefined;
+      if (typeof n !== 'number' || !Number.isInteger(n) || (type === 'UINT' && n < 0))
+        return undefined;
       return n;
     }
     case 'FLOAT':
@@ -98,7 +107,8 @@ export function coerce(type: AttributeType, value: unknown): AttributeValue | un
       if (value === 'false' || value === 0 || value === '0') return false;
       return undefined;
     case 'DATETIME': {
-      if (typeof value === 'number' && Number.isInteger(value)) return new Date(value * 1000).toISOString().slice(0, 19).replace('T', ' ');
+      if (typeof value === 'number' && Number.isInteger(value))
+        return new Date(value * 1000).toISOString().slice(0, 19).replace('T', ' ');
       if (typeof value !== 'string') return undefined;
       const m = DATETIME.exec(value.trim());
       if (!m) return undefined;
@@ -144,13 +154,19 @@ export class GraphStore {
           out.push(`Successfully created vertex types: [${s.name}].`);
           break;
         case 'edge':
-          for (const end of [s.from, s.to]) if (!this.vertexTypes.has(end)) throw ddlError(`edge ${s.name} refers to vertex type ${end}, which does not exist`);
+          for (const end of [s.from, s.to])
+            if (!this.vertexTypes.has(end))
+              throw ddlError(`edge ${s.name} refers to vertex type ${end}, which does not exist`);
           this.edgeTypes.set(s.name, s);
           out.push(`Successfully created edge types: [${s.name}].`);
           break;
         case 'graph': {
-          const types = s.types.includes('*') ? [...this.vertexTypes.keys(), ...this.edgeTypes.keys()] : s.types;
-          for (const t of types) if (!this.vertexTypes.has(t) && !this.edgeTypes.has(t)) throw ddlError(`graph ${s.name} names type ${t}, which does not exist`);
+          const types = s.types.includes('*')
+            ? [...this.vertexTypes.keys(), ...this.edgeTypes.keys()]
+            : s.types;
+          for (const t of types)
+            if (!this.vertexTypes.has(t) && !this.edgeTypes.has(t))
+              throw ddlError(`graph ${s.name} names type ${t}, which does not exist`);
           this.graphs.set(s.name, new Set(types));
           out.push(`The graph ${s.name} is created.`);
           break;
@@ -167,13 +183,15 @@ export class GraphStore {
           break;
         }
         case 'useGraph':
-          if (s.name !== undefined && !this.graphs.has(s.name)) throw ddlError(`graph ${s.name} does not exist`);
+          if (s.name !== undefined && !this.graphs.has(s.name))
+            throw ddlError(`graph ${s.name} does not exist`);
           graph = s.name;
           out.push(`Using graph '${s.name ?? 'global'}'`);
           break;
         case 'loadingJob': {
           const jobGraph = s.forGraph ?? graph;
-          if (jobGraph === undefined) throw ddlError(`loading job ${s.job.name} needs FOR GRAPH or a preceding USE GRAPH`);
+          if (jobGraph === undefined)
+            throw ddlError(`loading job ${s.job.name} needs FOR GRAPH or a preceding USE GRAPH`);
           this.checkJob({ ...s.job, graph: jobGraph });
           this.jobs.set(s.job.name, { ...s.job, graph: jobGraph });
           out.push(`Successfully created loading jobs: [${s.job.name}].`);
@@ -186,16 +204,27 @@ export class GraphStore {
 
   private checkJob(job: LoadingJob): void {
     const members = this.graphs.get(job.graph);
-    if (!members) throw ddlError(`loading job ${job.name} is for graph ${job.graph}, which does not exist`);
+    if (!members)
+      throw ddlError(`loading job ${job.name} is for graph ${job.graph}, which does not exist`);
     for (const load of job.loads) {
-      if (!members.has(load.target)) throw ddlError(`loading job ${job.name} loads ${load.targetKind} ${load.target}, which is not in graph ${job.graph}`);
+      if (!members.has(load.target))
+        throw ddlError(
+          `loading job ${job.name} loads ${load.targetKind} ${load.target}, which is not in graph ${job.graph}`,
+        );
       if ((load.using.JSON_FILE ?? '').toLowerCase() !== 'true')
-        throw ddlError(`loading job ${job.name}: the emulator loads JSON lines only; add USING JSON_FILE="true"`);
+        throw ddlError(
+          `loading job ${job.name}: the emulator loads JSON lines only; add USING JSON_FILE="true"`,
+        );
     }
   }
 
   /** Loads JSON lines through the LOAD statements of `job` that read `filename`. */
-  loadLines(jobName: string, filename: string, lines: Iterable<string>, stats: LoadStats = emptyStats()): LoadStats {
+  loadLines(
+    jobName: string,
+    filename: string,
+    lines: Iterable<string>,
+    stats: LoadStats = emptyStats(),
+  ): LoadStats {
     const job = this.jobs.get(jobName);
     if (!job) throw new LocalError('TG_JOB_NOT_FOUND', `loading job ${jobName} does not exist`);
     const loads = job.loads.filter((l) => l.filename === filename);
@@ -215,7 +244,8 @@ export class GraphStore {
       stats.validLine++;
       for (const load of loads) {
         const values = load.values.map((v) => resolveField(line as Record<string, unknown>, v));
-        if (load.targetKind === 'vertex') this.loadVertex(load.target, values, objectStats(stats.vertex, load.target));
+        if (load.targetKind === 'vertex')
+          this.loadVertex(load.target, values, objectStats(stats.vertex, load.target));
         else this.loadEdge(load.target, values, objectStats(stats.edge, load.target));
       }
     }
@@ -257,19 +287,30 @@ export class GraphStore {
       stats.invalidAttribute++;
       return;
     }
-    for (const [vertexType, id] of [[type.from, from], [type.to, to]] as const) {
-      const table = this.vertices.get(vertexType) ?? new Map<string, Record<string, AttributeValue>>();
+    for (const [vertexType, id] of [
+      [type.from, from],
+      [type.to, to],
+    ] as const) {
+      const table =
+        this.vertices.get(vertexType) ?? new Map<string, Record<string, AttributeValue>>();
       this.vertices.set(vertexType, table);
       // TigerGraph creates missing endpoints with default attributes.
-      if (!table.has(String(id))) table.set(String(id), this.attributes((this.vertexTypes.get(vertexType) as VertexType).attributes, []) ?? {});
+      if (!table.has(idText(id)))
+        table.set(
+          idText(id),
+          this.attributes((this.vertexTypes.get(vertexType) as VertexType).attributes, []) ?? {},
+        );
     }
     const table = this.edges.get(typeName) ?? new Map<string, Record<string, AttributeValue>>();
     this.edges.set(typeName, table);
-    table.set(`${String(from)}\u0000${String(to)}`, attributes);
+    table.set(`${idText(from)}\u0000${idText(to)}`, attributes);
     stats.validObject++;
   }
 
-  private attributes(declared: readonly Attribute[], values: unknown[]): Record<string, AttributeValue> | undefined {
+  private attributes(
+    declared: readonly Attribute[],
+    values: unknown[],
+  ): Record<string, AttributeValue> | undefined {
     const result: Record<string, AttributeValue> = {};
     for (const [i, attr] of declared.entries()) {
       const v = coerce(attr.type, values[i]);
@@ -284,13 +325,23 @@ export class GraphStore {
     const members = this.graphs.get(graph);
     if (!members) throw new LocalError('TG_GRAPH_NOT_FOUND', `graph ${graph} does not exist`);
     if (!members.has(typeName) || !this.vertexTypes.has(typeName))
-      throw new LocalError('TG_VERTEX_TYPE_NOT_FOUND', `vertex type ${typeName} is not in graph ${graph}`);
-    return [...(this.vertices.get(typeName) ?? new Map<string, Record<string, AttributeValue>>()).entries()].map(([id, attributes]) => ({ id, attributes }));
+      throw new LocalError(
+        'TG_VERTEX_TYPE_NOT_FOUND',
+        `vertex type ${typeName} is not in graph ${graph}`,
+      );
+    return [
+      ...(
+        this.vertices.get(typeName) ?? new Map<string, Record<string, AttributeValue>>()
+      ).entries(),
+    ].map(([id, attributes]) => ({ id, attributes }));
   }
 
   countEdges(typeName: string): number {
     return this.edges.get(typeName)?.size ?? 0;
   }
 }
+
+/** A vertex id from a JSON value: strings as they are, anything else as JSON text. */
+const idText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
 const ddlError = (message: string): LocalError => new LocalError('GSQL_SEMANTIC_ERROR', message);

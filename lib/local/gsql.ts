@@ -5,7 +5,15 @@
  */
 import { LocalError } from '../errors/index.ts';
 
-export const ATTRIBUTE_TYPES = ['STRING', 'INT', 'UINT', 'FLOAT', 'DOUBLE', 'BOOL', 'DATETIME'] as const;
+export const ATTRIBUTE_TYPES = [
+  'STRING',
+  'INT',
+  'UINT',
+  'FLOAT',
+  'DOUBLE',
+  'BOOL',
+  'DATETIME',
+] as const;
 export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
 
 export interface Attribute {
@@ -61,7 +69,11 @@ export type Statement =
   | { readonly kind: 'dataSource'; readonly source: DataSource }
   | { readonly kind: 'setDataSource'; readonly name: string; readonly config: string }
   | { readonly kind: 'useGraph'; readonly name: string | undefined }
-  | { readonly kind: 'loadingJob'; readonly job: LoadingJob; readonly forGraph: string | undefined };
+  | {
+      readonly kind: 'loadingJob';
+      readonly job: LoadingJob;
+      readonly forGraph: string | undefined;
+    };
 
 type Token =
   | { t: 'word'; v: string; line: number }
@@ -78,11 +90,11 @@ function readQuoted(text: string, start: number, line: number): { value: string;
   for (let i = start + 1; i < text.length; i++) {
     const c = text[i];
     if (c === '\\' && i + 1 < text.length) {
-      value += text[++i];
+      value += text.charAt(++i);
     } else if (c === '"') {
       return { value, end: i + 1 };
     } else {
-      value += c;
+      value += c ?? '';
     }
   }
   throw gsqlError(line, 'a string is not closed with "');
@@ -91,13 +103,17 @@ function readQuoted(text: string, start: number, line: number): { value: string;
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let line = 1;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text[i] as string;
     if (c === '\n') {
       line++;
       i++;
     } else if (/\s/.test(c)) i++;
-    else if (c === '#' || (c === '/' && text[i + 1] === '/') || (c === '-' && text[i + 1] === '-')) {
+    else if (
+      c === '#' ||
+      (c === '/' && text[i + 1] === '/') ||
+      (c === '-' && text[i + 1] === '-')
+    ) {
       while (i < text.length && text[i] !== '\n') i++;
     } else if (c === '/' && text[i + 1] === '*') {
       const end = text.indexOf('*/', i + 2);
@@ -161,10 +177,12 @@ class Parser {
     return true;
   }
   private expectWord(word: string): void {
-    if (!this.acceptWord(word)) throw gsqlError(this.line(), `expected ${word}, found ${this.describe()}`);
+    if (!this.acceptWord(word))
+      throw gsqlError(this.line(), `expected ${word}, found ${this.describe()}`);
   }
   private expectPunct(p: string): void {
-    if (!this.acceptPunct(p)) throw gsqlError(this.line(), `expected "${p}", found ${this.describe()}`);
+    if (!this.acceptPunct(p))
+      throw gsqlError(this.line(), `expected "${p}", found ${this.describe()}`);
   }
   private describe(): string {
     const t = this.peek();
@@ -178,7 +196,8 @@ class Parser {
   }
   private string(what: string): string {
     const t = this.peek();
-    if (t?.t !== 'string') throw gsqlError(this.line(), `expected ${what} in double quotes, found ${this.describe()}`);
+    if (t?.t !== 'string')
+      throw gsqlError(this.line(), `expected ${what} in double quotes, found ${this.describe()}`);
     this.i++;
     return t.v;
   }
@@ -186,7 +205,10 @@ class Parser {
     const line = this.line();
     const word = this.name('an attribute type').toUpperCase();
     if (!(ATTRIBUTE_TYPES as readonly string[]).includes(word))
-      throw gsqlError(line, `attribute type ${word} is not supported by the emulator; use one of ${ATTRIBUTE_TYPES.join(', ')}`);
+      throw gsqlError(
+        line,
+        `attribute type ${word} is not supported by the emulator; use one of ${ATTRIBUTE_TYPES.join(', ')}`,
+      );
     this.acceptWord('COMPRESS');
     if (this.acceptWord('DEFAULT')) this.i++;
     return word as AttributeType;
@@ -218,24 +240,34 @@ class Parser {
       this.expectPunct('=');
       return { kind: 'setDataSource', name, config: this.string('the data source configuration') };
     }
-    if (!this.acceptWord('CREATE')) throw gsqlError(line, `expected a statement (CREATE, USE, SET), found ${this.describe()}`);
+    if (!this.acceptWord('CREATE'))
+      throw gsqlError(line, `expected a statement (CREATE, USE, SET), found ${this.describe()}`);
     if (this.acceptWord('VERTEX')) return this.vertex();
-    if (this.isWord('UNDIRECTED') || this.isWord('DIRECTED') || this.isWord('EDGE')) return this.edge();
+    if (this.isWord('UNDIRECTED') || this.isWord('DIRECTED') || this.isWord('EDGE'))
+      return this.edge();
     if (this.acceptWord('GRAPH')) {
       const name = this.name('a graph name');
       this.expectPunct('(');
       const types: string[] = [];
       if (this.acceptPunct('*')) types.push('*');
-      else if (!this.isPunct(')')) do types.push(this.name('a vertex or edge type')); while (this.acceptPunct(','));
+      else if (!this.isPunct(')'))
+        do types.push(this.name('a vertex or edge type'));
+        while (this.acceptPunct(','));
       this.expectPunct(')');
       return { kind: 'graph', name, types };
     }
     if (this.acceptWord('DATA_SOURCE')) {
       const type = this.name('the data source type KAFKA').toUpperCase();
-      if (type !== 'KAFKA') throw gsqlError(line, `data source type ${type} is not supported by the emulator; use KAFKA`);
+      if (type !== 'KAFKA')
+        throw gsqlError(
+          line,
+          `data source type ${type} is not supported by the emulator; use KAFKA`,
+        );
       const name = this.name('a data source name');
       const config = this.acceptPunct('=') ? this.string('the data source configuration') : '';
-      const graph = this.acceptWord('FOR') ? (this.expectWord('GRAPH'), this.name('a graph name')) : undefined;
+      const graph = this.acceptWord('FOR')
+        ? (this.expectWord('GRAPH'), this.name('a graph name'))
+        : undefined;
       return { kind: 'dataSource', source: { name, type: 'KAFKA', config, graph } };
     }
     if (this.acceptWord('LOADING')) {
@@ -280,7 +312,8 @@ class Parser {
     this.expectWord('TO');
     const to = this.name('the target vertex type');
     const attributes: Attribute[] = [];
-    while (this.acceptPunct(',')) attributes.push({ name: this.name('an attribute name'), type: this.attributeType() });
+    while (this.acceptPunct(','))
+      attributes.push({ name: this.name('an attribute name'), type: this.attributeType() });
     this.expectPunct(')');
     this.withOptions();
     return { kind: 'edge', name, directed, from, to, attributes };
@@ -307,7 +340,8 @@ class Parser {
       }
       this.expectWord('LOAD');
       const filename = this.name('a filename variable');
-      if (!(filename in filenames)) throw gsqlError(this.line(), `LOAD uses ${filename}, which no DEFINE FILENAME defines`);
+      if (!(filename in filenames))
+        throw gsqlError(this.line(), `LOAD uses ${filename}, which no DEFINE FILENAME defines`);
       const targets: { targetKind: 'vertex' | 'edge'; target: string; values: ValueExpr[] }[] = [];
       do {
         this.expectWord('TO');
@@ -349,7 +383,11 @@ class Parser {
       } else if (t?.t === 'word' && t.v === '_') {
         this.i++;
         values.push({ kind: 'skip' });
-      } else throw gsqlError(this.line(), `expected $"field", a literal or _ in VALUES, found ${this.describe()}`);
+      } else
+        throw gsqlError(
+          this.line(),
+          `expected $"field", a literal or _ in VALUES, found ${this.describe()}`,
+        );
     } while (this.acceptPunct(','));
     this.expectPunct(')');
     return values;

@@ -61,34 +61,61 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 export function startEmbeddedKafka(options: StartEmbeddedKafkaOptions = {}): EmbeddedKafka {
   const brokerCount = options.brokers ?? 1;
   if (!Number.isInteger(brokerCount) || brokerCount < 1 || brokerCount > 16) {
-    throw new LocalError('LOCAL_BROKER_COUNT_INVALID', `Broker count must be an integer from 1 to 16, found ${brokerCount}`);
+    throw new LocalError(
+      'LOCAL_BROKER_COUNT_INVALID',
+      `Broker count must be an integer from 1 to 16, found ${brokerCount}`,
+    );
   }
   const rd: RdKafka = loadRdKafka();
   // The mock cluster hangs off a client handle that must outlive it; log only errors.
   const rk = createRdKafkaHandle(rd, RD_KAFKA_PRODUCER, { log_level: '3' });
-  const cluster = rd.mockClusterNew(rk, brokerCount);
+  const cluster: unknown = rd.mockClusterNew(rk, brokerCount);
   if (!cluster) {
     rd.destroy(rk);
-    throw new LocalError('LOCAL_BROKER_START_FAILED', 'librdkafka could not start the mock cluster');
+    throw new LocalError(
+      'LOCAL_BROKER_START_FAILED',
+      'librdkafka could not start the mock cluster',
+    );
   }
   const bootstrapServers = rd.mockBootstraps(cluster) as string;
   let stopped = false;
   const checkBroker = (brokerId: number): void => {
     if (!Number.isInteger(brokerId) || brokerId < 1 || brokerId > brokerCount)
-      throw new LocalError('LOCAL_BROKER_ID_INVALID', `Broker id must be 1..${brokerCount}, found ${brokerId}`);
+      throw new LocalError(
+        'LOCAL_BROKER_ID_INVALID',
+        `Broker id must be 1..${brokerCount}, found ${brokerId}`,
+      );
   };
   const checkCode = (what: string, code: number): void => {
-    if (code !== 0) throw new LocalError('LOCAL_BROKER_CALL_FAILED', `${what} failed: ${rd.errToStr(code) as string}`);
+    if (code !== 0)
+      throw new LocalError(
+        'LOCAL_BROKER_CALL_FAILED',
+        `${what} failed: ${rd.errToStr(code) as string}`,
+      );
   };
   const embedded: EmbeddedKafka = {
     bootstrapServers,
     brokerCount,
     createTopic(name, partitions, replicationFactor = 1) {
       if (!TOPIC_NAME.test(name))
-        throw new LocalError('LOCAL_TOPIC_NAME_INVALID', `Topic name "${name}" is not allowed: use 1-249 of [A-Za-z0-9._-]`);
+        throw new LocalError(
+          'LOCAL_TOPIC_NAME_INVALID',
+          `Topic name "${name}" is not allowed: use 1-249 of [A-Za-z0-9._-]`,
+        );
       if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000)
-        throw new LocalError('LOCAL_TOPIC_PARTITIONS_INVALID', `Partitions must be an integer from 1 to 1000, found ${partitions}`);
-      checkCode(`Creating topic ${name}`, rd.mockTopicCreate(cluster, name, partitions, Math.min(replicationFactor, brokerCount)) as number);
+        throw new LocalError(
+          'LOCAL_TOPIC_PARTITIONS_INVALID',
+          `Partitions must be an integer from 1 to 1000, found ${partitions}`,
+        );
+      checkCode(
+        `Creating topic ${name}`,
+        rd.mockTopicCreate(
+          cluster,
+          name,
+          partitions,
+          Math.min(replicationFactor, brokerCount),
+        ) as number,
+      );
     },
     brokerDown(brokerId) {
       checkBroker(brokerId);
@@ -100,7 +127,10 @@ export function startEmbeddedKafka(options: StartEmbeddedKafkaOptions = {}): Emb
     },
     setRoundTripTime(brokerId, rttMs) {
       checkBroker(brokerId);
-      checkCode(`Setting broker ${brokerId} round-trip time`, rd.mockBrokerRtt(cluster, brokerId, rttMs) as number);
+      checkCode(
+        `Setting broker ${brokerId} round-trip time`,
+        rd.mockBrokerRtt(cluster, brokerId, rttMs) as number,
+      );
     },
     pushRequestErrors(apiKey, errors) {
       rd.mockPushErrors(cluster, apiKey, errors.length, Int32Array.from(errors));

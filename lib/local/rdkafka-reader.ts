@@ -46,12 +46,14 @@ type AsyncFn = { async: (...args: unknown[]) => void };
 const callAsync = <T>(fn: unknown, ...args: unknown[]): Promise<T> =>
   new Promise((resolve, reject) => {
     (fn as AsyncFn).async(...args, (error: unknown, result: T) => {
-      if (error) reject(error instanceof Error ? error : new Error(String(error)));
+      if (error) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
       else resolve(result);
     });
   });
 
-const consumerSettings = (options: Pick<ReadOptions, 'bootstrapServers' | 'kafkaConfig'>): Record<string, string> => ({
+const consumerSettings = (
+  options: Pick<ReadOptions, 'bootstrapServers' | 'kafkaConfig'>,
+): Record<string, string> => ({
   'group.id': 'tigergraph',
   // librdkafka waits fetch.wait.max.ms (500 ms) at the end of a partition before it can
   // report EOF; an emulator on loopback need not.
@@ -76,7 +78,11 @@ export async function listPartitions(bootstrapServers: string, topic: string): P
       const code = await callAsync<number>(rd.queryWatermarks, rk, topic, p, low, high, 5000);
       if (code === 0) found.push(p);
       else if (UNKNOWN_PARTITION.has(code)) break;
-      else throw new LocalError('LOCAL_KAFKA_METADATA_FAILED', `Listing partitions of ${topic} failed: ${rd.errToStr(code) as string}`);
+      else
+        throw new LocalError(
+          'LOCAL_KAFKA_METADATA_FAILED',
+          `Listing partitions of ${topic} failed: ${rd.errToStr(code) as string}`,
+        );
     }
     return found;
   } finally {
@@ -88,7 +94,7 @@ export async function listPartitions(bootstrapServers: string, topic: string): P
 export async function readPartitions(options: ReadOptions): Promise<number> {
   const rd: RdKafka = loadRdKafka();
   const rk = createRdKafkaHandle(rd, RD_KAFKA_CONSUMER, consumerSettings(options));
-  const list = rd.tplNew(options.partitions.length);
+  const list: unknown = rd.tplNew(options.partitions.length);
   for (const { partition, startOffset } of options.partitions) {
     rd.tplAdd(list, options.topic, partition);
     rd.tplSetOffset(list, options.topic, partition, startOffset);
@@ -97,7 +103,10 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
   rd.tplDestroy(list);
   if (assigned !== 0) {
     await callAsync(rd.destroy, rk);
-    throw new LocalError('LOCAL_KAFKA_ASSIGN_FAILED', `Assigning ${options.topic} failed: ${rd.errToStr(assigned) as string}`);
+    throw new LocalError(
+      'LOCAL_KAFKA_ASSIGN_FAILED',
+      `Assigning ${options.topic} failed: ${rd.errToStr(assigned) as string}`,
+    );
   }
   const atEnd = new Set<number>();
   let count = 0;
@@ -106,10 +115,18 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
     try {
       if (m.err === RD_KAFKA_RESP_ERR_PARTITION_EOF) atEnd.add(m.partition);
       else if (m.err !== 0)
-        throw new LocalError('LOCAL_KAFKA_READ_FAILED', `Reading ${options.topic}[${m.partition}] failed: ${rd.errToStr(m.err) as string}`);
+        throw new LocalError(
+          'LOCAL_KAFKA_READ_FAILED',
+          `Reading ${options.topic}[${m.partition}] failed: ${rd.errToStr(m.err) as string}`,
+        );
       else {
         count++;
-        options.onMessage({ partition: m.partition, offset: Number(m.offset), key: copyBytes(m.key, m.key_len), value: copyBytes(m.payload, m.len) });
+        options.onMessage({
+          partition: m.partition,
+          offset: Number(m.offset),
+          key: copyBytes(m.key, m.key_len),
+          value: copyBytes(m.payload, m.len),
+        });
       }
     } finally {
       rd.messageDestroy(pointer);
@@ -119,7 +136,7 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
     while (!(options.eof && atEnd.size >= options.partitions.length) && !options.signal?.aborted) {
       // Drain what is already fetched without leaving the thread, then wait off-thread.
       let drained = 0;
-      for (let m = rd.consumerPoll(rk, 0); m; m = rd.consumerPoll(rk, 0)) {
+      for (let m: unknown = rd.consumerPoll(rk, 0); m; m = rd.consumerPoll(rk, 0) as unknown) {
         handle(m);
         if (++drained >= DRAIN_LIMIT) break;
       }

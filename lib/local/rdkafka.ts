@@ -48,27 +48,43 @@ const bind = (lib: LibraryHandle) => {
     message,
     version: lib.func('const char* rd_kafka_version_str()'),
     confNew: lib.func('void* rd_kafka_conf_new()'),
-    confSet: lib.func('int rd_kafka_conf_set(void* conf, const char* name, const char* value, void* errstr, size_t size)'),
+    confSet: lib.func(
+      'int rd_kafka_conf_set(void* conf, const char* name, const char* value, void* errstr, size_t size)',
+    ),
     kafkaNew: lib.func('void* rd_kafka_new(int type, void* conf, void* errstr, size_t size)'),
     destroy: lib.func('void rd_kafka_destroy(void* rk)'),
     errToStr: lib.func('const char* rd_kafka_err2str(int err)'),
     mockClusterNew: lib.func('void* rd_kafka_mock_cluster_new(void* rk, int broker_cnt)'),
     mockClusterDestroy: lib.func('void rd_kafka_mock_cluster_destroy(void* mcluster)'),
     mockBootstraps: lib.func('const char* rd_kafka_mock_cluster_bootstraps(void* mcluster)'),
-    mockTopicCreate: lib.func('int rd_kafka_mock_topic_create(void* mcluster, const char* topic, int partition_cnt, int replication_factor)'),
-    mockBrokerDown: lib.func('int rd_kafka_mock_broker_set_down(void* mcluster, int32_t broker_id)'),
+    mockTopicCreate: lib.func(
+      'int rd_kafka_mock_topic_create(void* mcluster, const char* topic, int partition_cnt, int replication_factor)',
+    ),
+    mockBrokerDown: lib.func(
+      'int rd_kafka_mock_broker_set_down(void* mcluster, int32_t broker_id)',
+    ),
     mockBrokerUp: lib.func('int rd_kafka_mock_broker_set_up(void* mcluster, int32_t broker_id)'),
-    mockBrokerRtt: lib.func('int rd_kafka_mock_broker_set_rtt(void* mcluster, int32_t broker_id, int rtt_ms)'),
-    mockPushErrors: lib.func('void rd_kafka_mock_push_request_errors_array(void* mcluster, int16_t api_key, size_t cnt, const int* errors)'),
+    mockBrokerRtt: lib.func(
+      'int rd_kafka_mock_broker_set_rtt(void* mcluster, int32_t broker_id, int rtt_ms)',
+    ),
+    mockPushErrors: lib.func(
+      'void rd_kafka_mock_push_request_errors_array(void* mcluster, int16_t api_key, size_t cnt, const int* errors)',
+    ),
     consumerPoll: lib.func('rd_kafka_message_t* rd_kafka_consumer_poll(void* rk, int timeout_ms)'),
     consumerClose: lib.func('int rd_kafka_consumer_close(void* rk)'),
     messageDestroy: lib.func('void rd_kafka_message_destroy(rd_kafka_message_t* m)'),
     tplNew: lib.func('void* rd_kafka_topic_partition_list_new(int size)'),
-    tplAdd: lib.func('void* rd_kafka_topic_partition_list_add(void* list, const char* topic, int32_t partition)'),
-    tplSetOffset: lib.func('int rd_kafka_topic_partition_list_set_offset(void* list, const char* topic, int32_t partition, int64_t offset)'),
+    tplAdd: lib.func(
+      'void* rd_kafka_topic_partition_list_add(void* list, const char* topic, int32_t partition)',
+    ),
+    tplSetOffset: lib.func(
+      'int rd_kafka_topic_partition_list_set_offset(void* list, const char* topic, int32_t partition, int64_t offset)',
+    ),
     tplDestroy: lib.func('void rd_kafka_topic_partition_list_destroy(void* list)'),
     assign: lib.func('int rd_kafka_assign(void* rk, void* list)'),
-    queryWatermarks: lib.func('int rd_kafka_query_watermark_offsets(void* rk, const char* topic, int32_t partition, _Out_ int64_t* low, _Out_ int64_t* high, int timeout_ms)'),
+    queryWatermarks: lib.func(
+      'int rd_kafka_query_watermark_offsets(void* rk, const char* topic, int32_t partition, _Out_ int64_t* low, _Out_ int64_t* high, int timeout_ms)',
+    ),
   };
 };
 
@@ -95,21 +111,33 @@ export function loadRdKafka(): RdKafka {
     'LOCAL_LIBRDKAFKA_MISSING',
     'The embedded Kafka broker needs librdkafka, which could not be loaded. Install the Debian package ' +
       "librdkafka1 (run 'bash scripts/ensure-librdkafka.sh' as root, or 'sudo apt-get install librdkafka1'), " +
-      'or set TGSTREAM_LIBRDKAFKA to the library path. Tried: ' + failures.join('; '),
+      'or set TGSTREAM_LIBRDKAFKA to the library path. Tried: ' +
+      failures.join('; '),
   );
 }
 
 /** Creates a configured rd_kafka_t handle. */
-export function createRdKafkaHandle(rd: RdKafka, type: number, settings: Record<string, string>): unknown {
+export function createRdKafkaHandle(
+  rd: RdKafka,
+  type: number,
+  settings: Record<string, string>,
+): unknown {
   const errstr = Buffer.alloc(ERRSTR_SIZE);
-  const conf = rd.confNew();
+  const conf: unknown = rd.confNew();
   for (const [name, value] of Object.entries(settings)) {
     if (rd.confSet(conf, name, value, errstr, ERRSTR_SIZE) !== 0) {
-      throw new LocalError('LOCAL_LIBRDKAFKA_CONFIG', `librdkafka rejected ${name}: ${cString(errstr)}`);
+      throw new LocalError(
+        'LOCAL_LIBRDKAFKA_CONFIG',
+        `librdkafka rejected ${name}: ${cString(errstr)}`,
+      );
     }
   }
-  const rk = rd.kafkaNew(type, conf, errstr, ERRSTR_SIZE);
-  if (!rk) throw new LocalError('LOCAL_LIBRDKAFKA_CREATE', `librdkafka could not create a client: ${cString(errstr)}`);
+  const rk: unknown = rd.kafkaNew(type, conf, errstr, ERRSTR_SIZE);
+  if (!rk)
+    throw new LocalError(
+      'LOCAL_LIBRDKAFKA_CREATE',
+      `librdkafka could not create a client: ${cString(errstr)}`,
+    );
   return rk;
 }
 

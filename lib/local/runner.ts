@@ -40,27 +40,40 @@ export interface RunnerOptions {
   readonly sessionTimeoutMs?: number;
 }
 
-export const RUNNER_RETRY_POLICY: RetryPolicy = Object.freeze({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000, factor: 2 });
-
-const lambdaContext = (timeoutMs: number, started: number): Context => ({
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'tgstream-local',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:tgstream-local',
-  memoryLimitInMB: '1024',
-  awsRequestId: randomUUID(),
-  logGroupName: 'local',
-  logStreamName: 'local',
-  getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
+export const RUNNER_RETRY_POLICY: RetryPolicy = Object.freeze({
+  maxAttempts: 5,
+  initialDelayMs: 500,
+  maxDelayMs: 10_000,
+  factor: 2,
 });
+
+const lambdaContext = (timeoutMs: number, started: number): Context =>
+  // The deprecated callback helpers (done/fail/succeed) are never called by our handler.
+  ({
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'tgstream-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:tgstream-local',
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+  }) as Context;
 
 /** Runs until stopped, or with `eof` until caught up; resolves with the totals. */
 export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
   const { config, logger } = options;
-  const totals: RunTotals = { records: 0, produced: 0, loaded: 0, rejected: 0, deadLettered: 0, tombstones: 0, batches: 0, failedAttempts: 0 };
+  const totals: RunTotals = {
+    records: 0,
+    produced: 0,
+    loaded: 0,
+    rejected: 0,
+    deadLettered: 0,
+    tombstones: 0,
+    batches: 0,
+    failedAttempts: 0,
+  };
   const consumer =
     options.consumer ??
     createBatchConsumer({
@@ -74,11 +87,15 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
       logger,
     });
-  const eventSource = config.sourceBootstrapServers.startsWith('arn:') ? 'aws:kafka' : 'SelfManagedKafka';
+  const eventSource = config.sourceBootstrapServers.startsWith('arn:')
+    ? 'aws:kafka'
+    : 'SelfManagedKafka';
   // Where every partition must get to before an EOF run stops.
   const ends = new Map<string, number>();
   const reached = new Map<string, number>();
-  if (options.eof) for (const p of await consumer.positions()) if (p.next < p.end) ends.set(`${p.topic}-${p.partition}`, p.end);
+  if (options.eof)
+    for (const p of await consumer.positions())
+      if (p.next < p.end) ends.set(`${p.topic}-${p.partition}`, p.end);
   const caughtUp = (): boolean => [...ends].every(([k, end]) => (reached.get(k) ?? 0) >= end);
 
   let failure: unknown;
@@ -91,7 +108,10 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
 
   const onBatch = async (records: KafkaRecord[]): Promise<boolean> => {
     if (failure !== undefined || options.signal?.aborted) return false;
-    const event = encodeKafkaEvent(records, { eventSource, bootstrapServers: config.sourceBootstrapServers });
+    const event = encodeKafkaEvent(records, {
+      eventSource,
+      bootstrapServers: config.sourceBootstrapServers,
+    });
     try {
       const result = await retry(
         () => options.handler(event, lambdaContext(options.timeoutMs ?? 840_000, Date.now())),
@@ -102,7 +122,14 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
           ...(options.signal ? { signal: options.signal } : {}),
           onRetry: ({ attempt, delayMs, error }) => {
             totals.failedAttempts++;
-            logger.warn('Batch failed; retrying it', { attempt, delayMs, topic: records[0]?.topic, partition: records[0]?.partition, firstOffset: records[0]?.offset, error });
+            logger.warn('Batch failed; retrying it', {
+              attempt,
+              delayMs,
+              topic: records[0]?.topic,
+              partition: records[0]?.partition,
+              firstOffset: records[0]?.offset,
+              error,
+            });
           },
         },
       );
@@ -131,13 +158,20 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
     });
     await finished;
   } finally {
-    await consumer.stop().catch((error: unknown) => logger.warn('Stopping the consumer failed', { error: messageOf(error) }));
+    await consumer
+      .stop()
+      .catch((error: unknown) =>
+        logger.warn('Stopping the consumer failed', { error: messageOf(error) }),
+      );
   }
   if (failure !== undefined) {
     throw isTigerStreamError(failure)
       ? failure
-      : new LocalError('RUNNER_BATCH_FAILED', `A batch failed after its retries: ${messageOf(failure)}`, { cause: failure });
+      : new LocalError(
+          'RUNNER_BATCH_FAILED',
+          `A batch failed after its retries: ${messageOf(failure)}`,
+          { cause: failure },
+        );
   }
   return totals;
 }
-

@@ -26,7 +26,11 @@ export interface LoggerOptions {
 
 const serializeError = (value: unknown): unknown => {
   if (!(value instanceof Error)) return value;
-  const withCode = value as Error & { code?: unknown; retriable?: unknown; details?: Record<string, unknown> };
+  const withCode = value as Error & {
+    code?: unknown;
+    retriable?: unknown;
+    details?: Record<string, unknown>;
+  };
   return {
     name: value.name,
     message: value.message,
@@ -52,7 +56,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { service: options.service ?? 'tigerstream', ...options.fields };
   const log = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (LOG_LEVELS[level] < threshold) return;
-    const entry: Record<string, unknown> = { level: level.toUpperCase(), timestamp: now().toISOString(), message, ...base };
+    const entry: Record<string, unknown> = {
+      level: level.toUpperCase(),
+      timestamp: now().toISOString(),
+      message,
+      ...base,
+    };
     for (const [k, v] of Object.entries(fields ?? {})) entry[k] = serializeError(v);
     write(redact(JSON.stringify(entry)));
   };

@@ -25,7 +25,12 @@ const UNITS: Record<keyof BatchMetrics, string> = {
 };
 
 /** One EMF document (a JSON object CloudWatch turns into metrics). */
-export function toEmf(metrics: BatchMetrics, dimensions: { connector: string; service?: string }, timestamp: number, namespace = 'TigerStream'): Record<string, unknown> {
+export function toEmf(
+  metrics: BatchMetrics,
+  dimensions: { connector: string; service?: string },
+  timestamp: number,
+  namespace = 'TigerStream',
+): Record<string, unknown> {
   return {
     _aws: {
       Timestamp: timestamp,
@@ -33,7 +38,10 @@ export function toEmf(metrics: BatchMetrics, dimensions: { connector: string; se
         {
           Namespace: namespace,
           Dimensions: [['service', 'connector']],
-          Metrics: (Object.keys(UNITS) as (keyof BatchMetrics)[]).map((name) => ({ Name: name, Unit: UNITS[name] })),
+          Metrics: (Object.keys(UNITS) as (keyof BatchMetrics)[]).map((name) => ({
+            Name: name,
+            Unit: UNITS[name],
+          })),
         },
       ],
     },

@@ -2,7 +2,7 @@
  * The stream handler: one middy handler used by the Lambda (functions/stream.ts) and by the
  * local ESM runner (tgstream run), so both run exactly the same code.
  */
-import middy from '@middy/core';
+import middy, { type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ConnectorConfig } from '../config/index.ts';
 import { createConverter as defaultConverter, type Converter } from '../convert/index.ts';
@@ -96,10 +96,10 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
   const core = middy<unknown, BatchResult, Error, StreamContext>({ timeoutEarlyInMillis: 0 })
     .use({
       name: 'tigerstreamConfig',
-      before: async (request) => {
+      before: async (request: Request<unknown, BatchResult, Error, StreamContext>) => {
         request.context.connectorConfig = await deps.loadConfig();
       },
-      onError: (request) => {
+      onError: (request: Request<unknown, BatchResult, Error, StreamContext>) => {
         // Not handled here: the invocation fails and the ESM redelivers the batch.
         baseLogger.error('Batch failed; it will be delivered again', {
           error: request.error,
@@ -158,8 +158,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
       return result;
     });
 
-  const handler = ((event: unknown, context: Context) =>
-    core(event, context as StreamContext)) as StreamHandler;
+  const handler = ((event: unknown, context: Context) => core(event, context)) as StreamHandler;
   handler.close = async () => {
     await clients?.delivery.disconnect();
     clients = undefined;

@@ -15,7 +15,10 @@ import { isTigerStreamError } from '../errors/index.ts';
 
 export type RecordOutcome = 'fail-batch' | 'dead-letter' | 'reject';
 
-export function decideRecordFailure(error: unknown, config: Pick<ConnectorConfig, 'errorsTolerance' | 'deadLetterTopic'>): RecordOutcome {
+export function decideRecordFailure(
+  error: unknown,
+  config: Pick<ConnectorConfig, 'errorsTolerance' | 'deadLetterTopic'>,
+): RecordOutcome {
   if (isTigerStreamError(error) && error.retriable) return 'fail-batch';
   if (!isTigerStreamError(error)) return 'fail-batch';
   if (config.errorsTolerance === 'none') return 'fail-batch';

@@ -7,7 +7,12 @@ import type { Converter } from '../convert/index.ts';
 import type { DecodedBatch, KafkaRecord, RecordHeader } from '../event/index.ts';
 import { TigerGraphError, isTigerStreamError, messageOf } from '../errors/index.ts';
 import { retry, sleep as defaultSleep, type RetryPolicy } from '../errors/retry.ts';
-import { targetTopicName, type KafkaDelivery, type OutRecord, type ProducedRange } from '../kafka/index.ts';
+import {
+  targetTopicName,
+  type KafkaDelivery,
+  type OutRecord,
+  type ProducedRange,
+} from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { LoadCounts, TigerGraphClient } from '../tigergraph/index.ts';
 import { DLQ_HEADERS, decideRecordFailure } from './policy.ts';
@@ -43,7 +48,11 @@ export interface PipelineDeps {
   readonly now?: () => number;
 }
 
-const coordinates = (r: KafkaRecord): { topic: string; partition: number; offset: number } => ({ topic: r.topic, partition: r.partition, offset: r.offset });
+const coordinates = (r: KafkaRecord): { topic: string; partition: number; offset: number } => ({
+  topic: r.topic,
+  partition: r.partition,
+  offset: r.offset,
+});
 
 const dlqHeaders = (record: KafkaRecord, error: unknown): RecordHeader[] => [
   ...record.headers,
@@ -63,7 +72,11 @@ interface Converted {
   readonly lines: { record: KafkaRecord; value: Buffer }[];
 }
 
-async function convertAll(batch: DecodedBatch, deps: PipelineDeps, targetPartitions: Map<string, number>): Promise<Converted> {
+async function convertAll(
+  batch: DecodedBatch,
+  deps: PipelineDeps,
+  targetPartitions: Map<string, number>,
+): Promise<Converted> {
   const { config, converter, logger } = deps;
   const out: OutRecord[] = [];
   const deadLetters: OutRecord[] = [];
@@ -77,9 +90,22 @@ async function convertAll(batch: DecodedBatch, deps: PipelineDeps, targetPartiti
     } catch (error) {
       const outcome = decideRecordFailure(error, config);
       if (outcome === 'fail-batch') throw error;
-      logger.warn(outcome === 'dead-letter' ? 'Record sent to the dead-letter topic' : 'Record rejected (errors.tolerance=all, no dead-letter topic)', { ...coordinates(record), error });
+      logger.warn(
+        outcome === 'dead-letter'
+          ? 'Record sent to the dead-letter topic'
+          : 'Record rejected (errors.tolerance=all, no dead-letter topic)',
+        { ...coordinates(record), error },
+      );
       if (outcome === 'reject') rejected++;
-      else deadLetters.push({ topic: config.deadLetterTopic as string, partition: undefined, key: record.key, value: record.value, headers: dlqHeaders(record, error), timestamp: record.timestamp });
+      else
+        deadLetters.push({
+          topic: config.deadLetterTopic as string,
+          partition: undefined,
+          key: record.key,
+          value: record.value,
+          headers: dlqHeaders(record, error),
+          timestamp: record.timestamp,
+        });
       continue;
     }
     if (converted.kind === 'tombstone') {
@@ -90,7 +116,14 @@ async function convertAll(batch: DecodedBatch, deps: PipelineDeps, targetPartiti
     const count = targetPartitions.get(topic) ?? 0;
     for (const value of converted.values) {
       lines.push({ record, value });
-      out.push({ topic, partition: record.partition < count ? record.partition : undefined, key: record.key, value, headers: record.headers, timestamp: record.timestamp });
+      out.push({
+        topic,
+        partition: record.partition < count ? record.partition : undefined,
+        key: record.key,
+        value,
+        headers: record.headers,
+        timestamp: record.timestamp,
+      });
     }
   }
   return { out, deadLetters, rejected, tombstones, lines };
@@ -109,12 +142,23 @@ async function waitForRun(deps: PipelineDeps, graph: string, jobId: string): Pro
   const now = deps.now ?? Date.now;
   const wait = deps.sleep ?? defaultSleep;
   for (let delay = 25; ; delay = Math.min(2000, delay * 2)) {
-    const progress = await retry(() => deps.tigergraph.getProgress(graph, jobId, deps.signal), retryDeps(deps));
+    const progress = await retry(
+      () => deps.tigergraph.getProgress(graph, jobId, deps.signal),
+      retryDeps(deps),
+    );
     if (progress.status === 'FINISHED') return progress.counts;
     if (progress.status === 'FAILED' || progress.status === 'ABORTED')
-      throw new TigerGraphError('TIGERGRAPH_LOADING_JOB_FAILED', `Loading job run ${jobId} ended ${progress.status}${progress.error ? `: ${progress.error}` : ''}`, { retriable: true, details: { jobId } });
+      throw new TigerGraphError(
+        'TIGERGRAPH_LOADING_JOB_FAILED',
+        `Loading job run ${jobId} ended ${progress.status}${progress.error ? `: ${progress.error}` : ''}`,
+        { retriable: true, details: { jobId } },
+      );
     if (deps.deadline !== undefined && now() + delay >= deps.deadline)
-      throw new TigerGraphError('TIGERGRAPH_LOADING_JOB_TIMEOUT', `Loading job run ${jobId} was still running at the invocation deadline`, { retriable: true, details: { jobId } });
+      throw new TigerGraphError(
+        'TIGERGRAPH_LOADING_JOB_TIMEOUT',
+        `Loading job run ${jobId} was still running at the invocation deadline`,
+        { retriable: true, details: { jobId } },
+      );
     await wait(delay, deps.signal);
   }
 }
@@ -130,7 +174,10 @@ const retryDeps = (deps: PipelineDeps) => ({
 });
 
 /** Kafka mode: one EOF run per target topic over exactly the offsets this batch produced. */
-async function loadFromKafka(deps: PipelineDeps, ranges: readonly ProducedRange[]): Promise<{ counts: LoadCounts; jobIds: string[] }> {
+async function loadFromKafka(
+  deps: PipelineDeps,
+  ranges: readonly ProducedRange[],
+): Promise<{ counts: LoadCounts; jobIds: string[] }> {
   const { tigergraph: tg } = deps.config;
   const byTopic = new Map<string, ProducedRange[]>();
   for (const r of ranges) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
@@ -154,23 +201,36 @@ async function loadFromKafka(deps: PipelineDeps, ranges: readonly ProducedRange[
       retryDeps(deps),
     );
     jobIds.push(...ids);
-    if (tg.eof && tg.waitForLoad) for (const id of ids) counts = add(counts, await waitForRun(deps, tg.graph, id));
+    if (tg.eof && tg.waitForLoad)
+      for (const id of ids) counts = add(counts, await waitForRun(deps, tg.graph, id));
   }
   return { counts, jobIds };
 }
 
 /** Direct mode: JSON lines chunked under tigergraph.batch.max.bytes, in order, to /ddl. */
-async function loadDirect(deps: PipelineDeps, lines: readonly { value: Buffer }[]): Promise<LoadCounts> {
+async function loadDirect(
+  deps: PipelineDeps,
+  lines: readonly { value: Buffer }[],
+): Promise<LoadCounts> {
   const { tigergraph: tg } = deps.config;
   let counts = ZERO;
   let chunk: Buffer[] = [];
   let size = 0;
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
-    const body = Buffer.concat(chunk.flatMap((b, i) => (i === 0 ? [b] : [Buffer.from('\n'), b]))).toString('utf8');
+    const body = Buffer.concat(
+      chunk.flatMap((b, i) => (i === 0 ? [b] : [Buffer.from('\n'), b])),
+    ).toString('utf8');
     chunk = [];
     size = 0;
-    counts = add(counts, await retry(() => deps.tigergraph.postDdl(tg.graph, tg.loadingJob, tg.loadingFilename, body, deps.signal), retryDeps(deps)));
+    counts = add(
+      counts,
+      await retry(
+        () =>
+          deps.tigergraph.postDdl(tg.graph, tg.loadingJob, tg.loadingFilename, body, deps.signal),
+        retryDeps(deps),
+      ),
+    );
   };
   for (const { value } of lines) {
     if (size + value.length + 1 > tg.batchMaxBytes) await flush();
@@ -195,16 +255,27 @@ export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Pro
     for (const topic of new Set(batch.records.map((r) => targetTopicName(config, r.topic)))) {
       const count = await retry(() => deps.delivery.partitionCount(topic), retryDeps(deps));
       if (count === 0)
-        throw new TigerGraphError('KAFKA_TARGET_TOPIC_MISSING', `Target topic ${topic} does not exist on ${config.targetBootstrapServers}; create it with as many partitions as its source topic`, { retriable: true, details: { topic } });
+        throw new TigerGraphError(
+          'KAFKA_TARGET_TOPIC_MISSING',
+          `Target topic ${topic} does not exist on ${config.targetBootstrapServers}; create it with as many partitions as its source topic`,
+          { retriable: true, details: { topic } },
+        );
       targetPartitions.set(topic, count);
     }
   }
   const converted = await convertAll(batch, deps, targetPartitions);
-  if (converted.deadLetters.length > 0) await retry(() => deps.delivery.send(converted.deadLetters, deps.signal ? { signal: deps.signal } : {}), retryDeps(deps));
+  if (converted.deadLetters.length > 0)
+    await retry(
+      () => deps.delivery.send(converted.deadLetters, deps.signal ? { signal: deps.signal } : {}),
+      retryDeps(deps),
+    );
   let counts = ZERO;
   let jobIds: string[] = [];
   if (kafkaMode) {
-    const ranges = await retry(() => deps.delivery.send(converted.out, deps.signal ? { signal: deps.signal } : {}), retryDeps(deps));
+    const ranges = await retry(
+      () => deps.delivery.send(converted.out, deps.signal ? { signal: deps.signal } : {}),
+      retryDeps(deps),
+    );
     if (ranges.length > 0) ({ counts, jobIds } = await loadFromKafka(deps, ranges));
   } else {
     counts = await loadDirect(deps, converted.lines);
@@ -220,7 +291,9 @@ export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Pro
     jobIds,
   };
   if (config.tigergraph.eof && config.tigergraph.waitForLoad && result.rejected > 0)
-    deps.logger.warn('TigerGraph rejected records of this batch', { rejected: result.rejected, jobIds });
+    deps.logger.warn('TigerGraph rejected records of this batch', {
+      rejected: result.rejected,
+      jobIds,
+    });
   return result;
 }
-

@@ -55,13 +55,34 @@ export interface RunProgress {
 export interface TigerGraphClient {
   startLoadingJob(run: LoadingJobRun, signal?: AbortSignal): Promise<string[]>;
   getProgress(graph: string, jobId: string, signal?: AbortSignal): Promise<RunProgress>;
-  postDdl(graph: string, job: string, filename: string, body: string, signal?: AbortSignal): Promise<LoadCounts>;
-  listVertices(graph: string, type: string, signal?: AbortSignal): Promise<{ v_id: string; attributes: Record<string, unknown> }[]>;
+  postDdl(
+    graph: string,
+    job: string,
+    filename: string,
+    body: string,
+    signal?: AbortSignal,
+  ): Promise<LoadCounts>;
+  listVertices(
+    graph: string,
+    type: string,
+    signal?: AbortSignal,
+  ): Promise<{ v_id: string; attributes: Record<string, unknown> }[]>;
 }
 
 const FILE_VALID = new Set(['validLine']);
 const OBJECT_VALID = new Set(['validObject', 'passedCondition', 'typeName']);
-const FILE_IGNORED = new Set(['validLine', 'vertex', 'edge', 'deleteVertex', 'deleteEdge', 'parsingStatistics', 'fileLevel', 'objectLevel', 'lineData', 'invalidAttributeLinesData']);
+const FILE_IGNORED = new Set([
+  'validLine',
+  'vertex',
+  'edge',
+  'deleteVertex',
+  'deleteEdge',
+  'parsingStatistics',
+  'fileLevel',
+  'objectLevel',
+  'lineData',
+  'invalidAttributeLinesData',
+]);
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
@@ -81,7 +102,8 @@ export function sumStatistics(statistics: unknown): LoadCounts {
   let rejectedLines = 0;
   for (const [k, v] of Object.entries(fileLevel)) {
     if (FILE_VALID.has(k)) validLines += num(v);
-    else if (!FILE_IGNORED.has(k) && k !== 'failedConditionLine' && k !== 'rejectLine') rejectedLines += num(v);
+    else if (!FILE_IGNORED.has(k) && k !== 'failedConditionLine' && k !== 'rejectLine')
+      rejectedLines += num(v);
   }
   // rejectLine counts lines that other file-level counters (invalidJson, ...) already count.
   rejectedLines = Math.max(rejectedLines, num(fileLevel.rejectLine));
@@ -101,8 +123,17 @@ export function sumStatistics(statistics: unknown): LoadCounts {
 }
 
 const STATUS_WORDS: Record<string, RunStatus> = {
-  RUNNING: 'RUNNING', FINISHED: 'FINISHED', SUCCESS: 'FINISHED', COMPLETED: 'FINISHED', DONE: 'FINISHED',
-  FAILED: 'FAILED', FAILURE: 'FAILED', ABORTED: 'ABORTED', PAUSED: 'RUNNING', INITIALIZING: 'RUNNING', QUEUED: 'RUNNING',
+  RUNNING: 'RUNNING',
+  FINISHED: 'FINISHED',
+  SUCCESS: 'FINISHED',
+  COMPLETED: 'FINISHED',
+  DONE: 'FINISHED',
+  FAILED: 'FAILED',
+  FAILURE: 'FAILED',
+  ABORTED: 'ABORTED',
+  PAUSED: 'RUNNING',
+  INITIALIZING: 'RUNNING',
+  QUEUED: 'RUNNING',
 };
 
 /**
@@ -116,9 +147,21 @@ export function createTigerGraphClient(options: TigerGraphClientOptions): TigerG
   const auth = options.auth ?? {};
   let token = auth.token;
 
-  const basic = auth.username !== undefined ? `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}` : undefined;
+  const basic =
+    auth.username !== undefined
+      ? `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`
+      : undefined;
 
-  const request = async (method: string, path: string, init: { body?: string; contentType?: string; kind: 'restpp' | 'gsql'; signal?: AbortSignal | undefined }): Promise<{ status: number; json: Record<string, unknown> | undefined; text: string }> => {
+  const request = async (
+    method: string,
+    path: string,
+    init: {
+      body?: string;
+      contentType?: string;
+      kind: 'restpp' | 'gsql';
+      signal?: AbortSignal | undefined;
+    },
+  ): Promise<{ status: number; json: Record<string, unknown> | undefined; text: string }> => {
     const headers: Record<string, string> = {};
     if (init.contentType) headers['content-type'] = init.contentType;
     if (init.kind === 'gsql' && basic) headers.authorization = basic;
@@ -130,15 +173,27 @@ export function createTigerGraphClient(options: TigerGraphClientOptions): TigerG
     const signals = [AbortSignal.timeout(timeoutMs), ...(init.signal ? [init.signal] : [])];
     let response: Response;
     try {
-      response = await doFetch(`${base}${path}`, { method, headers, ...(init.body === undefined ? {} : { body: init.body }), signal: AbortSignal.any(signals) });
+      response = await doFetch(`${base}${path}`, {
+        method,
+        headers,
+        ...(init.body === undefined ? {} : { body: init.body }),
+        signal: AbortSignal.any(signals),
+      });
     } catch (error) {
-      throw new TigerGraphError('TIGERGRAPH_UNREACHABLE', `Cannot reach TigerGraph at ${base} (${method} ${path.split('?')[0] ?? path}): ${messageOf(error)}`, { retriable: true, cause: error });
+      throw new TigerGraphError(
+        'TIGERGRAPH_UNREACHABLE',
+        `Cannot reach TigerGraph at ${base} (${method} ${path.split('?')[0] ?? path}): ${messageOf(error)}`,
+        { retriable: true, cause: error },
+      );
     }
     const text = await response.text();
     let json: Record<string, unknown> | undefined;
     try {
       const parsed: unknown = JSON.parse(text);
-      json = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+      json =
+        typeof parsed === 'object' && parsed !== null
+          ? (parsed as Record<string, unknown>)
+          : undefined;
     } catch {
       json = undefined;
     }
@@ -151,21 +206,36 @@ export function createTigerGraphClient(options: TigerGraphClientOptions): TigerG
       throw new TigerGraphError(
         `TIGERGRAPH_${restCode === undefined ? `HTTP_${response.status}` : restCode.replace('-', '_')}`,
         `TigerGraph ${method} ${path.split('?')[0] ?? path} failed with HTTP ${response.status}${restCode ? ` ${restCode}` : ''} (${rule.meaning}): ${message}`,
-        { retriable: rule.retriable, details: { status: response.status, ...(restCode ? { restCode } : {}) } },
+        {
+          retriable: rule.retriable,
+          details: { status: response.status, ...(restCode ? { restCode } : {}) },
+        },
       );
     }
     return { status: response.status, json, text };
   };
 
   const requestToken = async (signal?: AbortSignal): Promise<string> => {
-    const { json } = await request('POST', '/restpp/requesttoken', { kind: 'gsql', body: JSON.stringify({ secret: auth.secret, lifetime: '21600' }), contentType: 'application/json', signal });
+    const { json } = await request('POST', '/restpp/requesttoken', {
+      kind: 'gsql',
+      body: JSON.stringify({ secret: auth.secret, lifetime: '21600' }),
+      contentType: 'application/json',
+      signal,
+    });
     const value = json?.token ?? (json?.results as { token?: unknown } | undefined)?.token;
-    if (typeof value !== 'string') throw new TigerGraphError('TIGERGRAPH_TOKEN_MISSING', 'TigerGraph answered /requesttoken without a token', { retriable: false });
+    if (typeof value !== 'string')
+      throw new TigerGraphError(
+        'TIGERGRAPH_TOKEN_MISSING',
+        'TigerGraph answered /requesttoken without a token',
+        { retriable: false },
+      );
     return value;
   };
 
   const loadingJobsPath = (graph: string): string =>
-    options.version === 4 ? `/gsql/v1/loading-jobs/run?graph=${encodeURIComponent(graph)}` : `/gsqlserver/gsql/loading-jobs?graph=${encodeURIComponent(graph)}&action=start`;
+    options.version === 4
+      ? `/gsql/v1/loading-jobs/run?graph=${encodeURIComponent(graph)}`
+      : `/gsqlserver/gsql/loading-jobs?graph=${encodeURIComponent(graph)}&action=start`;
 
   return {
     async startLoadingJob(run, signal) {
@@ -173,47 +243,87 @@ export function createTigerGraphClient(options: TigerGraphClientOptions): TigerG
         {
           name: run.job,
           streaming: run.streaming,
-          dataSources: [{ filename: run.filename, name: run.dataSource, path: '', config: { topic: run.topic, partition_list: run.partitions } }],
+          dataSources: [
+            {
+              filename: run.filename,
+              name: run.dataSource,
+              path: '',
+              config: { topic: run.topic, partition_list: run.partitions },
+            },
+          ],
         },
       ];
-      const { json } = await request('POST', loadingJobsPath(run.graph), { kind: 'gsql', body: JSON.stringify(body), contentType: 'application/json', signal });
-      const ids = json?.jobIds ?? (json?.results as { jobId?: unknown }[] | undefined)?.map((r) => r.jobId);
+      const { json } = await request('POST', loadingJobsPath(run.graph), {
+        kind: 'gsql',
+        body: JSON.stringify(body),
+        contentType: 'application/json',
+        signal,
+      });
+      const ids =
+        json?.jobIds ?? (json?.results as { jobId?: unknown }[] | undefined)?.map((r) => r.jobId);
       if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
-        throw new TigerGraphError('TIGERGRAPH_JOB_ID_MISSING', `TigerGraph started ${run.job} but returned no job id`, { retriable: false });
+        throw new TigerGraphError(
+          'TIGERGRAPH_JOB_ID_MISSING',
+          `TigerGraph started ${run.job} but returned no job id`,
+          { retriable: false },
+        );
       return ids as string[];
     },
 
     async getProgress(graph, jobId, signal) {
-      const path = options.version === 4
-        ? `/gsql/v1/loading-jobs/status/${encodeURIComponent(jobId)}?graph=${encodeURIComponent(graph)}`
-        : `/gsqlserver/gsql/loading-jobs?action=getprogress&graph=${encodeURIComponent(graph)}&jobId=${encodeURIComponent(jobId)}`;
+      const path =
+        options.version === 4
+          ? `/gsql/v1/loading-jobs/status/${encodeURIComponent(jobId)}?graph=${encodeURIComponent(graph)}`
+          : `/gsqlserver/gsql/loading-jobs?action=getprogress&graph=${encodeURIComponent(graph)}&jobId=${encodeURIComponent(jobId)}`;
       const { json } = await request('GET', path, { kind: 'gsql', signal });
       const results = json?.results;
-      const first = (Array.isArray(results) ? results[0] : results) as { overall?: Record<string, unknown> } | undefined;
+      const first = (Array.isArray(results) ? results[0] : results) as
+        { overall?: Record<string, unknown> } | undefined;
       const overall = first?.overall ?? {};
       const word = typeof overall.status === 'string' ? overall.status.toUpperCase() : undefined;
       const ended = num(overall.endTime) > 0 || num(overall.progress) >= 100;
-      const status: RunStatus = word !== undefined ? (STATUS_WORDS[word] ?? 'UNKNOWN') : ended ? 'FINISHED' : 'RUNNING';
-      return { jobId, status, counts: sumStatistics(overall.statistics), error: typeof overall.error === 'string' ? overall.error : undefined };
+      const status: RunStatus =
+        word !== undefined ? (STATUS_WORDS[word] ?? 'UNKNOWN') : ended ? 'FINISHED' : 'RUNNING';
+      return {
+        jobId,
+        status,
+        counts: sumStatistics(overall.statistics),
+        error: typeof overall.error === 'string' ? overall.error : undefined,
+      };
     },
 
     async postDdl(graph, job, filename, body, signal) {
       const path = `/restpp/ddl/${encodeURIComponent(graph)}?tag=${encodeURIComponent(job)}&filename=${encodeURIComponent(filename)}&ack=all`;
-      const { json } = await request('POST', path, { kind: 'restpp', body, contentType: 'text/plain', signal });
+      const { json } = await request('POST', path, {
+        kind: 'restpp',
+        body,
+        contentType: 'text/plain',
+        signal,
+      });
       const results = json?.results;
       // TigerGraph answers an unknown filename variable with no error and empty results.
       if (!Array.isArray(results) || results.length === 0)
-        throw new TigerGraphError('TIGERGRAPH_DDL_EMPTY_RESULTS', `TigerGraph loaded nothing from /ddl/${graph} (empty results): check that loading job ${job} defines filename ${filename}`, { retriable: false });
-      return results.map((r: { statistics?: unknown }) => sumStatistics(r.statistics)).reduce((a, b) => ({
-        validLines: a.validLines + b.validLines,
-        rejectedLines: a.rejectedLines + b.rejectedLines,
-        validObjects: a.validObjects + b.validObjects,
-        rejectedObjects: a.rejectedObjects + b.rejectedObjects,
-      }));
+        throw new TigerGraphError(
+          'TIGERGRAPH_DDL_EMPTY_RESULTS',
+          `TigerGraph loaded nothing from /ddl/${graph} (empty results): check that loading job ${job} defines filename ${filename}`,
+          { retriable: false },
+        );
+      return results
+        .map((r: { statistics?: unknown }) => sumStatistics(r.statistics))
+        .reduce((a, b) => ({
+          validLines: a.validLines + b.validLines,
+          rejectedLines: a.rejectedLines + b.rejectedLines,
+          validObjects: a.validObjects + b.validObjects,
+          rejectedObjects: a.rejectedObjects + b.rejectedObjects,
+        }));
     },
 
     async listVertices(graph, type, signal) {
-      const { json } = await request('GET', `/restpp/graph/${encodeURIComponent(graph)}/vertices/${encodeURIComponent(type)}`, { kind: 'restpp', signal });
+      const { json } = await request(
+        'GET',
+        `/restpp/graph/${encodeURIComponent(graph)}/vertices/${encodeURIComponent(type)}`,
+        { kind: 'restpp', signal },
+      );
       return (json?.results ?? []) as { v_id: string; attributes: Record<string, unknown> }[];
     },
   };

@@ -24,7 +24,11 @@ export const REST_CODES: Readonly<Record<string, CodeRule>> = {
   'REST-3001': { retriable: true, meaning: 'timeout (endpoint)' },
   'REST-3002': { retriable: true, meaning: 'timeout (default query timeout)' },
   'REST-4000': { retriable: false, meaning: 'response too large' },
-  'REST-10016': { retriable: true, refreshToken: true, meaning: 'access denied or token invalid/expired' },
+  'REST-10016': {
+    retriable: true,
+    refreshToken: true,
+    meaning: 'access denied or token invalid/expired',
+  },
   'REST-12000': { retriable: true, meaning: 'no response from GSE/GPE in time' },
   'REST-12001': { retriable: true, meaning: 'no GSE/GPE running' },
   'REST-20002': { retriable: false, meaning: 'the job error limit was exceeded' },

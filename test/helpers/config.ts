@@ -1,4 +1,8 @@
-import { parseConnectorFile, validateConnectorFile, type ValidationResult } from '../../lib/config/index.ts';
+import {
+  parseConnectorFile,
+  validateConnectorFile,
+  type ValidationResult,
+} from '../../lib/config/index.ts';
 
 /** A valid connector file; tests replace or drop lines from it. */
 export const VALID = `connector.class=org.apache.kafka.connect.mirror.MirrorSourceConnector
@@ -32,7 +36,12 @@ export const edit = (key: string, value: string | undefined, text = VALID): stri
   const lines = text.split('\n');
   const i = lines.findIndex((l) => l.startsWith(`${key}=`));
   if (value === undefined) lines.splice(i, 1);
-  else if (i === -1) lines.splice(lines.findIndex((l) => l.startsWith('[')), 0, `${key}=${value}`);
+  else if (i === -1)
+    lines.splice(
+      lines.findIndex((l) => l.startsWith('[')),
+      0,
+      `${key}=${value}`,
+    );
   else lines[i] = `${key}=${value}`;
   return lines.join('\n');
 };

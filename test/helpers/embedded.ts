@@ -2,7 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import { withSettings, type ConnectorConfig } from '../../lib/config/index.ts';
-import { startEmbeddedKafka, startTigerGraphEmulator, type EmbeddedKafka, type TigerGraphEmulator } from '../../lib/local/index.ts';
+import {
+  startEmbeddedKafka,
+  startTigerGraphEmulator,
+  type EmbeddedKafka,
+  type TigerGraphEmulator,
+} from '../../lib/local/index.ts';
 import { edit, VALID } from './config.ts';
 import { testConfig } from './fakes.ts';
 
@@ -28,14 +33,25 @@ export interface Env {
 }
 
 /** Starts a broker and an emulator with a fresh source/target topic pair and a matching connector. */
-export async function startEnv(options: { partitions?: number; brokers?: number; settings?: Record<string, string>; emulator?: { secret?: string } } = {}): Promise<Env> {
+export async function startEnv(
+  options: {
+    partitions?: number;
+    brokers?: number;
+    settings?: Record<string, string>;
+    emulator?: { secret?: string };
+  } = {},
+): Promise<Env> {
   const partitions = options.partitions ?? 3;
   const kafka = startEmbeddedKafka({ brokers: options.brokers ?? 1 });
   const source = uniqueTopic('src');
   const target = `hello.${source}`;
   kafka.createTopic(source, partitions);
   kafka.createTopic(target, partitions);
-  const tg = await startTigerGraphEmulator({ gsql: COMPANY_GSQL(target), kafkaBootstrapOverride: kafka.bootstrapServers, ...(options.emulator ?? {}) });
+  const tg = await startTigerGraphEmulator({
+    gsql: COMPANY_GSQL(target),
+    kafkaBootstrapOverride: kafka.bootstrapServers,
+    ...(options.emulator ?? {}),
+  });
   const config = withSettings(testConfig(edit('topics', source, VALID)), {
     'source.cluster.bootstrap.servers': kafka.bootstrapServers,
     'target.cluster.bootstrap.servers': kafka.bootstrapServers,
@@ -43,7 +59,11 @@ export async function startEnv(options: { partitions?: number; brokers?: number;
     ...options.settings,
   });
   return {
-    kafka, tg, source, target, config,
+    kafka,
+    tg,
+    source,
+    target,
+    config,
     stop: async () => {
       await tg.stop();
       kafka.stop();
@@ -59,12 +79,20 @@ export interface SeedMessage {
   timestamp?: string;
 }
 
-export async function produce(bootstrap: string, topic: string, messages: SeedMessage[]): Promise<void> {
+export async function produce(
+  bootstrap: string,
+  topic: string,
+  messages: SeedMessage[],
+): Promise<void> {
   const kafka = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
   const p = kafka.producer({ allowAutoTopicCreation: false });
   await p.connect();
   try {
-    await p.send({ topic, acks: -1, messages: messages.map((m) => ({ ...m, key: m.key ?? null })) });
+    await p.send({
+      topic,
+      acks: -1,
+      messages: messages.map((m) => ({ ...m, key: m.key ?? null })),
+    });
   } finally {
     await p.disconnect();
   }
@@ -80,7 +108,12 @@ export interface ReadBack {
 }
 
 /** Reads `count` messages of a topic from the beginning with a throwaway group. */
-export async function readTopic(bootstrap: string, topic: string, count: number, timeoutMs = 20_000): Promise<ReadBack[]> {
+export async function readTopic(
+  bootstrap: string,
+  topic: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<ReadBack[]> {
   const kafka = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueTopic('reader'), maxWaitTimeInMs: 50 });
   await consumer.connect();
@@ -88,10 +121,20 @@ export async function readTopic(bootstrap: string, topic: string, count: number,
   const out: ReadBack[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${out.length}/${count} from ${topic} before the timeout`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`read ${out.length}/${count} from ${topic} before the timeout`)),
+        timeoutMs,
+      );
       void consumer.run({
         eachMessage: ({ partition, message }) => {
-          out.push({ partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp });
+          out.push({
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers: message.headers ?? {},
+            timestamp: message.timestamp,
+          });
           if (out.length >= count) {
             clearTimeout(timer);
             resolve();

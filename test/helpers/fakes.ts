@@ -2,7 +2,12 @@
 import type { ConnectorConfig } from '../../lib/config/index.ts';
 import { TigerStreamError } from '../../lib/errors/index.ts';
 import type { KafkaDelivery, OutRecord, ProducedRange } from '../../lib/kafka/index.ts';
-import type { LoadCounts, LoadingJobRun, RunProgress, TigerGraphClient } from '../../lib/tigergraph/index.ts';
+import type {
+  LoadCounts,
+  LoadingJobRun,
+  RunProgress,
+  TigerGraphClient,
+} from '../../lib/tigergraph/index.ts';
 import { validate, VALID } from './config.ts';
 
 export const testConfig = (text = VALID): ConnectorConfig => {
@@ -17,7 +22,11 @@ export class FakeDelivery implements KafkaDelivery {
   readonly sent: OutRecord[][] = [];
   failures: TigerStreamError[] = [];
   constructor(readonly topics: Record<string, number>) {
-    for (const [t, n] of Object.entries(topics)) this.logs.set(t, Array.from({ length: n }, () => []));
+    for (const [t, n] of Object.entries(topics))
+      this.logs.set(
+        t,
+        Array.from({ length: n }, () => []),
+      );
   }
   partitionCount(topic: string): Promise<number> {
     return Promise.resolve(this.topics[topic] ?? 0);
@@ -34,7 +43,12 @@ export class FakeDelivery implements KafkaDelivery {
       const list = log[partition] as OutRecord[];
       const key = `${r.topic}|${partition}`;
       const existing = ranges.get(key);
-      ranges.set(key, existing ? { ...existing, count: existing.count + 1 } : { topic: r.topic, partition, firstOffset: list.length, count: 1 });
+      ranges.set(
+        key,
+        existing
+          ? { ...existing, count: existing.count + 1 }
+          : { topic: r.topic, partition, firstOffset: list.length, count: 1 },
+      );
       list.push(r);
     }
     return Promise.resolve([...ranges.values()]);
@@ -50,7 +64,10 @@ export class FakeTigerGraph implements TigerGraphClient {
   readonly posts: string[] = [];
   startFailures: TigerStreamError[] = [];
   /** Lines whose JSON lacks this field count as rejected objects. */
-  constructor(readonly delivery: FakeDelivery, readonly idField = 'company') {}
+  constructor(
+    readonly delivery: FakeDelivery,
+    readonly idField = 'company',
+  ) {}
   private counts = new Map<string, LoadCounts>();
   private count(lines: string[]): LoadCounts {
     let validObjects = 0;
@@ -72,13 +89,22 @@ export class FakeTigerGraph implements TigerGraphClient {
     const failure = this.startFailures.shift();
     if (failure) return Promise.reject(failure);
     this.runs.push(run);
-    const lines = run.partitions.flatMap((p) => (this.delivery.logs.get(run.topic)?.[p.partition] ?? []).slice(p.start_offset).map((r) => r.value?.toString() ?? ''));
+    const lines = run.partitions.flatMap((p) =>
+      (this.delivery.logs.get(run.topic)?.[p.partition] ?? [])
+        .slice(p.start_offset)
+        .map((r) => r.value?.toString() ?? ''),
+    );
     const id = `run-${this.runs.length}`;
     this.counts.set(id, this.count(lines));
     return Promise.resolve([id]);
   }
   getProgress(_graph: string, jobId: string): Promise<RunProgress> {
-    return Promise.resolve({ jobId, status: 'FINISHED', counts: this.counts.get(jobId) as LoadCounts, error: undefined });
+    return Promise.resolve({
+      jobId,
+      status: 'FINISHED',
+      counts: this.counts.get(jobId) as LoadCounts,
+      error: undefined,
+    });
   }
   postDdl(_graph: string, _job: string, _filename: string, body: string): Promise<LoadCounts> {
     this.posts.push(body);

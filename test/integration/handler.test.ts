@@ -7,7 +7,10 @@ import { createStreamHandler, type StreamHandler } from '../../lib/pipeline/inde
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
 import { readTopic, startEnv, type Env } from '../helpers/embedded.ts';
 
-const context = { awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = {
+  awsRequestId: 'test',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
 
 describe('stream handler on the embedded broker and the emulator', () => {
   let env: Env;
@@ -23,7 +26,11 @@ describe('stream handler on the embedded broker and the emulator', () => {
       retryPolicy: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50, factor: 2 },
       createDelivery: (config, logger): KafkaDelivery => {
         deliveriesBuilt++;
-        return createKafkaDelivery({ brokers: config.targetBootstrapServers.split(','), security: config.target, logger });
+        return createKafkaDelivery({
+          brokers: config.targetBootstrapServers.split(','),
+          security: config.target,
+          logger,
+        });
       },
     });
   });
@@ -32,7 +39,12 @@ describe('stream handler on the embedded broker and the emulator', () => {
     await env.stop();
   });
 
-  const rec = (partition: number, offset: number, value: string | null, extra: Partial<KafkaRecord> = {}): KafkaRecord => ({
+  const rec = (
+    partition: number,
+    offset: number,
+    value: string | null,
+    extra: Partial<KafkaRecord> = {},
+  ): KafkaRecord => ({
     topic: env.source,
     partition,
     offset,
@@ -43,17 +55,42 @@ describe('stream handler on the embedded broker and the emulator', () => {
     headers: [],
     ...extra,
   });
-  const event = (records: KafkaRecord[], eventSource: 'aws:kafka' | 'SelfManagedKafka' = 'aws:kafka') =>
-    JSON.parse(JSON.stringify(encodeKafkaEvent(records, { eventSource, bootstrapServers: 'b-1:9092', ...(eventSource === 'aws:kafka' ? { eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/x/y' } : {}) }))) as unknown;
+  const event = (
+    records: KafkaRecord[],
+    eventSource: 'aws:kafka' | 'SelfManagedKafka' = 'aws:kafka',
+  ) =>
+    JSON.parse(
+      JSON.stringify(
+        encodeKafkaEvent(records, {
+          eventSource,
+          bootstrapServers: 'b-1:9092',
+          ...(eventSource === 'aws:kafka'
+            ? { eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/x/y' }
+            : {}),
+        }),
+      ),
+    ) as unknown;
 
   it('mirrors records to <alias>.<topic> (same partition, key, headers, timestamp) and loads them', async () => {
     const records = [
-      rec(0, 10, '{"company":"Alpha","employee_num":10}', { headers: [{ key: 'trace', value: Buffer.from('café') }, { key: 'trace', value: Buffer.from('second') }] }),
+      rec(0, 10, '{"company":"Alpha","employee_num":10}', {
+        headers: [
+          { key: 'trace', value: Buffer.from('café') },
+          { key: 'trace', value: Buffer.from('second') },
+        ],
+      }),
       rec(2, 4, '{"company":"Beta","employee_num":20}', { key: null }),
       rec(2, 5, null),
     ];
     const result = await handler(event(records), context);
-    expect(result).toMatchObject({ records: 3, produced: 2, loaded: 2, rejected: 0, deadLettered: 0, tombstones: 1 });
+    expect(result).toMatchObject({
+      records: 3,
+      produced: 2,
+      loaded: 2,
+      rejected: 0,
+      deadLettered: 0,
+      tombstones: 1,
+    });
 
     const mirrored = await readTopic(env.kafka.bootstrapServers, env.target, 2);
     const alpha = mirrored.find((m) => m.value?.toString().includes('Alpha'));
@@ -63,34 +100,67 @@ describe('stream handler on the embedded broker and the emulator', () => {
     expect((alpha?.headers.trace as Buffer[]).map((b) => b.toString())).toEqual(['café', 'second']);
     expect(beta).toMatchObject({ partition: 2, key: null });
 
-    const vertices = await createTigerGraphClient({ url: env.tg.url, version: 3 }).listVertices('Company_Graph', 'Company');
+    const vertices = await createTigerGraphClient({ url: env.tg.url, version: 3 }).listVertices(
+      'Company_Graph',
+      'Company',
+    );
     expect(vertices.map((v) => v.v_id).sort()).toEqual(['Alpha', 'Beta']);
     expect(env.tg.runs().at(-1)).toMatchObject({ status: 'FINISHED', streaming: false });
   });
 
   it('reuses one producer across invocations and writes one EMF line per invocation', async () => {
     metrics.length = 0;
-    await handler(event([rec(1, 1, '{"company":"Gamma","employee_num":1}')], 'SelfManagedKafka'), context);
-    await handler(event([rec(1, 2, '{"company":"Delta","employee_num":2}')], 'SelfManagedKafka'), context);
+    await handler(
+      event([rec(1, 1, '{"company":"Gamma","employee_num":1}')], 'SelfManagedKafka'),
+      context,
+    );
+    await handler(
+      event([rec(1, 2, '{"company":"Delta","employee_num":2}')], 'SelfManagedKafka'),
+      context,
+    );
     expect(deliveriesBuilt).toBe(1);
     expect(metrics).toHaveLength(2);
-    const emf = JSON.parse(metrics[0] as string) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string }[] } };
+    const emf = JSON.parse(metrics[0] as string) as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: { Namespace: string }[] };
+    };
     expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe('TigerStream');
-    expect(emf).toMatchObject({ connector: 'company-stream', 'record-count': 1, 'loaded-count': 1 });
+    expect(emf).toMatchObject({
+      connector: 'company-stream',
+      'record-count': 1,
+      'loaded-count': 1,
+    });
   });
 
   it('retries a loader that answers 503 and succeeds', async () => {
-    env.tg.injectFault({ match: /^POST \/gsqlserver\/gsql\/loading-jobs/, status: 503, code: 'REST-12001', message: 'no GPE running' });
-    const result = await handler(event([rec(0, 20, '{"company":"Epsilon","employee_num":5}')]), context);
+    env.tg.injectFault({
+      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      status: 503,
+      code: 'REST-12001',
+      message: 'no GPE running',
+    });
+    const result = await handler(
+      event([rec(0, 20, '{"company":"Epsilon","employee_num":5}')]),
+      context,
+    );
     expect(result.loaded).toBe(1);
   });
 
   it('throws (so the ESM redelivers) when the loader keeps failing', async () => {
-    env.tg.injectFault({ match: /^POST \/gsqlserver\/gsql\/loading-jobs/, status: 400, code: 'REST-30000', message: 'loading job is broken', times: 5 });
-    await expect(handler(event([rec(0, 21, '{"company":"Zeta","employee_num":6}')]), context)).rejects.toMatchObject({ code: 'TIGERGRAPH_REST_30000', retriable: false });
+    env.tg.injectFault({
+      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      status: 400,
+      code: 'REST-30000',
+      message: 'loading job is broken',
+      times: 5,
+    });
+    await expect(
+      handler(event([rec(0, 21, '{"company":"Zeta","employee_num":6}')]), context),
+    ).rejects.toMatchObject({ code: 'TIGERGRAPH_REST_30000', retriable: false });
   });
 
   it('rejects a malformed event before producing anything', async () => {
-    await expect(handler({ eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't' }] } }, context)).rejects.toMatchObject({ code: 'EVENT_MALFORMED' });
+    await expect(
+      handler({ eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't' }] } }, context),
+    ).rejects.toMatchObject({ code: 'EVENT_MALFORMED' });
   });
 });

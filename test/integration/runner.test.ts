@@ -8,11 +8,18 @@ import { produce, startEnv, type Env } from '../helpers/embedded.ts';
 describe('local ESM runner (tgstream run)', () => {
   let env: Env;
   beforeAll(async () => {
-    env = await startEnv({ partitions: 2, settings: { 'tigerstream.esm.batch.size': '50', 'tigerstream.esm.batching.window.ms': '100' } });
+    env = await startEnv({
+      partitions: 2,
+      settings: { 'tigerstream.esm.batch.size': '50', 'tigerstream.esm.batching.window.ms': '100' },
+    });
     await produce(
       env.kafka.bootstrapServers,
       env.source,
-      Array.from({ length: 300 }, (_, i) => ({ key: `c${i}`, value: JSON.stringify({ company: `C${i}`, employee_num: i }), partition: i % 2 })),
+      Array.from({ length: 300 }, (_, i) => ({
+        key: `c${i}`,
+        value: JSON.stringify({ company: `C${i}`, employee_num: i }),
+        partition: i % 2,
+      })),
     );
   });
   afterAll(async () => {
@@ -21,7 +28,12 @@ describe('local ESM runner (tgstream run)', () => {
 
   const run = async (config = env.config) => {
     // A small handler retry budget so a failure reaches the runner, which retries the batch.
-    const handler = createStreamHandler({ loadConfig: () => Promise.resolve(config), logger: silentLogger(), writeMetrics: () => undefined, retryPolicy: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10, factor: 1 } });
+    const handler = createStreamHandler({
+      loadConfig: () => Promise.resolve(config),
+      logger: silentLogger(),
+      writeMetrics: () => undefined,
+      retryPolicy: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10, factor: 1 },
+    });
     const sizes: number[] = [];
     try {
       const totals = await runLocal({
@@ -43,11 +55,25 @@ describe('local ESM runner (tgstream run)', () => {
   };
 
   it('builds batches of at most the batch size, retries a failed batch, loads everything and stops at the end', async () => {
-    env.tg.injectFault({ match: /^POST \/gsqlserver\/gsql\/loading-jobs/, status: 503, code: 'REST-12001', times: 2 });
+    env.tg.injectFault({
+      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      status: 503,
+      code: 'REST-12001',
+      times: 2,
+    });
     const { totals, sizes } = await run();
-    expect(totals).toMatchObject({ records: 300, produced: 300, loaded: 300, rejected: 0, failedAttempts: 1 });
+    expect(totals).toMatchObject({
+      records: 300,
+      produced: 300,
+      loaded: 300,
+      rejected: 0,
+      failedAttempts: 1,
+    });
     expect(Math.max(...sizes)).toBeLessThanOrEqual(50);
-    const vertices = await createTigerGraphClient({ url: env.tg.url, version: 3 }).listVertices('Company_Graph', 'Company');
+    const vertices = await createTigerGraphClient({ url: env.tg.url, version: 3 }).listVertices(
+      'Company_Graph',
+      'Company',
+    );
     expect(vertices).toHaveLength(300);
   });
 
@@ -57,8 +83,15 @@ describe('local ESM runner (tgstream run)', () => {
   });
 
   it('stops without committing when a batch keeps failing, and a later run delivers it', async () => {
-    await produce(env.kafka.bootstrapServers, env.source, [{ key: 'late', value: '{"company":"Late","employee_num":1}', partition: 0 }]);
-    env.tg.injectFault({ match: /^POST \/gsqlserver\/gsql\/loading-jobs/, status: 400, code: 'REST-30000', times: 100 });
+    await produce(env.kafka.bootstrapServers, env.source, [
+      { key: 'late', value: '{"company":"Late","employee_num":1}', partition: 0 },
+    ]);
+    env.tg.injectFault({
+      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      status: 400,
+      code: 'REST-30000',
+      times: 100,
+    });
     await expect(run()).rejects.toMatchObject({ code: 'TIGERGRAPH_REST_30000' });
     env.tg.clearFaults();
     const { totals } = await run();

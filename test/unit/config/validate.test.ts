@@ -24,7 +24,13 @@ describe('validateConnectorFile', () => {
       replicationPolicy: 'default',
       replicationSeparator: '.',
       errorsTolerance: 'none',
-      tigergraph: { delivery: 'kafka', version: 3, eof: true, batchMaxBytes: 4 * 1024 * 1024, graph: 'Company_Graph' },
+      tigergraph: {
+        delivery: 'kafka',
+        version: 3,
+        eof: true,
+        batchMaxBytes: 4 * 1024 * 1024,
+        graph: 'Company_Graph',
+      },
       esm: { batchSize: 100, batchingWindowMs: 500, startingPosition: 'TRIM_HORIZON' },
     });
     expect(Object.isFrozen(c)).toBe(true);
@@ -40,10 +46,22 @@ describe('validateConnectorFile', () => {
     ['source->target.enabled', undefined, 'CONFIG_REPLICATION_FLOW_MISSING'],
     ['topics', undefined, 'CONFIG_TOPICS_MISSING'],
     ['topics', 'orders.*', 'CONFIG_TOPICS_REGEX_UNSUPPORTED'],
-    ['key.converter', 'org.apache.kafka.connect.storage.StringConverter', 'CONFIG_KEY_CONVERTER_INVALID'],
+    [
+      'key.converter',
+      'org.apache.kafka.connect.storage.StringConverter',
+      'CONFIG_KEY_CONVERTER_INVALID',
+    ],
     ['header.converter', undefined, 'CONFIG_HEADER_CONVERTER_MISSING'],
-    ['value.converter', 'io.confluent.connect.avro.AvroConverter', 'CONFIG_VALUE_CONVERTER_UNKNOWN'],
-    ['value.converter', 'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverter', 'CONFIG_SCHEMA_REGISTRY_URL_MISSING'],
+    [
+      'value.converter',
+      'io.confluent.connect.avro.AvroConverter',
+      'CONFIG_VALUE_CONVERTER_UNKNOWN',
+    ],
+    [
+      'value.converter',
+      'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverter',
+      'CONFIG_SCHEMA_REGISTRY_URL_MISSING',
+    ],
     ['tigergraph.url', 'tg.example.com', 'CONFIG_TIGERGRAPH_URL_INVALID'],
     ['tigergraph.delivery', 'http', 'CONFIG_TIGERGRAPH_DELIVERY_INVALID'],
     ['tigergraph.version', '5', 'CONFIG_TIGERGRAPH_VERSION_INVALID'],
@@ -59,18 +77,40 @@ describe('validateConnectorFile', () => {
   });
 
   it('accepts <alias>-><alias>.enabled and the arrow → instead of source->target.enabled', () => {
-    expect(codes(edit('source->target.enabled', undefined, VALID).replace('topics=', 'hello->world.enabled=true\ntopics='))).toEqual([]);
+    expect(
+      codes(
+        edit('source->target.enabled', undefined, VALID).replace(
+          'topics=',
+          'hello->world.enabled=true\ntopics=',
+        ),
+      ),
+    ).toEqual([]);
     expect(codes(VALID.replace('source->target.enabled', 'source→target.enabled'))).toEqual([]);
   });
 
   it('accepts an MSK cluster ARN as the source bootstrap servers', () => {
-    expect(codes(edit('source.cluster.bootstrap.servers', 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/751d2973-a626-431c-9d4e-d7975eb44dd7-2'))).toEqual([]);
+    expect(
+      codes(
+        edit(
+          'source.cluster.bootstrap.servers',
+          'arn:aws:kafka:us-east-1:123456789012:cluster/demo/751d2973-a626-431c-9d4e-d7975eb44dd7-2',
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it('reports every problem at once, each with file, line, key, what was found and what is allowed', () => {
-    const text = edit('value.converter', 'Avro', edit('tasks.max', 'many', edit('topics', undefined)));
+    const text = edit(
+      'value.converter',
+      'Avro',
+      edit('tasks.max', 'many', edit('topics', undefined)),
+    );
     const { errors } = validate(text, 'bad.properties');
-    expect(errors.map((e) => e.code).sort()).toEqual(['CONFIG_TASKS_MAX_INVALID', 'CONFIG_TOPICS_MISSING', 'CONFIG_VALUE_CONVERTER_UNKNOWN']);
+    expect(errors.map((e) => e.code).sort()).toEqual([
+      'CONFIG_TASKS_MAX_INVALID',
+      'CONFIG_TOPICS_MISSING',
+      'CONFIG_VALUE_CONVERTER_UNKNOWN',
+    ]);
     const converter = errors.find((e) => e.code === 'CONFIG_VALUE_CONVERTER_UNKNOWN');
     expect(formatProblem(converter!)).toBe(
       'bad.properties:9 value.converter: found "Avro"; allowed: org.apache.kafka.connect.converters.ByteArrayConverter, com.tigergraph.kafka.connect.converters.TigerGraphAvroConverter, com.tigergraph.kafka.connect.converters.TigerGraphAvroConverterWithoutSchemaRegistry [CONFIG_VALUE_CONVERTER_UNKNOWN]',
@@ -85,12 +125,19 @@ describe('validateConnectorFile', () => {
     const good = scram.replace('plain.PlainLoginModule', 'scram.ScramLoginModule');
     const result = validate(good);
     expect(result.errors).toEqual([]);
-    expect(result.connectors[0]?.target).toMatchObject({ protocol: 'SASL_SSL', mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' });
+    expect(result.connectors[0]?.target).toMatchObject({
+      protocol: 'SASL_SSL',
+      mechanism: 'SCRAM-SHA-512',
+      username: 'u',
+      password: 'p',
+    });
   });
 
   it('rejects GSSAPI (Kerberos), also when SASL is on and no mechanism is named', () => {
     const text = `${VALID.split('[')[0]}consumer.security.protocol=SASL_SSL\n[c]\nname=x\n`;
-    expect(validate(text).errors.map((e) => [e.code, e.key])).toEqual([['CONFIG_SASL_GSSAPI_UNSUPPORTED', 'consumer.sasl.mechanism']]);
+    expect(validate(text).errors.map((e) => [e.code, e.key])).toEqual([
+      ['CONFIG_SASL_GSSAPI_UNSUPPORTED', 'consumer.sasl.mechanism'],
+    ]);
   });
 
   it('warns when the source uses SASL a Lambda trigger cannot use (PLAIN on MSK)', () => {
@@ -99,19 +146,40 @@ describe('validateConnectorFile', () => {
   });
 
   it('warns about sync.topic.configs.enabled=true, unknown keys and keys set twice', () => {
-    const text = edit('sync.topic.configs.enabled', 'true', VALID).replace('topics=', 'tigergraph.grpah=oops\ntopics=companies\ntopics=');
-    expect(warningCodes(text).sort()).toEqual(['CONFIG_KEY_DUPLICATE', 'CONFIG_KEY_UNKNOWN', 'CONFIG_SYNC_TOPIC_CONFIGS_ENABLED']);
+    const text = edit('sync.topic.configs.enabled', 'true', VALID).replace(
+      'topics=',
+      'tigergraph.grpah=oops\ntopics=companies\ntopics=',
+    );
+    expect(warningCodes(text).sort()).toEqual([
+      'CONFIG_KEY_DUPLICATE',
+      'CONFIG_KEY_UNKNOWN',
+      'CONFIG_SYNC_TOPIC_CONFIGS_ENABLED',
+    ]);
   });
 
   it('accepts MirrorMaker keys and <alias>-prefixed cluster settings without warnings', () => {
-    expect(warningCodes(VALID.replace('topics=', 'replication.factor=1\nemit.heartbeats.interval.seconds=5\nworld.scheduled.rebalance.max.delay.ms=35000\ntopics='))).toEqual([]);
+    expect(
+      warningCodes(
+        VALID.replace(
+          'topics=',
+          'replication.factor=1\nemit.heartbeats.interval.seconds=5\nworld.scheduled.rebalance.max.delay.ms=35000\ntopics=',
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it('reads several connectors from one file and rejects duplicate section titles and names', () => {
     const text = `${VALID}[connector_2]\nname=second\n[connector_1]\nname=company-stream\n`;
     const result = validate(text);
-    expect(result.connectors.map((c) => c.name)).toEqual(['company-stream', 'second', 'company-stream']);
-    expect(result.errors.map((e) => e.code).sort()).toEqual(['CONFIG_CONNECTOR_NAME_DUPLICATE', 'CONFIG_SECTION_DUPLICATE']);
+    expect(result.connectors.map((c) => c.name)).toEqual([
+      'company-stream',
+      'second',
+      'company-stream',
+    ]);
+    expect(result.errors.map((e) => e.code).sort()).toEqual([
+      'CONFIG_CONNECTOR_NAME_DUPLICATE',
+      'CONFIG_SECTION_DUPLICATE',
+    ]);
   });
 
   it('asks for a section when the file names no connector', () => {
@@ -125,20 +193,35 @@ describe('validateConnectorFile', () => {
     expect(printed).not.toMatch(/hunter2[23]/);
   });
 
-  const reference = join(ROOT, '..', 'shared', 'reference', 'tigergraph-3.9-stream-from-external-kafka.txt');
-  it.runIf(existsSync(reference))("tells exactly what to change in the reference page's example (GSSAPI, no TigerGraph target)", () => {
-    const page = readFileSync(reference, 'utf8');
-    const start = page.search(/^connector\.class=/m);
-    const text = page.slice(start, page.indexOf('tasks.max=10', start) + 12);
-    const { errors } = validate(text, 'reference.properties');
-    expect([...new Set(errors.map((e) => e.code))].sort()).toEqual([
-      'CONFIG_SASL_GSSAPI_UNSUPPORTED',
-      'CONFIG_TIGERGRAPH_DATA_SOURCE_MISSING',
-      'CONFIG_TIGERGRAPH_GRAPH_MISSING',
-      'CONFIG_TIGERGRAPH_LOADING_FILENAME_MISSING',
-      'CONFIG_TIGERGRAPH_LOADING_JOB_MISSING',
-      'CONFIG_TIGERGRAPH_URL_MISSING',
-    ]);
-    expect(errors.filter((e) => e.code === 'CONFIG_SASL_GSSAPI_UNSUPPORTED').map((e) => e.key)).toEqual(['producer.sasl.mechanism', 'consumer.sasl.mechanism', 'source.admin.sasl.mechanism']);
-  });
+  const reference = join(
+    ROOT,
+    '..',
+    'shared',
+    'reference',
+    'tigergraph-3.9-stream-from-external-kafka.txt',
+  );
+  it.runIf(existsSync(reference))(
+    "tells exactly what to change in the reference page's example (GSSAPI, no TigerGraph target)",
+    () => {
+      const page = readFileSync(reference, 'utf8');
+      const start = page.search(/^connector\.class=/m);
+      const text = page.slice(start, page.indexOf('tasks.max=10', start) + 12);
+      const { errors } = validate(text, 'reference.properties');
+      expect([...new Set(errors.map((e) => e.code))].sort()).toEqual([
+        'CONFIG_SASL_GSSAPI_UNSUPPORTED',
+        'CONFIG_TIGERGRAPH_DATA_SOURCE_MISSING',
+        'CONFIG_TIGERGRAPH_GRAPH_MISSING',
+        'CONFIG_TIGERGRAPH_LOADING_FILENAME_MISSING',
+        'CONFIG_TIGERGRAPH_LOADING_JOB_MISSING',
+        'CONFIG_TIGERGRAPH_URL_MISSING',
+      ]);
+      expect(
+        errors.filter((e) => e.code === 'CONFIG_SASL_GSSAPI_UNSUPPORTED').map((e) => e.key),
+      ).toEqual([
+        'producer.sasl.mechanism',
+        'consumer.sasl.mechanism',
+        'source.admin.sasl.mechanism',
+      ]);
+    },
+  );
 });

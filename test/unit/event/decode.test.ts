@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeKafkaEvent, encodeKafkaEvent, isKafkaEvent, type KafkaRecord } from '../../../lib/event/index.ts';
+import {
+  decodeKafkaEvent,
+  encodeKafkaEvent,
+  isKafkaEvent,
+  type KafkaRecord,
+} from '../../../lib/event/index.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 
-const withRecords = (records: Record<string, unknown[]>, source = 'aws:kafka') => ({ eventSource: source, bootstrapServers: 'b:9092', records });
-const base = { topic: 't', partition: 0, offset: 1, timestamp: 1545084650987, timestampType: 'CREATE_TIME' };
+const withRecords = (records: Record<string, unknown[]>, source = 'aws:kafka') => ({
+  eventSource: source,
+  bootstrapServers: 'b:9092',
+  records,
+});
+const base = {
+  topic: 't',
+  partition: 0,
+  offset: 1,
+  timestamp: 1545084650987,
+  timestampType: 'CREATE_TIME',
+};
 
 describe('decodeKafkaEvent', () => {
   it('decodes the documented MSK sample event', () => {
@@ -13,7 +28,13 @@ describe('decodeKafkaEvent', () => {
     expect(batch.eventSourceArn).toMatch(/^arn:aws:kafka:us-east-1:123456789012:cluster\//);
     expect(batch.records).toHaveLength(1);
     const [r] = batch.records as [KafkaRecord];
-    expect(r).toMatchObject({ topic: 'mytopic', partition: 0, offset: 15, timestamp: 1545084650987, timestampType: 'CREATE_TIME' });
+    expect(r).toMatchObject({
+      topic: 'mytopic',
+      partition: 0,
+      offset: 15,
+      timestamp: 1545084650987,
+      timestampType: 'CREATE_TIME',
+    });
     expect(r.key?.toString()).toBe('recordKey');
     expect(r.value?.toString()).toBe('{"key":"value"}');
     expect(r.headers).toEqual([{ key: 'headerKey', value: Buffer.from('headerValue') }]);
@@ -28,46 +49,96 @@ describe('decodeKafkaEvent', () => {
 
   it('restores non-ASCII header values sent as negative signed bytes', () => {
     // "é" is 0xC3 0xA9 in UTF-8; Java sends the bytes signed: -61, -87.
-    const batch = decodeKafkaEvent(withRecords({ 't-0': [{ ...base, value: '', headers: [{ name: [99, 97, 102, -61, -87] }] }] }));
+    const batch = decodeKafkaEvent(
+      withRecords({
+        't-0': [{ ...base, value: '', headers: [{ name: [99, 97, 102, -61, -87] }] }],
+      }),
+    );
     expect(batch.records[0]?.headers[0]?.value.toString('utf8')).toBe('café');
   });
 
   it('keeps duplicate header keys, in order', () => {
-    const batch = decodeKafkaEvent(withRecords({ 't-0': [{ ...base, headers: [{ h: [49] }, { h: [50] }, { other: [] }] }] }));
-    expect(batch.records[0]?.headers.map((h) => `${h.key}=${h.value.toString()}`)).toEqual(['h=1', 'h=2', 'other=']);
+    const batch = decodeKafkaEvent(
+      withRecords({ 't-0': [{ ...base, headers: [{ h: [49] }, { h: [50] }, { other: [] }] }] }),
+    );
+    expect(batch.records[0]?.headers.map((h) => `${h.key}=${h.value.toString()}`)).toEqual([
+      'h=1',
+      'h=2',
+      'other=',
+    ]);
   });
 
   it('treats a missing or null key as no key and a missing or null value as a tombstone', () => {
-    const batch = decodeKafkaEvent(withRecords({ 't-0': [{ ...base, offset: 1 }, { ...base, offset: 2, key: null, value: null }] }));
-    expect(batch.records.map((r) => [r.key, r.value])).toEqual([[null, null], [null, null]]);
+    const batch = decodeKafkaEvent(
+      withRecords({
+        't-0': [
+          { ...base, offset: 1 },
+          { ...base, offset: 2, key: null, value: null },
+        ],
+      }),
+    );
+    expect(batch.records.map((r) => [r.key, r.value])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
   });
 
   it('orders records by topic, partition and offset, whatever the event order', () => {
     const batch = decodeKafkaEvent(
       withRecords({
         'b-1': [{ ...base, topic: 'b', partition: 1, offset: 9 }],
-        'a-1': [{ ...base, topic: 'a', partition: 1, offset: 5 }, { ...base, topic: 'a', partition: 1, offset: 3 }],
+        'a-1': [
+          { ...base, topic: 'a', partition: 1, offset: 5 },
+          { ...base, topic: 'a', partition: 1, offset: 3 },
+        ],
         'a-0': [{ ...base, topic: 'a', partition: 0, offset: 7 }],
       }),
     );
-    expect(batch.records.map((r) => `${r.topic}-${r.partition}@${r.offset}`)).toEqual(['a-0@7', 'a-1@3', 'a-1@5', 'b-1@9']);
+    expect(batch.records.map((r) => `${r.topic}-${r.partition}@${r.offset}`)).toEqual([
+      'a-0@7',
+      'a-1@3',
+      'a-1@5',
+      'b-1@9',
+    ]);
   });
 
   it('does not parse the partition from the records key (topic names may contain "-")', () => {
-    const batch = decodeKafkaEvent(withRecords({ 'my-topic-2': [{ ...base, topic: 'my-topic', partition: 2 }] }));
+    const batch = decodeKafkaEvent(
+      withRecords({ 'my-topic-2': [{ ...base, topic: 'my-topic', partition: 2 }] }),
+    );
     expect(batch.records[0]).toMatchObject({ topic: 'my-topic', partition: 2 });
   });
 
   it.each([
     [null, 'the event is null, not an object'],
-    [{ eventSource: 'aws:sqs', records: {} }, 'eventSource: expected "aws:kafka" or "SelfManagedKafka", found "aws:sqs"'],
-    [withRecords({ 't-0': [{ ...base, offset: 'x' }] }), 'records["t-0"][0].offset: expected a non-negative integer, found "x"'],
-    [withRecords({ 't-0': [{ ...base, value: 'not base64!' }] }), 'records["t-0"][0].value: expected base64 text, null or nothing, found text that is not base64'],
-    [withRecords({ 't-0': [{ ...base, headers: [{ h: [300] }] }] }), 'records["t-0"][0].headers[0].h: expected an array of bytes (-128..255), found an array'],
-    [withRecords({ 't-0': {} as unknown as unknown[] }), 'records["t-0"]: expected an array, found an object'],
+    [
+      { eventSource: 'aws:sqs', records: {} },
+      'eventSource: expected "aws:kafka" or "SelfManagedKafka", found "aws:sqs"',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, offset: 'x' }] }),
+      'records["t-0"][0].offset: expected a non-negative integer, found "x"',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, value: 'not base64!' }] }),
+      'records["t-0"][0].value: expected base64 text, null or nothing, found text that is not base64',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, headers: [{ h: [300] }] }] }),
+      'records["t-0"][0].headers[0].h: expected an array of bytes (-128..255), found an array',
+    ],
+    [
+      withRecords({ 't-0': {} as unknown as unknown[] }),
+      'records["t-0"]: expected an array, found an object',
+    ],
   ])('rejects a malformed event with a message naming the field: %#', (event, message) => {
     expect(isKafkaEvent(event)).toBe(false);
-    expect(() => decodeKafkaEvent(event)).toThrow(expect.objectContaining({ code: 'EVENT_MALFORMED', message: expect.stringContaining(message) as unknown }));
+    expect(() => decodeKafkaEvent(event)).toThrow(
+      expect.objectContaining({
+        code: 'EVENT_MALFORMED',
+        message: expect.stringContaining(message) as unknown,
+      }),
+    );
   });
 
   it('round-trips any records through the ESM event encoding (property)', () => {
@@ -80,15 +151,32 @@ describe('decodeKafkaEvent', () => {
       timestampType: fc.constant('CREATE_TIME'),
       key: fc.option(bytes, { nil: null }),
       value: fc.option(bytes, { nil: null }),
-      headers: fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'trace-id'), value: bytes }), { maxLength: 4 }),
+      headers: fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'trace-id'), value: bytes }), {
+        maxLength: 4,
+      }),
     });
     fc.assert(
-      fc.property(fc.uniqueArray(record, { selector: (r) => `${r.topic}|${r.partition}|${r.offset}`, maxLength: 30 }), (records) => {
-        const event = encodeKafkaEvent(records, { eventSource: 'SelfManagedKafka', bootstrapServers: 'x:1' });
-        const decoded = decodeKafkaEvent(JSON.parse(JSON.stringify(event)));
-        const sorted = [...records].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition || a.offset - b.offset));
-        expect(decoded.records).toEqual(sorted);
-      }),
+      fc.property(
+        fc.uniqueArray(record, {
+          selector: (r) => `${r.topic}|${r.partition}|${r.offset}`,
+          maxLength: 30,
+        }),
+        (records) => {
+          const event = encodeKafkaEvent(records, {
+            eventSource: 'SelfManagedKafka',
+            bootstrapServers: 'x:1',
+          });
+          const decoded = decodeKafkaEvent(JSON.parse(JSON.stringify(event)));
+          const sorted = [...records].sort((a, b) =>
+            a.topic < b.topic
+              ? -1
+              : a.topic > b.topic
+                ? 1
+                : a.partition - b.partition || a.offset - b.offset,
+          );
+          expect(decoded.records).toEqual(sorted);
+        },
+      ),
     );
   });
 });

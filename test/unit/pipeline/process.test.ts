@@ -7,7 +7,12 @@ import { DLQ_HEADERS, processBatch, type PipelineDeps } from '../../../lib/pipel
 import { edit } from '../../helpers/config.ts';
 import { FakeDelivery, FakeTigerGraph, testConfig } from '../../helpers/fakes.ts';
 
-const record = (partition: number, offset: number, value: string | null, extra: Partial<KafkaRecord> = {}): KafkaRecord => ({
+const record = (
+  partition: number,
+  offset: number,
+  value: string | null,
+  extra: Partial<KafkaRecord> = {},
+): KafkaRecord => ({
   topic: 'companies',
   partition,
   offset,
@@ -18,13 +23,28 @@ const record = (partition: number, offset: number, value: string | null, extra: 
   headers: [{ key: 'h', value: Buffer.from([0xc3, 0xa9]) }],
   ...extra,
 });
-const batchOf = (...records: KafkaRecord[]): DecodedBatch => ({ eventSource: 'SelfManagedKafka', eventSourceArn: undefined, bootstrapServers: 'b:1', records });
-const fastRetry = { retryPolicy: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1, factor: 1 }, sleep: () => Promise.resolve() };
+const batchOf = (...records: KafkaRecord[]): DecodedBatch => ({
+  eventSource: 'SelfManagedKafka',
+  eventSourceArn: undefined,
+  bootstrapServers: 'b:1',
+  records,
+});
+const fastRetry = {
+  retryPolicy: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
+  sleep: () => Promise.resolve(),
+};
 
 const setup = (configText?: string, partitions = 3) => {
   const delivery = new FakeDelivery({ 'hello.companies': partitions, dlq: 1 });
   const tigergraph = new FakeTigerGraph(delivery);
-  const deps: PipelineDeps = { config: testConfig(configText), converter: createByteArrayConverter(), delivery, tigergraph, logger: silentLogger(), ...fastRetry };
+  const deps: PipelineDeps = {
+    config: testConfig(configText),
+    converter: createByteArrayConverter(),
+    delivery,
+    tigergraph,
+    logger: silentLogger(),
+    ...fastRetry,
+  };
   return { delivery, tigergraph, deps };
 };
 
@@ -33,7 +53,16 @@ describe('processBatch (kafka mode)', () => {
     const { delivery, deps } = setup();
     const r = record(2, 7, '{"company":"A"}');
     await processBatch(batchOf(r), deps);
-    expect(delivery.logs.get('hello.companies')?.[2]).toEqual([{ topic: 'hello.companies', partition: 2, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }]);
+    expect(delivery.logs.get('hello.companies')?.[2]).toEqual([
+      {
+        topic: 'hello.companies',
+        partition: 2,
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+        timestamp: r.timestamp,
+      },
+    ]);
   });
 
   it('falls back to the key hash when the target has fewer partitions than the source', async () => {
@@ -44,26 +73,71 @@ describe('processBatch (kafka mode)', () => {
 
   it('starts one EOF run over exactly the offsets it produced, per partition', async () => {
     const { tigergraph, deps } = setup();
-    await processBatch(batchOf(record(0, 1, '{"company":"A"}'), record(1, 5, '{"company":"B"}')), deps);
-    const result = await processBatch(batchOf(record(0, 2, '{"company":"C"}'), record(0, 3, '{"company":"D"}'), record(1, 6, '{"company":"E"}')), deps);
+    await processBatch(
+      batchOf(record(0, 1, '{"company":"A"}'), record(1, 5, '{"company":"B"}')),
+      deps,
+    );
+    const result = await processBatch(
+      batchOf(
+        record(0, 2, '{"company":"C"}'),
+        record(0, 3, '{"company":"D"}'),
+        record(1, 6, '{"company":"E"}'),
+      ),
+      deps,
+    );
     expect(tigergraph.runs[1]).toEqual({
-      graph: 'Company_Graph', job: 'load_company', filename: 'f1', dataSource: 'k1', topic: 'hello.companies', streaming: false,
-      partitions: [{ partition: 0, start_offset: 1 }, { partition: 1, start_offset: 1 }],
+      graph: 'Company_Graph',
+      job: 'load_company',
+      filename: 'f1',
+      dataSource: 'k1',
+      topic: 'hello.companies',
+      streaming: false,
+      partitions: [
+        { partition: 0, start_offset: 1 },
+        { partition: 1, start_offset: 1 },
+      ],
     });
-    expect(result).toMatchObject({ records: 3, produced: 3, loaded: 3, rejected: 0, deadLettered: 0, tombstones: 0, jobIds: ['run-2'] });
+    expect(result).toMatchObject({
+      records: 3,
+      produced: 3,
+      loaded: 3,
+      rejected: 0,
+      deadLettered: 0,
+      tombstones: 0,
+      jobIds: ['run-2'],
+    });
   });
 
   it('skips and counts tombstones, and counts records TigerGraph rejects', async () => {
     const { deps } = setup();
-    const result = await processBatch(batchOf(record(0, 1, null), record(0, 2, '{"name":"no id field"}'), record(0, 3, '{"company":"ok"}')), deps);
-    expect(result).toMatchObject({ records: 3, produced: 2, loaded: 1, rejected: 1, tombstones: 1 });
-    expect(result.records).toBe(result.loaded + result.rejected + result.deadLettered + result.tombstones);
+    const result = await processBatch(
+      batchOf(
+        record(0, 1, null),
+        record(0, 2, '{"name":"no id field"}'),
+        record(0, 3, '{"company":"ok"}'),
+      ),
+      deps,
+    );
+    expect(result).toMatchObject({
+      records: 3,
+      produced: 2,
+      loaded: 1,
+      rejected: 1,
+      tombstones: 1,
+    });
+    expect(result.records).toBe(
+      result.loaded + result.rejected + result.deadLettered + result.tombstones,
+    );
   });
 
   it('retries a retriable produce failure and a retriable loader failure', async () => {
     const { delivery, tigergraph, deps } = setup();
-    delivery.failures.push(new TigerStreamError('KAFKA_PRODUCE_RETRIABLE', 'broker down', { retriable: true }));
-    tigergraph.startFailures.push(new TigerStreamError('TIGERGRAPH_HTTP_503', 'busy', { retriable: true }));
+    delivery.failures.push(
+      new TigerStreamError('KAFKA_PRODUCE_RETRIABLE', 'broker down', { retriable: true }),
+    );
+    tigergraph.startFailures.push(
+      new TigerStreamError('TIGERGRAPH_HTTP_503', 'busy', { retriable: true }),
+    );
     const result = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), deps);
     expect(result.loaded).toBe(1);
     expect(tigergraph.runs).toHaveLength(1);
@@ -71,18 +145,34 @@ describe('processBatch (kafka mode)', () => {
 
   it('fails the batch on a non-retriable loader error, after the records were produced', async () => {
     const { tigergraph, deps } = setup();
-    tigergraph.startFailures.push(new TigerStreamError('TIGERGRAPH_REST_1004', 'graph not found', { retriable: false }));
-    await expect(processBatch(batchOf(record(0, 1, '{"company":"A"}')), deps)).rejects.toMatchObject({ code: 'TIGERGRAPH_REST_1004' });
+    tigergraph.startFailures.push(
+      new TigerStreamError('TIGERGRAPH_REST_1004', 'graph not found', { retriable: false }),
+    );
+    await expect(
+      processBatch(batchOf(record(0, 1, '{"company":"A"}')), deps),
+    ).rejects.toMatchObject({ code: 'TIGERGRAPH_REST_1004' });
   });
 
   it('fails with a clear error when the target topic does not exist', async () => {
     const { deps } = setup(edit('source.cluster.alias', 'other'));
-    await expect(processBatch(batchOf(record(0, 1, '{}')), deps)).rejects.toMatchObject({ code: 'KAFKA_TARGET_TOPIC_MISSING', message: expect.stringContaining('other.companies') as unknown });
+    await expect(processBatch(batchOf(record(0, 1, '{}')), deps)).rejects.toMatchObject({
+      code: 'KAFKA_TARGET_TOPIC_MISSING',
+      message: expect.stringContaining('other.companies') as unknown,
+    });
   });
 
   it('keeps the topic name under IdentityReplicationPolicy', async () => {
     const delivery = new FakeDelivery({ companies: 3 });
-    const deps: PipelineDeps = { ...setup(edit('replication.policy.class', 'org.apache.kafka.connect.mirror.IdentityReplicationPolicy')).deps, delivery, tigergraph: new FakeTigerGraph(delivery) };
+    const deps: PipelineDeps = {
+      ...setup(
+        edit(
+          'replication.policy.class',
+          'org.apache.kafka.connect.mirror.IdentityReplicationPolicy',
+        ),
+      ).deps,
+      delivery,
+      tigergraph: new FakeTigerGraph(delivery),
+    };
     await processBatch(batchOf(record(0, 1, '{"company":"A"}')), deps);
     expect(delivery.logs.get('companies')?.[0]).toHaveLength(1);
   });
@@ -92,43 +182,73 @@ describe('processBatch record-level errors', () => {
   const failing: Converter = {
     name: 'failing',
     convert: (r) => {
-      if (r.value?.toString() === 'bad') throw new ConvertError('CONVERT_AVRO_DECODE_FAILED', 'cannot decode', { details: { topic: r.topic, partition: r.partition, offset: r.offset } });
+      if (r.value?.toString() === 'bad')
+        throw new ConvertError('CONVERT_AVRO_DECODE_FAILED', 'cannot decode', {
+          details: { topic: r.topic, partition: r.partition, offset: r.offset },
+        });
       return { kind: 'values', values: [r.value as Buffer] };
     },
   };
 
   it('fails the batch under errors.tolerance=none', async () => {
     const { deps } = setup();
-    await expect(processBatch(batchOf(record(0, 1, 'bad')), { ...deps, converter: failing })).rejects.toMatchObject({ code: 'CONVERT_AVRO_DECODE_FAILED' });
+    await expect(
+      processBatch(batchOf(record(0, 1, 'bad')), { ...deps, converter: failing }),
+    ).rejects.toMatchObject({ code: 'CONVERT_AVRO_DECODE_FAILED' });
   });
 
   it('dead-letters the original record with error headers under errors.tolerance=all and goes on', async () => {
-    const { delivery, deps } = setup(edit('errors.deadletterqueue.topic.name', 'dlq', edit('errors.tolerance', 'all')));
+    const { delivery, deps } = setup(
+      edit('errors.deadletterqueue.topic.name', 'dlq', edit('errors.tolerance', 'all')),
+    );
     const bad = record(1, 9, 'bad');
-    const result = await processBatch(batchOf(bad, record(1, 10, '{"company":"ok"}')), { ...deps, converter: failing });
+    const result = await processBatch(batchOf(bad, record(1, 10, '{"company":"ok"}')), {
+      ...deps,
+      converter: failing,
+    });
     expect(result).toMatchObject({ records: 2, produced: 1, loaded: 1, deadLettered: 1 });
     const [dead] = delivery.logs.get('dlq')?.[0] ?? [];
     expect(dead?.value).toEqual(bad.value);
     expect(dead?.key).toEqual(bad.key);
-    const headers = Object.fromEntries((dead?.headers ?? []).map((h) => [h.key, h.value.toString()]));
-    expect(headers).toMatchObject({ h: 'é', [DLQ_HEADERS.code]: 'CONVERT_AVRO_DECODE_FAILED', [DLQ_HEADERS.topic]: 'companies', [DLQ_HEADERS.partition]: '1', [DLQ_HEADERS.offset]: '9' });
+    const headers = Object.fromEntries(
+      (dead?.headers ?? []).map((h) => [h.key, h.value.toString()]),
+    );
+    expect(headers).toMatchObject({
+      h: 'é',
+      [DLQ_HEADERS.code]: 'CONVERT_AVRO_DECODE_FAILED',
+      [DLQ_HEADERS.topic]: 'companies',
+      [DLQ_HEADERS.partition]: '1',
+      [DLQ_HEADERS.offset]: '9',
+    });
   });
 
   it('counts the record as rejected under errors.tolerance=all without a dead-letter topic', async () => {
     const { deps } = setup(edit('errors.tolerance', 'all'));
-    const result = await processBatch(batchOf(record(0, 1, 'bad'), record(0, 2, '{"company":"ok"}')), { ...deps, converter: failing });
+    const result = await processBatch(
+      batchOf(record(0, 1, 'bad'), record(0, 2, '{"company":"ok"}')),
+      { ...deps, converter: failing },
+    );
     expect(result).toMatchObject({ records: 2, loaded: 1, rejected: 1, deadLettered: 0 });
   });
 });
 
 describe('processBatch (direct mode)', () => {
   it('posts JSON lines in order, chunked under tigergraph.batch.max.bytes', async () => {
-    const { tigergraph, deps } = setup(edit('tigergraph.batch.max.bytes', '1024', edit('tigergraph.delivery', 'direct')));
-    const records = Array.from({ length: 40 }, (_, i) => record(0, i, JSON.stringify({ company: `C${i}`, pad: 'x'.repeat(40) })));
+    const { tigergraph, deps } = setup(
+      edit('tigergraph.batch.max.bytes', '1024', edit('tigergraph.delivery', 'direct')),
+    );
+    const records = Array.from({ length: 40 }, (_, i) =>
+      record(0, i, JSON.stringify({ company: `C${i}`, pad: 'x'.repeat(40) })),
+    );
     const result = await processBatch(batchOf(...records), deps);
     expect(tigergraph.posts.length).toBeGreaterThan(1);
     expect(tigergraph.posts.every((b) => Buffer.byteLength(b) <= 1024)).toBe(true);
-    expect(tigergraph.posts.join('\n').split('\n').map((l) => (JSON.parse(l) as { company: string }).company)).toEqual(records.map((_, i) => `C${i}`));
+    expect(
+      tigergraph.posts
+        .join('\n')
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { company: string }).company),
+    ).toEqual(records.map((_, i) => `C${i}`));
     expect(result).toMatchObject({ records: 40, loaded: 40, rejected: 0 });
   });
 });
