@@ -5,7 +5,7 @@
 import type { ConnectorConfig } from '../config/index.ts';
 import type { Converter } from '../convert/index.ts';
 import type { DecodedBatch, KafkaRecord, RecordHeader } from '../event/index.ts';
-import { TigerGraphError, isTigerStreamError, messageOf } from '../errors/index.ts';
+import { DeliveryError, TigerGraphError, isTigerStreamError, messageOf } from '../errors/index.ts';
 import { retry, sleep as defaultSleep, type RetryPolicy } from '../errors/retry.ts';
 import {
   targetTopicName,
@@ -255,7 +255,7 @@ export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Pro
     for (const topic of new Set(batch.records.map((r) => targetTopicName(config, r.topic)))) {
       const count = await retry(() => deps.delivery.partitionCount(topic), retryDeps(deps));
       if (count === 0)
-        throw new TigerGraphError(
+        throw new DeliveryError(
           'KAFKA_TARGET_TOPIC_MISSING',
           `Target topic ${topic} does not exist on ${config.targetBootstrapServers}; create it with as many partitions as its source topic`,
           { retriable: true, details: { topic } },

@@ -1,0 +1,24 @@
+/**
+ * `npm run bench`: measured hot paths, each against a baseline measured in the same run.
+ * Prints the figures and writes them to bench/results.json.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { print, type BenchResult } from './harness.ts';
+import { benchPipeline } from './pipeline.ts';
+
+const suites: Record<string, () => Promise<BenchResult[]>> = { pipeline: benchPipeline };
+const only = process.argv.slice(2);
+const results: BenchResult[] = [];
+console.log(
+  `TigerStream benchmarks: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
+);
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  for (const r of await run()) {
+    print(r);
+    results.push(r);
+  }
+}
+writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+console.log('wrote bench/results.json');
