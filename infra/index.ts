@@ -6,6 +6,7 @@
  * template: secrets live in SSM SecureString parameters written by `tgstream connector create`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { consumerGroupFor, functionKeyFor, logicalName } from '../lib/config/naming.ts';
 import { join } from 'node:path';
 import {
   formatProblem,
@@ -18,12 +19,6 @@ const CONNECTORS_DIR = join(process.cwd(), 'infra', 'connectors');
 /** Kafka event-source mappings allow function timeouts of at most 14 minutes. */
 const KAFKA_MAX_TIMEOUT_S = 840;
 
-const logicalName = (name: string): string =>
-  name
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}`)
-    .join('');
 
 /** Every connector of every file; throws with every problem when one is invalid. */
 export function readConnectors(dir = CONNECTORS_DIR): ConnectorConfig[] {
@@ -69,7 +64,7 @@ const eventSourceMapping = (
       OnFailure: { Destination: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${DeadLetterBucket}' } },
     },
   };
-  const groupId = `tigerstream-${c.name}`;
+  const groupId = consumerGroupFor(c.name);
   if (msk) {
     properties.EventSourceArn = c.sourceBootstrapServers;
     properties.AmazonManagedKafkaEventSourceConfig = { ConsumerGroupId: groupId };
@@ -117,7 +112,7 @@ export function generate(
   };
   const extensions: Record<string, unknown> = {};
   for (const c of connectors) {
-    const fn = `stream${logicalName(c.name)}`;
+    const fn = functionKeyFor(c.name);
     const fnLogicalId = `${logicalName(fn)}LambdaFunction`;
     functions[fn] = {
       handler: 'dist/stream.handler',

@@ -5,13 +5,38 @@
  * process.exitCode = await runCli(process.argv.slice(2));
  */
 import { resolve } from 'node:path';
-import { createRedactor, loadConnectorFile, type ConnectorConfig } from '../config/index.ts';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import {
+  createSecretRegistry,
+  loadConnectorFile,
+  type ConnectorConfig,
+  type SecretRegistry,
+} from '../config/index.ts';
+import type { ControlDeps } from '../control/index.ts';
+import { createBrokerResolver } from '../kafka/index.ts';
 import { isTigerStreamError, messageOf } from '../errors/index.ts';
 import { runLocal } from '../local/index.ts';
 import { createLogger, parseLogLevel } from '../observability/index.ts';
 import { createStreamHandler } from '../pipeline/index.ts';
 import { formatSummary, runDemo } from './demo.ts';
 import { EXIT, parseArgs, processIo, type CliIo, type ParsedArgs } from './io.ts';
+import {
+  createCommand,
+  deleteCommand,
+  enableCommand,
+  listCommand,
+  statusCommand,
+  validateCommand,
+} from './connector.ts';
+
+/** AWS clients; built lazily (with --region) unless injected, as tests do. */
+export interface CliDeps {
+  readonly ssm?: SSMClient;
+  readonly lambda?: LambdaClient;
+  readonly kafka?: KafkaClient;
+}
 
 const USAGE = `tgstream: stream Kafka into TigerGraph (a replacement for TigerGraph's MirrorMaker-based connector)
 
@@ -21,6 +46,15 @@ Usage:
   tgstream run --c FILE [--connector NAME] [--eof]
       Consume the source cluster with a consumer group and call the stream handler per batch,
       as the Lambda Kafka trigger does. --eof stops once every partition is caught up.
+  tgstream connector validate --c FILE [--json]
+      Check a connector file (TigerGraph's format); exit 0 with a redacted summary, 2 with one
+      line per problem: <file>:<line> <key>: <message> [<CODE>].
+  tgstream connector create --c FILE [--stage S] [--json]
+      Validate, then write the connectors' SSM parameters (created / updated / unchanged).
+  tgstream connector list|status [NAME] [--stage S] [--json]
+  tgstream connector pause|resume NAME [--stage S]
+  tgstream connector delete NAME [--stage S] [--yes]
+      Options: --stage (default $TGSTREAM_STAGE or dev), --service (default tigerstream), --region.
   tgstream help
 
 Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.
@@ -109,23 +143,32 @@ const pickConnector = (
   return found;
 };
 
-async function run(args: ParsedArgs, io: CliIo): Promise<number> {
-  checkFlags(args, ['c', 'connector', 'eof', 'json', 'log-level']);
+async function run(
+  args: ParsedArgs,
+  io: CliIo,
+  secrets: SecretRegistry,
+  deps: CliDeps,
+): Promise<number> {
+  checkFlags(args, ['c', 'connector', 'eof', 'json', 'log-level', 'region', 'session-timeout-ms']);
   const file = flag(args, 'c');
   if (file === undefined) throw new UsageError('run needs --c FILE, the connector file');
   const result = await loadConnectorFile(resolve(io.cwd, file));
   const config = pickConnector(result.connectors, flag(args, 'connector'), file);
-  const redact = createRedactor(Object.values(config.settings));
+  secrets.add(config.settings);
   const logger = createLogger({
     level: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'info'),
     write: (l) => io.stderr(`${l}\n`),
-    redact,
     fields: { connector: config.name },
   });
+  const region = flag(args, 'region');
+  const resolveBrokers = createBrokerResolver(
+    () => deps.kafka ?? new KafkaClient(region ? { region } : {}),
+  );
   const handler = createStreamHandler({
     loadConfig: () => Promise.resolve(config),
     logger,
     writeMetrics: () => undefined,
+    resolveBrokers,
   });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
@@ -139,6 +182,8 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
       eof: args.flags.has('eof'),
       logger,
       signal: abort.signal,
+      resolveBrokers,
+      sessionTimeoutMs: intFlag(args, 'session-timeout-ms', 30_000, 6000, 300_000),
     });
     const seconds = (Date.now() - started) / 1000;
     const summary = { ...totals, seconds: Math.round(seconds * 100) / 100 };
@@ -157,8 +202,76 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   }
 }
 
-/** Runs the CLI; returns the exit code. Errors are printed with their code, never secrets. */
-export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+async function connector(
+  verb: string | undefined,
+  name: string | undefined,
+  args: ParsedArgs,
+  io: CliIo,
+  secrets: SecretRegistry,
+  deps: CliDeps,
+): Promise<number> {
+  const json = args.flags.has('json');
+  const region = flag(args, 'region');
+  const control = (): ControlDeps => ({
+    ssm: deps.ssm ?? new SSMClient(region ? { region } : {}),
+    lambda: deps.lambda ?? new LambdaClient(region ? { region } : {}),
+    stage: flag(args, 'stage') ?? io.env.TGSTREAM_STAGE ?? 'dev',
+    service: flag(args, 'service') ?? 'tigerstream',
+  });
+  const file = (): string => {
+    const f = flag(args, 'c');
+    if (f === undefined)
+      throw new UsageError(`connector ${verb ?? ''} needs --c FILE, the connector file`);
+    return f;
+  };
+  const needName = (): string => {
+    if (name === undefined)
+      throw new UsageError(`connector ${verb ?? ''} needs the connector NAME`);
+    return name;
+  };
+  const common = ['json', 'stage', 'service', 'region'];
+  switch (verb) {
+    case 'validate':
+      checkFlags(args, ['c', 'json']);
+      return validateCommand(file(), json, io, secrets);
+    case 'create':
+      checkFlags(args, ['c', ...common]);
+      return createCommand(file(), json, control(), io, secrets);
+    case 'list':
+      checkFlags(args, common);
+      return listCommand(json, control(), io);
+    case 'status':
+      checkFlags(args, common);
+      return statusCommand(name, json, control(), io);
+    case 'pause':
+    case 'resume':
+      checkFlags(args, common);
+      return enableCommand(needName(), verb === 'resume', json, control(), io);
+    case 'delete':
+      checkFlags(args, ['yes', ...common]);
+      return deleteCommand(needName(), args.flags.has('yes'), control(), io);
+    default:
+      throw new UsageError(
+        `unknown connector verb "${verb ?? ''}"; allowed: validate, create, list, status, pause, resume, delete`,
+      );
+  }
+}
+
+/**
+ * Runs the CLI; returns the exit code. Everything it prints passes through a redactor that
+ * knows the secrets of every configuration loaded, so no secret reaches the terminal.
+ */
+export async function runCli(
+  argv: readonly string[],
+  rawIo: CliIo = processIo(),
+  deps: CliDeps = {},
+): Promise<number> {
+  const secrets = createSecretRegistry();
+  const io: CliIo = {
+    ...rawIo,
+    stdout: (t) => rawIo.stdout(secrets.redact(t)),
+    stderr: (t) => rawIo.stderr(secrets.redact(t)),
+  };
   const args = parseArgs(argv, BOOLEANS);
   const [command, ...rest] = args.positional;
   try {
@@ -166,7 +279,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       case 'demo':
         return await demo(args, io);
       case 'run':
-        return await run(args, io);
+        return await run(args, io, secrets, deps);
+      case 'connector':
+        return await connector(rest[0], rest[1], args, io, secrets, deps);
       case undefined:
       case 'help':
         io.stdout(USAGE);
@@ -181,6 +296,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     }
     const code = isTigerStreamError(error) ? error.code : 'UNEXPECTED';
     io.stderr(`tgstream: ${messageOf(error)} [${code}]\n`);
-    return isTigerStreamError(error) && error.code.startsWith('CONFIG_') ? EXIT.USAGE : EXIT.FAILED;
+    return isTigerStreamError(error) && error.code.startsWith('CONFIG_') && !error.retriable
+      ? EXIT.USAGE
+      : EXIT.FAILED;
   }
 }

@@ -5,6 +5,8 @@ export interface CliIo {
   readonly isTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Asks a question and returns the answer; undefined when there is no terminal to ask. */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 export const processIo = (): CliIo => ({
@@ -13,6 +15,19 @@ export const processIo = (): CliIo => ({
   isTTY: process.stderr.isTTY,
   env: process.env,
   cwd: process.cwd(),
+  ...(process.stdin.isTTY
+    ? {
+        ask: async (question: string) => {
+          const { createInterface } = await import('node:readline/promises');
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            return await rl.question(question);
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
 });
 
 /** Exit codes: 0 ok, 1 failed (records unaccounted, run failed), 2 bad usage or config, 3 records not converted. */

@@ -9,6 +9,8 @@ export * from './schema.ts';
 export * from './secrets.ts';
 export * from './validate.ts';
 export * from './ssm.ts';
+export * from './keystore.ts';
+export * from './naming.ts';
 
 /** Reads and validates a connector file (no exception for invalid content: see `errors`). */
 export async function readConnectorFile(path: string): Promise<ValidationResult> {

@@ -36,6 +36,10 @@ export interface ClientSecurity {
   readonly skipHostnameCheck: boolean;
   readonly keystoreLocation: string | undefined;
   readonly truststoreLocation: string | undefined;
+  /** PEM material (from ssl.keystore.key / .certificate.chain / ssl.truststore.certificates). */
+  readonly keyPem: string | undefined;
+  readonly certificateChainPem: string | undefined;
+  readonly caPem: string | undefined;
 }
 
 export interface TigerGraphSettings {

@@ -46,3 +46,22 @@ export const redactSettings = (
   Object.fromEntries(
     Object.entries(settings).map(([k, v]) => [k, isSecretKey(k) && v !== '' ? REDACTED : v]),
   );
+
+/** A redactor that learns secrets as configurations are loaded (the CLI's output filter). */
+export interface SecretRegistry {
+  add(settings: Readonly<Record<string, string>>): void;
+  redact(text: string): string;
+}
+
+export function createSecretRegistry(): SecretRegistry {
+  const values = new Set<string>();
+  let redact: (text: string) => string = (t) => t;
+  return {
+    add(settings) {
+      const before = values.size;
+      for (const [k, v] of Object.entries(settings)) if (isSecretKey(k) && v !== '') values.add(v);
+      if (values.size !== before) redact = createRedactor(values);
+    },
+    redact: (text) => redact(text),
+  };
+}

@@ -263,6 +263,9 @@ function clientSecurity(
     skipHostnameCheck: scope.map.has(endpointKey) && scope.get(endpointKey)?.trim() === '',
     keystoreLocation: scope.get(pick('ssl.keystore.location')),
     truststoreLocation: scope.get(pick('ssl.truststore.location')),
+    keyPem: scope.get(pick('ssl.keystore.key')),
+    certificateChainPem: scope.get(pick('ssl.keystore.certificate.chain')),
+    caPem: scope.get(pick('ssl.truststore.certificates')),
   });
 }
 

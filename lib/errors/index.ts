@@ -48,6 +48,8 @@ export class ConvertError extends TigerStreamError {}
 export class DeliveryError extends TigerStreamError {}
 /** A TigerGraph endpoint answered with an error or could not be reached. */
 export class TigerGraphError extends TigerStreamError {}
+/** A connector lifecycle call (SSM, the event-source mapping) failed. */
+export class ControlError extends TigerStreamError {}
 /** The embedded broker, emulator or local runner failed. */
 export class LocalError extends TigerStreamError {}
 

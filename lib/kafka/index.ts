@@ -139,6 +139,7 @@ export interface KafkaDeliveryOptions {
  * const ranges = await delivery.send(records);
  */
 export { kafkaSecurity } from './security.ts';
+export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
 export {
   createBatchConsumer,

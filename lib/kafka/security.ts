@@ -6,8 +6,14 @@ import { DeliveryError } from '../errors/index.ts';
 /** kafkajs settings for one cluster's security block. */
 export function kafkaSecurity(security: ClientSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const ssl = security.protocol === 'SSL' || security.protocol === 'SASL_SSL';
+  const tls = {
+    ...(security.skipHostnameCheck ? { checkServerIdentity: () => undefined } : {}),
+    ...(security.caPem ? { ca: security.caPem } : {}),
+    ...(security.keyPem ? { key: security.keyPem } : {}),
+    ...(security.certificateChainPem ? { cert: security.certificateChainPem } : {}),
+  };
   const result: Pick<KafkaConfig, 'ssl' | 'sasl'> = ssl
-    ? { ssl: security.skipHostnameCheck ? { checkServerIdentity: () => undefined } : true }
+    ? { ssl: Object.keys(tls).length > 0 ? tls : true }
     : {};
   if (!security.protocol.startsWith('SASL_') || security.mechanism === undefined) return result;
   const credentials = { username: security.username ?? '', password: security.password ?? '' };

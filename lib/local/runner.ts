@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { ConnectorConfig } from '../config/index.ts';
+import { consumerGroupFor, type ConnectorConfig } from '../config/index.ts';
 import { ConfigError, LocalError, isTigerStreamError, messageOf } from '../errors/index.ts';
 import { retry, type RetryPolicy } from '../errors/retry.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../event/index.ts';
@@ -38,6 +38,8 @@ export interface RunnerOptions {
   readonly signal?: AbortSignal;
   readonly consumer?: BatchConsumer;
   readonly sessionTimeoutMs?: number;
+  /** Resolves an MSK cluster ARN in source.cluster.bootstrap.servers to brokers. */
+  readonly resolveBrokers?: (value: string, security: ConnectorConfig['source']) => Promise<string>;
 }
 
 export const RUNNER_RETRY_POLICY: RetryPolicy = Object.freeze({
@@ -77,9 +79,12 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
   const consumer =
     options.consumer ??
     createBatchConsumer({
-      brokers: config.sourceBootstrapServers.split(','),
+      brokers: (options.resolveBrokers
+        ? await options.resolveBrokers(config.sourceBootstrapServers, config.source)
+        : config.sourceBootstrapServers
+      ).split(','),
       security: config.source,
-      groupId: `tigerstream-${config.name}`,
+      groupId: consumerGroupFor(config.name),
       topics: config.topics.filter((t) => !config.topicsExclude.includes(t)),
       fromBeginning: config.esm.startingPosition === 'TRIM_HORIZON',
       batchSize: config.esm.batchSize,

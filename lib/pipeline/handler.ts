@@ -7,7 +7,8 @@ import type { Context } from 'aws-lambda';
 import type { ConnectorConfig } from '../config/index.ts';
 import { createConverter as defaultConverter, type Converter } from '../convert/index.ts';
 import { decodeKafkaEvent } from '../event/index.ts';
-import { createKafkaDelivery, type KafkaDelivery } from '../kafka/index.ts';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import { createBrokerResolver, createKafkaDelivery, type KafkaDelivery } from '../kafka/index.ts';
 import { createLogger, toEmf, type Logger } from '../observability/index.ts';
 import type { RetryPolicy } from '../errors/retry.ts';
 import { ConfigError } from '../errors/index.ts';
@@ -17,7 +18,13 @@ import { processBatch, type BatchResult } from './process.ts';
 export interface StreamHandlerDeps {
   /** Returns the current configuration (cached by the caller; see cacheConfig). */
   readonly loadConfig: () => Promise<ConnectorConfig>;
-  readonly createDelivery?: (config: ConnectorConfig, logger: Logger) => KafkaDelivery;
+  readonly createDelivery?: (
+    config: ConnectorConfig,
+    logger: Logger,
+    brokers: string,
+  ) => KafkaDelivery;
+  /** Resolves an MSK cluster ARN to brokers (default: GetBootstrapBrokers with a lazily built client). */
+  readonly resolveBrokers?: (value: string, security: ConnectorConfig['target']) => Promise<string>;
   readonly createTigerGraph?: (config: ConnectorConfig) => TigerGraphClient;
   readonly createConverter?: (config: ConnectorConfig) => Converter;
   readonly logger?: Logger;
@@ -35,9 +42,9 @@ export type StreamHandler = ((event: unknown, context: Context) => Promise<Batch
   close(): Promise<void>;
 };
 
-const defaultDelivery = (config: ConnectorConfig, logger: Logger): KafkaDelivery =>
+const defaultDelivery = (config: ConnectorConfig, logger: Logger, brokers: string): KafkaDelivery =>
   createKafkaDelivery({
-    brokers: config.targetBootstrapServers.split(','),
+    brokers: brokers.split(','),
     security: config.target,
     logger,
     clientId: `tigerstream-${config.name}`,
@@ -61,6 +68,9 @@ const defaultTigerGraph = (config: ConnectorConfig): TigerGraphClient =>
 export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
   const now = deps.now ?? Date.now;
   const baseLogger = deps.logger ?? createLogger();
+  let kafkaControl: KafkaClient | undefined;
+  const resolveBrokers =
+    deps.resolveBrokers ?? createBrokerResolver(() => (kafkaControl ??= new KafkaClient({})));
   let clients:
     | {
         config: ConnectorConfig;
@@ -85,7 +95,11 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
       delivery:
         sameTarget && clients
           ? clients.delivery
-          : (deps.createDelivery ?? defaultDelivery)(config, logger),
+          : (deps.createDelivery ?? defaultDelivery)(
+              config,
+              logger,
+              await resolveBrokers(config.targetBootstrapServers, config.target),
+            ),
       tigergraph: (deps.createTigerGraph ?? defaultTigerGraph)(config),
       converter: (deps.createConverter ?? defaultConverter)(config),
     };

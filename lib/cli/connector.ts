@@ -1,0 +1,244 @@
+/** `tgstream connector validate|create|list|status|pause|resume|delete`. */
+import { resolve } from 'node:path';
+import {
+  formatProblem,
+  readConnectorFile,
+  redactSettings,
+  type ConnectorConfig,
+  type Problem,
+  type SecretRegistry,
+} from '../config/index.ts';
+import {
+  connectorParameterNames,
+  connectorStatus,
+  createConnector,
+  deleteConnector,
+  listConnectors,
+  setConnectorEnabled,
+  type ControlDeps,
+} from '../control/index.ts';
+import { targetTopicName } from '../kafka/index.ts';
+import { EXIT, type CliIo } from './io.ts';
+
+const CONVERTER_NAMES = {
+  bytes: 'ByteArrayConverter',
+  avro: 'TigerGraphAvroConverterWithoutSchemaRegistry',
+  'avro-registry': 'TigerGraphAvroConverter',
+} as const;
+
+/** A normalized, redacted view of one connector. */
+export function describeConnector(c: ConnectorConfig): Record<string, unknown> {
+  const security = (s: ConnectorConfig['source']) =>
+    `${s.protocol}${s.mechanism ? ` ${s.mechanism}` : ''}${s.username ? ` as ${s.username}` : ''}`;
+  return {
+    name: c.name,
+    section: c.section,
+    tasksMax: c.tasksMax,
+    source: {
+      alias: c.sourceAlias,
+      bootstrapServers: c.sourceBootstrapServers,
+      topics: c.topics,
+      topicsExclude: c.topicsExclude,
+      security: security(c.source),
+    },
+    target: {
+      alias: c.targetAlias,
+      bootstrapServers: c.targetBootstrapServers,
+      topics: c.topics.map((t) => targetTopicName(c, t)),
+      security: security(c.target),
+    },
+    valueConverter: CONVERTER_NAMES[c.valueConverter],
+    ...(c.schemaRegistryUrl ? { schemaRegistryUrl: c.schemaRegistryUrl } : {}),
+    tigergraph: {
+      url: c.tigergraph.url,
+      version: c.tigergraph.version,
+      delivery: c.tigergraph.delivery,
+      graph: c.tigergraph.graph,
+      loadingJob: c.tigergraph.loadingJob,
+      filename: c.tigergraph.loadingFilename,
+      dataSource: c.tigergraph.dataSource,
+      eof: c.tigergraph.eof,
+    },
+    errors: { tolerance: c.errorsTolerance, deadLetterTopic: c.deadLetterTopic ?? null },
+    trigger: {
+      batchSize: c.esm.batchSize,
+      batchingWindowMs: c.esm.batchingWindowMs,
+      startingPosition: c.esm.startingPosition,
+    },
+    settings: redactSettings(c.settings),
+  };
+}
+
+const summaryText = (c: ConnectorConfig): string => {
+  const d = describeConnector(c) as { source: { topics: string[] }; target: { topics: string[] } };
+  const rows: [string, string][] = [
+    ['source', `${c.sourceAlias} ${c.sourceBootstrapServers} topics ${d.source.topics.join(', ')}`],
+    ['target', `${c.targetAlias} ${c.targetBootstrapServers} topics ${d.target.topics.join(', ')}`],
+    [
+      'security',
+      `source ${c.source.protocol}${c.source.mechanism ? `/${c.source.mechanism}` : ''}, target ${c.target.protocol}${c.target.mechanism ? `/${c.target.mechanism}` : ''}`,
+    ],
+    [
+      'converter',
+      CONVERTER_NAMES[c.valueConverter] +
+        (c.schemaRegistryUrl ? ` (registry ${c.schemaRegistryUrl})` : ''),
+    ],
+    [
+      'tigergraph',
+      `${c.tigergraph.url} v${c.tigergraph.version} ${c.tigergraph.delivery} mode, graph ${c.tigergraph.graph}, job ${c.tigergraph.loadingJob}, filename ${c.tigergraph.loadingFilename}${c.tigergraph.dataSource ? `, data source ${c.tigergraph.dataSource}` : ''}, ${c.tigergraph.eof ? 'EOF runs' : 'streaming run'}`,
+    ],
+    [
+      'errors',
+      `tolerance ${c.errorsTolerance}${c.deadLetterTopic ? `, dead-letter topic ${c.deadLetterTopic}` : ''}`,
+    ],
+    [
+      'trigger',
+      `batch ${c.esm.batchSize}, window ${c.esm.batchingWindowMs} ms, ${c.esm.startingPosition}, tasks.max ${c.tasksMax}`,
+    ],
+  ];
+  const settings = Object.entries(redactSettings(c.settings)).map(([k, v]) => `    ${k}=${v}`);
+  return `connector ${c.name} [${c.section}]\n${rows.map(([k, v]) => `  ${k.padEnd(11)}${v}`).join('\n')}\n  settings\n${settings.join('\n')}\n`;
+};
+
+const problemJson = (p: Problem) => ({
+  file: p.file,
+  line: p.line,
+  key: p.key,
+  message: p.message,
+  code: p.code,
+});
+
+export async function validateCommand(
+  file: string,
+  json: boolean,
+  io: CliIo,
+  secrets: SecretRegistry,
+): Promise<number> {
+  const result = await readConnectorFile(resolve(io.cwd, file));
+  for (const c of result.connectors) secrets.add(c.settings);
+  const valid = result.errors.length === 0;
+  if (json) {
+    io.stdout(
+      `${JSON.stringify({ file, valid, connectors: valid ? result.connectors.map(describeConnector) : [], errors: result.errors.map(problemJson), warnings: result.warnings.map(problemJson) }, null, 2)}\n`,
+    );
+    return valid ? EXIT.OK : EXIT.USAGE;
+  }
+  if (!valid) {
+    for (const p of result.errors) io.stdout(`${formatProblem(p)}\n`);
+    for (const p of result.warnings) io.stderr(`warning: ${formatProblem(p)}\n`);
+    io.stderr(
+      `${file}: ${result.errors.length} problem(s), ${result.warnings.length} warning(s)\n`,
+    );
+    return EXIT.USAGE;
+  }
+  io.stdout(
+    `${file}: valid, ${result.connectors.length} connector(s), ${result.warnings.length} warning(s)\n\n`,
+  );
+  for (const c of result.connectors) io.stdout(`${summaryText(c)}\n`);
+  for (const p of result.warnings) io.stdout(`warning: ${formatProblem(p)}\n`);
+  return EXIT.OK;
+}
+
+export async function createCommand(
+  file: string,
+  json: boolean,
+  deps: ControlDeps,
+  io: CliIo,
+  secrets: SecretRegistry,
+): Promise<number> {
+  const result = await readConnectorFile(resolve(io.cwd, file));
+  for (const c of result.connectors) secrets.add(c.settings);
+  if (result.errors.length > 0) {
+    for (const p of result.errors) io.stdout(`${formatProblem(p)}\n`);
+    io.stderr(`${file}: not created: ${result.errors.length} problem(s)\n`);
+    return EXIT.USAGE;
+  }
+  for (const p of result.warnings) io.stderr(`warning: ${formatProblem(p)}\n`);
+  const all: { connector: string; name: string; action: string; secure: boolean }[] = [];
+  for (const c of result.connectors) {
+    for (const change of await createConnector(c, deps)) all.push({ connector: c.name, ...change });
+  }
+  if (json) io.stdout(`${JSON.stringify({ stage: deps.stage, parameters: all }, null, 2)}\n`);
+  else
+    for (const p of all)
+      io.stdout(`${p.action.padEnd(9)} ${p.name}${p.secure ? ' (SecureString)' : ''}\n`);
+  return EXIT.OK;
+}
+
+export async function listCommand(json: boolean, deps: ControlDeps, io: CliIo): Promise<number> {
+  const names = await listConnectors(deps);
+  const statuses = await Promise.all(names.map((n) => connectorStatus(n, deps)));
+  if (json) io.stdout(`${JSON.stringify(statuses, null, 2)}\n`);
+  else if (names.length === 0) io.stdout(`no connectors in stage ${deps.stage}\n`);
+  else for (const s of statuses) io.stdout(`${s.name.padEnd(28)} ${s.state}\n`);
+  return EXIT.OK;
+}
+
+export async function statusCommand(
+  name: string | undefined,
+  json: boolean,
+  deps: ControlDeps,
+  io: CliIo,
+): Promise<number> {
+  const names = name === undefined ? await listConnectors(deps) : [name];
+  const statuses = await Promise.all(names.map((n) => connectorStatus(n, deps)));
+  if (json) io.stdout(`${JSON.stringify(name === undefined ? statuses : statuses[0], null, 2)}\n`);
+  else
+    for (const s of statuses)
+      io.stdout(
+        `${s.name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}${s.uuid ? ` mapping ${s.uuid}` : ''}\n`,
+      );
+  return statuses.some((s) => s.state === 'FAILED') ? EXIT.FAILED : EXIT.OK;
+}
+
+export async function enableCommand(
+  name: string,
+  enabled: boolean,
+  json: boolean,
+  deps: ControlDeps,
+  io: CliIo,
+): Promise<number> {
+  const status = await setConnectorEnabled(name, enabled, deps);
+  io.stdout(
+    json
+      ? `${JSON.stringify(status, null, 2)}\n`
+      : `${name}: ${status.state}${status.reason ? ` (${status.reason})` : ''}\n`,
+  );
+  return EXIT.OK;
+}
+
+export async function deleteCommand(
+  name: string,
+  yes: boolean,
+  deps: ControlDeps,
+  io: CliIo,
+): Promise<number> {
+  if (!yes) {
+    const names = await connectorParameterNames(name, deps);
+    if (names.length === 0) {
+      io.stderr(
+        `tgstream: no connector "${name}" in stage ${deps.stage} [CONTROL_CONNECTOR_NOT_FOUND]\n`,
+      );
+      return EXIT.FAILED;
+    }
+    if (io.ask === undefined) {
+      io.stderr(
+        `tgstream: deleting ${name} removes ${names.length} parameter(s); there is no terminal to confirm, so pass --yes\n`,
+      );
+      return EXIT.USAGE;
+    }
+    const answer = await io.ask(
+      `Delete connector ${name} in stage ${deps.stage} (${names.length} parameters)? [y/N] `,
+    );
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      io.stderr('not deleted\n');
+      return EXIT.FAILED;
+    }
+  }
+  const changes = await deleteConnector(name, deps);
+  for (const c of changes) io.stdout(`deleted   ${c.name}\n`);
+  io.stdout(
+    `The event-source mapping stays until you remove ${name} from infra/connectors and run 'serverless deploy'; pause it meanwhile with 'tgstream connector pause ${name}'.\n`,
+  );
+  return EXIT.OK;
+}

@@ -1,0 +1,273 @@
+/**
+ * The connector lifecycle (the verbs of `gadmin connector`): create writes a connector's SSM
+ * parameters, list/status read them and the event-source mapping, pause/resume switch the
+ * mapping's Enabled flag, delete removes the parameters. AWS clients are injected.
+ */
+import {
+  DeleteParametersCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  type Parameter,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import {
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+  type EventSourceMappingConfiguration,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import {
+  SSM_ROOT,
+  connectorPath,
+  fromStored,
+  functionNameFor,
+  inlineStores,
+  toStored,
+  type ConnectorConfig,
+} from '../config/index.ts';
+import { ControlError, messageOf } from '../errors/index.ts';
+
+export interface ControlDeps {
+  readonly ssm: SSMClient;
+  readonly lambda: LambdaClient;
+  readonly stage: string;
+  /** The Serverless service name (serverless.yml `service`). */
+  readonly service: string;
+}
+
+export type ParamAction = 'created' | 'updated' | 'unchanged' | 'deleted';
+export interface ParamChange {
+  readonly name: string;
+  readonly action: ParamAction;
+  readonly secure: boolean;
+}
+
+/** TigerGraph's connector words for an event-source mapping's State. */
+export const CONNECTOR_STATES = {
+  Creating: 'UNASSIGNED',
+  Enabling: 'UNASSIGNED',
+  Enabled: 'RUNNING',
+  Updating: 'RESTARTING',
+  Disabling: 'PAUSED',
+  Disabled: 'PAUSED',
+  Deleting: 'DELETING',
+} as const;
+export type ConnectorState =
+  (typeof CONNECTOR_STATES)[keyof typeof CONNECTOR_STATES] | 'FAILED' | 'NOT_DEPLOYED' | 'UNKNOWN';
+
+export interface ConnectorStatus {
+  readonly name: string;
+  readonly state: ConnectorState;
+  readonly reason: string;
+  readonly mappingState: string | undefined;
+  readonly uuid: string | undefined;
+  readonly functionName: string;
+}
+
+const awsCall = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+  try {
+    return await call();
+  } catch (error) {
+    throw new ControlError('CONTROL_AWS_CALL_FAILED', `${what} failed: ${messageOf(error)}`, {
+      cause: error,
+      retriable: true,
+    });
+  }
+};
+
+async function readPath(ssm: SSMClient, path: string): Promise<Parameter[]> {
+  const out: Parameter[] = [];
+  let next: string | undefined;
+  do {
+    const page = await awsCall(`Reading SSM parameters under ${path}`, () =>
+      ssm.send(
+        new GetParametersByPathCommand({
+          Path: path,
+          Recursive: true,
+          WithDecryption: true,
+          ...(next ? { NextToken: next } : {}),
+        }),
+      ),
+    );
+    out.push(...(page.Parameters ?? []));
+    next = page.NextToken;
+  } while (next);
+  return out;
+}
+
+/** The parameters a connector is stored as (name → value, secure?). Reads key/trust stores. */
+export async function connectorParameters(
+  config: ConnectorConfig,
+  stage: string,
+): Promise<Map<string, { value: string; secure: boolean }>> {
+  const settings = await inlineStores(config.settings);
+  // Validate again after the stores became PEM keys, then split secrets out.
+  const { stored, secrets } = toStored(
+    fromStored(
+      { format: 1, name: config.name, section: config.section, settings },
+      {},
+      config.file,
+    ),
+  );
+  const path = connectorPath(stage, config.name);
+  const params = new Map<string, { value: string; secure: boolean }>();
+  params.set(`${path}/config`, { value: JSON.stringify(stored), secure: false });
+  for (const [key, value] of Object.entries(secrets))
+    params.set(`${path}/secrets/${key}`, { value, secure: true });
+  return params;
+}
+
+/**
+ * Writes a connector's parameters, idempotently: each is created, updated or left unchanged;
+ * secrets that are no longer in the file are deleted.
+ */
+export async function createConnector(
+  config: ConnectorConfig,
+  deps: ControlDeps,
+): Promise<ParamChange[]> {
+  const desired = await connectorParameters(config, deps.stage);
+  const path = connectorPath(deps.stage, config.name);
+  const existing = new Map(
+    (await readPath(deps.ssm, `${path}/`)).map((p) => [p.Name as string, p]),
+  );
+  const changes: ParamChange[] = [];
+  for (const [name, { value, secure }] of desired) {
+    const current = existing.get(name);
+    const type = secure ? 'SecureString' : 'String';
+    if (current !== undefined && current.Value === value && current.Type === type) {
+      changes.push({ name, action: 'unchanged', secure });
+      continue;
+    }
+    await awsCall(`Writing SSM parameter ${name}`, () =>
+      deps.ssm.send(
+        new PutParameterCommand({
+          Name: name,
+          Value: value,
+          Type: type,
+          Overwrite: current !== undefined,
+          // PEM chains can pass the 4 KB standard limit; intelligent tiering picks advanced only then.
+          Tier: 'Intelligent-Tiering',
+          Description: `TigerStream connector ${config.name} (${secure ? 'secret' : 'configuration'})`,
+        }),
+      ),
+    );
+    changes.push({ name, action: current === undefined ? 'created' : 'updated', secure });
+  }
+  const stale = [...existing.keys()].filter((n) => !desired.has(n));
+  await deleteNames(deps.ssm, stale);
+  for (const name of stale) changes.push({ name, action: 'deleted', secure: true });
+  return changes;
+}
+
+async function deleteNames(ssm: SSMClient, names: readonly string[]): Promise<void> {
+  // DeleteParameters takes at most 10 names per call.
+  for (let i = 0; i < names.length; i += 10) {
+    const chunk = names.slice(i, i + 10);
+    await awsCall(`Deleting SSM parameters ${chunk.join(', ')}`, () =>
+      ssm.send(new DeleteParametersCommand({ Names: chunk })),
+    );
+  }
+}
+
+/** Connector names stored for the stage. */
+export async function listConnectors(deps: Pick<ControlDeps, 'ssm' | 'stage'>): Promise<string[]> {
+  const root = `${SSM_ROOT}/${deps.stage}/`;
+  return (await readPath(deps.ssm, root))
+    .map((p) => p.Name ?? '')
+    .filter((n) => n.endsWith('/config') && n.split('/').length === 5)
+    .map((n) => n.slice(root.length, -'/config'.length))
+    .sort();
+}
+
+async function findMapping(
+  name: string,
+  deps: ControlDeps,
+): Promise<{ functionName: string; mapping: EventSourceMappingConfiguration | undefined }> {
+  const functionName = functionNameFor(deps.service, deps.stage, name);
+  const result = await awsCall(`Listing event-source mappings of ${functionName}`, () =>
+    deps.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: functionName })),
+  );
+  return { functionName, mapping: result.EventSourceMappings?.[0] };
+}
+
+/** Maps a mapping's State, StateTransitionReason and LastProcessingResult to a connector state. */
+export function toConnectorStatus(
+  name: string,
+  functionName: string,
+  mapping: EventSourceMappingConfiguration | undefined,
+): ConnectorStatus {
+  if (mapping === undefined)
+    return {
+      name,
+      state: 'NOT_DEPLOYED',
+      reason: `no event-source mapping for ${functionName}; run 'serverless deploy'`,
+      mappingState: undefined,
+      uuid: undefined,
+      functionName,
+    };
+  const mappingState = mapping.State;
+  const last = mapping.LastProcessingResult ?? '';
+  const failing = /^PROBLEM/i.test(last);
+  const base: ConnectorState =
+    mappingState === undefined
+      ? 'UNKNOWN'
+      : ((CONNECTOR_STATES as Record<string, ConnectorState>)[mappingState] ?? 'UNKNOWN');
+  const state: ConnectorState = base === 'RUNNING' && failing ? 'FAILED' : base;
+  const reason = [mapping.StateTransitionReason, last]
+    .filter((s) => s !== undefined && s !== '')
+    .join('; ');
+  return { name, state, reason, mappingState, uuid: mapping.UUID, functionName };
+}
+
+export async function connectorStatus(name: string, deps: ControlDeps): Promise<ConnectorStatus> {
+  const { functionName, mapping } = await findMapping(name, deps);
+  return toConnectorStatus(name, functionName, mapping);
+}
+
+/** Pause (false) or resume (true) a connector by switching its mapping's Enabled flag. */
+export async function setConnectorEnabled(
+  name: string,
+  enabled: boolean,
+  deps: ControlDeps,
+): Promise<ConnectorStatus> {
+  const { functionName, mapping } = await findMapping(name, deps);
+  if (mapping?.UUID === undefined)
+    throw new ControlError(
+      'CONTROL_MAPPING_NOT_FOUND',
+      `Connector ${name} has no event-source mapping (function ${functionName}); deploy it with 'serverless deploy --stage ${deps.stage}'`,
+    );
+  const uuid = mapping.UUID;
+  const updated = await awsCall(`${enabled ? 'Resuming' : 'Pausing'} mapping ${uuid}`, () =>
+    deps.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled })),
+  );
+  return toConnectorStatus(name, functionName, updated);
+}
+
+/** The parameters `deleteConnector` would remove. */
+export async function connectorParameterNames(
+  name: string,
+  deps: Pick<ControlDeps, 'ssm' | 'stage'>,
+): Promise<string[]> {
+  return (await readPath(deps.ssm, `${connectorPath(deps.stage, name)}/`)).map(
+    (p) => p.Name as string,
+  );
+}
+
+/** Removes a connector's parameters. */
+export async function deleteConnector(
+  name: string,
+  deps: Pick<ControlDeps, 'ssm' | 'stage'>,
+): Promise<ParamChange[]> {
+  const names = await connectorParameterNames(name, deps);
+  if (names.length === 0)
+    throw new ControlError(
+      'CONTROL_CONNECTOR_NOT_FOUND',
+      `No connector "${name}" in stage "${deps.stage}" (nothing under ${connectorPath(deps.stage, name)}/)`,
+    );
+  await deleteNames(deps.ssm, names);
+  return names.map((n) => ({
+    name: n,
+    action: 'deleted' as const,
+    secure: n.includes('/secrets/'),
+  }));
+}
