@@ -3,7 +3,7 @@
  * configuration cache; the behaviour lives in lib/pipeline.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { cacheConfig, readConnectorFromSsm } from '../lib/config/index.ts';
+import { cacheConfig, createSecretRegistry, readConnectorFromSsm } from '../lib/config/index.ts';
 import { ConfigError } from '../lib/errors/index.ts';
 import { createLogger, parseLogLevel } from '../lib/observability/index.ts';
 import { createStreamHandler } from '../lib/pipeline/index.ts';
@@ -20,6 +20,8 @@ if (!stage || !connector) {
 // Built once per cold start and reused by every invocation of this container.
 const ssm = new SSMClient({});
 const maxAge = process.env.TGSTREAM_CONFIG_MAX_AGE_MS;
+// Every log line passes through the secrets of the loaded configuration.
+const secrets = createSecretRegistry();
 
 export const handler = createStreamHandler({
   loadConfig: cacheConfig(
@@ -29,6 +31,8 @@ export const handler = createStreamHandler({
   logger: createLogger({
     level: parseLogLevel(process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL),
     service: 'tigerstream',
+    redact: (text) => secrets.redact(text),
     fields: { connector, stage },
   }),
+  secrets,
 });

@@ -14,6 +14,7 @@ import {
   createConnector,
   deleteConnector,
   listConnectors,
+  readStoredSecrets,
   setConnectorEnabled,
   type ControlDeps,
 } from '../control/index.ts';
@@ -165,8 +166,23 @@ export async function createCommand(
   return EXIT.OK;
 }
 
-export async function listCommand(json: boolean, deps: ControlDeps, io: CliIo): Promise<number> {
+/** Teaches the output filter the stored secrets of these connectors before anything is printed. */
+const learnSecrets = async (
+  names: readonly string[],
+  deps: ControlDeps,
+  secrets: SecretRegistry,
+): Promise<void> => {
+  for (const n of names) secrets.add(await readStoredSecrets(n, deps));
+};
+
+export async function listCommand(
+  json: boolean,
+  deps: ControlDeps,
+  io: CliIo,
+  secrets: SecretRegistry,
+): Promise<number> {
   const names = await listConnectors(deps);
+  await learnSecrets(names, deps, secrets);
   const statuses = await Promise.all(names.map((n) => connectorStatus(n, deps)));
   if (json) io.stdout(`${JSON.stringify(statuses, null, 2)}\n`);
   else if (names.length === 0) io.stdout(`no connectors in stage ${deps.stage}\n`);
@@ -179,8 +195,10 @@ export async function statusCommand(
   json: boolean,
   deps: ControlDeps,
   io: CliIo,
+  secrets: SecretRegistry,
 ): Promise<number> {
   const names = name === undefined ? await listConnectors(deps) : [name];
+  await learnSecrets(names, deps, secrets);
   const statuses = await Promise.all(names.map((n) => connectorStatus(n, deps)));
   if (json) io.stdout(`${JSON.stringify(name === undefined ? statuses : statuses[0], null, 2)}\n`);
   else
@@ -197,7 +215,9 @@ export async function enableCommand(
   json: boolean,
   deps: ControlDeps,
   io: CliIo,
+  secrets: SecretRegistry,
 ): Promise<number> {
+  await learnSecrets([name], deps, secrets);
   const status = await setConnectorEnabled(name, enabled, deps);
   io.stdout(
     json
@@ -212,7 +232,9 @@ export async function deleteCommand(
   yes: boolean,
   deps: ControlDeps,
   io: CliIo,
+  secrets: SecretRegistry,
 ): Promise<number> {
+  await learnSecrets([name], deps, secrets);
   if (!yes) {
     const names = await connectorParameterNames(name, deps);
     if (names.length === 0) {

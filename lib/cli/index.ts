@@ -169,6 +169,7 @@ async function run(
     logger,
     writeMetrics: () => undefined,
     resolveBrokers,
+    secrets,
   });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
@@ -239,17 +240,17 @@ async function connector(
       return createCommand(file(), json, control(), io, secrets);
     case 'list':
       checkFlags(args, common);
-      return listCommand(json, control(), io);
+      return listCommand(json, control(), io, secrets);
     case 'status':
       checkFlags(args, common);
-      return statusCommand(name, json, control(), io);
+      return statusCommand(name, json, control(), io, secrets);
     case 'pause':
     case 'resume':
       checkFlags(args, common);
-      return enableCommand(needName(), verb === 'resume', json, control(), io);
+      return enableCommand(needName(), verb === 'resume', json, control(), io, secrets);
     case 'delete':
       checkFlags(args, ['yes', ...common]);
-      return deleteCommand(needName(), args.flags.has('yes'), control(), io);
+      return deleteCommand(needName(), args.flags.has('yes'), control(), io, secrets);
     default:
       throw new UsageError(
         `unknown connector verb "${verb ?? ''}"; allowed: validate, create, list, status, pause, resume, delete`,

@@ -271,3 +271,24 @@ export async function deleteConnector(
     secure: n.includes('/secrets/'),
   }));
 }
+
+/**
+ * A connector's stored secrets (key → value), so output about it can be redacted even when
+ * no connector file was read. Best effort: without SSM read access it returns nothing.
+ */
+export async function readStoredSecrets(
+  name: string,
+  deps: Pick<ControlDeps, 'ssm' | 'stage'>,
+): Promise<Record<string, string>> {
+  const prefix = `${connectorPath(deps.stage, name)}/secrets/`;
+  try {
+    const params = await readPath(deps.ssm, prefix);
+    return Object.fromEntries(
+      params
+        .filter((p) => p.Name !== undefined && p.Value !== undefined)
+        .map((p) => [(p.Name as string).slice(prefix.length), p.Value as string]),
+    );
+  } catch {
+    return {};
+  }
+}

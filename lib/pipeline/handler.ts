@@ -4,7 +4,7 @@
  */
 import middy, { type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { ConnectorConfig } from '../config/index.ts';
+import type { ConnectorConfig, SecretRegistry } from '../config/index.ts';
 import { createConverter as defaultConverter, type Converter } from '../convert/index.ts';
 import { decodeKafkaEvent } from '../event/index.ts';
 import { KafkaClient } from '@aws-sdk/client-kafka';
@@ -28,6 +28,8 @@ export interface StreamHandlerDeps {
   readonly createTigerGraph?: (config: ConnectorConfig) => TigerGraphClient;
   readonly createConverter?: (config: ConnectorConfig) => Converter;
   readonly logger?: Logger;
+  /** Learns the secrets of each loaded configuration; the logger should redact through it. */
+  readonly secrets?: SecretRegistry;
   /** Where the EMF metrics line goes (default: the logger's stdout). */
   readonly writeMetrics?: (line: string) => void;
   readonly retryPolicy?: RetryPolicy;
@@ -111,7 +113,9 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
     .use({
       name: 'tigerstreamConfig',
       before: async (request: Request<unknown, BatchResult, Error, StreamContext>) => {
-        request.context.connectorConfig = await deps.loadConfig();
+        const config = await deps.loadConfig();
+        deps.secrets?.add(config.settings);
+        request.context.connectorConfig = config;
       },
       onError: (request: Request<unknown, BatchResult, Error, StreamContext>) => {
         // Not handled here: the invocation fails and the ESM redelivers the batch.
