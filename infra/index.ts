@@ -19,7 +19,6 @@ const CONNECTORS_DIR = join(process.cwd(), 'infra', 'connectors');
 /** Kafka event-source mappings allow function timeouts of at most 14 minutes. */
 const KAFKA_MAX_TIMEOUT_S = 840;
 
-
 /** Every connector of every file; throws with every problem when one is invalid. */
 export function readConnectors(dir = CONNECTORS_DIR): ConnectorConfig[] {
   const files = readdirSync(dir)

@@ -5,7 +5,9 @@ import { VALID } from '../../helpers/config.ts';
 
 describe('SSM storage of a connector', () => {
   it('splits secrets out of the stored document and rebuilds the same connector', () => {
-    const config = testConfig(VALID.replace('[connector_1]', 'tigergraph.auth.password=pw-123\n[connector_1]'));
+    const config = testConfig(
+      VALID.replace('[connector_1]', 'tigergraph.auth.password=pw-123\n[connector_1]'),
+    );
     const { stored, secrets } = toStored(config);
     expect(secrets).toEqual({ 'tigergraph.auth.password': 'pw-123' });
     expect(JSON.stringify(stored)).not.toContain('pw-123');

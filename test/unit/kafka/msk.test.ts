@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { createBrokerResolver } from '../../../lib/kafka/index.ts';
 
-const ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
+const ARN =
+  'arn:aws:kafka:us-east-1:123456789012:cluster/demo/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
 const kafka = mockClient(KafkaClient);
 beforeEach(() => {
   kafka.reset();
@@ -25,7 +26,9 @@ describe('MSK bootstrap brokers', () => {
     [{ protocol: 'PLAINTEXT', mechanism: undefined }, 'b-1:9092'],
   ] as const)('picks the broker string of the auth mode %o', async (security, brokers) => {
     expect(await resolver()(ARN, security)).toBe(brokers);
-    expect(kafka.commandCalls(GetBootstrapBrokersCommand)[0]?.args[0].input).toEqual({ ClusterArn: ARN });
+    expect(kafka.commandCalls(GetBootstrapBrokersCommand)[0]?.args[0].input).toEqual({
+      ClusterArn: ARN,
+    });
   });
 
   it('leaves host:port lists alone and asks AWS once per cluster and mode', async () => {
@@ -38,11 +41,19 @@ describe('MSK bootstrap brokers', () => {
 
   it('says which auth mode the cluster lacks', async () => {
     kafka.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringTls: 'b-1:9094' });
-    await expect(resolver()(ARN, { protocol: 'SASL_SSL', mechanism: 'AWS_MSK_IAM' })).rejects.toMatchObject({ code: 'KAFKA_MSK_AUTH_MODE_UNAVAILABLE', message: expect.stringContaining('no IAM brokers') as unknown });
+    await expect(
+      resolver()(ARN, { protocol: 'SASL_SSL', mechanism: 'AWS_MSK_IAM' }),
+    ).rejects.toMatchObject({
+      code: 'KAFKA_MSK_AUTH_MODE_UNAVAILABLE',
+      message: expect.stringContaining('no IAM brokers') as unknown,
+    });
   });
 
   it('reports a failed lookup as retriable', async () => {
     kafka.on(GetBootstrapBrokersCommand).rejects(new Error('AccessDenied'));
-    await expect(resolver()(ARN, { protocol: 'SSL', mechanism: undefined })).rejects.toMatchObject({ code: 'KAFKA_MSK_LOOKUP_FAILED', retriable: true });
+    await expect(resolver()(ARN, { protocol: 'SSL', mechanism: undefined })).rejects.toMatchObject({
+      code: 'KAFKA_MSK_LOOKUP_FAILED',
+      retriable: true,
+    });
   });
 });
