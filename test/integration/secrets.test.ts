@@ -117,17 +117,15 @@ describe('no secret reaches stdout, stderr or the logs', () => {
     });
     ssm.on(PutParameterCommand).resolves({});
     ssm.on(DeleteParametersCommand).resolves({});
-    lambda
-      .on(ListEventSourceMappingsCommand)
-      .resolves({
-        EventSourceMappings: [
-          {
-            UUID: 'u',
-            State: 'Enabled',
-            LastProcessingResult: `PROBLEM: broker said ${SECRETS['tigergraph.auth.password']}`,
-          },
-        ],
-      });
+    lambda.on(ListEventSourceMappingsCommand).resolves({
+      EventSourceMappings: [
+        {
+          UUID: 'u',
+          State: 'Enabled',
+          LastProcessingResult: `PROBLEM: broker said ${SECRETS['tigergraph.auth.password']}`,
+        },
+      ],
+    });
     lambda.on(UpdateEventSourceMappingCommand).resolves({ UUID: 'u', State: 'Disabling' });
   });
   afterAll(async () => {

@@ -37,11 +37,9 @@ const write = (name: string, text: string): string => {
 /** An SSM parameter store in memory behind the mocked client. */
 const fakeStore = () => {
   const params = new Map<string, Parameter>();
-  ssm
-    .on(GetParametersByPathCommand)
-    .callsFake((input: { Path: string }) => ({
-      Parameters: [...params.values()].filter((p) => p.Name?.startsWith(input.Path)),
-    }));
+  ssm.on(GetParametersByPathCommand).callsFake((input: { Path: string }) => ({
+    Parameters: [...params.values()].filter((p) => p.Name?.startsWith(input.Path)),
+  }));
   ssm
     .on(PutParameterCommand)
     .callsFake((input: { Name: string; Value: string; Type: string; Overwrite?: boolean }) => {
@@ -315,11 +313,9 @@ describe('tgstream connector status, pause, resume, list, delete', () => {
   });
 
   it('status finds the mapping of the deployed function and prints the state with the reason', async () => {
-    lambda
-      .on(ListEventSourceMappingsCommand)
-      .resolves({
-        EventSourceMappings: [mapping({ LastProcessingResult: 'PROBLEM: Function call failed' })],
-      });
+    lambda.on(ListEventSourceMappingsCommand).resolves({
+      EventSourceMappings: [mapping({ LastProcessingResult: 'PROBLEM: Function call failed' })],
+    });
     const { io, stdout } = captureIo();
     expect(
       await runCli(['connector', 'status', 'company-stream', '--stage', 'prod'], io, deps()),
