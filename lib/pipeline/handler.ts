@@ -26,7 +26,7 @@ export interface StreamHandlerDeps {
   /** Resolves an MSK cluster ARN to brokers (default: GetBootstrapBrokers with a lazily built client). */
   readonly resolveBrokers?: (value: string, security: ConnectorConfig['target']) => Promise<string>;
   readonly createTigerGraph?: (config: ConnectorConfig) => TigerGraphClient;
-  readonly createConverter?: (config: ConnectorConfig) => Converter;
+  readonly createConverter?: (config: ConnectorConfig) => Converter | Promise<Converter>;
   readonly logger?: Logger;
   /** Learns the secrets of each loaded configuration; the logger should redact through it. */
   readonly secrets?: SecretRegistry;
@@ -103,7 +103,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
               await resolveBrokers(config.targetBootstrapServers, config.target),
             ),
       tigergraph: (deps.createTigerGraph ?? defaultTigerGraph)(config),
-      converter: (deps.createConverter ?? defaultConverter)(config),
+      converter: await (deps.createConverter ?? ((c: ConnectorConfig) => defaultConverter(c)))(config),
     };
     return clients;
   };

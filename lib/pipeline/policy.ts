@@ -11,7 +11,7 @@
  * tolerance, so the batch is retried rather than dead-lettered.
  */
 import type { ConnectorConfig } from '../config/index.ts';
-import { isTigerStreamError } from '../errors/index.ts';
+import { ConvertError } from '../errors/index.ts';
 
 export type RecordOutcome = 'fail-batch' | 'dead-letter' | 'reject';
 
@@ -19,8 +19,9 @@ export function decideRecordFailure(
   error: unknown,
   config: Pick<ConnectorConfig, 'errorsTolerance' | 'deadLetterTopic'>,
 ): RecordOutcome {
-  if (isTigerStreamError(error) && error.retriable) return 'fail-batch';
-  if (!isTigerStreamError(error)) return 'fail-batch';
+  // Only a ConvertError is about one record; anything else (registry down or refusing us,
+  // a bug) would dead-letter every record, so it fails the batch instead.
+  if (!(error instanceof ConvertError) || error.retriable) return 'fail-batch';
   if (config.errorsTolerance === 'none') return 'fail-batch';
   return config.deadLetterTopic === undefined ? 'reject' : 'dead-letter';
 }
