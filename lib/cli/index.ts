@@ -30,12 +30,16 @@ import {
   statusCommand,
   validateCommand,
 } from './connector.ts';
+import type { Readable } from 'node:stream';
+import { convertCommand } from './convert.ts';
 
 /** AWS clients; built lazily (with --region) unless injected, as tests do. */
 export interface CliDeps {
   readonly ssm?: SSMClient;
   readonly lambda?: LambdaClient;
   readonly kafka?: KafkaClient;
+  /** Input of `tgstream convert` (default: process.stdin). */
+  readonly stdin?: Readable;
 }
 
 const USAGE = `tgstream: stream Kafka into TigerGraph (a replacement for TigerGraph's MirrorMaker-based connector)
@@ -46,6 +50,11 @@ Usage:
   tgstream run --c FILE [--connector NAME] [--eof]
       Consume the source cluster with a consumer group and call the stream handler per batch,
       as the Lambda Kafka trigger does. --eof stops once every partition is caught up.
+  tgstream convert --c FILE [--connector NAME] < records.jsonl
+      Convert records (JSON lines as the Lambda event carries them: topic, partition, offset,
+      timestamp, key, value (base64), headers) and print what TigerGraph will receive, one line
+      per value; records that cannot be converted go to stderr as JSON. Exit 0, 3 when any
+      record was not converted, 2 for a bad configuration.
   tgstream connector validate --c FILE [--json]
       Check a connector file (TigerGraph's format); exit 0 with a redacted summary, 2 with one
       line per problem: <file>:<line> <key>: <message> [<CODE>].
@@ -57,7 +66,7 @@ Usage:
       Options: --stage (default $TGSTREAM_STAGE or dev), --service (default tigerstream), --region.
   tgstream help
 
-Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.
+Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 records not converted (convert).
 `;
 
 const BOOLEANS = new Set(['json', 'eof', 'yes', 'help']);
@@ -203,6 +212,21 @@ async function run(
   }
 }
 
+async function convert(
+  args: ParsedArgs,
+  io: CliIo,
+  secrets: SecretRegistry,
+  deps: CliDeps,
+): Promise<number> {
+  checkFlags(args, ['c', 'connector']);
+  const file = flag(args, 'c');
+  if (file === undefined) throw new UsageError('convert needs --c FILE, the connector file');
+  const result = await loadConnectorFile(resolve(io.cwd, file));
+  const config = pickConnector(result.connectors, flag(args, 'connector'), file);
+  secrets.add(config.settings);
+  return convertCommand(config, deps.stdin ?? process.stdin, io);
+}
+
 async function connector(
   verb: string | undefined,
   name: string | undefined,
@@ -281,6 +305,8 @@ export async function runCli(
         return await demo(args, io);
       case 'run':
         return await run(args, io, secrets, deps);
+      case 'convert':
+        return await convert(args, io, secrets, deps);
       case 'connector':
         return await connector(rest[0], rest[1], args, io, secrets, deps);
       case undefined:

@@ -406,7 +406,12 @@ function validateConnector(scope: Scope, name: string, section: string): Connect
       'CONFIG_SCHEMA_REGISTRY_URL_INVALID',
       `found ${scope.found('value.converter.schema.registry.url')}; allowed: http(s)://host[:port][/path]`,
     );
-  scope.oneOf('value.converter.timestamp.format', ['datetime', 'iso8601', 'epoch'] as const, 'datetime', 'CONFIG_TIMESTAMP_FORMAT_INVALID');
+  scope.oneOf(
+    'value.converter.timestamp.format',
+    ['datetime', 'iso8601', 'epoch'] as const,
+    'datetime',
+    'CONFIG_TIMESTAMP_FORMAT_INVALID',
+  );
   if (scope.get('sync.topic.configs.enabled')?.trim().toLowerCase() === 'true')
     scope.report(
       'sync.topic.configs.enabled',

@@ -19,7 +19,10 @@ interface Helpers {
 }
 
 /** Generates the source of one converter; exported for tests and for reading. */
-export function generateSource(root: Node, ts: TimestampFormat): { source: string; constants: unknown[] } {
+export function generateSource(
+  root: Node,
+  ts: TimestampFormat,
+): { source: string; constants: unknown[] } {
   const constants: unknown[] = [];
   const constant = (value: unknown): string => {
     constants.push(value);
@@ -52,10 +55,14 @@ export function generateSource(root: Node, ts: TimestampFormat): { source: strin
             return emit('F.formatTime(rn(),true)');
           case 'timestamp-millis':
           case 'local-timestamp-millis':
-            return emit(ts === 'epoch' ? 'rls()' : `F.formatTimestamp(rn(),false,${JSON.stringify(ts)})`);
+            return emit(
+              ts === 'epoch' ? 'rls()' : `F.formatTimestamp(rn(),false,${JSON.stringify(ts)})`,
+            );
           case 'timestamp-micros':
           case 'local-timestamp-micros':
-            return emit(ts === 'epoch' ? 'rls()' : `F.formatTimestamp(rn(),true,${JSON.stringify(ts)})`);
+            return emit(
+              ts === 'epoch' ? 'rls()' : `F.formatTimestamp(rn(),true,${JSON.stringify(ts)})`,
+            );
           default:
             return emit('rls()');
         }
@@ -65,7 +72,10 @@ export function generateSource(root: Node, ts: TimestampFormat): { source: strin
         return `if(p+8>b.length)throw T();${emit('F.formatDouble(b.readDoubleLE(p))')}p+=8;`;
       case 'bytes': {
         const n = v();
-        const text = node.logical === 'decimal' ? `F.formatDecimal(b.subarray(p,p+${n}),${node.scale ?? 0})` : `F.formatBytes(b.subarray(p,p+${n}))`;
+        const text =
+          node.logical === 'decimal'
+            ? `F.formatDecimal(b.subarray(p,p+${n}),${node.scale ?? 0})`
+            : `F.formatBytes(b.subarray(p,p+${n}))`;
         return `{const ${n}=rn();if(${n}<0||p+${n}>b.length)throw T();${emit(text)}p+=${n};}`;
       }
       case 'string': {
@@ -73,7 +83,12 @@ export function generateSource(root: Node, ts: TimestampFormat): { source: strin
         return `{const ${n}=rn();if(${n}<0||p+${n}>b.length)throw T();${emit(`JSON.stringify(b.toString('utf8',p,p+${n}))`)}p+=${n};}`;
       }
       case 'fixed': {
-        const fn = node.logical === 'decimal' ? `F.formatDecimal(b.subarray(p,p+${node.size}),${node.scale ?? 0})` : node.logical === 'duration' ? `F.formatDuration(b.subarray(p,p+${node.size}))` : `F.formatBytes(b.subarray(p,p+${node.size}))`;
+        const fn =
+          node.logical === 'decimal'
+            ? `F.formatDecimal(b.subarray(p,p+${node.size}),${node.scale ?? 0})`
+            : node.logical === 'duration'
+              ? `F.formatDuration(b.subarray(p,p+${node.size}))`
+              : `F.formatBytes(b.subarray(p,p+${node.size}))`;
         return `if(p+${node.size}>b.length)throw T();${emit(fn)}p+=${node.size};`;
       }
       case 'enum': {
@@ -83,7 +98,9 @@ export function generateSource(root: Node, ts: TimestampFormat): { source: strin
       }
       case 'union': {
         const i = v();
-        const cases = node.branches.map((branch, k) => `case ${k}:${gen(branch, before, nullText)}break;`).join('');
+        const cases = node.branches
+          .map((branch, k) => `case ${k}:${gen(branch, before, nullText)}break;`)
+          .join('');
         return `{const ${i}=rn();switch(${i}){${cases}default:throw new E('CONVERT_AVRO_INVALID','A union has no branch number '+${i});}}`;
       }
       case 'record': {
@@ -106,13 +123,18 @@ export function generateSource(root: Node, ts: TimestampFormat): { source: strin
         const n = v();
         const first = v();
         const key = v();
-        const value = gen(node.values, `if(${first})${first}=false;else o+=',';o+=${key}+':';`, undefined);
+        const value = gen(
+          node.values,
+          `if(${first})${first}=false;else o+=',';o+=${key}+':';`,
+          undefined,
+        );
         return `${before}o+='{';{let ${first}=true;for(let ${n}=rn();${n}!==0;${n}=rn()){if(${n}<0){${n}=-${n};rn();}if(${n}>b.length-p)throw new E('CONVERT_AVRO_INVALID','An Avro block claims '+${n}+' entries, more than the data can hold');for(let i=0;i<${n};i++){const kl=rn();if(kl<0||p+kl>b.length)throw T();const ${key}=JSON.stringify(b.toString('utf8',p,p+kl));p+=kl;${value}}}}o+='}';`;
       }
     }
   };
 
-  const canBeNull = (node: Node): boolean => node.kind === 'null' || (node.kind === 'union' && node.branches.some(canBeNull));
+  const canBeNull = (node: Node): boolean =>
+    node.kind === 'null' || (node.kind === 'union' && node.branches.some(canBeNull));
 
   function genRecord(node: RecordNode, name: string): string {
     // Whether a field is the first one written is known at generation time until a field
@@ -121,7 +143,12 @@ export function generateSource(root: Node, ts: TimestampFormat): { source: strin
     let body = "o+='{';";
     for (const f of node.fields) {
       const key = JSON.stringify(f.name);
-      const before = state === 'first' ? `o+=${JSON.stringify(`${key}:`)};` : state === 'later' ? `o+=${JSON.stringify(`,${key}:`)};` : `if(f){f=false;o+=${JSON.stringify(`${key}:`)};}else o+=${JSON.stringify(`,${key}:`)};`;
+      const before =
+        state === 'first'
+          ? `o+=${JSON.stringify(`${key}:`)};`
+          : state === 'later'
+            ? `o+=${JSON.stringify(`,${key}:`)};`
+            : `if(f){f=false;o+=${JSON.stringify(`${key}:`)};}else o+=${JSON.stringify(`,${key}:`)};`;
       const nullable = canBeNull(f.type);
       body += gen(f.type, nullable && state !== 'later' ? `${before}f=false;` : before, undefined);
       if (nullable) state = state === 'later' ? 'later' : 'runtime';

@@ -7,7 +7,8 @@ export type TimestampFormat = 'datetime' | 'iso8601' | 'epoch';
 export const TIMESTAMP_FORMATS = ['datetime', 'iso8601', 'epoch'] as const;
 
 /** Shortest text that reads back as the same double; NaN and infinities as strings. */
-export const formatDouble = (x: number): string => (Number.isFinite(x) ? String(x) : x > 0 ? '"Infinity"' : x < 0 ? '"-Infinity"' : '"NaN"');
+export const formatDouble = (x: number): string =>
+  Number.isFinite(x) ? String(x) : x > 0 ? '"Infinity"' : x < 0 ? '"-Infinity"' : '"NaN"';
 
 /** Shortest text that reads back (through float32) as the same float. */
 export function formatFloat(x: number): string {
@@ -38,7 +39,8 @@ export function formatDecimal(bytes: Uint8Array, scale: number): string {
 const MS_PER_DAY = 86_400_000;
 
 /** Days since the epoch → "YYYY-MM-DD". */
-export const formatDate = (days: number): string => `"${new Date(days * MS_PER_DAY).toISOString().slice(0, 10)}"`;
+export const formatDate = (days: number): string =>
+  `"${new Date(days * MS_PER_DAY).toISOString().slice(0, 10)}"`;
 
 /** Milliseconds (or microseconds) after midnight → "HH:MM:SS.sss" (or .ssssss). */
 export function formatTime(value: number, micros: boolean): string {
@@ -49,13 +51,19 @@ export function formatTime(value: number, micros: boolean): string {
 }
 
 /** Epoch milliseconds (or microseconds) → TigerGraph DATETIME text, ISO 8601, or the number. */
-export function formatTimestamp(value: number | bigint, micros: boolean, format: TimestampFormat): string {
+export function formatTimestamp(
+  value: number | bigint,
+  micros: boolean,
+  format: TimestampFormat,
+): string {
   if (format === 'epoch') return String(value);
   const v = Number(value);
   const ms = micros ? Math.floor(v / 1000) : v;
   const iso = new Date(ms).toISOString();
   if (format === 'datetime') return `"${iso.slice(0, 10)} ${iso.slice(11, 19)}"`;
-  return micros ? `"${iso.slice(0, 19)}.${pad(((v % 1_000_000) + 1_000_000) % 1_000_000, 6)}Z"` : `"${iso}"`;
+  return micros
+    ? `"${iso.slice(0, 19)}.${pad(((v % 1_000_000) + 1_000_000) % 1_000_000, 6)}Z"`
+    : `"${iso}"`;
 }
 
 /** Avro duration (fixed 12: three little-endian uint32) → {"months","days","milliseconds"}. */
@@ -64,4 +72,5 @@ export const formatDuration = (b: Uint8Array): string => {
   return `{"months":${view.getUint32(0, true)},"days":${view.getUint32(4, true)},"milliseconds":${view.getUint32(8, true)}}`;
 };
 
-export const formatBytes = (b: Uint8Array): string => `"${Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64')}"`;
+export const formatBytes = (b: Uint8Array): string =>
+  `"${Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64')}"`;

@@ -23,10 +23,18 @@ const uuid = (b: Buffer): string => {
 
 /** Tells the framing from the first bytes. */
 export function detectFraming(value: Buffer): Framing {
-  if (value.length >= 4 && value.subarray(0, 4).equals(CONTAINER_MAGIC)) return { kind: 'container' };
-  if (value.length >= 10 && value[0] === 0xc3 && value[1] === 0x01) return { kind: 'single-object', fingerprint: value.subarray(2, 10), offset: 10 };
-  if (value.length >= 18 && value[0] === GLUE_HEADER_VERSION && (value[1] === 0x00 || value[1] === 0x05)) return { kind: 'glue', compression: value[1], schemaVersionId: uuid(value.subarray(2, 18)) };
-  if (value.length >= 5 && value[0] === CONFLUENT_MAGIC) return { kind: 'confluent', schemaId: value.readUInt32BE(1), offset: 5 };
+  if (value.length >= 4 && value.subarray(0, 4).equals(CONTAINER_MAGIC))
+    return { kind: 'container' };
+  if (value.length >= 10 && value[0] === 0xc3 && value[1] === 0x01)
+    return { kind: 'single-object', fingerprint: value.subarray(2, 10), offset: 10 };
+  if (
+    value.length >= 18 &&
+    value[0] === GLUE_HEADER_VERSION &&
+    (value[1] === 0x00 || value[1] === 0x05)
+  )
+    return { kind: 'glue', compression: value[1], schemaVersionId: uuid(value.subarray(2, 18)) };
+  if (value.length >= 5 && value[0] === CONFLUENT_MAGIC)
+    return { kind: 'confluent', schemaId: value.readUInt32BE(1), offset: 5 };
   return { kind: 'raw' };
 }
 
@@ -41,14 +49,16 @@ class Cursor {
     let c: number | undefined;
     do {
       c = this.buf[this.pos++];
-      if (c === undefined) throw new ConvertError('CONVERT_CONTAINER_INVALID', 'The Avro container file ends early');
+      if (c === undefined)
+        throw new ConvertError('CONVERT_CONTAINER_INVALID', 'The Avro container file ends early');
       n += (c & 0x7f) * f;
       f *= 128;
     } while (c & 0x80);
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
   take(n: number): Buffer {
-    if (n < 0 || this.pos + n > this.buf.length) throw new ConvertError('CONVERT_CONTAINER_INVALID', 'The Avro container file ends early');
+    if (n < 0 || this.pos + n > this.buf.length)
+      throw new ConvertError('CONVERT_CONTAINER_INVALID', 'The Avro container file ends early');
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
@@ -73,19 +83,34 @@ export function readContainer(file: Buffer): { schema: string; blocks: Container
   }
   const sync = c.take(16);
   const schema = meta.get('avro.schema')?.toString('utf8');
-  if (schema === undefined) throw new ConvertError('CONVERT_CONTAINER_INVALID', 'The Avro container file has no avro.schema in its header');
+  if (schema === undefined)
+    throw new ConvertError(
+      'CONVERT_CONTAINER_INVALID',
+      'The Avro container file has no avro.schema in its header',
+    );
   const codec = meta.get('avro.codec')?.toString('utf8') ?? 'null';
-  if (codec !== 'null' && codec !== 'deflate') throw new ConvertError('CONVERT_CODEC_UNSUPPORTED', `The Avro container file uses codec ${codec}; supported: null, deflate`);
+  if (codec !== 'null' && codec !== 'deflate')
+    throw new ConvertError(
+      'CONVERT_CODEC_UNSUPPORTED',
+      `The Avro container file uses codec ${codec}; supported: null, deflate`,
+    );
   const blocks: ContainerBlock[] = [];
   while (c.pos < file.length) {
     const count = c.long();
     const raw = c.take(c.long());
-    if (!c.take(16).equals(sync)) throw new ConvertError('CONVERT_CONTAINER_INVALID', 'An Avro container block does not end with the file sync marker');
+    if (!c.take(16).equals(sync))
+      throw new ConvertError(
+        'CONVERT_CONTAINER_INVALID',
+        'An Avro container block does not end with the file sync marker',
+      );
     let data: Buffer;
     try {
       data = codec === 'deflate' ? inflateRawSync(raw, { maxOutputLength: MAX_BLOCK_BYTES }) : raw;
     } catch {
-      throw new ConvertError('CONVERT_CONTAINER_INVALID', `An Avro container block does not inflate (or exceeds ${MAX_BLOCK_BYTES} bytes)`);
+      throw new ConvertError(
+        'CONVERT_CONTAINER_INVALID',
+        `An Avro container block does not inflate (or exceeds ${MAX_BLOCK_BYTES} bytes)`,
+      );
     }
     blocks.push({ count, data });
   }

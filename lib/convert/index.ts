@@ -6,7 +6,13 @@ import { resolve } from 'node:path';
 import type { KafkaRecord } from '../event/index.ts';
 import { readStoreAsPem, type ConnectorConfig } from '../config/index.ts';
 import { ConfigError, messageOf } from '../errors/index.ts';
-import { createRegistryAvroConverter, createSchemaFreeAvroConverter, withCoordinates, type AvroConverterOptions, type AvroValueConverter } from './avro.ts';
+import {
+  createRegistryAvroConverter,
+  createSchemaFreeAvroConverter,
+  withCoordinates,
+  type AvroConverterOptions,
+  type AvroValueConverter,
+} from './avro.ts';
 import { TIMESTAMP_FORMATS, type TimestampFormat } from './format.ts';
 import { createRegistryClient, type RegistryClient } from './registry.ts';
 import { parseSchema } from './schema.ts';
@@ -20,7 +26,8 @@ export { TIMESTAMP_FORMATS, type TimestampFormat } from './format.ts';
 export { createRegistryAvroConverter, createSchemaFreeAvroConverter } from './avro.ts';
 
 /** What one record becomes: JSON lines (or raw bytes), or nothing for a tombstone. */
-export type Converted = { readonly kind: 'values'; readonly values: readonly Buffer[] } | { readonly kind: 'tombstone' };
+export type Converted =
+  { readonly kind: 'values'; readonly values: readonly Buffer[] } | { readonly kind: 'tombstone' };
 
 /** A converter turns one record's value into zero or more output values. */
 export interface Converter {
@@ -34,7 +41,8 @@ const TOMBSTONE: Converted = Object.freeze({ kind: 'tombstone' });
 /** ByteArrayConverter: the value unchanged (plaintext or JSON lines). */
 export const createByteArrayConverter = (): Converter => ({
   name: 'ByteArrayConverter',
-  convert: (record) => (record.value === null ? TOMBSTONE : { kind: 'values', values: [record.value] }),
+  convert: (record) =>
+    record.value === null ? TOMBSTONE : { kind: 'values', values: [record.value] },
 });
 
 const avroConverter = (name: string, convert: AvroValueConverter): Converter => ({
@@ -44,7 +52,9 @@ const avroConverter = (name: string, convert: AvroValueConverter): Converter => 
     try {
       const lines = await convert(record.value);
       // A null datum or an empty container file gives no line: counted like a tombstone.
-      return lines.length === 0 ? TOMBSTONE : { kind: 'values', values: lines.map((l) => Buffer.from(l, 'utf8')) };
+      return lines.length === 0
+        ? TOMBSTONE
+        : { kind: 'values', values: lines.map((l) => Buffer.from(l, 'utf8')) };
     } catch (error) {
       throw withCoordinates(error, record);
     }
@@ -55,7 +65,10 @@ const readText = async (key: string, path: string, cwd: string): Promise<string>
   try {
     return await readFile(resolve(cwd, path), 'utf8');
   } catch (error) {
-    throw new ConfigError('CONFIG_SCHEMA_FILE_UNREADABLE', `${key}: cannot read ${path}: ${messageOf(error)}`);
+    throw new ConfigError(
+      'CONFIG_SCHEMA_FILE_UNREADABLE',
+      `${key}: cannot read ${path}: ${messageOf(error)}`,
+    );
   }
 };
 
@@ -63,7 +76,11 @@ const readText = async (key: string, path: string, cwd: string): Promise<string>
  * Schemas from a setting: inline JSON (one schema, or a JSON array of schemas) or
  * comma-separated paths of .avsc files. Each is checked to parse.
  */
-export async function loadSchemas(key: string, value: string | undefined, cwd = process.cwd()): Promise<string[]> {
+export async function loadSchemas(
+  key: string,
+  value: string | undefined,
+  cwd = process.cwd(),
+): Promise<string[]> {
   if (value === undefined || value.trim() === '') return [];
   const text = value.trim();
   let schemas: string[];
@@ -73,7 +90,10 @@ export async function loadSchemas(key: string, value: string | undefined, cwd = 
     try {
       list = JSON.parse(text);
     } catch (error) {
-      throw new ConfigError('CONFIG_SCHEMA_INVALID', `${key} is not valid JSON: ${messageOf(error)}`);
+      throw new ConfigError(
+        'CONFIG_SCHEMA_INVALID',
+        `${key} is not valid JSON: ${messageOf(error)}`,
+      );
     }
     schemas = (list as unknown[]).map((s) => JSON.stringify(s));
   } else schemas = await Promise.all(text.split(',').map((p) => readText(key, p.trim(), cwd)));
@@ -94,19 +114,50 @@ export interface ConverterDeps {
 }
 
 /** The converter a connector names. */
-export async function createConverter(config: Pick<ConnectorConfig, 'valueConverter' | 'schemaRegistryUrl' | 'settings'>, deps: ConverterDeps = {}): Promise<Converter> {
+export async function createConverter(
+  config: Pick<ConnectorConfig, 'valueConverter' | 'schemaRegistryUrl' | 'settings'>,
+  deps: ConverterDeps = {},
+): Promise<Converter> {
   if (config.valueConverter === 'bytes') return createByteArrayConverter();
   const s = config.settings;
   const cwd = deps.cwd ?? process.cwd();
-  const timestampFormat = (s['value.converter.timestamp.format']?.trim() || 'datetime') as TimestampFormat;
+  const timestampFormat = (s['value.converter.timestamp.format']?.trim() ||
+    'datetime') as TimestampFormat;
   if (!TIMESTAMP_FORMATS.includes(timestampFormat))
-    throw new ConfigError('CONFIG_TIMESTAMP_FORMAT_INVALID', `value.converter.timestamp.format: found "${timestampFormat}"; allowed: ${TIMESTAMP_FORMATS.join(', ')}`);
-  const [readerSchema] = await loadSchemas('value.converter.reader.schema', s['value.converter.reader.schema'], cwd);
-  const options: AvroConverterOptions = { timestampFormat, ...(readerSchema ? { readerSchema } : {}), ...(deps.compile ? { compile: deps.compile } : {}) };
-  if (config.valueConverter === 'avro') return avroConverter('TigerGraphAvroConverterWithoutSchemaRegistry', createSchemaFreeAvroConverter(await loadSchemas('value.converter.schemas', s['value.converter.schemas'], cwd), options));
+    throw new ConfigError(
+      'CONFIG_TIMESTAMP_FORMAT_INVALID',
+      `value.converter.timestamp.format: found "${timestampFormat}"; allowed: ${TIMESTAMP_FORMATS.join(', ')}`,
+    );
+  const [readerSchema] = await loadSchemas(
+    'value.converter.reader.schema',
+    s['value.converter.reader.schema'],
+    cwd,
+  );
+  const options: AvroConverterOptions = {
+    timestampFormat,
+    ...(readerSchema ? { readerSchema } : {}),
+    ...(deps.compile ? { compile: deps.compile } : {}),
+  };
+  if (config.valueConverter === 'avro')
+    return avroConverter(
+      'TigerGraphAvroConverterWithoutSchemaRegistry',
+      createSchemaFreeAvroConverter(
+        await loadSchemas('value.converter.schemas', s['value.converter.schemas'], cwd),
+        options,
+      ),
+    );
   const trustLocation = s['value.converter.schema.registry.ssl.truststore.location'];
-  const ca = s['value.converter.schema.registry.ssl.truststore.certificates'] ??
-    (trustLocation ? (await readStoreAsPem('value.converter.schema.registry.ssl.truststore.location', resolve(cwd, trustLocation), s['value.converter.schema.registry.ssl.truststore.password'] ?? '')).certificates : undefined);
+  const ca =
+    s['value.converter.schema.registry.ssl.truststore.certificates'] ??
+    (trustLocation
+      ? (
+          await readStoreAsPem(
+            'value.converter.schema.registry.ssl.truststore.location',
+            resolve(cwd, trustLocation),
+            s['value.converter.schema.registry.ssl.truststore.password'] ?? '',
+          )
+        ).certificates
+      : undefined);
   const registry =
     deps.registry ??
     createRegistryClient({

@@ -3,13 +3,24 @@
  * schema model. It is the reference the compiled converter must match byte for byte.
  */
 import { ConvertError } from '../errors/index.ts';
-import { formatBytes, formatDate, formatDecimal, formatDouble, formatDuration, formatFloat, formatTime, formatTimestamp, type TimestampFormat } from './format.ts';
+import {
+  formatBytes,
+  formatDate,
+  formatDecimal,
+  formatDouble,
+  formatDuration,
+  formatFloat,
+  formatTime,
+  formatTimestamp,
+  type TimestampFormat,
+} from './format.ts';
 import type { Node } from './schema.ts';
 
 /** Bound on items in one array or map whose items may take no bytes (nulls). */
 export const MAX_EMPTY_ITEMS = 1_000_000;
 
-export const truncated = (): ConvertError => new ConvertError('CONVERT_AVRO_TRUNCATED', 'The Avro data ends before the schema says it should');
+export const truncated = (): ConvertError =>
+  new ConvertError('CONVERT_AVRO_TRUNCATED', 'The Avro data ends before the schema says it should');
 
 class Reader {
   pos: number;
@@ -33,7 +44,8 @@ class Reader {
       c = this.byte();
       x |= BigInt(c & 0x7f) << shift;
       shift += 7n;
-      if (shift > 70n) throw new ConvertError('CONVERT_AVRO_INVALID', 'An Avro long is longer than 10 bytes');
+      if (shift > 70n)
+        throw new ConvertError('CONVERT_AVRO_INVALID', 'An Avro long is longer than 10 bytes');
     } while (c & 0x80);
     return (x >> 1n) ^ -(x & 1n);
   }
@@ -48,13 +60,20 @@ class Reader {
   }
   count(zeroWidth: boolean): number {
     const n = Math.abs(this.long());
-    if (n > (zeroWidth ? MAX_EMPTY_ITEMS : this.buf.length - this.pos)) throw new ConvertError('CONVERT_AVRO_INVALID', `An Avro block claims ${n} items, more than the data can hold`);
+    if (n > (zeroWidth ? MAX_EMPTY_ITEMS : this.buf.length - this.pos))
+      throw new ConvertError(
+        'CONVERT_AVRO_INVALID',
+        `An Avro block claims ${n} items, more than the data can hold`,
+      );
     return n;
   }
 }
 
 /** True when a value of this node can take no bytes (so counts cannot be bounded by size). */
-export const zeroWidth = (node: Node): boolean => node.kind === 'null' || (node.kind === 'record' && node.fields.every((f) => zeroWidth(f.type))) || (node.kind === 'fixed' && node.size === 0);
+export const zeroWidth = (node: Node): boolean =>
+  node.kind === 'null' ||
+  (node.kind === 'record' && node.fields.every((f) => zeroWidth(f.type))) ||
+  (node.kind === 'fixed' && node.size === 0);
 
 function read(r: Reader, node: Node, ts: TimestampFormat): string | undefined {
   switch (node.kind) {
@@ -102,13 +121,18 @@ function read(r: Reader, node: Node, ts: TimestampFormat): string | undefined {
     case 'enum': {
       const i = r.long();
       const symbol = node.symbols[i];
-      if (symbol === undefined) throw new ConvertError('CONVERT_AVRO_INVALID', `Enum ${node.name} has no symbol number ${i}`);
+      if (symbol === undefined)
+        throw new ConvertError(
+          'CONVERT_AVRO_INVALID',
+          `Enum ${node.name} has no symbol number ${i}`,
+        );
       return JSON.stringify(symbol);
     }
     case 'union': {
       const i = r.long();
       const branch = node.branches[i];
-      if (branch === undefined) throw new ConvertError('CONVERT_AVRO_INVALID', `A union has no branch number ${i}`);
+      if (branch === undefined)
+        throw new ConvertError('CONVERT_AVRO_INVALID', `A union has no branch number ${i}`);
       return read(r, branch, ts);
     }
     case 'record': {
@@ -127,7 +151,11 @@ function read(r: Reader, node: Node, ts: TimestampFormat): string | undefined {
           n = -n;
           r.long();
         }
-        if (n > (empty ? MAX_EMPTY_ITEMS : r.buf.length - r.pos)) throw new ConvertError('CONVERT_AVRO_INVALID', `An Avro block claims ${n} items, more than the data can hold`);
+        if (n > (empty ? MAX_EMPTY_ITEMS : r.buf.length - r.pos))
+          throw new ConvertError(
+            'CONVERT_AVRO_INVALID',
+            `An Avro block claims ${n} items, more than the data can hold`,
+          );
         for (let i = 0; i < n; i++) parts.push(read(r, node.items, ts) ?? 'null');
       }
       return `[${parts.join(',')}]`;
@@ -139,7 +167,11 @@ function read(r: Reader, node: Node, ts: TimestampFormat): string | undefined {
           n = -n;
           r.long();
         }
-        if (n > r.buf.length - r.pos) throw new ConvertError('CONVERT_AVRO_INVALID', `An Avro block claims ${n} entries, more than the data can hold`);
+        if (n > r.buf.length - r.pos)
+          throw new ConvertError(
+            'CONVERT_AVRO_INVALID',
+            `An Avro block claims ${n} entries, more than the data can hold`,
+          );
         for (let i = 0; i < n; i++) {
           const key = JSON.stringify(r.take(r.long()).toString('utf8'));
           const v = read(r, node.values, ts);
@@ -152,7 +184,10 @@ function read(r: Reader, node: Node, ts: TimestampFormat): string | undefined {
 }
 
 /** Converts one datum at `start`; `text` is undefined for a null datum. */
-export type DatumConverter = (buf: Buffer, start: number) => { text: string | undefined; end: number };
+export type DatumConverter = (
+  buf: Buffer,
+  start: number,
+) => { text: string | undefined; end: number };
 
 export function createInterpretedConverter(node: Node, ts: TimestampFormat): DatumConverter {
   return (buf, start) => {

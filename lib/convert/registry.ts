@@ -31,29 +31,47 @@ interface Answer {
   body: string;
 }
 
-const get = (url: URL, headers: Record<string, string>, ca: string | undefined, timeoutMs: number): Promise<Answer> =>
+const get = (
+  url: URL,
+  headers: Record<string, string>,
+  ca: string | undefined,
+  timeoutMs: number,
+): Promise<Answer> =>
   new Promise((resolve, reject) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(url, { method: 'GET', headers, timeout: timeoutMs, ...(ca ? { ca } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_SCHEMA_BYTES) req.destroy(new Error(`the answer is larger than ${MAX_SCHEMA_BYTES} bytes`));
-        else chunks.push(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'GET', headers, timeout: timeoutMs, ...(ca ? { ca } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_SCHEMA_BYTES)
+            req.destroy(new Error(`the answer is larger than ${MAX_SCHEMA_BYTES} bytes`));
+          else chunks.push(c);
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });
 
 export function createRegistryClient(options: RegistryOptions): RegistryClient {
-  const urls = options.url.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter(Boolean);
-  const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
-  if (options.userInfo) headers.authorization = `Basic ${Buffer.from(options.userInfo).toString('base64')}`;
+  const urls = options.url
+    .split(',')
+    .map((u) => u.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.schemaregistry.v1+json, application/json',
+  };
+  if (options.userInfo)
+    headers.authorization = `Basic ${Buffer.from(options.userInfo).toString('base64')}`;
   else if (options.bearerToken) headers.authorization = `Bearer ${options.bearerToken}`;
   const cache = new Map<number, Promise<string>>();
 
@@ -62,7 +80,12 @@ export function createRegistryClient(options: RegistryOptions): RegistryClient {
     for (const base of urls) {
       let answer: Answer;
       try {
-        answer = await get(new URL(`${base}/schemas/ids/${id}`), headers, options.ca, options.timeoutMs ?? 10_000);
+        answer = await get(
+          new URL(`${base}/schemas/ids/${id}`),
+          headers,
+          options.ca,
+          options.timeoutMs ?? 10_000,
+        );
       } catch (error) {
         last = error;
         continue;
@@ -74,16 +97,39 @@ export function createRegistryClient(options: RegistryOptions): RegistryClient {
         } catch {
           schema = undefined;
         }
-        if (typeof schema !== 'string') throw new ConvertError('CONVERT_SCHEMA_INVALID', `The registry's answer for schema id ${id} has no schema text`, { details: { schemaId: id } });
+        if (typeof schema !== 'string')
+          throw new ConvertError(
+            'CONVERT_SCHEMA_INVALID',
+            `The registry's answer for schema id ${id} has no schema text`,
+            { details: { schemaId: id } },
+          );
         return schema;
       }
-      if (answer.status === 404) throw new ConvertError('CONVERT_SCHEMA_NOT_FOUND', `The schema registry has no schema with id ${id}`, { details: { schemaId: id } });
+      if (answer.status === 404)
+        throw new ConvertError(
+          'CONVERT_SCHEMA_NOT_FOUND',
+          `The schema registry has no schema with id ${id}`,
+          { details: { schemaId: id } },
+        );
       if (answer.status === 401 || answer.status === 403)
-        throw new RegistryError('REGISTRY_UNAUTHORIZED', `The schema registry refused access (HTTP ${answer.status}); check value.converter.basic.auth.user.info or value.converter.bearer.auth.token`, { details: { status: answer.status } });
+        throw new RegistryError(
+          'REGISTRY_UNAUTHORIZED',
+          `The schema registry refused access (HTTP ${answer.status}); check value.converter.basic.auth.user.info or value.converter.bearer.auth.token`,
+          { details: { status: answer.status } },
+        );
       last = new Error(`HTTP ${answer.status}`);
-      if (answer.status < 500 && answer.status !== 429) throw new RegistryError('REGISTRY_REQUEST_FAILED', `The schema registry answered HTTP ${answer.status} for schema id ${id}`, { details: { status: answer.status, schemaId: id } });
+      if (answer.status < 500 && answer.status !== 429)
+        throw new RegistryError(
+          'REGISTRY_REQUEST_FAILED',
+          `The schema registry answered HTTP ${answer.status} for schema id ${id}`,
+          { details: { status: answer.status, schemaId: id } },
+        );
     }
-    throw new RegistryError('REGISTRY_UNAVAILABLE', `The schema registry (${urls.join(', ')}) is unavailable: ${messageOf(last)}`, { retriable: true, cause: last, details: { schemaId: id } });
+    throw new RegistryError(
+      'REGISTRY_UNAVAILABLE',
+      `The schema registry (${urls.join(', ')}) is unavailable: ${messageOf(last)}`,
+      { retriable: true, cause: last, details: { schemaId: id } },
+    );
   };
 
   return {

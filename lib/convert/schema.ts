@@ -6,12 +6,30 @@ import avro from 'avsc';
 import { ConvertError, messageOf } from '../errors/index.ts';
 
 export type LogicalType =
-  | 'decimal' | 'date' | 'time-millis' | 'time-micros' | 'timestamp-millis' | 'timestamp-micros'
-  | 'local-timestamp-millis' | 'local-timestamp-micros' | 'uuid' | 'duration';
+  | 'decimal'
+  | 'date'
+  | 'time-millis'
+  | 'time-micros'
+  | 'timestamp-millis'
+  | 'timestamp-micros'
+  | 'local-timestamp-millis'
+  | 'local-timestamp-micros'
+  | 'uuid'
+  | 'duration';
 
 export type Node =
-  | { readonly kind: 'null' | 'boolean' | 'int' | 'long' | 'float' | 'double' | 'bytes' | 'string'; readonly logical?: LogicalType; readonly scale?: number }
-  | { readonly kind: 'fixed'; readonly name: string; readonly size: number; readonly logical?: LogicalType; readonly scale?: number }
+  | {
+      readonly kind: 'null' | 'boolean' | 'int' | 'long' | 'float' | 'double' | 'bytes' | 'string';
+      readonly logical?: LogicalType;
+      readonly scale?: number;
+    }
+  | {
+      readonly kind: 'fixed';
+      readonly name: string;
+      readonly size: number;
+      readonly logical?: LogicalType;
+      readonly scale?: number;
+    }
   | { readonly kind: 'enum'; readonly name: string; readonly symbols: readonly string[] }
   | { readonly kind: 'array'; readonly items: Node }
   | { readonly kind: 'map'; readonly values: Node }
@@ -25,7 +43,16 @@ export interface RecordNode {
   readonly fields: { readonly name: string; readonly type: Node }[];
 }
 
-const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
+const PRIMITIVES = new Set([
+  'null',
+  'boolean',
+  'int',
+  'long',
+  'float',
+  'double',
+  'bytes',
+  'string',
+]);
 const LOGICAL: Record<string, readonly string[]> = {
   decimal: ['bytes', 'fixed'],
   date: ['int'],
@@ -44,7 +71,11 @@ type Json = string | Record<string, unknown> | unknown[];
 /** Bound on schema text accepted from a registry, a file or a message. */
 export const MAX_SCHEMA_BYTES = 1024 * 1024;
 
-const logicalOf = (schema: Record<string, unknown>, base: string, size?: number): { logical?: LogicalType; scale?: number } => {
+const logicalOf = (
+  schema: Record<string, unknown>,
+  base: string,
+  size?: number,
+): { logical?: LogicalType; scale?: number } => {
   const lt = schema.logicalType;
   // Per the Avro spec, an invalid logical type is ignored and the underlying type used.
   if (typeof lt !== 'string' || !LOGICAL[lt]?.includes(base)) return {};
@@ -66,21 +97,33 @@ const logicalOf = (schema: Record<string, unknown>, base: string, size?: number)
 export function parseSchema(schema: string | Json): Node {
   let json: Json;
   try {
-    json = typeof schema === 'string' && /^\s*[[{"]/.test(schema) ? (JSON.parse(schema) as Json) : schema;
+    json =
+      typeof schema === 'string' && /^\s*[[{"]/.test(schema)
+        ? (JSON.parse(schema) as Json)
+        : schema;
     avro.Type.forSchema(json as avro.Schema, { wrapUnions: true });
   } catch (error) {
-    throw new ConvertError('CONVERT_SCHEMA_INVALID', `The Avro schema does not parse: ${messageOf(error)}`);
+    throw new ConvertError(
+      'CONVERT_SCHEMA_INVALID',
+      `The Avro schema does not parse: ${messageOf(error)}`,
+    );
   }
   const named = new Map<string, Node>();
-  const fullName = (name: string, namespace: string | undefined): string => (name.includes('.') || !namespace ? name : `${namespace}.${name}`);
+  const fullName = (name: string, namespace: string | undefined): string =>
+    name.includes('.') || !namespace ? name : `${namespace}.${name}`;
   const build = (s: Json, namespace: string | undefined): Node => {
     if (typeof s === 'string') {
       if (PRIMITIVES.has(s)) return { kind: s as 'null' };
       const found = named.get(fullName(s, namespace)) ?? named.get(s);
-      if (!found) throw new ConvertError('CONVERT_SCHEMA_INVALID', `The Avro schema refers to an undefined type ${s}`);
+      if (!found)
+        throw new ConvertError(
+          'CONVERT_SCHEMA_INVALID',
+          `The Avro schema refers to an undefined type ${s}`,
+        );
       return found;
     }
-    if (Array.isArray(s)) return { kind: 'union', branches: s.map((b) => build(b as Json, namespace)) };
+    if (Array.isArray(s))
+      return { kind: 'union', branches: s.map((b) => build(b as Json, namespace)) };
     const type = s.type as Json;
     if (typeof type !== 'string') return build(type, namespace);
     const ns = typeof s.namespace === 'string' ? s.namespace : namespace;
@@ -91,17 +134,27 @@ export function parseSchema(schema: string | Json): Node {
         const node: RecordNode = { kind: 'record', name, fields: [] };
         named.set(name, node);
         const inner = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : undefined;
-        for (const f of s.fields as { name: string; type: Json }[]) node.fields.push({ name: f.name, type: build(f.type, inner) });
+        for (const f of s.fields as { name: string; type: Json }[])
+          node.fields.push({ name: f.name, type: build(f.type, inner) });
         return node;
       }
       case 'enum': {
-        const node: Node = { kind: 'enum', name: fullName(String(s.name), ns), symbols: s.symbols as string[] };
+        const node: Node = {
+          kind: 'enum',
+          name: fullName(String(s.name), ns),
+          symbols: s.symbols as string[],
+        };
         named.set(node.name, node);
         return node;
       }
       case 'fixed': {
         const size = Number(s.size);
-        const node: Node = { kind: 'fixed', name: fullName(String(s.name), ns), size, ...logicalOf(s, 'fixed', size) };
+        const node: Node = {
+          kind: 'fixed',
+          name: fullName(String(s.name), ns),
+          size,
+          ...logicalOf(s, 'fixed', size),
+        };
         named.set(node.name, node);
         return node;
       }
@@ -131,12 +184,19 @@ const TABLE = (() => {
 
 /** The schema's Parsing Canonical Form (avsc's canonical schema). */
 export const canonicalForm = (schema: string | Json): string =>
-  JSON.stringify(avro.Type.forSchema((typeof schema === 'string' && /^\s*[[{"]/.test(schema) ? JSON.parse(schema) : schema) as avro.Schema).schema());
+  JSON.stringify(
+    avro.Type.forSchema(
+      (typeof schema === 'string' && /^\s*[[{"]/.test(schema)
+        ? JSON.parse(schema)
+        : schema) as avro.Schema,
+    ).schema(),
+  );
 
 /** CRC-64-AVRO of the canonical form, as the 8 little-endian bytes single-object encoding carries. */
 export function fingerprint(schema: string | Json): Buffer {
   let fp = EMPTY;
-  for (const byte of Buffer.from(canonicalForm(schema), 'utf8')) fp = (fp >> 8n) ^ (TABLE[Number((fp ^ BigInt(byte)) & 0xffn)] as bigint);
+  for (const byte of Buffer.from(canonicalForm(schema), 'utf8'))
+    fp = (fp >> 8n) ^ (TABLE[Number((fp ^ BigInt(byte)) & 0xffn)] as bigint);
   const out = Buffer.alloc(8);
   out.writeBigUInt64LE(fp & 0xffffffffffffffffn);
   return out;

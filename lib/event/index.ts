@@ -215,3 +215,15 @@ export function encodeKafkaEvent(
     records: grouped,
   };
 }
+
+/**
+ * Validates and decodes one record as the event carries it (`tgstream convert` input).
+ *
+ * @throws EventError `EVENT_RECORD_MALFORMED` naming the field and what is allowed.
+ */
+export function parseRawRecord(value: unknown): KafkaRecord {
+  const problem = recordProblem(value);
+  if (problem !== undefined)
+    throw new EventError('EVENT_RECORD_MALFORMED', `Not a Kafka record: ${problem}`);
+  return decodeRecord(value as RawKafkaRecord);
+}

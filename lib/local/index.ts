@@ -4,3 +4,4 @@ export * from './emulator.ts';
 export * from './runner.ts';
 export { parseGsql } from './gsql.ts';
 export { GraphStore } from './graph-store.ts';
+export * from './schema-registry.ts';

@@ -103,7 +103,9 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
               await resolveBrokers(config.targetBootstrapServers, config.target),
             ),
       tigergraph: (deps.createTigerGraph ?? defaultTigerGraph)(config),
-      converter: await (deps.createConverter ?? ((c: ConnectorConfig) => defaultConverter(c)))(config),
+      converter: await (deps.createConverter ?? ((c: ConnectorConfig) => defaultConverter(c)))(
+        config,
+      ),
     };
     return clients;
   };
