@@ -20,7 +20,16 @@ export function formatFloat(x: number): string {
   return String(x);
 }
 
+import { ConvertError } from '../errors/index.ts';
+
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+/** ISO text of epoch milliseconds; a date JavaScript cannot hold is a record-level error. */
+const iso = (ms: number): string => {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) throw new ConvertError('CONVERT_VALUE_OUT_OF_RANGE', `The date/timestamp value ${ms} ms from the epoch is outside the range a DATETIME can hold`);
+  return date.toISOString();
+};
 
 /** Unscaled two's-complement big-endian bytes with a scale → the exact decimal digits. */
 export function formatDecimal(bytes: Uint8Array, scale: number): string {
@@ -40,7 +49,7 @@ const MS_PER_DAY = 86_400_000;
 
 /** Days since the epoch → "YYYY-MM-DD". */
 export const formatDate = (days: number): string =>
-  `"${new Date(days * MS_PER_DAY).toISOString().slice(0, 10)}"`;
+  `"${iso(days * MS_PER_DAY).slice(0, 10)}"`;
 
 /** Milliseconds (or microseconds) after midnight → "HH:MM:SS.sss" (or .ssssss). */
 export function formatTime(value: number, micros: boolean): string {
@@ -59,11 +68,11 @@ export function formatTimestamp(
   if (format === 'epoch') return String(value);
   const v = Number(value);
   const ms = micros ? Math.floor(v / 1000) : v;
-  const iso = new Date(ms).toISOString();
-  if (format === 'datetime') return `"${iso.slice(0, 10)} ${iso.slice(11, 19)}"`;
+  const text = iso(ms);
+  if (format === 'datetime') return `"${text.slice(0, 10)} ${text.slice(11, 19)}"`;
   return micros
-    ? `"${iso.slice(0, 19)}.${pad(((v % 1_000_000) + 1_000_000) % 1_000_000, 6)}Z"`
-    : `"${iso}"`;
+    ? `"${text.slice(0, 19)}.${pad(((v % 1_000_000) + 1_000_000) % 1_000_000, 6)}Z"`
+    : `"${text}"`;
 }
 
 /** Avro duration (fixed 12: three little-endian uint32) → {"months","days","milliseconds"}. */

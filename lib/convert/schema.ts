@@ -94,13 +94,13 @@ const logicalOf = (
  *
  * @throws ConvertError `CONVERT_SCHEMA_INVALID` naming the problem.
  */
-export function parseSchema(schema: string | Json): Node {
+export function parseSchema(schema: string | object): Node {
   let json: Json;
   try {
     json =
       typeof schema === 'string' && /^\s*[[{"]/.test(schema)
         ? (JSON.parse(schema) as Json)
-        : schema;
+        : (schema as Json);
     avro.Type.forSchema(json as avro.Schema, { wrapUnions: true });
   } catch (error) {
     throw new ConvertError(
