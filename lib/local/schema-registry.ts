@@ -3,7 +3,8 @@
  * its producers use: POST /subjects/{subject}/versions and GET /schemas/ids/{id}, with
  * optional basic or bearer auth, injected failures and a delay.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface SchemaRegistryOptions {
@@ -11,6 +12,8 @@ export interface SchemaRegistryOptions {
   readonly bearerToken?: string;
   /** Milliseconds to wait before answering GET /schemas/ids (timeout tests). */
   readonly delayMs?: number;
+  /** Serve https with this key and certificate (PEM). */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface SchemaRegistryStandIn {
@@ -46,7 +49,7 @@ export async function startSchemaRegistry(
     if (options.bearerToken !== undefined) return header === `Bearer ${options.bearerToken}`;
     return true;
   };
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
       res.end(JSON.stringify(body));
@@ -92,11 +95,12 @@ export async function startSchemaRegistry(
       }
       send(404, { error_code: 40401, message: 'Not found' });
     });
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     register,
     failNext: (status, times = 1) => {
       failures = { status, times };
