@@ -26,6 +26,28 @@ export async function throughput(
   return (calls * records) / (elapsed / 1000);
 }
 
+/**
+ * Measures a candidate against a baseline in alternating rounds (so both see the same machine
+ * state) and returns the median throughput of each.
+ */
+export async function compare(
+  records: number,
+  baseline: () => unknown,
+  candidate: () => unknown,
+  rounds = 7,
+  msPerRound = 400,
+): Promise<{ baseline: number; candidate: number }> {
+  const b: number[] = [];
+  const c: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    b.push(await throughput(records, baseline, msPerRound));
+    c.push(await throughput(records, candidate, msPerRound));
+  }
+  const median = (xs: number[]): number =>
+    [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+  return { baseline: median(b), candidate: median(c) };
+}
+
 export const result = (
   name: string,
   rps: number,

@@ -5,9 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { print, type BenchResult } from './harness.ts';
+import { benchConvert } from './convert.ts';
 import { benchPipeline } from './pipeline.ts';
 
-const suites: Record<string, () => Promise<BenchResult[]>> = { pipeline: benchPipeline };
+const suites: Record<string, () => Promise<BenchResult[]>> = {
+  convert: benchConvert,
+  pipeline: benchPipeline,
+};
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];
 console.log(

@@ -35,7 +35,7 @@ export async function convertCommand(
           code: 'CONVERT_INPUT_TOO_LARGE',
         });
       const raw: unknown = JSON.parse(line);
-      if (typeof raw === 'object' && raw !== null) coordinates = raw as typeof coordinates;
+      if (typeof raw === 'object' && raw !== null) coordinates = raw;
       const record = parseRawRecord(raw);
       const converted = await converter.convert(record);
       if (converted.kind === 'values')

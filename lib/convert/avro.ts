@@ -70,7 +70,7 @@ function createSchemaCache(options: AvroConverterOptions): (writer: string) => D
       convert = (buf, start) => {
         let decoded: { value: unknown; offset: number };
         try {
-          decoded = readerType.decode(buf, start, resolver) as { value: unknown; offset: number };
+          decoded = readerType.decode(buf, start, resolver);
         } catch (error) {
           throw new ConvertError(
             'CONVERT_AVRO_INVALID',
@@ -83,7 +83,7 @@ function createSchemaCache(options: AvroConverterOptions): (writer: string) => D
             'The Avro data ends before the schema says it should',
           );
         const resolved = readerType.toBuffer(decoded.value);
-        return { text: readerConvert(resolved, 0).text, end: decoded.offset };
+        return { value: readerConvert(resolved, 0).value, end: decoded.offset };
       };
     }
     cache.set(writer, convert);
@@ -92,12 +92,12 @@ function createSchemaCache(options: AvroConverterOptions): (writer: string) => D
 }
 
 /** Converts every datum from `start` to the end (a raw value holds one; a block may hold many). */
-function convertAll(convert: DatumConverter, buf: Buffer, start: number, count?: number): string[] {
-  const out: string[] = [];
+function convertAll(convert: DatumConverter, buf: Buffer, start: number, count?: number): Buffer[] {
+  const out: Buffer[] = [];
   let pos = start;
   for (let i = 0; count === undefined ? i < 1 : i < count; i++) {
-    const { text, end } = convert(buf, pos);
-    if (text !== undefined) out.push(text);
+    const { value, end } = convert(buf, pos);
+    if (value !== undefined) out.push(value);
     pos = end;
   }
   if (pos !== buf.length)
@@ -108,7 +108,7 @@ function convertAll(convert: DatumConverter, buf: Buffer, start: number, count?:
   return out;
 }
 
-export type AvroValueConverter = (value: Buffer) => Promise<string[]>;
+export type AvroValueConverter = (value: Buffer) => Promise<Buffer[]>;
 
 /** TigerGraphAvroConverter: Confluent framing (0x00 + 4-byte schema id), schemas from the registry. */
 export function createRegistryAvroConverter(

@@ -24,11 +24,70 @@ import { ConvertError } from '../errors/index.ts';
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
-/** ISO text of epoch milliseconds; a date JavaScript cannot hold is a record-level error. */
+/** Largest |ms| a JavaScript Date (and so an ISO timestamp) can hold. */
+const MAX_DATE_MS = 8.64e15;
+
+const outOfRange = (ms: number): ConvertError =>
+  new ConvertError(
+    'CONVERT_VALUE_OUT_OF_RANGE',
+    `The date/timestamp value ${ms} ms from the epoch is outside the range a DATETIME can hold`,
+  );
+
+/**
+ * "YYYY-MM-DDTHH:MM:SS.sssZ" of epoch milliseconds, by arithmetic (days to civil date), which
+ * is several times faster than Date#toISOString and gives the same text for years 0-9999.
+ */
+/** Scratch for {@link civil}: year, month, day, hours, minutes, seconds, milliseconds. */
+export const CIVIL = new Int32Array(7);
+
+/**
+ * Fills {@link CIVIL} with the UTC calendar fields of epoch milliseconds; false when the year
+ * is outside 0-9999 (callers then use Date). Throws for values no Date can hold.
+ */
+export function civil(ms: number): boolean {
+  if (!(Math.abs(ms) <= MAX_DATE_MS)) throw outOfRange(ms);
+  const days = Math.floor(ms / 86_400_000);
+  let rest = ms - days * 86_400_000;
+  // Howard Hinnant's civil_from_days.
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) return false;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  CIVIL[0] = year;
+  CIVIL[1] = month;
+  CIVIL[2] = day;
+  CIVIL[3] = hours;
+  CIVIL[4] = minutes;
+  CIVIL[5] = seconds;
+  CIVIL[6] = rest - seconds * 1000;
+  return true;
+}
+
 const iso = (ms: number): string => {
-  const date = new Date(ms);
-  if (Number.isNaN(date.getTime())) throw new ConvertError('CONVERT_VALUE_OUT_OF_RANGE', `The date/timestamp value ${ms} ms from the epoch is outside the range a DATETIME can hold`);
-  return date.toISOString();
+  if (!civil(ms)) return new Date(ms).toISOString();
+  const [year, month, day, hours, minutes, seconds, millis] = CIVIL as unknown as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}.${pad(millis, 3)}Z`;
 };
 
 /** Unscaled two's-complement big-endian bytes with a scale → the exact decimal digits. */
@@ -48,8 +107,7 @@ export function formatDecimal(bytes: Uint8Array, scale: number): string {
 const MS_PER_DAY = 86_400_000;
 
 /** Days since the epoch → "YYYY-MM-DD". */
-export const formatDate = (days: number): string =>
-  `"${iso(days * MS_PER_DAY).slice(0, 10)}"`;
+export const formatDate = (days: number): string => `"${iso(days * MS_PER_DAY).slice(0, 10)}"`;
 
 /** Milliseconds (or microseconds) after midnight → "HH:MM:SS.sss" (or .ssssss). */
 export function formatTime(value: number, micros: boolean): string {

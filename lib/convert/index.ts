@@ -52,9 +52,7 @@ const avroConverter = (name: string, convert: AvroValueConverter): Converter => 
     try {
       const lines = await convert(record.value);
       // A null datum or an empty container file gives no line: counted like a tombstone.
-      return lines.length === 0
-        ? TOMBSTONE
-        : { kind: 'values', values: lines.map((l) => Buffer.from(l, 'utf8')) };
+      return lines.length === 0 ? TOMBSTONE : { kind: 'values', values: lines };
     } catch (error) {
       throw withCoordinates(error, record);
     }

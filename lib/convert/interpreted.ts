@@ -183,16 +183,16 @@ function read(r: Reader, node: Node, ts: TimestampFormat): string | undefined {
   }
 }
 
-/** Converts one datum at `start`; `text` is undefined for a null datum. */
+/** Converts one datum at `start` into UTF-8 JSON; `value` is undefined for a null datum. */
 export type DatumConverter = (
   buf: Buffer,
   start: number,
-) => { text: string | undefined; end: number };
+) => { value: Buffer | undefined; end: number };
 
 export function createInterpretedConverter(node: Node, ts: TimestampFormat): DatumConverter {
   return (buf, start) => {
     const r = new Reader(buf, start);
     const text = read(r, node, ts);
-    return { text, end: r.pos };
+    return { value: text === undefined ? undefined : Buffer.from(text, 'utf8'), end: r.pos };
   };
 }
