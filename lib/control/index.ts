@@ -25,6 +25,7 @@ import {
   toStored,
   type ConnectorConfig,
 } from '../config/index.ts';
+import { loadSchemas } from '../convert/index.ts';
 import { ControlError, messageOf } from '../errors/index.ts';
 
 export interface ControlDeps {
@@ -95,12 +96,24 @@ async function readPath(ssm: SSMClient, path: string): Promise<Parameter[]> {
   return out;
 }
 
+/** Schema files named by value.converter.schemas / reader.schema become inline JSON (the Lambda has no files). */
+async function inlineSchemaFiles(settings: Record<string, string>): Promise<Record<string, string>> {
+  const out = { ...settings };
+  for (const key of ['value.converter.schemas', 'value.converter.reader.schema']) {
+    const value = settings[key];
+    if (value === undefined || /^\s*[[{"]/.test(value)) continue;
+    const schemas = await loadSchemas(key, value);
+    out[key] = key.endsWith('reader.schema') ? (schemas[0] ?? '') : `[${schemas.join(',')}]`;
+  }
+  return out;
+}
+
 /** The parameters a connector is stored as (name → value, secure?). Reads key/trust stores. */
 export async function connectorParameters(
   config: ConnectorConfig,
   stage: string,
 ): Promise<Map<string, { value: string; secure: boolean }>> {
-  const settings = await inlineStores(config.settings);
+  const settings = await inlineSchemaFiles(await inlineStores(config.settings));
   // Validate again after the stores became PEM keys, then split secrets out.
   const { stored, secrets } = toStored(
     fromStored(

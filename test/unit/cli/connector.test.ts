@@ -272,6 +272,17 @@ describe('tgstream connector create', () => {
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
+  it('stores the schemas of .avsc files inline, so the Lambda needs no files', async () => {
+    const params = fakeStore();
+    const schema = { type: 'record', name: 'Company', fields: [{ name: 'company', type: 'string' }] };
+    const avsc = write('company.avsc', JSON.stringify(schema));
+    const text = edit('value.converter', 'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverterWithoutSchemaRegistry').replace('[connector_1]', `value.converter.schemas=${avsc}\n[connector_1]`);
+    const { io } = captureIo();
+    expect(await runCli(['connector', 'create', '--c', write('avro.properties', text)], io, deps())).toBe(0);
+    const stored = JSON.parse(params.get('/tgstream/dev/company-stream/config')?.Value ?? '{}') as { settings: Record<string, string> };
+    expect(JSON.parse(stored.settings['value.converter.schemas'] ?? '')).toEqual([schema]);
+  });
+
   it('writes nothing for an invalid file', async () => {
     fakeStore();
     const { io } = captureIo();
