@@ -97,7 +97,9 @@ async function readPath(ssm: SSMClient, path: string): Promise<Parameter[]> {
 }
 
 /** Schema files named by value.converter.schemas / reader.schema become inline JSON (the Lambda has no files). */
-async function inlineSchemaFiles(settings: Record<string, string>): Promise<Record<string, string>> {
+async function inlineSchemaFiles(
+  settings: Record<string, string>,
+): Promise<Record<string, string>> {
   const out = { ...settings };
   for (const key of ['value.converter.schemas', 'value.converter.reader.schema']) {
     const value = settings[key];

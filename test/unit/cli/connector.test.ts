@@ -274,12 +274,23 @@ describe('tgstream connector create', () => {
 
   it('stores the schemas of .avsc files inline, so the Lambda needs no files', async () => {
     const params = fakeStore();
-    const schema = { type: 'record', name: 'Company', fields: [{ name: 'company', type: 'string' }] };
+    const schema = {
+      type: 'record',
+      name: 'Company',
+      fields: [{ name: 'company', type: 'string' }],
+    };
     const avsc = write('company.avsc', JSON.stringify(schema));
-    const text = edit('value.converter', 'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverterWithoutSchemaRegistry').replace('[connector_1]', `value.converter.schemas=${avsc}\n[connector_1]`);
+    const text = edit(
+      'value.converter',
+      'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverterWithoutSchemaRegistry',
+    ).replace('[connector_1]', `value.converter.schemas=${avsc}\n[connector_1]`);
     const { io } = captureIo();
-    expect(await runCli(['connector', 'create', '--c', write('avro.properties', text)], io, deps())).toBe(0);
-    const stored = JSON.parse(params.get('/tgstream/dev/company-stream/config')?.Value ?? '{}') as { settings: Record<string, string> };
+    expect(
+      await runCli(['connector', 'create', '--c', write('avro.properties', text)], io, deps()),
+    ).toBe(0);
+    const stored = JSON.parse(params.get('/tgstream/dev/company-stream/config')?.Value ?? '{}') as {
+      settings: Record<string, string>;
+    };
     expect(JSON.parse(stored.settings['value.converter.schemas'] ?? '')).toEqual([schema]);
   });
 
