@@ -14,8 +14,8 @@ import type { DatumConverter } from './interpreted.ts';
 import type { RegistryClient } from './registry.ts';
 import { fingerprint, parseSchema } from './schema.ts';
 
-/** avsc with exact 64-bit longs, used for schema resolution only. */
-const EXACT_LONG = avro.types.LongType.__with({
+/** avsc's long type with exact 64-bit BigInt values (schema resolution; test data). */
+export const EXACT_LONG = avro.types.LongType.__with({
   fromBuffer: (b: Buffer) => b.readBigInt64LE(0),
   toBuffer: (n: bigint) => {
     const b = Buffer.alloc(8);

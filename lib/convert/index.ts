@@ -23,7 +23,7 @@ export { createRegistryClient, RegistryError, type RegistryClient } from './regi
 export { detectFraming, readContainer } from './framing.ts';
 export { canonicalForm, fingerprint, parseSchema } from './schema.ts';
 export { TIMESTAMP_FORMATS, type TimestampFormat } from './format.ts';
-export { createRegistryAvroConverter, createSchemaFreeAvroConverter } from './avro.ts';
+export { EXACT_LONG, createRegistryAvroConverter, createSchemaFreeAvroConverter } from './avro.ts';
 
 /** What one record becomes: JSON lines (or raw bytes), or nothing for a tombstone. */
 export type Converted =

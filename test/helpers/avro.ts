@@ -1,24 +1,11 @@
 import avro from 'avsc';
 import {
+  EXACT_LONG,
   createCompiledConverter,
   createInterpretedConverter,
   parseSchema,
   type TimestampFormat,
 } from '../../lib/convert/index.ts';
-
-/** avsc with exact BigInt longs, to write test data beyond 2^53. */
-export const EXACT_LONG = avro.types.LongType.__with({
-  fromBuffer: (b: Buffer) => b.readBigInt64LE(0),
-  toBuffer: (n: bigint) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(n);
-    return b;
-  },
-  fromJSON: (x: unknown) => BigInt(x as string),
-  toJSON: (n: bigint) => Number(n),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
 
 const PRIMITIVE = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 /** The same wire format without logical types on primitives (avsc's custom long applies to 'long' only). */
