@@ -138,7 +138,7 @@ export interface KafkaDeliveryOptions {
  * const delivery = createKafkaDelivery({ brokers: ['tg:30002'], security: config.target });
  * const ranges = await delivery.send(records);
  */
-export { kafkaSecurity } from './security.ts';
+export { defaultIamToken, kafkaSecurity, type IamTokenProvider } from './security.ts';
 export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
 export {

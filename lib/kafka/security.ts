@@ -3,8 +3,29 @@ import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import type { ClientSecurity } from '../config/index.ts';
 import { DeliveryError } from '../errors/index.ts';
 
+/** Returns a fresh MSK IAM auth token. */
+export type IamTokenProvider = () => Promise<string>;
+
+/**
+ * The default IAM token: signed by aws-msk-iam-sasl-signer-js with the default credential
+ * chain (the Lambda's role) for the region in AWS_REGION.
+ */
+export const defaultIamToken: IamTokenProvider = async () => {
+  const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (region === undefined)
+    throw new DeliveryError(
+      'KAFKA_IAM_REGION_MISSING',
+      'MSK IAM authentication needs AWS_REGION (the region of the cluster)',
+    );
+  return (await generateAuthToken({ region })).token;
+};
+
 /** kafkajs settings for one cluster's security block. */
-export function kafkaSecurity(security: ClientSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+export function kafkaSecurity(
+  security: ClientSecurity,
+  iamToken: IamTokenProvider = defaultIamToken,
+): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const ssl = security.protocol === 'SSL' || security.protocol === 'SASL_SSL';
   const tls = {
     ...(security.skipHostnameCheck ? { checkServerIdentity: () => undefined } : {}),
@@ -21,12 +42,17 @@ export function kafkaSecurity(security: ClientSecurity): Pick<KafkaConfig, 'ssl'
     PLAIN: { mechanism: 'plain', ...credentials },
     'SCRAM-SHA-256': { mechanism: 'scram-sha-256', ...credentials },
     'SCRAM-SHA-512': { mechanism: 'scram-sha-512', ...credentials },
+    // MSK IAM is SASL/OAUTHBEARER with a signed token (aws-msk-iam-sasl-signer-js).
+    AWS_MSK_IAM: {
+      mechanism: 'oauthbearer',
+      oauthBearerProvider: async () => ({ value: await iamToken() }),
+    },
   };
   const sasl = mechanisms[security.mechanism];
   if (sasl === undefined)
     throw new DeliveryError(
       'KAFKA_SASL_MECHANISM_UNSUPPORTED',
-      `SASL mechanism ${security.mechanism} is not supported for producing yet; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`,
+      `SASL mechanism ${security.mechanism} is not supported by TigerStream's Kafka clients yet; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM`,
     );
   return { ...result, sasl };
 }
