@@ -9,11 +9,14 @@ import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConnectorFile, withSettings, type ConnectorConfig } from '../config/index.ts';
 import { targetTopicName } from '../kafka/index.ts';
+import avro from 'avsc';
 import {
-  startEmbeddedKafka,
-  startTigerGraphEmulator,
   runLocal,
+  startEmbeddedKafka,
+  startSchemaRegistry,
+  startTigerGraphEmulator,
   type RunTotals,
+  type SchemaRegistryStandIn,
 } from '../local/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
 import { createStreamHandler } from '../pipeline/index.ts';
@@ -26,7 +29,20 @@ export interface DemoOptions {
   readonly records: number;
   readonly partitions: number;
   readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** Seed Confluent-framed Avro and convert with TigerGraphAvroConverter via the registry stand-in. */
+  readonly avro?: boolean;
 }
+
+/** The company records' Avro schema for `--avro`. */
+export const COMPANY_SCHEMA = {
+  type: 'record',
+  name: 'Company',
+  namespace: 'tigerstream.demo',
+  fields: [
+    { name: 'company', type: 'string' },
+    { name: 'employee_num', type: 'long' },
+  ],
+} as const;
 
 export interface DemoSummary {
   readonly records: number;
@@ -48,6 +64,7 @@ async function seed(
   topic: string,
   count: number,
   partitions: number,
+  encode: (v: { company: string; employee_num: number }) => Buffer | string,
 ): Promise<void> {
   const kafka = new Kafka({ brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -60,7 +77,7 @@ async function seed(
         const company = `Company ${String(n).padStart(6, '0')}`;
         return {
           key: company,
-          value: JSON.stringify({ company, employee_num: 10 + ((n * 7919) % 400_000) }),
+          value: encode({ company, employee_num: 10 + ((n * 7919) % 400_000) }),
           partition: n % partitions,
           headers: { source: 'tgstream-demo' },
         };
@@ -93,6 +110,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
   const kafka = startEmbeddedKafka({ brokers: 1 });
   const sourceTopic = fileConfig.topics[0] as string;
   let emulator: Awaited<ReturnType<typeof startTigerGraphEmulator>> | undefined;
+  let registry: SchemaRegistryStandIn | undefined;
   const handler: { close: () => Promise<void> } = { close: () => Promise.resolve() };
   try {
     kafka.createTopic(sourceTopic, options.partitions);
@@ -102,15 +120,34 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
       gsql,
       kafkaBootstrapOverride: kafka.bootstrapServers,
     });
+    let encode: (v: { company: string; employee_num: number }) => Buffer | string = (v) =>
+      JSON.stringify(v);
+    let avroSettings: Record<string, string> = {};
+    if (options.avro) {
+      registry = await startSchemaRegistry();
+      const schemaId = registry.register(`${sourceTopic}-value`, COMPANY_SCHEMA);
+      const type = avro.Type.forSchema(COMPANY_SCHEMA as unknown as avro.Schema);
+      const head = Buffer.from([0, 0, 0, 0, 0]);
+      head.writeUInt32BE(schemaId, 1);
+      encode = (v) => Buffer.concat([head, type.toBuffer(v)]);
+      avroSettings = {
+        'value.converter': 'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverter',
+        'value.converter.schema.registry.url': registry.url,
+      };
+      say(
+        `  schema registry stand-in at ${registry.url} (schema id ${schemaId}); values are Confluent-framed Avro`,
+      );
+    }
     const config = withSettings(fileConfig, {
       'source.cluster.bootstrap.servers': kafka.bootstrapServers,
       'target.cluster.bootstrap.servers': kafka.bootstrapServers,
       'tigergraph.url': emulator.url,
+      ...avroSettings,
     });
     say(
       `  seeding ${options.records} company records into ${sourceTopic} (${options.partitions} partitions)`,
     );
-    await seed(kafka.bootstrapServers, sourceTopic, options.records, options.partitions);
+    await seed(kafka.bootstrapServers, sourceTopic, options.records, options.partitions, encode);
     say(
       `  streaming ${sourceTopic} -> ${targetTopic} -> loading job ${config.tigergraph.loadingJob} (EOF runs) -> ${config.tigergraph.graph}`,
     );
@@ -165,6 +202,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
   } finally {
     await handler.close().catch(() => undefined);
     await emulator?.stop();
+    await registry?.stop();
     kafka.stop();
   }
 }

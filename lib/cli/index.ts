@@ -45,7 +45,7 @@ export interface CliDeps {
 const USAGE = `tgstream: stream Kafka into TigerGraph (a replacement for TigerGraph's MirrorMaker-based connector)
 
 Usage:
-  tgstream demo [--records N] [--partitions N] [--json] [--c FILE] [--gsql FILE]
+  tgstream demo [--records N] [--partitions N] [--avro] [--json] [--c FILE] [--gsql FILE]
       The reference example end to end on the embedded broker and TigerGraph emulator (npm start).
   tgstream run --c FILE [--connector NAME] [--eof]
       Consume the source cluster with a consumer group and call the stream handler per batch,
@@ -69,7 +69,7 @@ Usage:
 Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 records not converted (convert).
 `;
 
-const BOOLEANS = new Set(['json', 'eof', 'yes', 'help']);
+const BOOLEANS = new Set(['json', 'eof', 'yes', 'help', 'avro']);
 
 const flag = (args: ParsedArgs, name: string): string | undefined => {
   const v = args.flags.get(name);
@@ -102,7 +102,7 @@ const checkFlags = (args: ParsedArgs, allowed: readonly string[]): void => {
 };
 
 async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
-  checkFlags(args, ['records', 'partitions', 'json', 'c', 'gsql', 'log-level']);
+  checkFlags(args, ['records', 'partitions', 'json', 'c', 'gsql', 'log-level', 'avro']);
   const summary = await runDemo(
     {
       connectorFile: flag(args, 'c') ?? 'infra/connectors/company.properties',
@@ -110,6 +110,7 @@ async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
       records: intFlag(args, 'records', 5000, 1, 10_000_000),
       partitions: intFlag(args, 'partitions', 3, 1, 100),
       logLevel: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'error'),
+      avro: args.flags.has('avro'),
     },
     io,
   );

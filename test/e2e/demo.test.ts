@@ -32,6 +32,20 @@ describe('npm start (tgstream demo) end to end', () => {
     expect(r.stderr).toContain('read 3000/3000');
   });
 
+  it('--avro streams Confluent-framed Avro through the schema registry stand-in', () => {
+    const r = tgstream(['demo', '--avro', '--json', '--records', '1000']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('schema registry stand-in at http://127.0.0.1:');
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      records: 1000,
+      produced: 1000,
+      loaded: 1000,
+      rejected: 0,
+      vertices: 1000,
+      accounted: true,
+    });
+  });
+
   it('prints a summary a person reads at a glance', () => {
     const r = tgstream(['demo', '--records', '500', '--partitions', '2']);
     expect(r.status, r.stderr).toBe(0);
