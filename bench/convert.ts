@@ -94,7 +94,7 @@ export async function benchConvert(): Promise<BenchResult[]> {
     () => {
       for (const b of buffers) sink += (interpreted(b, 0).value as Buffer).length;
     },
-    3,
+    5,
   );
   if (sink === 0) console.log('');
   return [
@@ -103,12 +103,14 @@ export async function benchConvert(): Promise<BenchResult[]> {
       fast.candidate,
       'avsc fromBuffer + JSON.stringify',
       fast.baseline,
+      fast.ratio,
     ),
     result(
       'convert: interpreted Avro → TigerGraph JSON',
       slow.candidate,
       'avsc fromBuffer + JSON.stringify',
       slow.baseline,
+      slow.ratio,
     ),
   ];
 }

@@ -28,25 +28,35 @@ export async function throughput(
 
 /**
  * Measures a candidate against a baseline in alternating rounds (so both see the same machine
- * state) and returns the median throughput of each.
+ * state) and returns the median throughput of each and the median of the per-round ratios:
+ * on a shared machine the load drifts, and pairing each candidate round with the baseline
+ * round next to it cancels the drift.
  */
 export async function compare(
   records: number,
   baseline: () => unknown,
   candidate: () => unknown,
-  rounds = 7,
-  msPerRound = 400,
-): Promise<{ baseline: number; candidate: number }> {
+  rounds = 15,
+  msPerRound = 300,
+): Promise<{ baseline: number; candidate: number; ratio: number }> {
   const b: number[] = [];
   const c: number[] = [];
+  const ratios: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    b.push(await throughput(records, baseline, msPerRound));
-    c.push(await throughput(records, candidate, msPerRound));
+    // Alternate which one goes first so neither always runs on a warmer machine.
+    const first = i % 2 === 0;
+    const x = await throughput(records, first ? baseline : candidate, msPerRound);
+    const y = await throughput(records, first ? candidate : baseline, msPerRound);
+    const [bi, ci] = first ? [x, y] : [y, x];
+    b.push(bi);
+    c.push(ci);
+    ratios.push(ci / bi);
   }
-  const median = (xs: number[]): number =>
-    [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
-  return { baseline: median(b), candidate: median(c) };
+  return { baseline: median(b), candidate: median(c), ratio: median(ratios) };
 }
+
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
 
 export const result = (
   name: string,
