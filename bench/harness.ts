@@ -63,12 +63,13 @@ export const result = (
   rps: number,
   baselineName: string,
   baselineRps: number,
+  ratio = rps / baselineRps,
 ): BenchResult => ({
   name,
   recordsPerSecond: Math.round(rps),
   baselineName,
   baselineRecordsPerSecond: Math.round(baselineRps),
-  ratio: Math.round((rps / baselineRps) * 100) / 100,
+  ratio: Math.round(ratio * 100) / 100,
 });
 
 export const print = (r: BenchResult): void => {
