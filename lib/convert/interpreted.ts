@@ -58,15 +58,6 @@ class Reader {
     this.pos += n;
     return out;
   }
-  count(zeroWidth: boolean): number {
-    const n = Math.abs(this.long());
-    if (n > (zeroWidth ? MAX_EMPTY_ITEMS : this.buf.length - this.pos))
-      throw new ConvertError(
-        'CONVERT_AVRO_INVALID',
-        `An Avro block claims ${n} items, more than the data can hold`,
-      );
-    return n;
-  }
 }
 
 /** True when a value of this node can take no bytes (so counts cannot be bounded by size). */
