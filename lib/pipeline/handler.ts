@@ -71,6 +71,8 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
   const now = deps.now ?? Date.now;
   const baseLogger = deps.logger ?? createLogger();
   let kafkaControl: KafkaClient | undefined;
+  // Per container: the streaming loading runs started (tigergraph.loading.eof=false).
+  const streamingRuns = new Map<string, string>();
   const resolveBrokers =
     deps.resolveBrokers ?? createBrokerResolver(() => (kafkaControl ??= new KafkaClient({})));
   let clients:
@@ -150,6 +152,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
         delivery: c.delivery,
         tigergraph: c.tigergraph,
         logger,
+        streamingRuns,
         signal,
         deadline,
         now,

@@ -46,6 +46,8 @@ export interface PipelineDeps {
   readonly retryPolicy?: RetryPolicy;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly now?: () => number;
+  /** Streaming runs already started in this container, by target topic (eof=false). */
+  readonly streamingRuns?: Map<string, string>;
 }
 
 const coordinates = (r: KafkaRecord): { topic: string; partition: number; offset: number } => ({
@@ -184,6 +186,13 @@ async function loadFromKafka(
   let counts = ZERO;
   const jobIds: string[] = [];
   for (const [topic, list] of byTopic) {
+    // Streaming mode keeps one run per topic going: started once per container, from the
+    // offsets of the first batch; later batches only produce.
+    const running = tg.eof ? undefined : deps.streamingRuns?.get(topic);
+    if (running !== undefined) {
+      jobIds.push(running);
+      continue;
+    }
     const ids = await retry(
       () =>
         deps.tigergraph.startLoadingJob(
@@ -201,6 +210,7 @@ async function loadFromKafka(
       retryDeps(deps),
     );
     jobIds.push(...ids);
+    if (!tg.eof && ids[0] !== undefined) deps.streamingRuns?.set(topic, ids[0]);
     if (tg.eof && tg.waitForLoad)
       for (const id of ids) counts = add(counts, await waitForRun(deps, tg.graph, id));
   }

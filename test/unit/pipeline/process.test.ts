@@ -108,6 +108,24 @@ describe('processBatch (kafka mode)', () => {
     });
   });
 
+  it('with tigergraph.loading.eof=false starts one streaming run per topic, from the first batch', async () => {
+    const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
+    const streamingRuns = new Map<string, string>();
+    const first = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
+      ...deps,
+      streamingRuns,
+    });
+    const second = await processBatch(batchOf(record(0, 2, '{"company":"B"}')), {
+      ...deps,
+      streamingRuns,
+    });
+    expect(tigergraph.runs).toEqual([
+      expect.objectContaining({ streaming: true, partitions: [{ partition: 0, start_offset: 0 }] }),
+    ]);
+    expect(first.jobIds).toEqual(['run-1']);
+    expect(second.jobIds).toEqual(['run-1']);
+  });
+
   it('skips and counts tombstones, and counts records TigerGraph rejects', async () => {
     const { deps } = setup();
     const result = await processBatch(
