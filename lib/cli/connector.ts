@@ -7,6 +7,7 @@ import {
   type ConnectorConfig,
   type Problem,
   type SecretRegistry,
+  type ValidationResult,
 } from '../config/index.ts';
 import {
   connectorParameterNames,
@@ -109,14 +110,24 @@ const problemJson = (p: Problem) => ({
   code: p.code,
 });
 
+/** Reads a connector file and teaches the output filter its secrets before anything is printed. */
+async function readLearning(
+  file: string,
+  io: CliIo,
+  secrets: SecretRegistry,
+): Promise<ValidationResult> {
+  const result = await readConnectorFile(resolve(io.cwd, file));
+  for (const c of result.connectors) secrets.add(c.settings);
+  return result;
+}
+
 export async function validateCommand(
   file: string,
   json: boolean,
   io: CliIo,
   secrets: SecretRegistry,
 ): Promise<number> {
-  const result = await readConnectorFile(resolve(io.cwd, file));
-  for (const c of result.connectors) secrets.add(c.settings);
+  const result = await readLearning(file, io, secrets);
   const valid = result.errors.length === 0;
   if (json) {
     io.stdout(
@@ -147,8 +158,7 @@ export async function createCommand(
   io: CliIo,
   secrets: SecretRegistry,
 ): Promise<number> {
-  const result = await readConnectorFile(resolve(io.cwd, file));
-  for (const c of result.connectors) secrets.add(c.settings);
+  const result = await readLearning(file, io, secrets);
   if (result.errors.length > 0) {
     for (const p of result.errors) io.stdout(`${formatProblem(p)}\n`);
     io.stderr(`${file}: not created: ${result.errors.length} problem(s)\n`);

@@ -371,13 +371,11 @@ export async function startTigerGraphEmulator(
           return fail(fault.status, fault.code, fault.message ?? `Injected fault ${fault.code}`);
         })
       : route(req, url).catch((error: unknown) =>
-          isTigerStreamError(error) && error.code.startsWith('GSQL_')
+          isTigerStreamError(error)
             ? fail(400, 'REST-30000', error.message)
-            : isTigerStreamError(error)
-              ? fail(400, 'REST-30000', error.message)
-              : error instanceof SyntaxError
-                ? fail(400, 'REST-2001', `Invalid JSON payload: ${error.message}`)
-                : fail(500, 'REST-12000', messageOf(error)),
+            : error instanceof SyntaxError
+              ? fail(400, 'REST-2001', `Invalid JSON payload: ${error.message}`)
+              : fail(500, 'REST-12000', messageOf(error)),
         );
     void reply.then(({ status, body }) => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
