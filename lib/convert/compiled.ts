@@ -1,7 +1,12 @@
 /**
  * The compiled converter: per schema, generated JavaScript that reads Avro binary and writes
- * TigerGraph JSON bytes directly into a reused buffer (no intermediate objects; ASCII strings
+ * TigerGraph JSON bytes directly into a pooled buffer (no intermediate objects; ASCII strings
  * are copied byte for byte), as avsc generates its decoders.
+ *
+ * The generated code is shaped for V8: one function per schema with the input and output
+ * positions in locals (records used once are inlined), varints decoded inline with the rare
+ * cases in small helpers that take and return positions, and constant text written as
+ * unrolled byte stores.
  * Its output must equal the interpreted converter's byte for byte (checked by tests and by
  * `npm run bench`).
  */
@@ -19,6 +24,27 @@ interface Helpers {
   readonly MAX_EMPTY_ITEMS: number;
 }
 
+/**
+ * The helpers every generated converter shares. Records are written one after another into a
+ * pool and returned as views (no copy); a full pool is replaced, never overwritten, so earlier
+ * views stay valid. Helpers that read take the position and leave the new one in P.
+ */
+const RUNTIME = String.raw`
+var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS;
+var formatDate=F.formatDate,formatTime=F.formatTime,formatTimestamp=F.formatTimestamp,formatFloat=F.formatFloat,formatDouble=F.formatDouble,formatDecimal=F.formatDecimal,formatDuration=F.formatDuration,formatBytes=F.formatBytes,civil=F.civil,C=F.CIVIL;
+var POOL=1048576,out=Buffer.allocUnsafe(POOL),pos=0,P=0,Q=0,O=out,S=0;
+function grow(o,s,q,n){const nb=Buffer.allocUnsafe(Math.max(POOL,(q-s+n)*2));o.copy(nb,0,s,q);return nb;}
+function ws(o,q,t){const n=t.length;for(let i=0;i<n;i++){const c=t.charCodeAt(i);if(c<128)o[q++]=c;else return q+o.write(t.slice(i),q);}return q;}
+function wu(o,q,n){const len=n<10?1:n<100?2:n<1000?3:n<10000?4:n<100000?5:n<1000000?6:n<10000000?7:n<100000000?8:n<1000000000?9:10;let i=q+len-1;do{const d=(n/10)|0;o[i--]=48+(n-d*10);n=d;}while(n>0);return q+len;}
+function wn(o,q,n){if(n<0){o[q++]=45;n=-n;}if(n<2147483648)return wu(o,q,n);return wbig(o,q,n);}
+function wbig(o,q,n){if(n>=9007199254740992)return ws(o,q,String(n));const hi=Math.floor(n/1e9);let lo=n-hi*1e9;q=hi<2147483648?wu(o,q,hi):wbig(o,q,hi);for(let k=100000000;k>=1;k=(k/10)|0){const d=(lo/k)|0;o[q++]=48+d;lo-=d*k;}return q;}
+function big(b,p){let x=0n,h=0n,c,k=0;do{c=b[p++];if(c===undefined)throw T();if(++k>10)throw new E('CONVERT_AVRO_INVALID','An Avro long is longer than 10 bytes');x|=BigInt(c&127)<<h;h+=7n;}while(c&128);P=p;return (x>>1n)^-(x&1n);}
+function rv(b,p){const s=p;let n=0,f=1,c,k=0;do{if(k===7)return Number(big(b,s));c=b[p++];if(c===undefined)throw T();n+=(c&127)*f;f*=128;k++;}while(c&128);P=p;return n%2===0?n/2:-(n+1)/2;}
+function wl(o,q,b,p){const s=p;let n=0,f=1,c,k=0;do{if(k===7)return ws(o,q,String(big(b,s)));c=b[p++];if(c===undefined)throw T();n+=(c&127)*f;f*=128;k++;}while(c&128);P=p;return wn(o,q,n%2===0?n/2:-(n+1)/2);}
+function d2(o,q,v){const d=(v/10)|0;o[q]=48+d;o[q+1]=48+v-d*10;}
+function wdt(o,q,ms){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datetime'));const y=C[0];o[q]=34;o[q+1]=48+((y/1000)|0);o[q+2]=48+(((y/100)|0)%10);o[q+3]=48+(((y/10)|0)%10);o[q+4]=48+y%10;o[q+5]=45;d2(o,q+6,C[1]);o[q+8]=45;d2(o,q+9,C[2]);o[q+11]=32;d2(o,q+12,C[3]);o[q+14]=58;d2(o,q+15,C[4]);o[q+17]=58;d2(o,q+18,C[5]);o[q+20]=34;return q+21;}
+`;
+
 /** Generates the source of one converter; exported for tests and for reading. */
 export function generateSource(
   root: Node,
@@ -29,115 +55,155 @@ export function generateSource(
     constants.push(value);
     return `K[${constants.length - 1}]`;
   };
-  /** Code writing a constant string: unrolled byte stores when ASCII. */
-  const lit = (text: string): string => {
-    const bytes = Buffer.from(text, 'utf8');
-    if (bytes.some((c) => c > 127) || bytes.length > 64) return `ws(${JSON.stringify(text)});`;
-    return `if(q+${bytes.length}>out.length)need(${bytes.length});${Array.from(bytes, (c, i) => `out[q${i === 0 ? '' : `+${i}`}]=${c};`).join('')}q+=${bytes.length};`;
-  };
-  const records = new Map<RecordNode, string>();
-  const functions: string[] = [];
   let vars = 0;
   const v = (): string => `v${vars++}`;
 
+  // Code fragments. The generated functions keep the input (b, p) and the output (o, q, and s,
+  // where this record's output starts) in locals; x, c and t are scratch.
+  /** Makes room for n more output bytes (a full pool is replaced, keeping this record). */
+  const room = (n: string | number): string => `if(q+${n}>o.length){o=grow(o,s,q,${n});q-=s;s=0;}`;
+  /** Reads a zig-zag varint into x. */
+  const read = `c=b[p++];if(c<128)x=(c>>>1)^-(c&1);else{x=rv(b,p-1);p=P;}`;
+  /** Writes the string in t. */
+  const writeText = `${room('t.length*3')}q=ws(o,q,t);`;
+  const emit = (expr: string): string => `t=${expr};${writeText}`;
+  /** Writes a constant string: unrolled byte stores when it is short ASCII. */
+  const lit = (text: string): string => {
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.some((c) => c > 127) || bytes.length > 64) return emit(JSON.stringify(text));
+    const stores = Array.from(bytes, (c, i) => `o[q${i === 0 ? '' : `+${i}`}]=${c};`).join('');
+    return `${room(bytes.length)}${stores}q+=${bytes.length};`;
+  };
+  const bounded = (n: string): string => `if(${n}<0||p+${n}>b.length)throw T();`;
+
+  // A record referenced once (and not from inside itself) is inlined where it is used; any
+  // other gets a function, called with the state passed through P, Q, O and S.
+  const uses = new Map<RecordNode, number>();
+  const count = (node: Node): void => {
+    switch (node.kind) {
+      case 'record': {
+        const n = (uses.get(node) ?? 0) + 1;
+        uses.set(node, n);
+        if (n === 1) for (const f of node.fields) count(f.type);
+        return;
+      }
+      case 'union':
+        node.branches.forEach(count);
+        return;
+      case 'array':
+        count(node.items);
+        return;
+      case 'map':
+        count(node.values);
+        return;
+      default:
+        return;
+    }
+  };
+  count(root);
+  const names = new Map<RecordNode, string>();
+  const functions: string[] = [];
+  const LOCALS = "let c=0,x=0,t='';";
+
   /**
-   * Code that reads one value of `node` and appends it to `o`. `before` runs first when the
-   * value is not null (it writes the key or the separator); `nullText` is appended for a null
-   * (undefined: write nothing at all).
+   * Code that reads one value of `node` and appends it to the output. `before` runs first when
+   * the value is not null (it writes the key or the separator); `nullText` is appended for a
+   * null (undefined: write nothing at all).
    */
   const gen = (node: Node, before: string, nullText: string | undefined): string => {
-    const emit = (expr: string): string => `${before}ws(${expr});`;
     switch (node.kind) {
       case 'null':
         return nullText === undefined ? '' : `${before}${lit(nullText)}`;
       case 'boolean':
         return `if(p>=b.length)throw T();${before}if(b[p++]===0){${lit('false')}}else{${lit('true')}}`;
       case 'int':
-        if (node.logical === 'date') return emit('F.formatDate(rn())');
-        if (node.logical === 'time-millis') return emit('F.formatTime(rn(),false)');
-        return `${before}wn(rn());`;
+        if (node.logical === 'date') return `${read}${before}${emit('formatDate(x)')}`;
+        if (node.logical === 'time-millis') return `${read}${before}${emit('formatTime(x,false)')}`;
+        return `${read}${before}${room(24)}q=wn(o,q,x);`;
       case 'long':
         switch (node.logical) {
           case 'time-micros':
-            return emit('F.formatTime(rn(),true)');
+            return `${read}${before}${emit('formatTime(x,true)')}`;
           case 'timestamp-millis':
           case 'local-timestamp-millis':
-            if (ts === 'datetime') return `${before}wdt(rn());`;
-            return emit(
-              ts === 'epoch' ? 'rls()' : `F.formatTimestamp(rn(),false,${JSON.stringify(ts)})`,
-            );
           case 'timestamp-micros':
-          case 'local-timestamp-micros':
-            if (ts === 'datetime') return `${before}wdt(Math.floor(rn()/1000));`;
-            return emit(
-              ts === 'epoch' ? 'rls()' : `F.formatTimestamp(rn(),true,${JSON.stringify(ts)})`,
-            );
+          case 'local-timestamp-micros': {
+            const micros = node.logical.endsWith('micros');
+            if (ts === 'epoch') return `${before}${room(24)}q=wl(o,q,b,p);p=P;`;
+            if (ts === 'datetime')
+              return `${read}${before}${room(32)}q=wdt(o,q,${micros ? 'Math.floor(x/1000)' : 'x'});`;
+            return `${read}${before}${emit(`formatTimestamp(x,${micros},'iso8601')`)}`;
+          }
           default:
-            return `${before}wl();`;
+            return `c=b[p];${before}${room(24)}if(c<128){p++;q=wn(o,q,(c>>>1)^-(c&1));}else{q=wl(o,q,b,p);p=P;}`;
         }
       case 'float':
-        return `if(p+4>b.length)throw T();${emit('F.formatFloat(b.readFloatLE(p))')}p+=4;`;
+        return `if(p+4>b.length)throw T();${before}${emit('formatFloat(b.readFloatLE(p))')}p+=4;`;
       case 'double':
-        return `if(p+8>b.length)throw T();${emit('F.formatDouble(b.readDoubleLE(p))')}p+=8;`;
+        return `if(p+8>b.length)throw T();${before}${emit('formatDouble(b.readDoubleLE(p))')}p+=8;`;
       case 'bytes': {
-        const n = v();
         const text =
           node.logical === 'decimal'
-            ? `F.formatDecimal(b.subarray(p,p+${n}),${node.scale ?? 0})`
-            : `F.formatBytes(b.subarray(p,p+${n}))`;
-        return `{const ${n}=rn();if(${n}<0||p+${n}>b.length)throw T();${emit(text)}p+=${n};}`;
+            ? `formatDecimal(b.subarray(p,p+x),${node.scale ?? 0})`
+            : 'formatBytes(b.subarray(p,p+x))';
+        return `${read}${bounded('x')}${before}${emit(text)}p+=x;`;
       }
       case 'string': {
-        const n = v();
-        return `{const ${n}=rn();if(${n}<0||p+${n}>b.length)throw T();${before}wstr(${n});p+=${n};}`;
+        // ASCII without characters JSON escapes is copied byte for byte; anything else goes
+        // through JSON.stringify.
+        const start = v();
+        const end = v();
+        const at = v();
+        return `${read}${bounded('x')}${before}${room('x+2')}{const ${start}=p,${end}=p+x,${at}=q;o[q++]=34;for(;p<${end};p++){c=b[p];if(c<32||c===34||c===92||c>127)break;o[q++]=c;}if(p<${end}){q=${at};t=JSON.stringify(b.toString('utf8',${start},${end}));${writeText}p=${end};}else o[q++]=34;}`;
       }
       case 'fixed': {
-        const fn =
+        const at = `b.subarray(p,p+${node.size})`;
+        const text =
           node.logical === 'decimal'
-            ? `F.formatDecimal(b.subarray(p,p+${node.size}),${node.scale ?? 0})`
+            ? `formatDecimal(${at},${node.scale ?? 0})`
             : node.logical === 'duration'
-              ? `F.formatDuration(b.subarray(p,p+${node.size}))`
-              : `F.formatBytes(b.subarray(p,p+${node.size}))`;
-        return `if(p+${node.size}>b.length)throw T();${emit(fn)}p+=${node.size};`;
+              ? `formatDuration(${at})`
+              : `formatBytes(${at})`;
+        return `if(p+${node.size}>b.length)throw T();${before}${emit(text)}p+=${node.size};`;
       }
       case 'enum': {
-        const i = v();
         const symbols = constant(node.symbols.map((s) => JSON.stringify(s)));
-        return `{const ${i}=rn();const s=${symbols}[${i}];if(s===undefined)throw new E('CONVERT_AVRO_INVALID','Enum ${node.name} has no symbol number '+${i});${emit('s')}}`;
+        return `${read}${before}t=${symbols}[x];if(t===undefined)throw new E('CONVERT_AVRO_INVALID','Enum ${node.name} has no symbol number '+x);${writeText}`;
       }
       case 'union': {
-        const i = v();
         const cases = node.branches
           .map((branch, k) => `case ${k}:${gen(branch, before, nullText)}break;`)
           .join('');
-        return `{const ${i}=rn();switch(${i}){${cases}default:throw new E('CONVERT_AVRO_INVALID','A union has no branch number '+${i});}}`;
+        return `${read}switch(x){${cases}default:throw new E('CONVERT_AVRO_INVALID','A union has no branch number '+x);}`;
       }
       case 'record': {
-        let name = records.get(node);
+        if (uses.get(node) === 1) return `${before}${recordBody(node)}`;
+        let name = names.get(node);
         if (name === undefined) {
-          name = `r${records.size}`;
-          records.set(node, name);
-          functions.push(genRecord(node, name));
+          name = `r${names.size}`;
+          names.set(node, name);
+          functions.push(
+            `function ${name}(b){let p=P,q=Q,o=O,s=S;${LOCALS}${recordBody(node)}P=p;Q=q;O=o;S=s;}`,
+          );
         }
-        return `${before}${name}();`;
+        return `${before}P=p;Q=q;O=o;S=s;${name}(b);p=P;q=Q;o=O;s=S;`;
       }
-      case 'array': {
-        const n = v();
-        const first = v();
-        const empty = zeroWidth(node.items);
-        const item = gen(node.items, `if(${first})${first}=false;else{${lit(',')}}`, 'null');
-        return `${before}${lit('[')}{let ${first}=true;for(let ${n}=rn();${n}!==0;${n}=rn()){if(${n}<0){${n}=-${n};rn();}if(${n}>${empty ? 'M' : 'b.length-p'})throw new E('CONVERT_AVRO_INVALID','An Avro block claims '+${n}+' items, more than the data can hold');for(let i=0;i<${n};i++){${item}}}}${lit(']')}`;
-      }
+      case 'array':
       case 'map': {
+        const array = node.kind === 'array';
         const n = v();
+        const i = v();
         const first = v();
-        const key = v();
-        const value = gen(
-          node.values,
-          `if(${first})${first}=false;else{${lit(',')}}ws(${key});${lit(':')}`,
-          undefined,
-        );
-        return `${before}${lit('{')}{let ${first}=true;for(let ${n}=rn();${n}!==0;${n}=rn()){if(${n}<0){${n}=-${n};rn();}if(${n}>b.length-p)throw new E('CONVERT_AVRO_INVALID','An Avro block claims '+${n}+' entries, more than the data can hold');for(let i=0;i<${n};i++){const kl=rn();if(kl<0||p+kl>b.length)throw T();const ${key}=JSON.stringify(b.toString('utf8',p,p+kl));p+=kl;${value}}}}${lit('}')}`;
+        const separator = `if(${first})${first}=false;else{${lit(',')}}`;
+        const limit = array && zeroWidth(node.items) ? 'M' : 'b.length-p';
+        const what = array ? 'items' : 'entries';
+        let item: string;
+        if (array) item = gen(node.items, separator, 'null');
+        else {
+          const key = v();
+          item = `${read}${bounded('x')}const ${key}=JSON.stringify(b.toString('utf8',p,p+x));p+=x;${gen(node.values, `${separator}t=${key};${writeText}${lit(':')}`, undefined)}`;
+        }
+        return `${before}${lit(array ? '[' : '{')}{let ${first}=true,${n}=0;for(;;){${read}${n}=x;if(${n}===0)break;if(${n}<0){${n}=-${n};${read}}if(${n}>${limit})throw new E('CONVERT_AVRO_INVALID','An Avro block claims '+${n}+' ${what}, more than the data can hold');for(let ${i}=0;${i}<${n};${i}++){${item}}}}${lit(array ? ']' : '}')}`;
       }
     }
   };
@@ -145,9 +211,10 @@ export function generateSource(
   const canBeNull = (node: Node): boolean =>
     node.kind === 'null' || (node.kind === 'union' && node.branches.some(canBeNull));
 
-  function genRecord(node: RecordNode, name: string): string {
+  function recordBody(node: RecordNode): string {
     // Whether a field is the first one written is known at generation time until a field
     // that may be null (omitted) comes; from there a runtime flag decides.
+    const flag = v();
     let state: 'first' | 'later' | 'runtime' = 'first';
     let body = lit('{');
     for (const f of node.fields) {
@@ -157,37 +224,23 @@ export function generateSource(
           ? lit(`${key}:`)
           : state === 'later'
             ? lit(`,${key}:`)
-            : `if(f){f=false;${lit(`${key}:`)}}else{${lit(`,${key}:`)}}`;
+            : `if(${flag}){${flag}=false;${lit(`${key}:`)}}else{${lit(`,${key}:`)}}`;
       const nullable = canBeNull(f.type);
-      body += gen(f.type, nullable && state !== 'later' ? `${before}f=false;` : before, undefined);
+      body += gen(
+        f.type,
+        nullable && state !== 'later' ? `${before}${flag}=false;` : before,
+        undefined,
+      );
       if (nullable) state = state === 'later' ? 'later' : 'runtime';
       else state = 'later';
     }
-    return `function ${name}(){let f=true;${body}${lit('}')}}`;
+    return `{let ${flag}=true;${body}${lit('}')}}`;
   }
 
   const top = gen(root, '', undefined);
-  const source = `
-const F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS;
-// Output: records are written one after another into a pool and returned as views (no
-// copy); a full pool is replaced, never overwritten, so earlier views stay valid.
-let b,p,out=Buffer.allocUnsafe(1048576),q=0,st=0;
-function need(n){if(q+n>out.length){const len=q-st;const nb=Buffer.allocUnsafe(Math.max(1048576,(len+n)*2));out.copy(nb,0,st,q);out=nb;q=len;st=0;}}
-function ws(s){const n=s.length;need(n*3);for(let i=0;i<n;i++){const c=s.charCodeAt(i);if(c<128)out[q++]=c;else{q+=out.write(s.slice(i),q,'utf8');return;}}}
-function wu(n){let len=1;for(let t=n;t>=10;t=(t/10)|0)len++;let i=q+len-1;q+=len;do{const d=(n/10)|0;out[i--]=48+(n-d*10);n=d;}while(n>0);}
-function wn(n){need(24);if(n<0){out[q++]=45;n=-n;}if(n<2147483648){wu(n);return;}if(n>=1e21){ws(String(n));return;}const hi=Math.floor(n/1e9);let lo=n-hi*1e9;if(hi<2147483648)wu(hi);else wn(hi);for(let k=100000000;k>=1;k=(k/10)|0){const d=(lo/k)|0;out[q++]=48+d;lo-=d*k;}}
-function wl(){const s=p;let c=b[p];if(c!==undefined&&c<128){p++;wn((c>>>1)^-(c&1));return;}let n=0,f=1,k=0;do{c=b[p++];if(c===undefined)throw T();n+=(c&127)*f;f*=128;k++;}while(c&128);if(k<=7){wn(n%2===0?n/2:-(n+1)/2);return;}p=s;ws(rls());}
-const C=F.CIVIL;
-function d2(v){out[q++]=48+((v/10)|0);out[q++]=48+v%10;}
-function wdt(ms){if(!F.civil(ms)){ws(F.formatTimestamp(ms,false,'datetime'));return;}need(21);const y=C[0];out[q++]=34;out[q++]=48+((y/1000)|0);out[q++]=48+(((y/100)|0)%10);out[q++]=48+(((y/10)|0)%10);out[q++]=48+y%10;out[q++]=45;d2(C[1]);out[q++]=45;d2(C[2]);out[q++]=32;d2(C[3]);out[q++]=58;d2(C[4]);out[q++]=58;d2(C[5]);out[q++]=34;}
-function wstr(n){if(q+n+2>out.length)need(n+2);const s=q,e=p+n;out[q++]=34;for(let i=p;i<e;i++){const c=b[i];if(c<32||c===34||c===92||c>127){q=s;ws(JSON.stringify(b.toString('utf8',p,e)));return;}out[q++]=c;}out[q++]=34;}
-function rn(){let c=b[p++];if(c===undefined)throw T();if(c<128)return (c>>>1)^-(c&1);let n=c&127,f=128;do{c=b[p++];if(c===undefined)throw T();n+=(c&127)*f;f*=128;}while(c&128);return n%2===0?n/2:-(n+1)/2;}
-function rls(){const s=p;let n=0,f=1,c,k=0;do{c=b[p++];if(c===undefined)throw T();n+=(c&127)*f;f*=128;k++;}while(c&128);
-if(k<=7)return String(n%2===0?n/2:-(n+1)/2);
-if(k>10)throw new E('CONVERT_AVRO_INVALID','An Avro long is longer than 10 bytes');
-p=s;let x=0n,h=0n;do{c=b[p++];x|=BigInt(c&127)<<h;h+=7n;}while(c&128);return String((x>>1n)^-(x&1n));}
+  const source = `${RUNTIME}
 ${functions.join('\n')}
-return function convert(buf,start){b=buf;p=start;st=q;try{${top}}catch(error){q=st;throw error;}finally{b=undefined;}if(q===st)return {value:undefined,end:p};return {value:out.subarray(st,q),end:p};};`;
+return function convert(b,start){let p=start,q=pos,o=out,s=q;${LOCALS}${top}out=o;pos=q;return {value:q===s?undefined:o.subarray(s,q),end:p};};`;
   return { source, constants };
 }
 

@@ -162,3 +162,137 @@ describe('converters on random schemas and values (property)', () => {
     );
   });
 });
+
+/** More logical types than the reference reading knows, for the agreement property below. */
+const logicalArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom<unknown>(
+    { type: 'long', logicalType: 'timestamp-micros' },
+    { type: 'long', logicalType: 'local-timestamp-millis' },
+    { type: 'long', logicalType: 'local-timestamp-micros' },
+    { type: 'long', logicalType: 'time-micros' },
+  ),
+  fc.constant(null).map(() => ({
+    type: 'fixed',
+    name: name(),
+    size: 9,
+    logicalType: 'decimal',
+    precision: 20,
+    scale: 2,
+  })),
+  fc.constant(null).map(() => ({ type: 'fixed', name: name(), size: 12, logicalType: 'duration' })),
+);
+
+/** A record used twice and a recursive record: the compiled converter calls functions for these. */
+const SHARED_AND_RECURSIVE = {
+  type: 'record',
+  name: 'Root',
+  fields: [
+    {
+      name: 'a',
+      type: {
+        type: 'record',
+        name: 'Pair',
+        fields: [
+          { name: 'k', type: 'string' },
+          { name: 'v', type: ['null', 'long'] },
+        ],
+      },
+    },
+    { name: 'b', type: { type: 'array', items: 'Pair' } },
+    {
+      name: 'tree',
+      type: {
+        type: 'record',
+        name: 'Tree',
+        fields: [
+          { name: 'label', type: 'string' },
+          { name: 'next', type: ['null', 'Tree'] },
+        ],
+      },
+    },
+  ],
+};
+
+/** Corrupts an encoding: cuts it short, overwrites a byte, or inserts one. */
+const mutationArb = fc.oneof(
+  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+  fc.record({
+    kind: fc.constant('set' as const),
+    at: fc.nat(),
+    byte: fc.oneof(fc.constantFrom(0, 1, 34, 92, 0x7f, 0x80, 0xc3, 0xff), fc.nat(255)),
+  }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    byte: fc.oneof(fc.constantFrom(0, 1, 34, 92, 0x7f, 0x80, 0xc3, 0xff), fc.nat(255)),
+  }),
+);
+function mutate(
+  bytes: Buffer,
+  m: { kind: 'cut' | 'set' | 'insert'; at: number; byte?: number },
+): Buffer {
+  const at = bytes.length === 0 ? 0 : m.at % (bytes.length + (m.kind === 'insert' ? 1 : 0));
+  if (m.kind === 'cut') return bytes.subarray(0, at);
+  if (m.kind === 'set') {
+    const copy = Buffer.from(bytes);
+    if (copy.length > 0) copy[at] = m.byte ?? 0;
+    return copy;
+  }
+  return Buffer.concat([bytes.subarray(0, at), Buffer.from([m.byte ?? 0]), bytes.subarray(at)]);
+}
+
+type Outcome = { value: string | undefined; end: number } | { code: string; message: string };
+function outcome(
+  convert: (b: Buffer, start: number) => { value: Buffer | undefined; end: number },
+  bytes: Buffer,
+): Outcome {
+  try {
+    const r = convert(bytes, 0);
+    return { value: r.value?.toString('hex'), end: r.end };
+  } catch (error) {
+    if (!(error instanceof ConvertError)) throw error;
+    return { code: error.code, message: error.message };
+  }
+}
+
+describe('compiled and interpreted converters agree on every input (property)', () => {
+  it('on valid, truncated and corrupted bytes, in every timestamp format, with shared and recursive records', () => {
+    const anySchema = fc.oneof(
+      schemaArb,
+      logicalArb,
+      fc.array(fc.oneof(schemaArb, logicalArb), { minLength: 1, maxLength: 6 }).map((types) => ({
+        type: 'record',
+        name: name(),
+        fields: types.map((type, i) => ({ name: `f${i}`, type })),
+      })),
+      fc.constant(SHARED_AND_RECURSIVE),
+    );
+    fc.assert(
+      fc.property(
+        anySchema,
+        fc.constantFrom('datetime' as const, 'iso8601' as const, 'epoch' as const),
+        fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
+        (schema, ts, mutations) => {
+          const type = avro.Type.forSchema(underlying(schema) as avro.Schema, { wrapUnions: true });
+          const node = parseSchema(schema as object);
+          const compiled = createCompiledConverter(node, ts);
+          const interpreted = createInterpretedConverter(node, ts);
+          const valid = type.toBuffer(type.random());
+          expect(outcome(compiled, valid)).toEqual(outcome(interpreted, valid));
+          // Truncations (every one, or 100 spread over a long encoding), then random damage.
+          const step = Math.max(1, Math.floor(valid.length / 100));
+          for (let cut = 0; cut < valid.length; cut += step) {
+            const short = valid.subarray(0, cut);
+            expect(outcome(compiled, short)).toEqual(outcome(interpreted, short));
+          }
+          let bytes = valid;
+          for (const m of mutations) {
+            bytes = mutate(bytes, m);
+            expect(outcome(compiled, bytes)).toEqual(outcome(interpreted, bytes));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
