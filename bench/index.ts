@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: measured hot paths, each against a baseline measured in the same run.
- * Prints the figures and writes them to bench/results.json.
+ * Prints the figures and writes them to bench/results.json (`npm run bench -- convert` runs one
+ * suite and replaces only its entries).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { print, type BenchResult } from './harness.ts';
 import { benchConvert } from './convert.ts';
@@ -24,5 +25,11 @@ for (const [name, run] of Object.entries(suites)) {
     results.push(r);
   }
 }
-writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
-console.log('wrote bench/results.json');
+const FILE = 'bench/results.json';
+const kept = existsSync(FILE)
+  ? (JSON.parse(readFileSync(FILE, 'utf8')) as BenchResult[]).filter(
+      (old) => !results.some((r) => r.name === old.name),
+    )
+  : [];
+writeFileSync(FILE, `${JSON.stringify([...results, ...kept], null, 2)}\n`);
+console.log(`wrote ${FILE}`);

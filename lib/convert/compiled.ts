@@ -32,8 +32,7 @@ interface Helpers {
 const RUNTIME = String.raw`
 var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS;
 var formatDate=F.formatDate,formatTime=F.formatTime,formatTimestamp=F.formatTimestamp,formatFloat=F.formatFloat,formatDouble=F.formatDouble,formatDecimal=F.formatDecimal,formatDuration=F.formatDuration,formatBytes=F.formatBytes,civil=F.civil,C=F.CIVIL;
-var POOL=1048576,out=Buffer.allocUnsafe(POOL),pos=0,P=0,Q=0,O=out,S=0;
-function grow(o,s,q,n){const nb=Buffer.allocUnsafe(Math.max(POOL,(q-s+n)*2));o.copy(nb,0,s,q);return nb;}
+var POOL=1048576,out=Buffer.allocUnsafe(POOL),pos=0,P=0,Q=0;
 function ws(o,q,t){const n=t.length;for(let i=0;i<n;i++){const c=t.charCodeAt(i);if(c<128)o[q++]=c;else return q+o.write(t.slice(i),q);}return q;}
 function wu(o,q,n){const len=n<10?1:n<100?2:n<1000?3:n<10000?4:n<100000?5:n<1000000?6:n<10000000?7:n<100000000?8:n<1000000000?9:10;let i=q+len-1;do{const d=(n/10)|0;o[i--]=48+(n-d*10);n=d;}while(n>0);return q+len;}
 function wn(o,q,n){if(n<0){o[q++]=45;n=-n;}if(n<2147483648)return wu(o,q,n);return wbig(o,q,n);}
@@ -60,8 +59,12 @@ export function generateSource(
 
   // Code fragments. The generated functions keep the input (b, p) and the output (o, q, and s,
   // where this record's output starts) in locals; x, c and t are scratch.
-  /** Makes room for n more output bytes (a full pool is replaced, keeping this record). */
-  const room = (n: string | number): string => `if(q+${n}>o.length){o=grow(o,s,q,${n});q-=s;s=0;}`;
+  /**
+   * Gives up when the pool has no room for n more bytes: convert() then takes a new pool and
+   * starts the datum again. (No call on this path: a call V8 has never seen run would make the
+   * optimized code deoptimize there, once per site.)
+   */
+  const room = (n: string | number): string => `if(q+${n}>o.length)return -1;`;
   /** Reads a zig-zag varint into x. */
   const read = `c=b[p++];if(c<128)x=(c>>>1)^-(c&1);else{x=rv(b,p-1);p=P;}`;
   /** Writes the string in t. */
@@ -183,10 +186,10 @@ export function generateSource(
           name = `r${names.size}`;
           names.set(node, name);
           functions.push(
-            `function ${name}(b){let p=P,q=Q,o=O,s=S;${LOCALS}${recordBody(node)}P=p;Q=q;O=o;S=s;}`,
+            `function ${name}(b){let p=P,q=Q;const o=out;${LOCALS}${recordBody(node)}P=p;return q;}`,
           );
         }
-        return `${before}P=p;Q=q;O=o;S=s;${name}(b);p=P;q=Q;o=O;s=S;`;
+        return `${before}P=p;Q=q;q=${name}(b);if(q<0)return -1;p=P;`;
       }
       case 'array':
       case 'map': {
@@ -240,7 +243,9 @@ export function generateSource(
   const top = gen(root, '', undefined);
   const source = `${RUNTIME}
 ${functions.join('\n')}
-return function convert(b,start){let p=start,q=pos,o=out,s=q;${LOCALS}${top}out=o;pos=q;return {value:q===s?undefined:o.subarray(s,q),end:p};};`;
+function run(b,start){let p=start,q=pos;const o=out;${LOCALS}${top}P=p;return q;}
+// A full pool is replaced (twice as large when one datum does not fit in an empty one).
+return function convert(b,start){let q=run(b,start);while(q<0){out=Buffer.allocUnsafe(pos===0?out.length*2:POOL);pos=0;q=run(b,start);}const s=pos;pos=q;return {value:q===s?undefined:out.subarray(s,q),end:P};};`;
   return { source, constants };
 }
 

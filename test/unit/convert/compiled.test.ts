@@ -1,0 +1,90 @@
+import avro from 'avsc';
+import { describe, expect, it } from 'vitest';
+import {
+  createCompiledConverter,
+  createInterpretedConverter,
+  generateSource,
+  parseSchema,
+} from '../../../lib/convert/index.ts';
+import { ConvertError } from '../../../lib/errors/index.ts';
+
+const SCHEMA = {
+  type: 'record',
+  name: 'Row',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'name', type: 'string' },
+    { name: 'tags', type: { type: 'array', items: 'string' } },
+  ],
+};
+const type = avro.Type.forSchema(SCHEMA as avro.Schema);
+const node = parseSchema(SCHEMA);
+const text = (b: Buffer | undefined): string | undefined => b?.toString('utf8');
+
+describe('compiled converter output pool', () => {
+  it('keeps every returned value intact while many records fill and replace the 1 MiB pool', () => {
+    const compiled = createCompiledConverter(node, 'datetime');
+    const interpreted = createInterpretedConverter(node, 'datetime');
+    const inputs = Array.from({ length: 20_000 }, (_, i) =>
+      type.toBuffer({
+        id: i * 7_777_777,
+        name: `row ${i} ${'x'.repeat(i % 200)}`,
+        tags: ['a', `t${i}`],
+      }),
+    );
+    const outputs = inputs.map((b) => compiled(b, 0).value);
+    const total = outputs.reduce((n, b) => n + (b?.length ?? 0), 0);
+    expect(total).toBeGreaterThan(3 * 1048576);
+    // Checked only after all were converted: an earlier view overwritten would show here.
+    inputs.forEach((b, i) => {
+      expect(text(outputs[i])).toBe(text(interpreted(b, 0).value));
+    });
+  });
+
+  it('converts one datum larger than the pool (a 3 MiB string, an array of 200,000 items)', () => {
+    const compiled = createCompiledConverter(node, 'datetime');
+    const big = type.toBuffer({
+      id: 1,
+      name: 'é'.repeat(1_500_000),
+      tags: Array.from({ length: 200_000 }, (_, i) => `tag-${i}`),
+    });
+    const value = compiled(big, 0).value as Buffer;
+    expect(value.length).toBeGreaterThan(4 * 1048576);
+    expect(JSON.parse(value.toString('utf8'))).toEqual({
+      id: 1,
+      name: 'é'.repeat(1_500_000),
+      tags: Array.from({ length: 200_000 }, (_, i) => `tag-${i}`),
+    });
+  });
+
+  it('a datum that fails leaves no trace in the values before and after it', () => {
+    const compiled = createCompiledConverter(node, 'datetime');
+    const first = compiled(type.toBuffer({ id: 1, name: 'first', tags: [] }), 0).value;
+    const broken = type.toBuffer({ id: 2, name: 'broken', tags: ['lost'] });
+    expect(() => compiled(broken.subarray(0, broken.length - 2), 0)).toThrow(ConvertError);
+    const next = compiled(type.toBuffer({ id: 3, name: 'next', tags: ['x'] }), 0).value;
+    expect(text(first)).toBe('{"id":1,"name":"first","tags":[]}');
+    expect(text(next)).toBe('{"id":3,"name":"next","tags":["x"]}');
+  });
+});
+
+describe('generated code', () => {
+  it('inlines records used once and gives shared and recursive records a function', () => {
+    const once = generateSource(parseSchema(SCHEMA), 'datetime').source;
+    expect(once).not.toMatch(/function r0\(/);
+    const shared = generateSource(
+      parseSchema({
+        type: 'record',
+        name: 'Pair',
+        fields: [
+          { name: 'a', type: { type: 'record', name: 'P', fields: [{ name: 'x', type: 'int' }] } },
+          { name: 'b', type: 'P' },
+          { name: 'next', type: ['null', 'Pair'] },
+        ],
+      }),
+      'datetime',
+    ).source;
+    expect(shared).toMatch(/function r0\(/);
+    expect(shared).toMatch(/function r1\(/);
+  });
+});
