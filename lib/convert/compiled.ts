@@ -22,7 +22,14 @@ interface Helpers {
   readonly truncated: typeof truncated;
   readonly constants: readonly unknown[];
   readonly MAX_EMPTY_ITEMS: number;
+  readonly pool: { buf: Buffer; pos: number };
 }
+
+/**
+ * The output pool all compiled converters share (conversions are synchronous, so one at a time
+ * writes to it); taken at the first conversion, so a converter costs no memory until used.
+ */
+const pool = { buf: Buffer.alloc(0), pos: 0 };
 
 /**
  * The helpers every generated converter shares. Records are written one after another into a
@@ -32,7 +39,7 @@ interface Helpers {
 const RUNTIME = String.raw`
 var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS;
 var formatDate=F.formatDate,formatTime=F.formatTime,formatTimestamp=F.formatTimestamp,formatFloat=F.formatFloat,formatDouble=F.formatDouble,formatDecimal=F.formatDecimal,formatDuration=F.formatDuration,formatBytes=F.formatBytes,civil=F.civil,C=F.CIVIL;
-var POOL=1048576,out=Buffer.allocUnsafe(POOL),pos=0,P=0,Q=0;
+var W=H.pool,POOL=1048576,P=0,Q=0;
 function ws(o,q,t){const n=t.length;for(let i=0;i<n;i++){const c=t.charCodeAt(i);if(c<128)o[q++]=c;else return q+o.write(t.slice(i),q);}return q;}
 function wu(o,q,n){const len=n<10?1:n<100?2:n<1000?3:n<10000?4:n<100000?5:n<1000000?6:n<10000000?7:n<100000000?8:n<1000000000?9:10;let i=q+len-1;do{const d=(n/10)|0;o[i--]=48+(n-d*10);n=d;}while(n>0);return q+len;}
 function wn(o,q,n){if(n<0){o[q++]=45;n=-n;}if(n<2147483648)return wu(o,q,n);return wbig(o,q,n);}
@@ -186,7 +193,7 @@ export function generateSource(
           name = `r${names.size}`;
           names.set(node, name);
           functions.push(
-            `function ${name}(b){let p=P,q=Q;const o=out;${LOCALS}${recordBody(node)}P=p;return q;}`,
+            `function ${name}(b){let p=P,q=Q;const o=W.buf;${LOCALS}${recordBody(node)}P=p;return q;}`,
           );
         }
         return `${before}P=p;Q=q;q=${name}(b);if(q<0)return -1;p=P;`;
@@ -243,9 +250,9 @@ export function generateSource(
   const top = gen(root, '', undefined);
   const source = `${RUNTIME}
 ${functions.join('\n')}
-function run(b,start){let p=start,q=pos;const o=out;${LOCALS}${top}P=p;return q;}
-// A full pool is replaced (twice as large when one datum does not fit in an empty one).
-return function convert(b,start){let q=run(b,start);while(q<0){out=Buffer.allocUnsafe(pos===0?out.length*2:POOL);pos=0;q=run(b,start);}const s=pos;pos=q;return {value:q===s?undefined:out.subarray(s,q),end:P};};`;
+function run(b,start){let p=start,q=W.pos;const o=W.buf;${LOCALS}${top}P=p;return q;}
+// A full pool is replaced (twice as large when one datum does not fit in a whole one).
+return function convert(b,start){let q=run(b,start);while(q<0){W.buf=Buffer.allocUnsafe(W.pos===0&&W.buf.length>=POOL?W.buf.length*2:POOL);W.pos=0;q=run(b,start);}const s=W.pos;W.pos=q;return {value:q===s?undefined:W.buf.subarray(s,q),end:P};};`;
   return { source, constants };
 }
 
@@ -258,7 +265,7 @@ return function convert(b,start){let q=run(b,start);while(q<0){out=Buffer.allocU
  */
 export function createCompiledConverter(node: Node, ts: TimestampFormat): DatumConverter {
   const { source, constants } = generateSource(node, ts);
-  const helpers: Helpers = { format, ConvertError, truncated, constants, MAX_EMPTY_ITEMS };
+  const helpers: Helpers = { format, ConvertError, truncated, constants, MAX_EMPTY_ITEMS, pool };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from a parsed schema, never from data; this is the compile step
   const factory = new Function('H', source) as (h: Helpers) => DatumConverter;
   return factory(helpers);

@@ -41,6 +41,23 @@ describe('compiled converter output pool', () => {
     });
   });
 
+  it('converters of different schemas interleaved (one shared pool) keep their values intact', () => {
+    const other = { type: 'record', name: 'Other', fields: [{ name: 'n', type: 'int' }] };
+    const otherType = avro.Type.forSchema(other as avro.Schema);
+    const a = createCompiledConverter(node, 'datetime');
+    const b = createCompiledConverter(parseSchema(other), 'datetime');
+    const outputs: { value: Buffer | undefined; expected: string }[] = [];
+    for (let i = 0; i < 15_000; i++) {
+      const row = { id: i, name: 'y'.repeat(i % 300), tags: [] };
+      outputs.push({ value: a(type.toBuffer(row), 0).value, expected: JSON.stringify(row) });
+      outputs.push({
+        value: b(otherType.toBuffer({ n: -i }), 0).value,
+        expected: JSON.stringify({ n: -i }),
+      });
+    }
+    for (const { value, expected } of outputs) expect(text(value)).toBe(expected);
+  });
+
   it('converts one datum larger than the pool (a 3 MiB string, an array of 200,000 items)', () => {
     const compiled = createCompiledConverter(node, 'datetime');
     const big = type.toBuffer({
