@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.serverless/', 'bin/', 'scripts/', 'eslint.config.js', '.scratch/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.serverless/',
+      'bin/',
+      'scripts/',
+      'eslint.config.js',
+      '.scratch/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
