@@ -2,7 +2,8 @@
  * Infrastructure generated from infra/connectors/*.properties, pulled into serverless.yml:
  * per connector one Lambda function, one Kafka event-source mapping (raw CloudFormation,
  * because Serverless v3's msk/kafka events cannot express retries, on-failure destinations
- * or pollers), and IAM access to that connector's SSM parameters. No secret enters the
+ * or pollers), and IAM access to that connector's SSM parameters; CloudWatch alarms per
+ * connector notifying one SNS topic, and one dashboard for the stage. No secret enters the
  * template: secrets live in SSM SecureString parameters written by `tgstream connector create`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -85,6 +86,143 @@ const eventSourceMapping = (
   return { Type: 'AWS::Lambda::EventSourceMapping', Properties: properties };
 };
 
+/** The namespace and dimensions of the handler's EMF metrics (lib/observability/metrics.ts). */
+const EMF_NAMESPACE = 'TigerStream';
+const emfDimensions = (c: ConnectorConfig): { Name: string; Value: string }[] => [
+  { Name: 'service', Value: 'tigerstream' },
+  { Name: 'connector', Value: c.name },
+];
+
+const alarm = (
+  description: string,
+  metric: {
+    namespace: string;
+    name: string;
+    dimensions: { Name: string; Value: unknown }[];
+    statistic: 'Sum' | 'Maximum';
+  },
+  threshold: number,
+  periods = 1,
+): Record<string, unknown> => ({
+  Type: 'AWS::CloudWatch::Alarm',
+  Properties: {
+    AlarmDescription: description,
+    Namespace: metric.namespace,
+    MetricName: metric.name,
+    Dimensions: metric.dimensions,
+    Statistic: metric.statistic,
+    Period: 300,
+    EvaluationPeriods: periods,
+    Threshold: threshold,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    // No data means no batches: nothing failed.
+    TreatMissingData: 'notBreaching',
+    AlarmActions: [{ Ref: 'AlarmTopic' }],
+    OKActions: [{ Ref: 'AlarmTopic' }],
+  },
+});
+
+/** The alarms of one connector, keyed by logical id. */
+function alarms(c: ConnectorConfig, fnName: string, fnLogicalId: string): Record<string, unknown> {
+  const fn = [{ Name: 'FunctionName', Value: { Ref: fnLogicalId } }];
+  const who = `TigerStream connector ${c.name}`;
+  return {
+    [`${fnName}ErrorsAlarm`]: alarm(
+      `${who}: the function failed a batch. Lambda retries it (10 attempts, halving the batch), then writes it to the dead-letter bucket. See the function's log for the error code.`,
+      { namespace: 'AWS/Lambda', name: 'Errors', dimensions: fn, statistic: 'Sum' },
+      1,
+    ),
+    [`${fnName}ThrottlesAlarm`]: alarm(
+      `${who}: invocations were throttled (account or reserved concurrency); the topic falls behind.`,
+      { namespace: 'AWS/Lambda', name: 'Throttles', dimensions: fn, statistic: 'Sum' },
+      1,
+    ),
+    [`${fnName}OffsetLagAlarm`]: alarm(
+      `${who}: at least ${c.alarms.offsetLag} records are waiting in the source topics for 15 minutes (tigerstream.alarm.offset.lag).`,
+      { namespace: 'AWS/Lambda', name: 'OffsetLag', dimensions: fn, statistic: 'Maximum' },
+      c.alarms.offsetLag,
+      3,
+    ),
+    [`${fnName}DeadLetterAlarm`]: alarm(
+      `${who}: records went to the dead-letter target (errors.tolerance=all). Their headers name the error code, topic, partition and offset.`,
+      {
+        namespace: EMF_NAMESPACE,
+        name: 'dead-letter-count',
+        dimensions: emfDimensions(c),
+        statistic: 'Sum',
+      },
+      1,
+    ),
+    [`${fnName}RejectedAlarm`]: alarm(
+      `${who}: TigerGraph rejected lines of a loading run (invalid or missing values for the loading job).`,
+      {
+        namespace: EMF_NAMESPACE,
+        name: 'rejected-count',
+        dimensions: emfDimensions(c),
+        statistic: 'Sum',
+      },
+      1,
+    ),
+  };
+}
+
+/** The body of the stage's dashboard: per connector, records, lag and function health. */
+function dashboardBody(rows: { c: ConnectorConfig; fnLogicalId: string }[]): string {
+  const widgets = rows.flatMap(({ c, fnLogicalId }, i) => {
+    const emf = (name: string, stat: string): unknown[] => [
+      EMF_NAMESPACE,
+      name,
+      'service',
+      'tigerstream',
+      'connector',
+      c.name,
+      { stat },
+    ];
+    const fn = (name: string, stat: string): unknown[] => [
+      'AWS/Lambda',
+      name,
+      'FunctionName',
+      `\${${fnLogicalId}}`,
+      { stat },
+    ];
+    const widget = (x: number, title: string, metrics: unknown[][]): Record<string, unknown> => ({
+      type: 'metric',
+      x,
+      y: i * 6,
+      width: 8,
+      height: 6,
+      properties: {
+        title: `${c.name}: ${title}`,
+        region: '${AWS::Region}',
+        period: 300,
+        view: 'timeSeries',
+        metrics,
+      },
+    });
+    return [
+      widget(0, 'records', [
+        emf('record-count', 'Sum'),
+        emf('loaded-count', 'Sum'),
+        emf('rejected-count', 'Sum'),
+        emf('dead-letter-count', 'Sum'),
+        emf('tombstone-count', 'Sum'),
+      ]),
+      widget(8, 'lag', [
+        fn('OffsetLag', 'Maximum'),
+        emf('replication-latency-ms', 'Maximum'),
+        emf('record-age-ms', 'Maximum'),
+      ]),
+      widget(16, 'function', [
+        fn('Invocations', 'Sum'),
+        fn('Errors', 'Sum'),
+        fn('Throttles', 'Sum'),
+        fn('Duration', 'p99'),
+      ]),
+    ];
+  });
+  return JSON.stringify({ widgets });
+}
+
 /** The `functions` and `resources` blocks serverless.yml includes. */
 export function generate(
   stage: string,
@@ -110,6 +248,7 @@ export function generate(
     },
   };
   const extensions: Record<string, unknown> = {};
+  const rows: { c: ConnectorConfig; fnLogicalId: string }[] = [];
   for (const c of connectors) {
     const fn = functionKeyFor(c.name);
     const fnLogicalId = `${logicalName(fn)}LambdaFunction`;
@@ -125,10 +264,35 @@ export function generate(
       },
     };
     resources[`${logicalName(fn)}EventSourceMapping`] = eventSourceMapping(c, fnLogicalId);
+    Object.assign(resources, alarms(c, logicalName(fn), fnLogicalId));
+    rows.push({ c, fnLogicalId });
     // Serverless v3's runtime list stops at nodejs20.x; set nodejs22.x on the function itself.
     extensions[fnLogicalId] = { Properties: { Runtime: 'nodejs22.x' } };
   }
-  return { functions, resources: { Resources: resources, extensions } };
+  resources.AlarmTopic = {
+    Type: 'AWS::SNS::Topic',
+    Properties: { DisplayName: `TigerStream ${stage} alarms` },
+  };
+  if (rows.length > 0)
+    resources.Dashboard = {
+      Type: 'AWS::CloudWatch::Dashboard',
+      Properties: {
+        DashboardName: `tigerstream-${stage}`,
+        DashboardBody: { 'Fn::Sub': dashboardBody(rows) },
+      },
+    };
+  const outputs = {
+    AlarmTopicArn: {
+      Description: "Subscribe to this SNS topic to receive the connectors' alarms",
+      Value: { Ref: 'AlarmTopic' },
+    },
+    DeadLetterBucketName: {
+      Description:
+        "Batches that failed every retry (the event-source mappings' on-failure destination)",
+      Value: { Ref: 'DeadLetterBucket' },
+    },
+  };
+  return { functions, resources: { Resources: resources, Outputs: outputs, extensions } };
 }
 
 /** Entry for `${file(./dist/infra.cjs):...}` in serverless.yml. */

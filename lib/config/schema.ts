@@ -91,6 +91,11 @@ export interface ConnectorConfig {
   };
   /** Refresh SSM parameters after this age in the Lambda (ms). */
   readonly configMaxAgeMs: number;
+  /** CloudWatch alarm thresholds the IaC generates. */
+  readonly alarms: {
+    /** Records waiting in the source topics (Lambda's OffsetLag) that raise the alarm. */
+    readonly offsetLag: number;
+  };
   /** Every key as written (section keys override global ones), for MirrorMaker keys kept as-is. */
   readonly settings: Readonly<Record<string, string>>;
 }
@@ -113,6 +118,7 @@ export const DEFAULTS = Object.freeze({
   'tigerstream.esm.batching.window.ms': '500',
   'tigerstream.esm.starting.position': 'TRIM_HORIZON',
   'tigerstream.config.max.age.ms': '300000',
+  'tigerstream.alarm.offset.lag': '100000',
 });
 
 /** Keys TigerStream reads (beyond the client-security prefixes). */

@@ -587,6 +587,14 @@ function validateConnector(scope: Scope, name: string, section: string): Connect
       86_400_000,
       'CONFIG_MAX_AGE_INVALID',
     ),
+    alarms: Object.freeze({
+      offsetLag: scope.int(
+        'tigerstream.alarm.offset.lag',
+        1,
+        1_000_000_000_000,
+        'CONFIG_ALARM_OFFSET_LAG_INVALID',
+      ),
+    }),
     settings: Object.freeze(Object.fromEntries([...scope.map].map(([k, e]) => [k, e.value]))),
   });
 }

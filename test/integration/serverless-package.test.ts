@@ -10,6 +10,7 @@ import { VALID, edit } from '../helpers/config.ts';
 
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Outputs?: Record<string, { Value: unknown }>;
 }
 
 describe('serverless package (offline, no AWS credentials)', () => {
@@ -66,6 +67,60 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const role = JSON.stringify(template.Resources.IamRoleLambdaExecution);
     expect(role).toContain('parameter/tgstream/${sls:stage}/*'.replace('${sls:stage}', 'ci'));
     expect(template.Resources.DeadLetterBucket?.Type).toBe('AWS::S3::Bucket');
+
+    // Alarms on the function's and the handler's metrics notify one SNS topic.
+    const fnRef = [{ Name: 'FunctionName', Value: { Ref: 'StreamCompanyStreamLambdaFunction' } }];
+    const actions = { AlarmActions: [{ Ref: 'AlarmTopic' }] };
+    expect(template.Resources.StreamCompanyStreamErrorsAlarm?.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: fnRef,
+      Threshold: 1,
+      ...actions,
+    });
+    expect(template.Resources.StreamCompanyStreamOffsetLagAlarm?.Properties).toMatchObject({
+      MetricName: 'OffsetLag',
+      Dimensions: fnRef,
+      Statistic: 'Maximum',
+      Threshold: 100000,
+      EvaluationPeriods: 3,
+    });
+    for (const [id, metric] of [
+      ['StreamCompanyStreamDeadLetterAlarm', 'dead-letter-count'],
+      ['StreamCompanyStreamRejectedAlarm', 'rejected-count'],
+    ] as const)
+      expect(template.Resources[id]?.Properties).toMatchObject({
+        Namespace: 'TigerStream',
+        MetricName: metric,
+        Dimensions: [
+          { Name: 'service', Value: 'tigerstream' },
+          { Name: 'connector', Value: 'company-stream' },
+        ],
+        ...actions,
+      });
+    expect(template.Resources.AlarmTopic?.Type).toBe('AWS::SNS::Topic');
+    const dashboard = template.Resources.Dashboard?.Properties as {
+      DashboardName: string;
+      DashboardBody: { 'Fn::Sub': string };
+    };
+    expect(dashboard.DashboardName).toBe('tigerstream-ci');
+    const body = JSON.parse(dashboard.DashboardBody['Fn::Sub']) as {
+      widgets: { properties: { title: string; region: string; metrics: unknown[][] } }[];
+    };
+    expect(body.widgets.map((w) => w.properties.title)).toEqual([
+      'company-stream: records',
+      'company-stream: lag',
+      'company-stream: function',
+    ]);
+    expect(body.widgets[0]?.properties.region).toBe('${AWS::Region}');
+    expect(body.widgets[1]?.properties.metrics[0]).toEqual([
+      'AWS/Lambda',
+      'OffsetLag',
+      'FunctionName',
+      '${StreamCompanyStreamLambdaFunction}',
+      { stat: 'Maximum' },
+    ]);
+    expect(template.Outputs?.AlarmTopicArn?.Value).toEqual({ Ref: 'AlarmTopic' });
   });
 
   it('uses the MSK cluster ARN and never puts a secret into the template', () => {
@@ -83,5 +138,31 @@ describe('serverless package (offline, no AWS credentials)', () => {
     );
     expect(json).not.toContain('Sup3rS3cret!');
     expect(json).not.toContain('Jaas-P4ss');
+  });
+
+  it('takes the offset-lag threshold from the connector and gives each connector a dashboard row', () => {
+    const first = testConfig(edit('tigerstream.alarm.offset.lag', '5000', VALID));
+    const second = testConfig(
+      VALID.replace('name=company-stream', 'name=people-stream').replace(
+        'topics=companies',
+        'topics=people',
+      ),
+    );
+    const { resources } = generate('prod', [first, second]) as unknown as {
+      resources: { Resources: Record<string, { Properties: Record<string, unknown> }> };
+    };
+    expect(resources.Resources.StreamCompanyStreamOffsetLagAlarm?.Properties.Threshold).toBe(5000);
+    expect(resources.Resources.StreamPeopleStreamOffsetLagAlarm?.Properties.Threshold).toBe(100000);
+    const body = JSON.parse(
+      (resources.Resources.Dashboard?.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'],
+    ) as { widgets: { y: number; properties: { title: string } }[] };
+    expect(body.widgets.map((w) => `${w.y} ${w.properties.title}`)).toEqual([
+      '0 company-stream: records',
+      '0 company-stream: lag',
+      '0 company-stream: function',
+      '6 people-stream: records',
+      '6 people-stream: lag',
+      '6 people-stream: function',
+    ]);
   });
 });

@@ -71,6 +71,7 @@ describe('validateConnectorFile', () => {
     ['replication.policy.class', 'com.example.MyPolicy', 'CONFIG_REPLICATION_POLICY_UNKNOWN'],
     ['tasks.max', '0', 'CONFIG_TASKS_MAX_INVALID'],
     ['tigerstream.esm.batch.size', '20000', 'CONFIG_ESM_BATCH_SIZE_INVALID'],
+    ['tigerstream.alarm.offset.lag', '0', 'CONFIG_ALARM_OFFSET_LAG_INVALID'],
     ['producer.security.protocol', 'TLS', 'CONFIG_SECURITY_PROTOCOL_INVALID'],
   ])('reports %s=%s as %s', (key, value, code) => {
     expect(codes(edit(key, value))).toContain(code);
