@@ -217,38 +217,143 @@ async function loadFromKafka(
   return { counts, jobIds };
 }
 
-/** Direct mode: JSON lines chunked under tigergraph.batch.max.bytes, in order, to /ddl. */
+interface Line {
+  readonly record: KafkaRecord;
+  readonly value: Buffer;
+}
+
+/** A line TigerGraph rejected (wholly, or some of the objects it loads), with its counts. */
+interface RejectedLine {
+  readonly line: Line;
+  readonly counts: LoadCounts;
+}
+
+/** Extra /ddl posts one batch may spend finding which lines TigerGraph rejected. */
+export const ISOLATION_POSTS = 64;
+
+const rejections = (c: LoadCounts): number => c.rejectedLines + c.rejectedObjects;
+
+/**
+ * Direct mode: JSON lines chunked under tigergraph.batch.max.bytes, in order, to /ddl.
+ * TigerGraph answers a post with counts only, so when a chunk has rejections its halves are
+ * posted again (loading is an upsert; delivery is at-least-once anyway) until each rejected
+ * line is alone, within {@link ISOLATION_POSTS}. Rejections left in a larger piece when that
+ * budget is spent are counted and logged with the piece's offsets.
+ */
 async function loadDirect(
   deps: PipelineDeps,
-  lines: readonly { value: Buffer }[],
-): Promise<LoadCounts> {
+  lines: readonly Line[],
+): Promise<{ counts: LoadCounts; rejected: RejectedLine[] }> {
   const { tigergraph: tg } = deps.config;
+  let budget = ISOLATION_POSTS;
+  const post = (part: readonly Line[]): Promise<LoadCounts> => {
+    const body = Buffer.concat(
+      part.flatMap((l, i) => (i === 0 ? [l.value] : [Buffer.from('\n'), l.value])),
+    ).toString('utf8');
+    return retry(
+      () => deps.tigergraph.postDdl(tg.graph, tg.loadingJob, tg.loadingFilename, body, deps.signal),
+      retryDeps(deps),
+    );
+  };
+  const isolate = async (
+    part: readonly Line[],
+    counts: LoadCounts,
+  ): Promise<{ counts: LoadCounts; rejected: RejectedLine[] }> => {
+    if (rejections(counts) === 0) return { counts, rejected: [] };
+    if (part.length === 1) return { counts, rejected: [{ line: part[0] as Line, counts }] };
+    // Every line rejected as a whole (a wrong job, not JSON): no need to look closer.
+    if (counts.rejectedLines >= part.length)
+      return {
+        counts,
+        rejected: part.map((line) => ({ line, counts: { ...ZERO, rejectedLines: 1 } })),
+      };
+    if (budget < 2) {
+      const first = part[0] as Line;
+      const last = part[part.length - 1] as Line;
+      deps.logger.warn('TigerGraph rejected lines that were not singled out (budget spent)', {
+        rejectedLines: counts.rejectedLines,
+        rejectedObjects: counts.rejectedObjects,
+        from: coordinates(first.record),
+        to: coordinates(last.record),
+      });
+      return { counts, rejected: [] };
+    }
+    budget -= 2;
+    const mid = part.length >>> 1;
+    const left = part.slice(0, mid);
+    const right = part.slice(mid);
+    const a = await isolate(left, await post(left));
+    const b = await isolate(right, await post(right));
+    return { counts: add(a.counts, b.counts), rejected: [...a.rejected, ...b.rejected] };
+  };
+
   let counts = ZERO;
-  let chunk: Buffer[] = [];
+  const rejected: RejectedLine[] = [];
+  let chunk: Line[] = [];
   let size = 0;
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
-    const body = Buffer.concat(
-      chunk.flatMap((b, i) => (i === 0 ? [b] : [Buffer.from('\n'), b])),
-    ).toString('utf8');
+    const part = chunk;
     chunk = [];
     size = 0;
-    counts = add(
-      counts,
-      await retry(
-        () =>
-          deps.tigergraph.postDdl(tg.graph, tg.loadingJob, tg.loadingFilename, body, deps.signal),
-        retryDeps(deps),
-      ),
-    );
+    const result = await isolate(part, await post(part));
+    counts = add(counts, result.counts);
+    rejected.push(...result.rejected);
   };
-  for (const { value } of lines) {
-    if (size + value.length + 1 > tg.batchMaxBytes) await flush();
-    chunk.push(value);
-    size += value.length + 1;
+  for (const line of lines) {
+    if (size + line.value.length + 1 > tg.batchMaxBytes) await flush();
+    chunk.push(line);
+    size += line.value.length + 1;
   }
   await flush();
-  return counts;
+  return { counts, rejected };
+}
+
+/**
+ * Handles the records whose lines TigerGraph rejected in direct mode: under
+ * errors.tolerance=all with a dead-letter topic they go there (original key, value and
+ * headers plus the error headers); otherwise each is logged with its coordinates and counted
+ * as rejected (TigerGraph's verdict does not change on a retry, so the batch goes on).
+ * Returns how many records were dead-lettered and how many rejections they account for.
+ */
+async function handleRejectedLines(
+  deps: PipelineDeps,
+  rejected: readonly RejectedLine[],
+): Promise<{ deadLettered: number; rejections: number }> {
+  const { config } = deps;
+  const byRecord = new Map<KafkaRecord, LoadCounts>();
+  for (const r of rejected)
+    byRecord.set(r.line.record, add(byRecord.get(r.line.record) ?? ZERO, r.counts));
+  const toDeadLetter = config.errorsTolerance === 'all' && config.deadLetterTopic !== undefined;
+  const deadLetters: OutRecord[] = [];
+  let covered = 0;
+  for (const [record, counts] of byRecord) {
+    const error = new TigerGraphError(
+      'TIGERGRAPH_RECORD_REJECTED',
+      `TigerGraph's loading job ${config.tigergraph.loadingJob} rejected this record's JSON (${counts.rejectedLines} line(s) rejected, ${counts.rejectedObjects} object(s) not loaded: a missing or invalid id or attribute)`,
+      { retriable: false },
+    );
+    deps.logger.warn(
+      toDeadLetter ? 'Record sent to the dead-letter topic' : 'TigerGraph rejected a record',
+      { ...coordinates(record), error },
+    );
+    if (!toDeadLetter) continue;
+    covered += rejections(counts);
+    deadLetters.push({
+      topic: config.deadLetterTopic,
+      partition: undefined,
+      key: record.key,
+      value: record.value,
+      headers: dlqHeaders(record, error),
+      timestamp: record.timestamp,
+    });
+  }
+  if (deadLetters.length > 0)
+    await retry(
+      () => deps.delivery.send(deadLetters, deps.signal ? { signal: deps.signal } : {}),
+      retryDeps(deps),
+    );
+  return { deadLettered: deadLetters.length, rejections: covered };
 }
 
 /**
@@ -281,6 +386,7 @@ export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Pro
     );
   let counts = ZERO;
   let jobIds: string[] = [];
+  let tgDeadLettered = { deadLettered: 0, rejections: 0 };
   if (kafkaMode) {
     const ranges = await retry(
       () => deps.delivery.send(converted.out, deps.signal ? { signal: deps.signal } : {}),
@@ -288,14 +394,16 @@ export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Pro
     );
     if (ranges.length > 0) ({ counts, jobIds } = await loadFromKafka(deps, ranges));
   } else {
-    counts = await loadDirect(deps, converted.lines);
+    const direct = await loadDirect(deps, converted.lines);
+    counts = direct.counts;
+    tgDeadLettered = await handleRejectedLines(deps, direct.rejected);
   }
   const result: BatchResult = {
     records: batch.records.length,
     produced: converted.out.length,
     loaded: counts.validObjects,
-    rejected: converted.rejected + counts.rejectedLines + counts.rejectedObjects,
-    deadLettered: converted.deadLetters.length,
+    rejected: converted.rejected + rejections(counts) - tgDeadLettered.rejections,
+    deadLettered: converted.deadLetters.length + tgDeadLettered.deadLettered,
     tombstones: converted.tombstones,
     bytes,
     jobIds,

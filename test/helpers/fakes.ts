@@ -69,21 +69,25 @@ export class FakeTigerGraph implements TigerGraphClient {
     readonly idField = 'company',
   ) {}
   private counts = new Map<string, LoadCounts>();
+  /** As TigerGraph counts: a line that is not JSON is rejected whole; one without the id loads no object. */
   private count(lines: string[]): LoadCounts {
+    let validLines = 0;
+    let rejectedLines = 0;
     let validObjects = 0;
     let rejectedObjects = 0;
     for (const l of lines) {
-      const ok = (() => {
-        try {
-          return (JSON.parse(l) as Record<string, unknown>)[this.idField] !== undefined;
-        } catch {
-          return false;
-        }
-      })();
-      if (ok) validObjects++;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(l);
+      } catch {
+        rejectedLines++;
+        continue;
+      }
+      validLines++;
+      if ((parsed as Record<string, unknown> | null)?.[this.idField] !== undefined) validObjects++;
       else rejectedObjects++;
     }
-    return { validLines: lines.length, rejectedLines: 0, validObjects, rejectedObjects };
+    return { validLines, rejectedLines, validObjects, rejectedObjects };
   }
   startLoadingJob(run: LoadingJobRun): Promise<string[]> {
     const failure = this.startFailures.shift();

@@ -3,9 +3,9 @@ import type { Context } from 'aws-lambda';
 import { encodeKafkaEvent, type KafkaRecord } from '../../lib/event/index.ts';
 import { createKafkaDelivery, type KafkaDelivery } from '../../lib/kafka/index.ts';
 import { silentLogger } from '../../lib/observability/index.ts';
-import { createStreamHandler, type StreamHandler } from '../../lib/pipeline/index.ts';
+import { DLQ_HEADERS, createStreamHandler, type StreamHandler } from '../../lib/pipeline/index.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
-import { readTopic, startEnv, type Env } from '../helpers/embedded.ts';
+import { readTopic, startEnv, uniqueTopic, type Env } from '../helpers/embedded.ts';
 
 const context = {
   awsRequestId: 'test',
@@ -162,5 +162,77 @@ describe('stream handler on the embedded broker and the emulator', () => {
     await expect(
       handler({ eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't' }] } }, context),
     ).rejects.toMatchObject({ code: 'EVENT_MALFORMED' });
+  });
+});
+
+describe('direct mode on the emulator: rejected lines go to the dead-letter topic', () => {
+  let env: Env;
+  let handler: StreamHandler;
+  const dlq = uniqueTopic('dlq');
+  beforeAll(async () => {
+    env = await startEnv({
+      partitions: 2,
+      settings: {
+        'tigergraph.delivery': 'direct',
+        'errors.tolerance': 'all',
+        'errors.deadletterqueue.topic.name': dlq,
+      },
+    });
+    env.kafka.createTopic(dlq, 1);
+    handler = createStreamHandler({
+      loadConfig: () => Promise.resolve(env.config),
+      logger: silentLogger(),
+      retryPolicy: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50, factor: 2 },
+    });
+  });
+  afterAll(async () => {
+    await handler.close();
+    await env.stop();
+  });
+
+  it('loads the good records and dead-letters exactly the ones TigerGraph rejected, with their offsets', async () => {
+    const records: KafkaRecord[] = Array.from({ length: 30 }, (_, i) => ({
+      topic: env.source,
+      partition: i % 2,
+      offset: 500 + i,
+      timestamp: 1_700_000_000_000 + i,
+      timestampType: 'CREATE_TIME',
+      key: Buffer.from(`key-${i}`),
+      value: Buffer.from(
+        i === 4
+          ? '{"employee_num":4}' // no primary id: TigerGraph loads no vertex from it
+          : i === 17
+            ? 'not json'
+            : JSON.stringify({ company: `Direct ${i}`, employee_num: i }),
+      ),
+      headers: [{ key: 'trace', value: Buffer.from(`t${i}`) }],
+    }));
+    const result = await handler(
+      JSON.parse(
+        JSON.stringify(
+          encodeKafkaEvent(records, { eventSource: 'SelfManagedKafka', bootstrapServers: 'b:1' }),
+        ),
+      ) as unknown,
+      context,
+    );
+    expect(result).toMatchObject({ records: 30, loaded: 28, rejected: 0, deadLettered: 2 });
+    const dead = await readTopic(env.kafka.bootstrapServers, dlq, 2);
+    const header = (d: (typeof dead)[number], key: string): string => String(d.headers[key]);
+    expect(
+      dead.map((d) => [
+        String(d.value),
+        header(d, 'trace'),
+        header(d, DLQ_HEADERS.offset),
+        header(d, DLQ_HEADERS.code),
+      ]),
+    ).toEqual([
+      ['{"employee_num":4}', 't4', '504', 'TIGERGRAPH_RECORD_REJECTED'],
+      ['not json', 't17', '517', 'TIGERGRAPH_RECORD_REJECTED'],
+    ]);
+    const vertices = await createTigerGraphClient({ url: env.tg.url, version: 3 }).listVertices(
+      'Company_Graph',
+      'Company',
+    );
+    expect(vertices).toHaveLength(28);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createByteArrayConverter, type Converter } from '../../../lib/convert/index.ts';
 import { ConvertError, TigerStreamError } from '../../../lib/errors/index.ts';
 import type { DecodedBatch, KafkaRecord } from '../../../lib/event/index.ts';
-import { silentLogger } from '../../../lib/observability/index.ts';
+import { createLogger, silentLogger } from '../../../lib/observability/index.ts';
 import { DLQ_HEADERS, processBatch, type PipelineDeps } from '../../../lib/pipeline/index.ts';
 import { edit } from '../../helpers/config.ts';
 import { FakeDelivery, FakeTigerGraph, testConfig } from '../../helpers/fakes.ts';
@@ -268,5 +268,96 @@ describe('processBatch (direct mode)', () => {
         .map((l) => (JSON.parse(l) as { company: string }).company),
     ).toEqual(records.map((_, i) => `C${i}`));
     expect(result).toMatchObject({ records: 40, loaded: 40, rejected: 0 });
+  });
+
+  const directWith = (...edits: [string, string][]): string =>
+    edits.reduce(
+      (text, [k, v]) => edit(k, v, text),
+      edit('tigergraph.batch.max.bytes', '4096', edit('tigergraph.delivery', 'direct')),
+    );
+  const rows = (n: number, bad: (i: number) => boolean): KafkaRecord[] =>
+    Array.from({ length: n }, (_, i) =>
+      record(i % 3, 100 + i, JSON.stringify(bad(i) ? { other: i } : { company: `C${i}` })),
+    );
+  const capture = (): { logger: PipelineDeps['logger']; lines: Record<string, unknown>[] } => {
+    const lines: Record<string, unknown>[] = [];
+    return {
+      lines,
+      logger: createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
+    };
+  };
+
+  it('singles out the records TigerGraph rejected and dead-letters them (errors.tolerance=all)', async () => {
+    const { delivery, tigergraph, deps } = setup(
+      directWith(['errors.tolerance', 'all'], ['errors.deadletterqueue.topic.name', 'dlq']),
+    );
+    const records = rows(60, (i) => i === 7 || i === 41);
+    const result = await processBatch(batchOf(...records), deps);
+    expect(result).toMatchObject({ records: 60, loaded: 58, rejected: 0, deadLettered: 2 });
+    const dead = delivery.logs.get('dlq')?.flat() ?? [];
+    expect(dead.map((d) => d.value?.toString())).toEqual([
+      records[7]?.value?.toString(),
+      records[41]?.value?.toString(),
+    ]);
+    const header = (i: number, key: string): string | undefined =>
+      dead[i]?.headers.find((h) => h.key === key)?.value?.toString();
+    expect(header(0, DLQ_HEADERS.code)).toBe('TIGERGRAPH_RECORD_REJECTED');
+    expect(header(0, DLQ_HEADERS.offset)).toBe('107');
+    expect(header(1, DLQ_HEADERS.partition)).toBe(String(41 % 3));
+    expect(header(1, DLQ_HEADERS.offset)).toBe('141');
+    expect(dead[0]?.key).toEqual(records[7]?.key);
+    // One post, then halves down to each rejected line: far fewer posts than lines.
+    expect(tigergraph.posts.length).toBeLessThan(30);
+  });
+
+  it('under errors.tolerance=none logs each rejected record with its offset and counts it', async () => {
+    const { delivery, deps } = setup(directWith());
+    const log = capture();
+    const result = await processBatch(batchOf(...rows(20, (i) => i === 5)), {
+      ...deps,
+      logger: log.logger,
+    });
+    expect(result).toMatchObject({ records: 20, loaded: 19, rejected: 1, deadLettered: 0 });
+    expect(delivery.logs.get('dlq')?.flat()).toEqual([]);
+    const warning = log.lines.find((l) => l.message === 'TigerGraph rejected a record');
+    expect(warning).toMatchObject({
+      topic: 'companies',
+      partition: 2,
+      offset: 105,
+      error: { code: 'TIGERGRAPH_RECORD_REJECTED' },
+    });
+  });
+
+  it('dead-letters every line of a chunk rejected whole without splitting it', async () => {
+    const { delivery, tigergraph, deps } = setup(
+      directWith(['errors.tolerance', 'all'], ['errors.deadletterqueue.topic.name', 'dlq']),
+    );
+    const records = Array.from({ length: 10 }, (_, i) => record(0, i, `not json ${i}`));
+    const result = await processBatch(batchOf(...records), deps);
+    expect(result).toMatchObject({ records: 10, loaded: 0, rejected: 0, deadLettered: 10 });
+    expect(tigergraph.posts).toHaveLength(1);
+    expect(delivery.logs.get('dlq')?.flat()).toHaveLength(10);
+  });
+
+  it('when the re-post budget is spent, counts the rest as rejected and logs their offsets', async () => {
+    const { delivery, deps } = setup(
+      directWith(['errors.tolerance', 'all'], ['errors.deadletterqueue.topic.name', 'dlq']),
+    );
+    const log = capture();
+    const result = await processBatch(batchOf(...rows(200, (i) => i % 2 === 0)), {
+      ...deps,
+      logger: log.logger,
+    });
+    expect(result.loaded).toBe(100);
+    expect(result.deadLettered).toBeGreaterThan(0);
+    expect(result.rejected).toBeGreaterThan(0);
+    // Every record is in exactly one outcome.
+    expect(result.loaded + result.rejected + result.deadLettered).toBe(200);
+    expect(delivery.logs.get('dlq')?.flat()).toHaveLength(result.deadLettered);
+    expect(
+      log.lines.find(
+        (l) => l.message === 'TigerGraph rejected lines that were not singled out (budget spent)',
+      ),
+    ).toMatchObject({ from: { topic: 'companies' }, to: { topic: 'companies' } });
   });
 });
