@@ -35,4 +35,5 @@ export const handler = createStreamHandler({
     fields: { connector, stage },
   }),
   secrets,
+  stage,
 });

@@ -88,8 +88,9 @@ const eventSourceMapping = (
 
 /** The namespace and dimensions of the handler's EMF metrics (lib/observability/metrics.ts). */
 const EMF_NAMESPACE = 'TigerStream';
-const emfDimensions = (c: ConnectorConfig): { Name: string; Value: string }[] => [
+const emfDimensions = (c: ConnectorConfig, stage: string): { Name: string; Value: string }[] => [
   { Name: 'service', Value: 'tigerstream' },
+  { Name: 'stage', Value: stage },
   { Name: 'connector', Value: c.name },
 ];
 
@@ -123,7 +124,12 @@ const alarm = (
 });
 
 /** The alarms of one connector, keyed by logical id. */
-function alarms(c: ConnectorConfig, fnName: string, fnLogicalId: string): Record<string, unknown> {
+function alarms(
+  c: ConnectorConfig,
+  stage: string,
+  fnName: string,
+  fnLogicalId: string,
+): Record<string, unknown> {
   const fn = [{ Name: 'FunctionName', Value: { Ref: fnLogicalId } }];
   const who = `TigerStream connector ${c.name}`;
   return {
@@ -148,7 +154,7 @@ function alarms(c: ConnectorConfig, fnName: string, fnLogicalId: string): Record
       {
         namespace: EMF_NAMESPACE,
         name: 'dead-letter-count',
-        dimensions: emfDimensions(c),
+        dimensions: emfDimensions(c, stage),
         statistic: 'Sum',
       },
       1,
@@ -158,7 +164,7 @@ function alarms(c: ConnectorConfig, fnName: string, fnLogicalId: string): Record
       {
         namespace: EMF_NAMESPACE,
         name: 'rejected-count',
-        dimensions: emfDimensions(c),
+        dimensions: emfDimensions(c, stage),
         statistic: 'Sum',
       },
       1,
@@ -167,13 +173,15 @@ function alarms(c: ConnectorConfig, fnName: string, fnLogicalId: string): Record
 }
 
 /** The body of the stage's dashboard: per connector, records, lag and function health. */
-function dashboardBody(rows: { c: ConnectorConfig; fnLogicalId: string }[]): string {
+function dashboardBody(stage: string, rows: { c: ConnectorConfig; fnLogicalId: string }[]): string {
   const widgets = rows.flatMap(({ c, fnLogicalId }, i) => {
     const emf = (name: string, stat: string): unknown[] => [
       EMF_NAMESPACE,
       name,
       'service',
       'tigerstream',
+      'stage',
+      stage,
       'connector',
       c.name,
       { stat },
@@ -264,7 +272,7 @@ export function generate(
       },
     };
     resources[`${logicalName(fn)}EventSourceMapping`] = eventSourceMapping(c, fnLogicalId);
-    Object.assign(resources, alarms(c, logicalName(fn), fnLogicalId));
+    Object.assign(resources, alarms(c, stage, logicalName(fn), fnLogicalId));
     rows.push({ c, fnLogicalId });
     // Serverless v3's runtime list stops at nodejs20.x; set nodejs22.x on the function itself.
     extensions[fnLogicalId] = { Properties: { Runtime: 'nodejs22.x' } };
@@ -278,7 +286,7 @@ export function generate(
       Type: 'AWS::CloudWatch::Dashboard',
       Properties: {
         DashboardName: `tigerstream-${stage}`,
-        DashboardBody: { 'Fn::Sub': dashboardBody(rows) },
+        DashboardBody: { 'Fn::Sub': dashboardBody(stage, rows) },
       },
     };
   const outputs = {

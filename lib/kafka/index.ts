@@ -27,12 +27,11 @@ export interface OutRecord {
   readonly timestamp: number;
 }
 
-/** Where a batch landed: per topic-partition, the first offset and how many records. */
+/** Where a batch landed: per topic-partition, the first offset it was given. */
 export interface ProducedRange {
   readonly topic: string;
   readonly partition: number;
   readonly firstOffset: number;
-  readonly count: number;
 }
 
 /** The delivery port the pipeline depends on. */
@@ -259,10 +258,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
           timeout: sendOptions.timeoutMs ?? 30_000,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
-        const ranges = new Map<
-          string,
-          { topic: string; partition: number; firstOffset: number; count: number }
-        >();
+        const ranges = new Map<string, ProducedRange>();
         for (const m of metadata) {
           if (m.errorCode !== 0)
             throw new DeliveryError(
@@ -278,14 +274,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
               topic: m.topicName,
               partition: m.partition,
               firstOffset: offset,
-              count: 0,
             });
-        }
-        for (const r of records) {
-          const partition = r.partition ?? undefined;
-          if (partition === undefined) continue;
-          const range = ranges.get(`${r.topic}\u0000${partition}`);
-          if (range) range.count++;
         }
         return [...ranges.values()];
       } catch (error) {

@@ -27,7 +27,7 @@ const UNITS: Record<keyof BatchMetrics, string> = {
 /** One EMF document (a JSON object CloudWatch turns into metrics). */
 export function toEmf(
   metrics: BatchMetrics,
-  dimensions: { connector: string; service?: string },
+  dimensions: { connector: string; service?: string; stage?: string },
   timestamp: number,
   namespace = 'TigerStream',
 ): Record<string, unknown> {
@@ -37,7 +37,12 @@ export function toEmf(
       CloudWatchMetrics: [
         {
           Namespace: namespace,
-          Dimensions: [['service', 'connector']],
+          // The stage keeps dev and prod apart when they share an account and region.
+          Dimensions: [
+            dimensions.stage === undefined
+              ? ['service', 'connector']
+              : ['service', 'stage', 'connector'],
+          ],
           Metrics: (Object.keys(UNITS) as (keyof BatchMetrics)[]).map((name) => ({
             Name: name,
             Unit: UNITS[name],
@@ -46,6 +51,7 @@ export function toEmf(
       ],
     },
     service: dimensions.service ?? 'tigerstream',
+    ...(dimensions.stage === undefined ? {} : { stage: dimensions.stage }),
     connector: dimensions.connector,
     ...metrics,
   };

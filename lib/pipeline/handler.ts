@@ -32,6 +32,8 @@ export interface StreamHandlerDeps {
   readonly secrets?: SecretRegistry;
   /** Where the EMF metrics line goes (default: the logger's stdout). */
   readonly writeMetrics?: (line: string) => void;
+  /** The deployment stage, a dimension of the metrics (the Lambda sets TGSTREAM_STAGE). */
+  readonly stage?: string;
   readonly retryPolicy?: RetryPolicy;
   readonly now?: () => number;
   /** Time kept free before the Lambda deadline for the error to surface (ms). */
@@ -173,7 +175,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
           'rejected-count': result.rejected,
           'dead-letter-count': result.deadLettered,
         },
-        { connector: config.name },
+        { connector: config.name, ...(deps.stage === undefined ? {} : { stage: deps.stage }) },
         finished,
       );
       if (deps.writeMetrics) deps.writeMetrics(JSON.stringify(metrics));

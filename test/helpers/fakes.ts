@@ -42,13 +42,8 @@ export class FakeDelivery implements KafkaDelivery {
       const partition = r.partition ?? 0;
       const list = log[partition] as OutRecord[];
       const key = `${r.topic}|${partition}`;
-      const existing = ranges.get(key);
-      ranges.set(
-        key,
-        existing
-          ? { ...existing, count: existing.count + 1 }
-          : { topic: r.topic, partition, firstOffset: list.length, count: 1 },
-      );
+      if (!ranges.has(key))
+        ranges.set(key, { topic: r.topic, partition, firstOffset: list.length });
       list.push(r);
     }
     return Promise.resolve([...ranges.values()]);

@@ -94,6 +94,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         MetricName: metric,
         Dimensions: [
           { Name: 'service', Value: 'tigerstream' },
+          { Name: 'stage', Value: 'ci' },
           { Name: 'connector', Value: 'company-stream' },
         ],
         ...actions,
@@ -113,6 +114,17 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'company-stream: function',
     ]);
     expect(body.widgets[0]?.properties.region).toBe('${AWS::Region}');
+    expect(body.widgets[0]?.properties.metrics[0]).toEqual([
+      'TigerStream',
+      'record-count',
+      'service',
+      'tigerstream',
+      'stage',
+      'ci',
+      'connector',
+      'company-stream',
+      { stat: 'Sum' },
+    ]);
     expect(body.widgets[1]?.properties.metrics[0]).toEqual([
       'AWS/Lambda',
       'OffsetLag',
