@@ -64,6 +64,49 @@ export function benchRecords(): Buffer[] {
   );
 }
 
+/** A wide record (150 fields of the same kinds), whose generated code is split into functions. */
+const WIDE_KINDS: unknown[] = [
+  'string',
+  'int',
+  'long',
+  ['null', 'string'],
+  { type: 'long', logicalType: 'timestamp-millis' },
+  'boolean',
+];
+export const WIDE_SCHEMA = {
+  type: 'record',
+  name: 'Wide',
+  namespace: 'bench',
+  fields: Array.from({ length: 150 }, (_, i) => ({
+    name: `field_${i}`,
+    type: WIDE_KINDS[i % WIDE_KINDS.length],
+  })),
+};
+
+function wideRecords(): Buffer[] {
+  const type = avro.Type.forSchema(WIDE_SCHEMA as avro.Schema);
+  const value = (i: number): Record<string, unknown> =>
+    Object.fromEntries(
+      WIDE_SCHEMA.fields.map((f, k): [string, unknown] => {
+        switch (k % WIDE_KINDS.length) {
+          case 0:
+            return [f.name, `value ${i}-${k}`];
+          case 1:
+            return [f.name, i * 31 + k];
+          case 2:
+            return [f.name, 10_000_000_000 + i * k];
+          case 3:
+            return [f.name, i % 2 === 0 ? null : `opt ${k}`];
+          case 4:
+            return [f.name, 1_700_000_000_000 + i * 1000];
+          default:
+            return [f.name, (i + k) % 2 === 0];
+        }
+      }),
+    );
+  return Array.from({ length: 200 }, (_, i) => type.toBuffer(value(i)));
+}
+
 export async function benchConvert(): Promise<BenchResult[]> {
   const buffers = benchRecords();
   const node = parseSchema(BENCH_SCHEMA);
@@ -96,6 +139,25 @@ export async function benchConvert(): Promise<BenchResult[]> {
     },
     5,
   );
+  const wide = wideRecords();
+  const widePlain = avro.Type.forSchema(WIDE_SCHEMA as avro.Schema);
+  const wideCompiled = createCompiledConverter(parseSchema(WIDE_SCHEMA), 'datetime');
+  const wideInterpreted = createInterpretedConverter(parseSchema(WIDE_SCHEMA), 'datetime');
+  const wideMismatches = wide.filter(
+    (b) => !(wideCompiled(b, 0).value as Buffer).equals(wideInterpreted(b, 0).value as Buffer),
+  ).length;
+  if (wideMismatches > 0)
+    throw new Error(`compiled and interpreted converters differ on ${wideMismatches} wide records`);
+  const wideRun = await compare(
+    wide.length,
+    () => {
+      for (const b of wide) sink += JSON.stringify(widePlain.fromBuffer(b)).length;
+    },
+    () => {
+      for (const b of wide) sink += (wideCompiled(b, 0).value as Buffer).length;
+    },
+    7,
+  );
   if (sink === 0) console.log('');
   return [
     result(
@@ -111,6 +173,13 @@ export async function benchConvert(): Promise<BenchResult[]> {
       'avsc fromBuffer + JSON.stringify',
       slow.baseline,
       slow.ratio,
+    ),
+    result(
+      'convert: compiled, 150-field record',
+      wideRun.candidate,
+      'avsc fromBuffer + JSON.stringify',
+      wideRun.baseline,
+      wideRun.ratio,
     ),
   ];
 }

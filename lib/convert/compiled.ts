@@ -39,7 +39,7 @@ const pool = { buf: Buffer.alloc(0), pos: 0 };
 const RUNTIME = String.raw`
 var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS;
 var formatDate=F.formatDate,formatTime=F.formatTime,formatTimestamp=F.formatTimestamp,formatFloat=F.formatFloat,formatDouble=F.formatDouble,formatDecimal=F.formatDecimal,formatDuration=F.formatDuration,formatBytes=F.formatBytes,civil=F.civil,C=F.CIVIL;
-var W=H.pool,POOL=1048576,P=0,Q=0;
+var W=H.pool,POOL=1048576,P=0,Q=0,FL=true;
 function ws(o,q,t){const n=t.length;for(let i=0;i<n;i++){const c=t.charCodeAt(i);if(c<128)o[q++]=c;else return q+o.write(t.slice(i),q);}return q;}
 function wu(o,q,n){const len=n<10?1:n<100?2:n<1000?3:n<10000?4:n<100000?5:n<1000000?6:n<10000000?7:n<100000000?8:n<1000000000?9:10;let i=q+len-1;do{const d=(n/10)|0;o[i--]=48+(n-d*10);n=d;}while(n>0);return q+len;}
 function wn(o,q,n){if(n<0){o[q++]=45;n=-n;}if(n<2147483648)return wu(o,q,n);return wbig(o,q,n);}
@@ -50,6 +50,9 @@ function wl(o,q,b,p){const s=p;let n=0,f=1,c,k=0;do{if(k===7)return ws(o,q,Strin
 function d2(o,q,v){const d=(v/10)|0;o[q]=48+d;o[q+1]=48+v-d*10;}
 function wdt(o,q,ms){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datetime'));const y=C[0];o[q]=34;o[q+1]=48+((y/1000)|0);o[q+2]=48+(((y/100)|0)%10);o[q+3]=48+(((y/10)|0)%10);o[q+4]=48+y%10;o[q+5]=45;d2(o,q+6,C[1]);o[q+8]=45;d2(o,q+9,C[2]);o[q+11]=32;d2(o,q+12,C[3]);o[q+14]=58;d2(o,q+15,C[4]);o[q+17]=58;d2(o,q+18,C[5]);o[q+20]=34;return q+21;}
 `;
+
+/** Longest generated code of one record's fields kept in one function (V8 optimizes it). */
+const MAX_FUNCTION_SOURCE = 12_000;
 
 /** Generates the source of one converter; exported for tests and for reading. */
 export function generateSource(
@@ -226,7 +229,7 @@ export function generateSource(
     // that may be null (omitted) comes; from there a runtime flag decides.
     const flag = v();
     let state: 'first' | 'later' | 'runtime' = 'first';
-    let body = lit('{');
+    const fields: string[] = [];
     for (const f of node.fields) {
       const key = JSON.stringify(f.name);
       const before =
@@ -236,15 +239,41 @@ export function generateSource(
             ? lit(`,${key}:`)
             : `if(${flag}){${flag}=false;${lit(`${key}:`)}}else{${lit(`,${key}:`)}}`;
       const nullable = canBeNull(f.type);
-      body += gen(
-        f.type,
-        nullable && state !== 'later' ? `${before}${flag}=false;` : before,
-        undefined,
+      fields.push(
+        gen(f.type, nullable && state !== 'later' ? `${before}${flag}=false;` : before, undefined),
       );
       if (nullable) state = state === 'later' ? 'later' : 'runtime';
       else state = 'later';
     }
-    return `{let ${flag}=true;${body}${lit('}')}}`;
+    return `{let ${flag}=true;${lit('{')}${split(fields, flag)}${lit('}')}}`;
+  }
+
+  /**
+   * Joins field code; when it is long, moves runs of fields into functions of their own
+   * (state through P, Q and FL), because V8 does not optimize a function with too much
+   * bytecode, and an unoptimized converter runs slower than the baseline.
+   */
+  function split(fields: readonly string[], flag: string): string {
+    if (fields.reduce((n, f) => n + f.length, 0) <= MAX_FUNCTION_SOURCE) return fields.join('');
+    const groups: string[] = [];
+    let group = '';
+    for (const f of fields) {
+      if (group !== '' && group.length + f.length > MAX_FUNCTION_SOURCE) {
+        groups.push(group);
+        group = '';
+      }
+      group += f;
+    }
+    groups.push(group);
+    return groups
+      .map((code) => {
+        const name = `g${functions.length}`;
+        functions.push(
+          `function ${name}(b){let p=P,q=Q,${flag}=FL;const o=W.buf;${LOCALS}${code}P=p;FL=${flag};return q;}`,
+        );
+        return `P=p;Q=q;FL=${flag};q=${name}(b);if(q<0)return -1;p=P;${flag}=FL;`;
+      })
+      .join('');
   }
 
   const top = gen(root, '', undefined);

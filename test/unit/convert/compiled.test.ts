@@ -104,4 +104,41 @@ describe('generated code', () => {
     expect(shared).toMatch(/function r0\(/);
     expect(shared).toMatch(/function r1\(/);
   });
+
+  it('splits a very wide record into several functions and still writes the same bytes', () => {
+    // 300 optional fields: the "first field written" flag crosses the function boundaries.
+    const wide = {
+      type: 'record',
+      name: 'Wide',
+      fields: Array.from({ length: 300 }, (_, i) => ({
+        name: `f${i}`,
+        type: i % 3 === 0 ? ['null', 'string'] : ['null', 'long'],
+      })),
+    };
+    const wideNode = parseSchema(wide);
+    const source = generateSource(wideNode, 'datetime').source;
+    expect(source.match(/function g\d+\(/g)?.length).toBeGreaterThan(1);
+    const compiled = createCompiledConverter(wideNode, 'datetime');
+    const interpreted = createInterpretedConverter(wideNode, 'datetime');
+    for (const present of [
+      [],
+      [0],
+      [250],
+      [7, 140, 299],
+      Array.from({ length: 300 }, (_, i) => i),
+    ]) {
+      const value = Object.fromEntries(
+        wide.fields.map((f, i) => [
+          f.name,
+          present.includes(i)
+            ? i % 3 === 0
+              ? { string: `v${i}` }
+              : { long: i * 1_000_003 }
+            : null,
+        ]),
+      );
+      const bytes = avro.Type.forSchema(wide as avro.Schema, { wrapUnions: true }).toBuffer(value);
+      expect(text(compiled(bytes, 0).value)).toBe(text(interpreted(bytes, 0).value));
+    }
+  });
 });
