@@ -40,7 +40,19 @@ export interface ClientSecurity {
   readonly keyPem: string | undefined;
   readonly certificateChainPem: string | undefined;
   readonly caPem: string | undefined;
+  /** SASL/OAUTHBEARER: MSK IAM tokens, or OAuth client credentials from a token endpoint. */
+  readonly oauth: OAuthSettings | undefined;
 }
+
+export type OAuthSettings =
+  | { readonly kind: 'msk-iam' }
+  | {
+      readonly kind: 'client-credentials';
+      readonly tokenEndpointUrl: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+      readonly scope: string | undefined;
+    };
 
 export interface TigerGraphSettings {
   readonly delivery: 'kafka' | 'direct';
@@ -219,6 +231,8 @@ export const CLIENT_KEYS = new Set<string>([
   'sasl.jaas.config',
   'sasl.kerberos.service.name',
   'sasl.client.callback.handler.class',
+  'sasl.login.callback.handler.class',
+  'sasl.oauthbearer.token.endpoint.url',
   'ssl.endpoint.identification.algorithm',
   'ssl.keystore.location',
   'ssl.keystore.password',

@@ -24,9 +24,13 @@ export function createRedactor(secretValues: Iterable<string>): (text: string) =
   for (const v of secretValues) {
     if (v.length < MIN_SECRET_LENGTH || v === REDACTED) continue;
     needles.add(v);
-    // JAAS configs embed username/password in quotes; hide the password inside too.
-    for (const m of v.matchAll(/password\s*=\s*"((?:[^"\\]|\\.)*)"/gi))
-      if ((m[1] ?? '').length >= MIN_SECRET_LENGTH) needles.add(m[1] as string);
+    // JAAS configs embed a password (or OAuth clientSecret); hide it on its own too.
+    for (const m of v.matchAll(
+      /(?:password|clientSecret)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))/gi,
+    )) {
+      const inner = m[1] ?? m[2] ?? '';
+      if (inner.length >= MIN_SECRET_LENGTH) needles.add(inner);
+    }
     const json = JSON.stringify(v).slice(1, -1);
     if (json !== v) needles.add(json);
   }

@@ -18,6 +18,7 @@ import {
   SECURITY_PROTOCOLS,
   VALUE_CONVERTERS,
   type ClientSecurity,
+  type OAuthSettings,
   type ConnectorConfig,
   type SaslMechanism,
   type SecurityProtocol,
@@ -143,22 +144,33 @@ const JAAS_MODULES: Partial<Record<SaslMechanism, RegExp>> = {
   'SCRAM-SHA-256': /ScramLoginModule/,
   'SCRAM-SHA-512': /ScramLoginModule/,
   AWS_MSK_IAM: /IAMLoginModule/,
-  OAUTHBEARER: /OAuthBearerLoginModule|LoginModule/,
+  OAUTHBEARER: /OAuthBearerLoginModule/,
 };
 
-/** Reads `username="..."` / `password="..."` out of a JAAS line. */
-export function parseJaas(jaas: string): { module: string; username?: string; password?: string } {
+/** Reads `username`, `password` (and OAuth's `clientId`, `clientSecret`, `scope`) out of a JAAS line. */
+export function parseJaas(jaas: string): {
+  module: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  clientSecret?: string;
+  scope?: string;
+  unsecured?: boolean;
+} {
   const module = /^\s*([\w.$]+)/.exec(jaas)?.[1] ?? '';
   const option = (name: string): string | undefined => {
     const m = new RegExp(`\\b${name}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s;]+))`).exec(jaas);
     return m ? (m[1] ?? m[2] ?? '').replace(/\\(.)/g, '$1') : undefined;
   };
-  const username = option('username');
-  const password = option('password');
+  const found = Object.fromEntries(
+    (['username', 'password', 'clientId', 'clientSecret', 'scope'] as const)
+      .map((name) => [name, option(name)] as const)
+      .filter(([, value]) => value !== undefined),
+  );
   return {
     module,
-    ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
+    ...found,
+    ...(/\bunsecuredLoginStringClaim_/.test(jaas) ? { unsecured: true } : {}),
   };
 }
 
@@ -185,6 +197,7 @@ function clientSecurity(
   let mechanism: SaslMechanism | undefined;
   let username: string | undefined;
   let password: string | undefined;
+  let oauth: OAuthSettings | undefined;
   if (scope.map.has(mechanismKey) || isSasl) {
     const written = scope.get(mechanismKey);
     mechanism = scope.oneOf<SaslMechanism>(
@@ -236,14 +249,22 @@ function clientSecurity(
             'CONFIG_SASL_JAAS_INVALID',
             'must give both username="..." and password="..."',
           );
+        else if (mechanism === 'OAUTHBEARER') oauth = oauthSettings(scope, parsed, pick, jaasKey);
         username = parsed.username;
         password = parsed.password;
       }
+      if (mechanism === 'OAUTHBEARER' && (jaas === undefined || jaas.trim() === ''))
+        scope.report(
+          jaasKey,
+          'CONFIG_SASL_JAAS_MISSING',
+          `is required with ${mechanismKey}=OAUTHBEARER: software.amazon.msk.auth.iam.IAMOAuthBearerLoginModule required; (MSK IAM) or org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="..." clientSecret="..." [scope="..."];`,
+        );
       if (side === 'source' && esmCheck) {
         const esmAllowed: readonly SaslMechanism[] = sourceIsMsk
           ? ['SCRAM-SHA-512', 'AWS_MSK_IAM']
           : ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
-        if (!esmAllowed.includes(mechanism))
+        const iam = mechanism === 'OAUTHBEARER' && oauth?.kind === 'msk-iam';
+        if (!esmAllowed.includes(iam ? 'AWS_MSK_IAM' : mechanism))
           scope.report(
             mechanismKey,
             'CONFIG_SOURCE_AUTH_UNSUPPORTED_BY_ESM',
@@ -266,7 +287,55 @@ function clientSecurity(
     keyPem: scope.get(pick('ssl.keystore.key')),
     certificateChainPem: scope.get(pick('ssl.keystore.certificate.chain')),
     caPem: scope.get(pick('ssl.truststore.certificates')),
+    oauth,
   });
+}
+
+/**
+ * OAUTHBEARER settings: MSK's IAMOAuthBearerLoginModule means IAM tokens; Kafka's
+ * OAuthBearerLoginModule with clientId and clientSecret means the client-credentials grant
+ * against `sasl.oauthbearer.token.endpoint.url` (KIP-768).
+ */
+function oauthSettings(
+  scope: Scope,
+  parsed: ReturnType<typeof parseJaas>,
+  pick: (suffix: string) => string,
+  jaasKey: string,
+): OAuthSettings | undefined {
+  if (/IAMOAuthBearerLoginModule$/.test(parsed.module)) return { kind: 'msk-iam' };
+  if (parsed.unsecured === true) {
+    scope.report(
+      jaasKey,
+      'CONFIG_SASL_OAUTHBEARER_UNSECURED',
+      'uses unsecured OAUTHBEARER tokens (unsecuredLoginStringClaim_*), which are for tests only and not supported; give clientId="..." clientSecret="..." and sasl.oauthbearer.token.endpoint.url',
+    );
+    return undefined;
+  }
+  if (parsed.clientId === undefined || parsed.clientSecret === undefined) {
+    scope.report(
+      jaasKey,
+      'CONFIG_SASL_JAAS_INVALID',
+      'must give clientId="..." and clientSecret="..." (and optionally scope="...") for OAUTHBEARER',
+    );
+    return undefined;
+  }
+  const endpointKey = pick('sasl.oauthbearer.token.endpoint.url');
+  const endpoint = scope.get(endpointKey);
+  if (endpoint === undefined || !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    scope.report(
+      endpointKey,
+      'CONFIG_SASL_OAUTHBEARER_ENDPOINT_INVALID',
+      `${endpoint === undefined ? 'is not set' : `is "${endpoint}"`}; allowed: the http(s) URL of the OAuth token endpoint the client credentials are sent to`,
+    );
+    return undefined;
+  }
+  return {
+    kind: 'client-credentials',
+    tokenEndpointUrl: endpoint,
+    clientId: parsed.clientId,
+    clientSecret: parsed.clientSecret,
+    scope: parsed.scope,
+  };
 }
 
 function flowEnabled(scope: Scope, source: string, target: string): void {

@@ -138,6 +138,7 @@ export interface KafkaDeliveryOptions {
  * const ranges = await delivery.send(records);
  */
 export { defaultIamToken, kafkaSecurity, type IamTokenProvider } from './security.ts';
+export { createClientCredentialsProvider, type ClientCredentials } from './oauth.ts';
 export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
 export {

@@ -2,6 +2,7 @@
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import type { ClientSecurity } from '../config/index.ts';
 import { DeliveryError } from '../errors/index.ts';
+import { createClientCredentialsProvider, type OAuthTokenOptions } from './oauth.ts';
 
 /** Returns a fresh MSK IAM auth token. */
 export type IamTokenProvider = () => Promise<string>;
@@ -25,6 +26,7 @@ export const defaultIamToken: IamTokenProvider = async () => {
 export function kafkaSecurity(
   security: ClientSecurity,
   iamToken: IamTokenProvider = defaultIamToken,
+  oauthOptions: OAuthTokenOptions = {},
 ): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const ssl = security.protocol === 'SSL' || security.protocol === 'SASL_SSL';
   const tls = {
@@ -48,11 +50,24 @@ export function kafkaSecurity(
       oauthBearerProvider: async () => ({ value: await iamToken() }),
     },
   };
+  const oauth = security.oauth;
+  if (security.mechanism === 'OAUTHBEARER' && oauth !== undefined) {
+    // MSK's IAMOAuthBearerLoginModule is IAM; otherwise the client-credentials grant.
+    const token =
+      oauth.kind === 'msk-iam' ? iamToken : createClientCredentialsProvider(oauth, oauthOptions);
+    return {
+      ...result,
+      sasl: {
+        mechanism: 'oauthbearer',
+        oauthBearerProvider: async () => ({ value: await token() }),
+      },
+    };
+  }
   const sasl = mechanisms[security.mechanism];
   if (sasl === undefined)
     throw new DeliveryError(
       'KAFKA_SASL_MECHANISM_UNSUPPORTED',
-      `SASL mechanism ${security.mechanism} is not supported by TigerStream's Kafka clients yet; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM`,
+      `SASL mechanism ${security.mechanism} is not supported by TigerStream's Kafka clients${security.mechanism === 'OAUTHBEARER' ? ' without a valid JAAS line' : ''}; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, AWS_MSK_IAM, or OAUTHBEARER with IAMOAuthBearerLoginModule or clientId/clientSecret and sasl.oauthbearer.token.endpoint.url`,
     );
   return { ...result, sasl };
 }

@@ -134,6 +134,43 @@ describe('validateConnectorFile', () => {
     });
   });
 
+  it('reads OAUTHBEARER: MSK IAM through its login module, or OAuth client credentials (KIP-768)', () => {
+    const head = `${VALID.split('[')[0]}producer.security.protocol=SASL_SSL\nproducer.sasl.mechanism=OAUTHBEARER\n`;
+    const tail = '[c]\nname=x\n';
+    const iam = validate(
+      `${head}producer.sasl.jaas.config=software.amazon.msk.auth.iam.IAMOAuthBearerLoginModule required;\n${tail}`,
+    );
+    expect(iam.errors).toEqual([]);
+    expect(iam.connectors[0]?.target.oauth).toEqual({ kind: 'msk-iam' });
+
+    const oidc = `${head}producer.sasl.oauthbearer.token.endpoint.url=https://idp.example.com/oauth2/token\nproducer.sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler\nproducer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="tg-loader" clientSecret="Cl1ent-S3cret" scope="kafka";\n${tail}`;
+    const ok = validate(oidc);
+    expect(ok.errors).toEqual([]);
+    expect(ok.warnings).toEqual([]);
+    expect(ok.connectors[0]?.target.oauth).toEqual({
+      kind: 'client-credentials',
+      tokenEndpointUrl: 'https://idp.example.com/oauth2/token',
+      clientId: 'tg-loader',
+      clientSecret: 'Cl1ent-S3cret',
+      scope: 'kafka',
+    });
+    expect(codes(oidc.replace(/producer.sasl.oauthbearer.token.endpoint.url=.*\n/, ''))).toEqual([
+      'CONFIG_SASL_OAUTHBEARER_ENDPOINT_INVALID',
+    ]);
+    expect(codes(oidc.replace(' clientSecret="Cl1ent-S3cret"', ''))).toEqual([
+      'CONFIG_SASL_JAAS_INVALID',
+    ]);
+    expect(
+      codes(oidc.replace('clientId="tg-loader"', 'unsecuredLoginStringClaim_sub="admin"')),
+    ).toEqual(['CONFIG_SASL_OAUTHBEARER_UNSECURED']);
+    expect(codes(oidc.replace(/producer.sasl.jaas.config=.*\n/, ''))).toEqual([
+      'CONFIG_SASL_JAAS_MISSING',
+    ]);
+    // The client secret is never printed in a problem.
+    const bad = validate(oidc.replace('https://idp.example.com/oauth2/token', 'idp'));
+    expect(bad.errors.map(formatProblem).join('\n')).not.toContain('Cl1ent-S3cret');
+  });
+
   it('rejects GSSAPI (Kerberos), also when SASL is on and no mechanism is named', () => {
     const text = `${VALID.split('[')[0]}consumer.security.protocol=SASL_SSL\n[c]\nname=x\n`;
     expect(validate(text).errors.map((e) => [e.code, e.key])).toEqual([

@@ -14,6 +14,7 @@ const base: ClientSecurity = {
   keyPem: undefined,
   certificateChainPem: undefined,
   caPem: undefined,
+  oauth: undefined,
 };
 
 describe('kafkaSecurity', () => {
@@ -42,6 +43,18 @@ describe('kafkaSecurity', () => {
       Promise.resolve('signed-token'),
     );
     expect(config.ssl).toBe(true);
+    const sasl = config.sasl as SASLOptions & {
+      oauthBearerProvider: () => Promise<{ value: string }>;
+    };
+    expect(sasl.mechanism).toBe('oauthbearer');
+    expect(await sasl.oauthBearerProvider()).toEqual({ value: 'signed-token' });
+  });
+
+  it("uses IAM tokens for OAUTHBEARER with MSK's IAMOAuthBearerLoginModule", async () => {
+    const config = kafkaSecurity(
+      { ...base, protocol: 'SASL_SSL', mechanism: 'OAUTHBEARER', oauth: { kind: 'msk-iam' } },
+      () => Promise.resolve('signed-token'),
+    );
     const sasl = config.sasl as SASLOptions & {
       oauthBearerProvider: () => Promise<{ value: string }>;
     };
