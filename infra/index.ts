@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { consumerGroupFor, functionKeyFor, logicalName } from '../lib/config/naming.ts';
 import { join } from 'node:path';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lib/observability/metrics.ts';
 import {
   formatProblem,
   parseConnectorFile,
@@ -86,10 +87,9 @@ const eventSourceMapping = (
   return { Type: 'AWS::Lambda::EventSourceMapping', Properties: properties };
 };
 
-/** The namespace and dimensions of the handler's EMF metrics (lib/observability/metrics.ts). */
-const EMF_NAMESPACE = 'TigerStream';
+/** The dimensions of the handler's EMF metrics (lib/observability/metrics.ts). */
 const emfDimensions = (c: ConnectorConfig, stage: string): { Name: string; Value: string }[] => [
-  { Name: 'service', Value: 'tigerstream' },
+  { Name: 'service', Value: METRICS_SERVICE },
   { Name: 'stage', Value: stage },
   { Name: 'connector', Value: c.name },
 ];
@@ -152,7 +152,7 @@ function alarms(
     [`${fnName}DeadLetterAlarm`]: alarm(
       `${who}: records went to the dead-letter target (errors.tolerance=all). Their headers name the error code, topic, partition and offset.`,
       {
-        namespace: EMF_NAMESPACE,
+        namespace: METRICS_NAMESPACE,
         name: 'dead-letter-count',
         dimensions: emfDimensions(c, stage),
         statistic: 'Sum',
@@ -162,7 +162,7 @@ function alarms(
     [`${fnName}RejectedAlarm`]: alarm(
       `${who}: TigerGraph rejected lines of a loading run (invalid or missing values for the loading job).`,
       {
-        namespace: EMF_NAMESPACE,
+        namespace: METRICS_NAMESPACE,
         name: 'rejected-count',
         dimensions: emfDimensions(c, stage),
         statistic: 'Sum',
@@ -176,10 +176,10 @@ function alarms(
 function dashboardBody(stage: string, rows: { c: ConnectorConfig; fnLogicalId: string }[]): string {
   const widgets = rows.flatMap(({ c, fnLogicalId }, i) => {
     const emf = (name: string, stat: string): unknown[] => [
-      EMF_NAMESPACE,
+      METRICS_NAMESPACE,
       name,
       'service',
-      'tigerstream',
+      METRICS_SERVICE,
       'stage',
       stage,
       'connector',

@@ -67,8 +67,8 @@ export function generateSource(
   let vars = 0;
   const v = (): string => `v${vars++}`;
 
-  // Code fragments. The generated functions keep the input (b, p) and the output (o, q, and s,
-  // where this record's output starts) in locals; x, c and t are scratch.
+  // Code fragments. The generated functions keep the input (b, p) and the output (o, q) in
+  // locals; x, c and t are scratch.
   /**
    * Gives up when the pool has no room for n more bytes: convert() then takes a new pool and
    * starts the datum again. (No call on this path: a call V8 has never seen run would make the
@@ -90,7 +90,7 @@ export function generateSource(
   const bounded = (n: string): string => `if(${n}<0||p+${n}>b.length)throw T();`;
 
   // A record referenced once (and not from inside itself) is inlined where it is used; any
-  // other gets a function, called with the state passed through P, Q, O and S.
+  // other gets a function, called with the positions passed through P and Q.
   const uses = new Map<RecordNode, number>();
   const count = (node: Node): void => {
     switch (node.kind) {

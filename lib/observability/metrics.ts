@@ -24,12 +24,16 @@ const UNITS: Record<keyof BatchMetrics, string> = {
   'dead-letter-count': 'Count',
 };
 
+/** The metrics' namespace and default `service` dimension (the IaC's alarms use them too). */
+export const METRICS_NAMESPACE = 'TigerStream';
+export const METRICS_SERVICE = 'tigerstream';
+
 /** One EMF document (a JSON object CloudWatch turns into metrics). */
 export function toEmf(
   metrics: BatchMetrics,
   dimensions: { connector: string; service?: string; stage?: string },
   timestamp: number,
-  namespace = 'TigerStream',
+  namespace = METRICS_NAMESPACE,
 ): Record<string, unknown> {
   return {
     _aws: {
@@ -50,7 +54,7 @@ export function toEmf(
         },
       ],
     },
-    service: dimensions.service ?? 'tigerstream',
+    service: dimensions.service ?? METRICS_SERVICE,
     ...(dimensions.stage === undefined ? {} : { stage: dimensions.stage }),
     connector: dimensions.connector,
     ...metrics,

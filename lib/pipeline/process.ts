@@ -65,13 +65,19 @@ const dlqHeaders = (record: KafkaRecord, error: unknown): RecordHeader[] => [
   { key: DLQ_HEADERS.offset, value: Buffer.from(String(record.offset)) },
 ];
 
+/** One JSON line for TigerGraph and the record it came from. */
+interface Line {
+  readonly record: KafkaRecord;
+  readonly value: Buffer;
+}
+
 interface Converted {
   readonly out: OutRecord[];
   readonly deadLetters: OutRecord[];
   readonly rejected: number;
   readonly tombstones: number;
   /** Output values per source record in order, for direct mode. */
-  readonly lines: { record: KafkaRecord; value: Buffer }[];
+  readonly lines: Line[];
 }
 
 async function convertAll(
@@ -82,7 +88,7 @@ async function convertAll(
   const { config, converter, logger } = deps;
   const out: OutRecord[] = [];
   const deadLetters: OutRecord[] = [];
-  const lines: { record: KafkaRecord; value: Buffer }[] = [];
+  const lines: Line[] = [];
   let rejected = 0;
   let tombstones = 0;
   for (const record of batch.records) {
@@ -215,11 +221,6 @@ async function loadFromKafka(
       for (const id of ids) counts = add(counts, await waitForRun(deps, tg.graph, id));
   }
   return { counts, jobIds };
-}
-
-interface Line {
-  readonly record: KafkaRecord;
-  readonly value: Buffer;
 }
 
 /** A line TigerGraph rejected (wholly, or some of the objects it loads), with its counts. */
