@@ -231,15 +231,18 @@ interface RejectedLine {
 
 /** Extra /ddl posts one batch may spend finding which lines TigerGraph rejected. */
 export const ISOLATION_POSTS = 64;
+/** Rejected records logged one by one per batch (when not dead-lettered); the rest are summed. */
+const MAX_RECORD_WARNINGS = 10;
 
 const rejections = (c: LoadCounts): number => c.rejectedLines + c.rejectedObjects;
 
 /**
  * Direct mode: JSON lines chunked under tigergraph.batch.max.bytes, in order, to /ddl.
- * TigerGraph answers a post with counts only, so when a chunk has rejections its halves are
- * posted again (loading is an upsert; delivery is at-least-once anyway) until each rejected
- * line is alone, within {@link ISOLATION_POSTS}. Rejections left in a larger piece when that
- * budget is spent are counted and logged with the piece's offsets.
+ * TigerGraph answers a post with counts only, so when a chunk has rejections and they can be
+ * dead-lettered, its halves are posted again (loading is an upsert; delivery is at-least-once
+ * anyway) until each rejected line is alone, within {@link ISOLATION_POSTS}. Rejections not
+ * singled out (no dead-letter topic, most of a chunk rejected, budget spent) are counted and
+ * logged with the piece's offsets.
  */
 async function loadDirect(
   deps: PipelineDeps,
@@ -256,9 +259,28 @@ async function loadDirect(
       retryDeps(deps),
     );
   };
+  const deadLettering =
+    deps.config.errorsTolerance === 'all' && deps.config.deadLetterTopic !== undefined;
+  /** Rejections counted for a piece and logged with its offsets, not singled out. */
+  const unresolved = (
+    part: readonly Line[],
+    counts: LoadCounts,
+    reason: string,
+  ): { counts: LoadCounts; rejected: RejectedLine[] } => {
+    deps.logger.warn('TigerGraph rejected lines that were not singled out', {
+      reason,
+      lines: part.length,
+      rejectedLines: counts.rejectedLines,
+      rejectedObjects: counts.rejectedObjects,
+      from: coordinates((part[0] as Line).record),
+      to: coordinates((part[part.length - 1] as Line).record),
+    });
+    return { counts, rejected: [] };
+  };
   const isolate = async (
     part: readonly Line[],
     counts: LoadCounts,
+    whole = false,
   ): Promise<{ counts: LoadCounts; rejected: RejectedLine[] }> => {
     if (rejections(counts) === 0) return { counts, rejected: [] };
     if (part.length === 1) return { counts, rejected: [{ line: part[0] as Line, counts }] };
@@ -268,17 +290,20 @@ async function loadDirect(
         counts,
         rejected: part.map((line) => ({ line, counts: { ...ZERO, rejectedLines: 1 } })),
       };
-    if (budget < 2) {
-      const first = part[0] as Line;
-      const last = part[part.length - 1] as Line;
-      deps.logger.warn('TigerGraph rejected lines that were not singled out (budget spent)', {
-        rejectedLines: counts.rejectedLines,
-        rejectedObjects: counts.rejectedObjects,
-        from: coordinates(first.record),
-        to: coordinates(last.record),
-      });
-      return { counts, rejected: [] };
-    }
+    // Re-posting only pays when the records found can be dead-lettered.
+    if (!deadLettering)
+      return unresolved(
+        part,
+        counts,
+        'no dead-letter topic (set errors.tolerance=all and errors.deadletterqueue.topic.name to have each rejected record dead-lettered)',
+      );
+    if (whole && rejections(counts) * 2 > part.length)
+      return unresolved(
+        part,
+        counts,
+        'more than half of the lines were rejected, which points at the loading job rather than at some records',
+      );
+    if (budget < 2) return unresolved(part, counts, 'the re-post budget of this batch is spent');
     budget -= 2;
     const mid = part.length >>> 1;
     const left = part.slice(0, mid);
@@ -297,7 +322,7 @@ async function loadDirect(
     const part = chunk;
     chunk = [];
     size = 0;
-    const result = await isolate(part, await post(part));
+    const result = await isolate(part, await post(part), true);
     counts = add(counts, result.counts);
     rejected.push(...result.rejected);
   };
@@ -328,17 +353,19 @@ async function handleRejectedLines(
   const toDeadLetter = config.errorsTolerance === 'all' && config.deadLetterTopic !== undefined;
   const deadLetters: OutRecord[] = [];
   let covered = 0;
+  let logged = 0;
   for (const [record, counts] of byRecord) {
     const error = new TigerGraphError(
       'TIGERGRAPH_RECORD_REJECTED',
       `TigerGraph's loading job ${config.tigergraph.loadingJob} rejected this record's JSON (${counts.rejectedLines} line(s) rejected, ${counts.rejectedObjects} object(s) not loaded: a missing or invalid id or attribute)`,
       { retriable: false },
     );
-    deps.logger.warn(
-      toDeadLetter ? 'Record sent to the dead-letter topic' : 'TigerGraph rejected a record',
-      { ...coordinates(record), error },
-    );
-    if (!toDeadLetter) continue;
+    if (!toDeadLetter) {
+      if (logged++ < MAX_RECORD_WARNINGS)
+        deps.logger.warn('TigerGraph rejected a record', { ...coordinates(record), error });
+      continue;
+    }
+    deps.logger.warn('Record sent to the dead-letter topic', { ...coordinates(record), error });
     covered += rejections(counts);
     deadLetters.push({
       topic: config.deadLetterTopic,
@@ -349,6 +376,10 @@ async function handleRejectedLines(
       timestamp: record.timestamp,
     });
   }
+  if (logged > MAX_RECORD_WARNINGS)
+    deps.logger.warn('TigerGraph rejected more records of this batch', {
+      records: logged - MAX_RECORD_WARNINGS,
+    });
   if (deadLetters.length > 0)
     await retry(
       () => deps.delivery.send(deadLetters, deps.signal ? { signal: deps.signal } : {}),

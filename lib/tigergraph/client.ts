@@ -70,7 +70,13 @@ export interface TigerGraphClient {
 }
 
 const FILE_VALID = new Set(['validLine']);
-const OBJECT_VALID = new Set(['validObject', 'passedCondition', 'typeName']);
+/** Object counters that are not rejections: a failed WHERE condition is the job's own filter. */
+const OBJECT_NOT_REJECTED = new Set([
+  'validObject',
+  'passedCondition',
+  'failedCondition',
+  'typeName',
+]);
 const FILE_IGNORED = new Set([
   'validLine',
   'vertex',
@@ -91,7 +97,8 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
  * (`{validLine, rejectLine, invalidJson, ..., vertex:[...], edge:[...]}`) and the aggregated
  * shape (`{fileLevel:{...}, objectLevel:{vertex:[...], edge:[...]}}`, also under
  * `parsingStatistics`). Any non-zero counter other than valid ones counts as rejected,
- * as TigerGraph's own Spark connector does.
+ * as TigerGraph's own Spark connector does, except lines and objects a WHERE condition of the
+ * loading job filtered out (`failedConditionLine`, `failedCondition`): that is the job's intent.
  */
 export function sumStatistics(statistics: unknown): LoadCounts {
   const s = (statistics ?? {}) as Record<string, unknown>;
@@ -115,7 +122,7 @@ export function sumStatistics(statistics: unknown): LoadCounts {
     for (const o of list as Record<string, unknown>[]) {
       for (const [k, v] of Object.entries(o)) {
         if (k === 'validObject') validObjects += num(v);
-        else if (!OBJECT_VALID.has(k)) rejectedObjects += num(v);
+        else if (!OBJECT_NOT_REJECTED.has(k)) rejectedObjects += num(v);
       }
     }
   }

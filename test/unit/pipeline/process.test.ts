@@ -310,22 +310,39 @@ describe('processBatch (direct mode)', () => {
     expect(tigergraph.posts.length).toBeLessThan(30);
   });
 
-  it('under errors.tolerance=none logs each rejected record with its offset and counts it', async () => {
-    const { delivery, deps } = setup(directWith());
+  it('without a dead-letter topic counts rejections and logs the offsets of the chunk, posting it once', async () => {
+    const { delivery, tigergraph, deps } = setup(directWith());
     const log = capture();
-    const result = await processBatch(batchOf(...rows(20, (i) => i === 5)), {
+    const records = rows(20, (i) => i === 5);
+    const result = await processBatch(batchOf(...records), { ...deps, logger: log.logger });
+    expect(result).toMatchObject({ records: 20, loaded: 19, rejected: 1, deadLettered: 0 });
+    expect(tigergraph.posts).toHaveLength(1);
+    expect(delivery.logs.get('dlq')?.flat()).toEqual([]);
+    expect(
+      log.lines.find((l) => l.message === 'TigerGraph rejected lines that were not singled out'),
+    ).toMatchObject({
+      lines: 20,
+      rejectedObjects: 1,
+      reason: expect.stringContaining('errors.deadletterqueue.topic.name') as unknown,
+      from: { topic: 'companies', partition: 0, offset: 100 },
+      to: { topic: 'companies', partition: 1, offset: 119 },
+    });
+  });
+
+  it('does not split a chunk most of whose lines were rejected (a loading-job problem)', async () => {
+    const { tigergraph, deps } = setup(
+      directWith(['errors.tolerance', 'all'], ['errors.deadletterqueue.topic.name', 'dlq']),
+    );
+    const log = capture();
+    const result = await processBatch(batchOf(...rows(30, (i) => i % 4 !== 0)), {
       ...deps,
       logger: log.logger,
     });
-    expect(result).toMatchObject({ records: 20, loaded: 19, rejected: 1, deadLettered: 0 });
-    expect(delivery.logs.get('dlq')?.flat()).toEqual([]);
-    const warning = log.lines.find((l) => l.message === 'TigerGraph rejected a record');
-    expect(warning).toMatchObject({
-      topic: 'companies',
-      partition: 2,
-      offset: 105,
-      error: { code: 'TIGERGRAPH_RECORD_REJECTED' },
-    });
+    expect(result).toMatchObject({ records: 30, loaded: 8, rejected: 22, deadLettered: 0 });
+    expect(tigergraph.posts).toHaveLength(1);
+    expect(
+      log.lines.find((l) => l.message === 'TigerGraph rejected lines that were not singled out'),
+    ).toMatchObject({ reason: expect.stringContaining('loading job') as unknown });
   });
 
   it('dead-letters every line of a chunk rejected whole without splitting it', async () => {
@@ -344,20 +361,22 @@ describe('processBatch (direct mode)', () => {
       directWith(['errors.tolerance', 'all'], ['errors.deadletterqueue.topic.name', 'dlq']),
     );
     const log = capture();
-    const result = await processBatch(batchOf(...rows(200, (i) => i % 2 === 0)), {
+    const result = await processBatch(batchOf(...rows(200, (i) => i % 4 === 0)), {
       ...deps,
       logger: log.logger,
     });
-    expect(result.loaded).toBe(100);
+    expect(result.loaded).toBe(150);
     expect(result.deadLettered).toBeGreaterThan(0);
     expect(result.rejected).toBeGreaterThan(0);
     // Every record is in exactly one outcome.
     expect(result.loaded + result.rejected + result.deadLettered).toBe(200);
     expect(delivery.logs.get('dlq')?.flat()).toHaveLength(result.deadLettered);
     expect(
-      log.lines.find(
-        (l) => l.message === 'TigerGraph rejected lines that were not singled out (budget spent)',
-      ),
-    ).toMatchObject({ from: { topic: 'companies' }, to: { topic: 'companies' } });
+      log.lines.find((l) => l.message === 'TigerGraph rejected lines that were not singled out'),
+    ).toMatchObject({
+      reason: expect.stringContaining('budget') as unknown,
+      from: { topic: 'companies' },
+      to: { topic: 'companies' },
+    });
   });
 });

@@ -77,12 +77,14 @@ describe('sumStatistics', () => {
       fileLevel: { validLine: 8, rejectLine: 1, badCharacter: 1 },
       objectLevel: {
         vertex: [{ typeName: 'Post', validObject: 6, invalidAttribute: 1, noIdFound: 1 }],
+        edge: [{ typeName: 'Likes', validObject: 3, passedCondition: 3, failedCondition: 4 }],
       },
     };
+    // Objects a WHERE condition filtered out are not rejections.
     expect(sumStatistics(stats)).toEqual({
       validLines: 8,
       rejectedLines: 1,
-      validObjects: 6,
+      validObjects: 9,
       rejectedObjects: 2,
     });
     expect(sumStatistics({ parsingStatistics: stats })).toEqual(sumStatistics(stats));
