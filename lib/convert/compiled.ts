@@ -54,10 +54,16 @@ function wdt(o,q,ms){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datet
 /** Longest generated code of one record's fields kept in one function (V8 optimizes it). */
 const MAX_FUNCTION_SOURCE = 12_000;
 
+export interface CompileOptions {
+  /** Record field code longer than this moves into functions of its own (tests set it low). */
+  readonly maxFunctionSource?: number;
+}
+
 /** Generates the source of one converter; exported for tests and for reading. */
 export function generateSource(
   root: Node,
   ts: TimestampFormat,
+  options: CompileOptions = {},
 ): { source: string; constants: unknown[] } {
   const constants: unknown[] = [];
   const constant = (value: unknown): string => {
@@ -66,6 +72,7 @@ export function generateSource(
   };
   let vars = 0;
   const v = (): string => `v${vars++}`;
+  const maxSource = options.maxFunctionSource ?? MAX_FUNCTION_SOURCE;
 
   // Code fragments. The generated functions keep the input (b, p) and the output (o, q) in
   // locals; x, c and t are scratch.
@@ -254,11 +261,11 @@ export function generateSource(
    * bytecode, and an unoptimized converter runs slower than the baseline.
    */
   function split(fields: readonly string[], flag: string): string {
-    if (fields.reduce((n, f) => n + f.length, 0) <= MAX_FUNCTION_SOURCE) return fields.join('');
+    if (fields.reduce((n, f) => n + f.length, 0) <= maxSource) return fields.join('');
     const groups: string[] = [];
     let group = '';
     for (const f of fields) {
-      if (group !== '' && group.length + f.length > MAX_FUNCTION_SOURCE) {
+      if (group !== '' && group.length + f.length > maxSource) {
         groups.push(group);
         group = '';
       }
@@ -292,8 +299,12 @@ return function convert(b,start){let q=run(b,start);while(q<0){W.buf=Buffer.allo
  * const convert = createCompiledConverter(parseSchema(schemaJson), 'datetime');
  * const { value } = convert(avroBytes, 0); // UTF-8 JSON bytes
  */
-export function createCompiledConverter(node: Node, ts: TimestampFormat): DatumConverter {
-  const { source, constants } = generateSource(node, ts);
+export function createCompiledConverter(
+  node: Node,
+  ts: TimestampFormat,
+  options: CompileOptions = {},
+): DatumConverter {
+  const { source, constants } = generateSource(node, ts, options);
   const helpers: Helpers = { format, ConvertError, truncated, constants, MAX_EMPTY_ITEMS, pool };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from a parsed schema, never from data; this is the compile step
   const factory = new Function('H', source) as (h: Helpers) => DatumConverter;

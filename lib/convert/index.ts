@@ -17,7 +17,7 @@ import { TIMESTAMP_FORMATS, type TimestampFormat } from './format.ts';
 import { createRegistryClient, type RegistryClient } from './registry.ts';
 import { parseSchema } from './schema.ts';
 
-export { createCompiledConverter, generateSource } from './compiled.ts';
+export { createCompiledConverter, generateSource, type CompileOptions } from './compiled.ts';
 export { createInterpretedConverter, type DatumConverter } from './interpreted.ts';
 export { createRegistryClient, RegistryError, type RegistryClient } from './registry.ts';
 export { detectFraming, readContainer } from './framing.ts';
