@@ -7,11 +7,13 @@
  * template: secrets live in SSM SecureString parameters written by `tgstream connector create`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { consumerGroupFor, functionKeyFor, logicalName } from '../lib/config/naming.ts';
 import { join } from 'node:path';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lib/observability/metrics.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lib/observability/index.ts';
 import {
+  consumerGroupFor,
   formatProblem,
+  functionKeyFor,
+  logicalName,
   parseConnectorFile,
   validateConnectorFile,
   type ConnectorConfig,

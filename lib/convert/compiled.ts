@@ -26,8 +26,10 @@ interface Helpers {
 }
 
 /**
- * The output pool all compiled converters share (conversions are synchronous, so one at a time
- * writes to it); taken at the first conversion, so a converter costs no memory until used.
+ * The output pool all compiled converters share. A module-level buffer on purpose (house style
+ * keeps singletons out of lib/): it is a cache of memory, not a collaborator, and sharing it
+ * means one pool per container instead of 1 MiB per compiled schema. Conversions are
+ * synchronous, so one at a time writes to it; it is taken at the first conversion.
  */
 const pool = { buf: Buffer.alloc(0), pos: 0 };
 
