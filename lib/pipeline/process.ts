@@ -135,6 +135,7 @@ async function waitForRun(deps: PipelineDeps, graph: string, jobId: string): Pro
 async function loadFromKafka(
   deps: PipelineDeps,
   ranges: readonly ProducedRange[],
+  targetPartitions: ReadonlyMap<string, number>,
 ): Promise<{ counts: LoadCounts; jobIds: string[] }> {
   const { tigergraph: tg } = deps.config;
   const byTopic = new Map<string, ProducedRange[]>();
@@ -142,8 +143,10 @@ async function loadFromKafka(
   let counts = ZERO;
   const jobIds: string[] = [];
   for (const [topic, list] of byTopic) {
-    // Streaming mode keeps one run per topic going: started once per container, from the
-    // offsets of the first batch; later batches only produce.
+    // Streaming mode keeps one run per topic going: started once per container, over every
+    // partition of the topic (later batches may bring partitions the first one did not have):
+    // those of this batch from the offsets it produced, the others from the beginning, since
+    // records other invocations produced there may not be loaded yet. Later batches only produce.
     const running = tg.eof ? undefined : deps.streamingRuns?.get(topic);
     if (running !== undefined) {
       jobIds.push(running);
@@ -159,7 +162,12 @@ async function loadFromKafka(
             dataSource: tg.dataSource,
             topic,
             streaming: !tg.eof,
-            partitions: list.map((r) => ({ partition: r.partition, start_offset: r.firstOffset })),
+            partitions: tg.eof
+              ? list.map((r) => ({ partition: r.partition, start_offset: r.firstOffset }))
+              : Array.from({ length: targetPartitions.get(topic) ?? 0 }, (_, partition) => ({
+                  partition,
+                  start_offset: list.find((r) => r.partition === partition)?.firstOffset ?? -2,
+                })),
           },
           deps.signal,
         ),
@@ -209,7 +217,8 @@ export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Pro
       () => deps.delivery.send(converted.out, deps.signal ? { signal: deps.signal } : {}),
       retryDeps(deps),
     );
-    if (ranges.length > 0) ({ counts, jobIds } = await loadFromKafka(deps, ranges));
+    if (ranges.length > 0)
+      ({ counts, jobIds } = await loadFromKafka(deps, ranges, targetPartitions));
   } else {
     const direct = await loadDirect(deps, converted.lines);
     counts = direct.counts;

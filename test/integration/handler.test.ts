@@ -236,3 +236,65 @@ describe('direct mode on the emulator: rejected lines go to the dead-letter topi
     expect(vertices).toHaveLength(28);
   });
 });
+
+describe('streaming mode on the emulator (tigergraph.loading.eof=false)', () => {
+  let env: Env;
+  let handler: StreamHandler;
+  beforeAll(async () => {
+    env = await startEnv({ partitions: 2, settings: { 'tigergraph.loading.eof': 'false' } });
+    handler = createStreamHandler({
+      loadConfig: () => Promise.resolve(env.config),
+      logger: silentLogger(),
+      retryPolicy: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50, factor: 2 },
+    });
+  });
+  afterAll(async () => {
+    await handler.close();
+    await env.stop();
+  });
+
+  it('one run loads every partition, also one the first batch did not have', async () => {
+    const batch = (partition: number, from: number): unknown =>
+      JSON.parse(
+        JSON.stringify(
+          encodeKafkaEvent(
+            Array.from({ length: 5 }, (_, i) => ({
+              topic: env.source,
+              partition,
+              offset: from + i,
+              timestamp: 1_700_000_000_000,
+              timestampType: 'CREATE_TIME' as const,
+              key: null,
+              value: Buffer.from(JSON.stringify({ company: `S${partition}-${from + i}` })),
+              headers: [],
+            })),
+            { eventSource: 'SelfManagedKafka', bootstrapServers: 'b:1' },
+          ),
+        ),
+      ) as unknown;
+    const first = await handler(batch(0, 0), context);
+    const second = await handler(batch(1, 0), context);
+    expect(second.jobIds).toEqual(first.jobIds);
+    expect(env.tg.runs().filter((r) => r.streaming)).toHaveLength(1);
+    const client = createTigerGraphClient({ url: env.tg.url, version: 3 });
+    const deadline = Date.now() + 20_000;
+    let names: string[] = [];
+    while (Date.now() < deadline) {
+      names = (await client.listVertices('Company_Graph', 'Company')).map((v) => v.v_id).sort();
+      if (names.length >= 10) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(names).toEqual([
+      'S0-0',
+      'S0-1',
+      'S0-2',
+      'S0-3',
+      'S0-4',
+      'S1-0',
+      'S1-1',
+      'S1-2',
+      'S1-3',
+      'S1-4',
+    ]);
+  });
+});

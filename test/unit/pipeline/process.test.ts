@@ -108,19 +108,27 @@ describe('processBatch (kafka mode)', () => {
     });
   });
 
-  it('with tigergraph.loading.eof=false starts one streaming run per topic, from the first batch', async () => {
+  it('with tigergraph.loading.eof=false starts one streaming run per topic over all its partitions', async () => {
     const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
     const streamingRuns = new Map<string, string>();
     const first = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
       ...deps,
       streamingRuns,
     });
-    const second = await processBatch(batchOf(record(0, 2, '{"company":"B"}')), {
+    // A later batch from a partition the first one did not have: the run already covers it.
+    const second = await processBatch(batchOf(record(2, 2, '{"company":"B"}')), {
       ...deps,
       streamingRuns,
     });
     expect(tigergraph.runs).toEqual([
-      expect.objectContaining({ streaming: true, partitions: [{ partition: 0, start_offset: 0 }] }),
+      expect.objectContaining({
+        streaming: true,
+        partitions: [
+          { partition: 0, start_offset: 0 },
+          { partition: 1, start_offset: -2 },
+          { partition: 2, start_offset: -2 },
+        ],
+      }),
     ]);
     expect(first.jobIds).toEqual(['run-1']);
     expect(second.jobIds).toEqual(['run-1']);
