@@ -23,7 +23,13 @@ export interface PipelineDeps {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly now?: () => number;
   /** Streaming runs already started in this container, by target topic (eof=false). */
-  readonly streamingRuns?: Map<string, string>;
+  readonly streamingRuns?: Map<string, StreamingRun>;
+}
+
+/** A streaming loading run this container started, and when it was last seen running. */
+export interface StreamingRun {
+  readonly id: string;
+  readonly checkedAt: number;
 }
 
 /** Where a record came from, for logs (never its bytes). */

@@ -14,6 +14,7 @@ import type { RetryPolicy } from '../errors/retry.ts';
 import { ConfigError } from '../errors/index.ts';
 import { createTigerGraphClient, type TigerGraphClient } from '../tigergraph/index.ts';
 import { processBatch, type BatchResult } from './process.ts';
+import type { StreamingRun } from './common.ts';
 
 export interface StreamHandlerDeps {
   /** Returns the current configuration (cached by the caller; see cacheConfig). */
@@ -74,7 +75,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
   const baseLogger = deps.logger ?? createLogger();
   let kafkaControl: KafkaClient | undefined;
   // Per container: the streaming loading runs started (tigergraph.loading.eof=false).
-  const streamingRuns = new Map<string, string>();
+  const streamingRuns = new Map<string, StreamingRun>();
   const resolveBrokers =
     deps.resolveBrokers ?? createBrokerResolver(() => (kafkaControl ??= new KafkaClient({})));
   let clients:

@@ -20,7 +20,7 @@ import {
 import { handleRejectedLines, loadDirect } from './direct.ts';
 import { decideRecordFailure } from './policy.ts';
 
-export type { PipelineDeps } from './common.ts';
+export type { PipelineDeps, StreamingRun } from './common.ts';
 
 /** What happened to a batch; every record is in exactly one of the outcome counts. */
 export interface BatchResult {
@@ -131,6 +131,45 @@ async function waitForRun(deps: PipelineDeps, graph: string, jobId: string): Pro
   }
 }
 
+/** How long a streaming run is taken to be running before its status is asked again. */
+const STREAMING_CHECK_MS = 60_000;
+
+/**
+ * The id of this container's streaming run for a topic if it is still running: asked of
+ * TigerGraph at most once a minute, so a run that ended (aborted, TigerGraph restarted) is
+ * started again. An answer that cannot be read keeps the run: better than starting a second.
+ */
+async function stillRunning(deps: PipelineDeps, topic: string): Promise<string | undefined> {
+  const known = deps.streamingRuns?.get(topic);
+  if (known === undefined) return undefined;
+  const now = (deps.now ?? Date.now)();
+  if (now - known.checkedAt < STREAMING_CHECK_MS) return known.id;
+  let progress;
+  try {
+    progress = await retry(
+      () => deps.tigergraph.getProgress(deps.config.tigergraph.graph, known.id, deps.signal),
+      retryDeps(deps),
+    );
+  } catch (error) {
+    deps.logger.warn('Could not read the streaming run status; keeping the run', {
+      jobId: known.id,
+      error,
+    });
+    return known.id;
+  }
+  if (progress.status === 'RUNNING' || progress.status === 'UNKNOWN') {
+    deps.streamingRuns?.set(topic, { id: known.id, checkedAt: now });
+    return known.id;
+  }
+  deps.logger.warn('The streaming run ended; starting a new one', {
+    jobId: known.id,
+    status: progress.status,
+    ...(progress.error === undefined ? {} : { reason: progress.error }),
+  });
+  deps.streamingRuns?.delete(topic);
+  return undefined;
+}
+
 /** Kafka mode: one EOF run per target topic over exactly the offsets this batch produced. */
 async function loadFromKafka(
   deps: PipelineDeps,
@@ -147,10 +186,12 @@ async function loadFromKafka(
     // partition of the topic (later batches may bring partitions the first one did not have):
     // those of this batch from the offsets it produced, the others from the beginning, since
     // records other invocations produced there may not be loaded yet. Later batches only produce.
-    const running = tg.eof ? undefined : deps.streamingRuns?.get(topic);
-    if (running !== undefined) {
-      jobIds.push(running);
-      continue;
+    if (!tg.eof) {
+      const running = await stillRunning(deps, topic);
+      if (running !== undefined) {
+        jobIds.push(running);
+        continue;
+      }
     }
     const ids = await retry(
       () =>
@@ -174,7 +215,8 @@ async function loadFromKafka(
       retryDeps(deps),
     );
     jobIds.push(...ids);
-    if (!tg.eof && ids[0] !== undefined) deps.streamingRuns?.set(topic, ids[0]);
+    if (!tg.eof && ids[0] !== undefined)
+      deps.streamingRuns?.set(topic, { id: ids[0], checkedAt: (deps.now ?? Date.now)() });
     if (tg.eof && tg.waitForLoad)
       for (const id of ids) counts = add(counts, await waitForRun(deps, tg.graph, id));
   }

@@ -6,6 +6,7 @@ import type {
   LoadCounts,
   LoadingJobRun,
   RunProgress,
+  RunStatus,
   TigerGraphClient,
 } from '../../lib/tigergraph/index.ts';
 import { validate, VALID } from './config.ts';
@@ -58,6 +59,8 @@ export class FakeTigerGraph implements TigerGraphClient {
   readonly runs: LoadingJobRun[] = [];
   readonly posts: string[] = [];
   startFailures: TigerStreamError[] = [];
+  /** What getProgress answers for every run. */
+  status: RunStatus = 'FINISHED';
   /** Lines whose JSON lacks this field count as rejected objects. */
   constructor(
     readonly delivery: FakeDelivery,
@@ -100,7 +103,7 @@ export class FakeTigerGraph implements TigerGraphClient {
   getProgress(_graph: string, jobId: string): Promise<RunProgress> {
     return Promise.resolve({
       jobId,
-      status: 'FINISHED',
+      status: this.status,
       counts: this.counts.get(jobId) as LoadCounts,
       error: undefined,
     });

@@ -3,7 +3,12 @@ import { createByteArrayConverter, type Converter } from '../../../lib/convert/i
 import { ConvertError, TigerStreamError } from '../../../lib/errors/index.ts';
 import type { DecodedBatch, KafkaRecord } from '../../../lib/event/index.ts';
 import { createLogger, silentLogger } from '../../../lib/observability/index.ts';
-import { DLQ_HEADERS, processBatch, type PipelineDeps } from '../../../lib/pipeline/index.ts';
+import {
+  DLQ_HEADERS,
+  processBatch,
+  type PipelineDeps,
+  type StreamingRun,
+} from '../../../lib/pipeline/index.ts';
 import { edit } from '../../helpers/config.ts';
 import { FakeDelivery, FakeTigerGraph, testConfig } from '../../helpers/fakes.ts';
 
@@ -110,7 +115,7 @@ describe('processBatch (kafka mode)', () => {
 
   it('with tigergraph.loading.eof=false starts one streaming run per topic over all its partitions', async () => {
     const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
-    const streamingRuns = new Map<string, string>();
+    const streamingRuns = new Map<string, StreamingRun>();
     const first = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
       ...deps,
       streamingRuns,
@@ -132,6 +137,41 @@ describe('processBatch (kafka mode)', () => {
     ]);
     expect(first.jobIds).toEqual(['run-1']);
     expect(second.jobIds).toEqual(['run-1']);
+  });
+
+  it('asks at most once a minute whether the streaming run still runs, and starts a new one when it ended', async () => {
+    const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
+    const streamingRuns = new Map<string, StreamingRun>();
+    let clock = 1_000_000;
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({
+      write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+    });
+    const run = (offset: number) =>
+      processBatch(batchOf(record(0, offset, '{"company":"A"}')), {
+        ...deps,
+        logger: log,
+        streamingRuns,
+        now: () => clock,
+      });
+    tigergraph.status = 'RUNNING';
+    await run(1);
+    clock += 30_000;
+    await run(2); // within the minute: not asked
+    clock += 61_000;
+    await run(3); // asked: still running
+    expect(tigergraph.runs).toHaveLength(1);
+    tigergraph.status = 'ABORTED';
+    clock += 10_000;
+    await run(4); // within the minute of the last answer: not asked yet
+    expect(tigergraph.runs).toHaveLength(1);
+    clock += 61_000;
+    const result = await run(5);
+    expect(tigergraph.runs).toHaveLength(2);
+    expect(result.jobIds).toEqual(['run-2']);
+    expect(
+      lines.find((l) => l.message === 'The streaming run ended; starting a new one'),
+    ).toMatchObject({ jobId: 'run-1', status: 'ABORTED' });
   });
 
   it('skips and counts tombstones, and counts records TigerGraph rejects', async () => {
