@@ -165,30 +165,37 @@ describe('stream handler on the embedded broker and the emulator', () => {
   });
 });
 
+/** A broker and an emulator (two partitions) with a handler for a connector with `settings`. */
+async function startHandler(
+  settings: Record<string, string>,
+): Promise<{ env: Env; handler: StreamHandler }> {
+  const env = await startEnv({ partitions: 2, settings });
+  const handler = createStreamHandler({
+    loadConfig: () => Promise.resolve(env.config),
+    logger: silentLogger(),
+    retryPolicy: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50, factor: 2 },
+  });
+  return { env, handler };
+}
+
+async function stopHandler(env: Env, handler: StreamHandler): Promise<void> {
+  await handler.close();
+  await env.stop();
+}
+
 describe('direct mode on the emulator: rejected lines go to the dead-letter topic', () => {
   let env: Env;
   let handler: StreamHandler;
   const dlq = uniqueTopic('dlq');
   beforeAll(async () => {
-    env = await startEnv({
-      partitions: 2,
-      settings: {
-        'tigergraph.delivery': 'direct',
-        'errors.tolerance': 'all',
-        'errors.deadletterqueue.topic.name': dlq,
-      },
-    });
+    ({ env, handler } = await startHandler({
+      'tigergraph.delivery': 'direct',
+      'errors.tolerance': 'all',
+      'errors.deadletterqueue.topic.name': dlq,
+    }));
     env.kafka.createTopic(dlq, 1);
-    handler = createStreamHandler({
-      loadConfig: () => Promise.resolve(env.config),
-      logger: silentLogger(),
-      retryPolicy: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50, factor: 2 },
-    });
   });
-  afterAll(async () => {
-    await handler.close();
-    await env.stop();
-  });
+  afterAll(() => stopHandler(env, handler));
 
   it('loads the good records and dead-letters exactly the ones TigerGraph rejected, with their offsets', async () => {
     const records: KafkaRecord[] = Array.from({ length: 30 }, (_, i) => ({
@@ -241,17 +248,9 @@ describe('streaming mode on the emulator (tigergraph.loading.eof=false)', () => 
   let env: Env;
   let handler: StreamHandler;
   beforeAll(async () => {
-    env = await startEnv({ partitions: 2, settings: { 'tigergraph.loading.eof': 'false' } });
-    handler = createStreamHandler({
-      loadConfig: () => Promise.resolve(env.config),
-      logger: silentLogger(),
-      retryPolicy: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50, factor: 2 },
-    });
+    ({ env, handler } = await startHandler({ 'tigergraph.loading.eof': 'false' }));
   });
-  afterAll(async () => {
-    await handler.close();
-    await env.stop();
-  });
+  afterAll(() => stopHandler(env, handler));
 
   it('one run loads every partition, also one the first batch did not have', async () => {
     const batch = (partition: number, from: number): unknown =>
