@@ -19,7 +19,7 @@ import {
   type SchemaRegistryStandIn,
 } from '../local/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
-import { createStreamHandler } from '../pipeline/index.ts';
+import { createStreamHandler, type BatchResult } from '../pipeline/index.ts';
 import { createTigerGraphClient } from '../tigergraph/index.ts';
 import type { CliIo } from './io.ts';
 
@@ -44,13 +44,11 @@ export const COMPANY_SCHEMA = {
   ],
 } as const;
 
-export interface DemoSummary {
-  readonly records: number;
-  readonly produced: number;
-  readonly loaded: number;
-  readonly rejected: number;
-  readonly deadLettered: number;
-  readonly tombstones: number;
+/** The batches' outcome counts summed, plus what the demo measured and checked. */
+export interface DemoSummary extends Pick<
+  BatchResult,
+  'records' | 'produced' | 'loaded' | 'rejected' | 'deadLettered' | 'tombstones'
+> {
   readonly seconds: number;
   readonly recordsPerSecond: number;
   readonly seeded: number;

@@ -1,10 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/fixtures.ts';
+import { ROOT, exampleConnectorWith } from '../helpers/fixtures.ts';
 
 const V1 = {
   type: 'record',
@@ -16,18 +14,12 @@ const V1 = {
   ],
 };
 const type = avro.Type.forSchema(V1 as avro.Schema, { wrapUnions: true });
-const dir = mkdtempSync(join(tmpdir(), 'tgstream-convert-'));
-const connector = (converter: string, extra: string): string => {
-  const file = join(dir, `${converter}.properties`);
-  writeFileSync(
-    file,
-    readFileSync(join(ROOT, 'infra/connectors/company.properties'), 'utf8').replace(
-      'value.converter=org.apache.kafka.connect.converters.ByteArrayConverter',
-      `value.converter=${converter}\n${extra}`,
-    ),
+const connector = (converter: string, extra: string): string =>
+  exampleConnectorWith(
+    'value.converter=org.apache.kafka.connect.converters.ByteArrayConverter',
+    `value.converter=${converter}\n${extra}`,
+    `${converter}.properties`,
   );
-  return file;
-};
 const convert = (file: string, input: string) =>
   spawnSync(process.execPath, [join(ROOT, 'bin/tgstream.js'), 'convert', '--c', file], {
     cwd: ROOT,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/fixtures.ts';
+import { ROOT, exampleConnectorWith } from '../helpers/fixtures.ts';
 
 const tgstream = (args: string[]) =>
   spawnSync(process.execPath, [join(ROOT, 'bin', 'tgstream.js'), ...args], {
@@ -83,14 +83,10 @@ describe('npm start (tgstream demo) end to end', () => {
   });
 
   it('exits non-zero when records are unaccounted for (loads not waited for)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tgstream-e2e-'));
-    const file = join(dir, 'nowait.properties');
-    writeFileSync(
-      file,
-      readFileSync(join(ROOT, 'infra/connectors/company.properties'), 'utf8').replace(
-        '[connector_1]',
-        'tigergraph.loading.wait=false\n[connector_1]',
-      ),
+    const file = exampleConnectorWith(
+      '[connector_1]',
+      'tigergraph.loading.wait=false\n[connector_1]',
+      'nowait.properties',
     );
     const r = tgstream(['demo', '--records', '100', '--c', file]);
     expect(r.status).toBe(1);
@@ -104,14 +100,10 @@ describe('npm start (tgstream demo) end to end', () => {
   });
 
   it('rejects an invalid connector file with exit 2, naming file, line, key and code', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tgstream-e2e-'));
-    const file = join(dir, 'bad.properties');
-    writeFileSync(
-      file,
-      readFileSync(join(ROOT, 'infra/connectors/company.properties'), 'utf8').replace(
-        'value.converter=org.apache.kafka.connect.converters.ByteArrayConverter',
-        'value.converter=Avro',
-      ),
+    const file = exampleConnectorWith(
+      'value.converter=org.apache.kafka.connect.converters.ByteArrayConverter',
+      'value.converter=Avro',
+      'bad.properties',
     );
     const r = tgstream(['run', '--c', file, '--eof']);
     expect(r.status).toBe(2);
