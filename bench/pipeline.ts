@@ -45,7 +45,6 @@ export async function benchPipeline(): Promise<BenchResult[]> {
   const handler = createStreamHandler({
     loadConfig: () => Promise.resolve(config),
     logger: silentLogger(),
-    writeMetrics: () => undefined,
   });
   let offset = 0;
   const records = (): KafkaRecord[] =>

@@ -1,11 +1,14 @@
 /**
- * Lambda entry point for a Kafka event-source mapping. Wiring only: SSM client, logger,
- * configuration cache; the behaviour lives in lib/pipeline.
+ * Lambda entry point for a Kafka event-source mapping. Wiring only: SSM client, Powertools
+ * logger and metrics with their middy middlewares, configuration cache; the behaviour lives
+ * in lib/pipeline.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { cacheConfig, createSecretRegistry, readConnectorFromSsm } from '../lib/config/index.ts';
 import { ConfigError } from '../lib/errors/index.ts';
-import { createLogger, parseLogLevel } from '../lib/observability/index.ts';
+import { createLogger, createMetrics, parseLogLevel } from '../lib/observability/index.ts';
 import { createStreamHandler } from '../lib/pipeline/index.ts';
 
 const stage = process.env.TGSTREAM_STAGE;
@@ -22,18 +25,24 @@ const ssm = new SSMClient({});
 const maxAge = process.env.TGSTREAM_CONFIG_MAX_AGE_MS;
 // Every log line passes through the secrets of the loaded configuration.
 const secrets = createSecretRegistry();
+const logger = createLogger({
+  level: parseLogLevel(process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL),
+  service: 'tigerstream',
+  redact: (text) => secrets.redact(text),
+  fields: { connector, stage },
+});
+const metrics = createMetrics({ stage, connector });
 
 export const handler = createStreamHandler({
   loadConfig: cacheConfig(
     () => readConnectorFromSsm(ssm, stage, connector),
     maxAge === undefined ? {} : { maxAgeMs: () => Number(maxAge) },
   ),
-  logger: createLogger({
-    level: parseLogLevel(process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL),
-    service: 'tigerstream',
-    redact: (text) => secrets.redact(text),
-    fields: { connector, stage },
-  }),
+  logger,
   secrets,
-  stage,
+  metrics,
+  middlewares: [
+    injectLambdaContext(logger.powertools, { resetKeys: true }),
+    logMetrics(metrics, { captureColdStartMetric: true }),
+  ],
 });

@@ -47,7 +47,14 @@ export const COMPANY_SCHEMA = {
 /** The batches' outcome counts summed, plus what the demo measured and checked. */
 export interface DemoSummary extends Pick<
   BatchResult,
-  'records' | 'produced' | 'loaded' | 'rejected' | 'deadLettered' | 'tombstones'
+  | 'records'
+  | 'produced'
+  | 'loaded'
+  | 'rejected'
+  | 'deadLettered'
+  | 'tombstones'
+  | 'objectsLoaded'
+  | 'objectsRejected'
 > {
   readonly seconds: number;
   readonly recordsPerSecond: number;
@@ -153,7 +160,6 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
     const stream = createStreamHandler({
       loadConfig: () => Promise.resolve(config),
       logger,
-      writeMetrics: () => undefined,
     });
     handler.close = () => stream.close();
     const started = Date.now();
@@ -191,6 +197,8 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
       rejected: totals.rejected,
       deadLettered: totals.deadLettered,
       tombstones: totals.tombstones,
+      objectsLoaded: totals.objectsLoaded,
+      objectsRejected: totals.objectsRejected,
       seconds: Math.round(seconds * 100) / 100,
       recordsPerSecond: seconds > 0 ? Math.round(totals.records / seconds) : 0,
       seeded: options.records,
@@ -214,6 +222,8 @@ export function formatSummary(s: DemoSummary): string {
     ['rejected', String(s.rejected)],
     ['dead-lettered', String(s.deadLettered)],
     ['tombstones', String(s.tombstones)],
+    ['objects loaded', String(s.objectsLoaded)],
+    ['objects rejected', String(s.objectsRejected)],
     ['seconds', s.seconds.toFixed(2)],
     ['records/second', String(s.recordsPerSecond)],
     ['graph', `${s.vertices} Company vertices in Company_Graph`],

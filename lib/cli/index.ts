@@ -122,13 +122,15 @@ async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
       rejected,
       deadLettered,
       tombstones,
+      objectsLoaded,
+      objectsRejected,
       seconds,
       recordsPerSecond,
       vertices,
       accounted,
     } = summary;
     io.stdout(
-      `${JSON.stringify({ records, produced, loaded, rejected, deadLettered, seconds, tombstones, recordsPerSecond, vertices, accounted })}\n`,
+      `${JSON.stringify({ records, produced, loaded, rejected, deadLettered, seconds, tombstones, objectsLoaded, objectsRejected, recordsPerSecond, vertices, accounted })}\n`,
     );
   } else io.stdout(formatSummary(summary));
   return summary.accounted ? EXIT.OK : EXIT.FAILED;
@@ -177,7 +179,6 @@ async function run(
   const handler = createStreamHandler({
     loadConfig: () => Promise.resolve(config),
     logger,
-    writeMetrics: () => undefined,
     resolveBrokers,
     secrets,
   });

@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { KafkaRecord } from '../event/index.ts';
 import { readStoreAsPem, type ConnectorConfig } from '../config/index.ts';
-import { ConfigError, messageOf } from '../errors/index.ts';
+import { ConfigError, ConvertError, messageOf } from '../errors/index.ts';
+import { compactJsonLine, hasLineBreak } from './json-line.ts';
 import {
   createRegistryAvroConverter,
   createSchemaFreeAvroConverter,
@@ -21,6 +22,7 @@ export { createCompiledConverter, generateSource, type CompileOptions } from './
 export { createInterpretedConverter, type DatumConverter } from './interpreted.ts';
 export { createRegistryClient, RegistryError, type RegistryClient } from './registry.ts';
 export { detectFraming, readContainer } from './framing.ts';
+export { compactJsonLine, hasLineBreak } from './json-line.ts';
 export { canonicalForm, fingerprint, parseSchema } from './schema.ts';
 export { TIMESTAMP_FORMATS, type TimestampFormat } from './format.ts';
 export { EXACT_LONG, createRegistryAvroConverter, createSchemaFreeAvroConverter } from './avro.ts';
@@ -38,11 +40,36 @@ export interface Converter {
 
 const TOMBSTONE: Converted = Object.freeze({ kind: 'tombstone' });
 
-/** ByteArrayConverter: the value unchanged (plaintext or JSON lines). */
-export const createByteArrayConverter = (): Converter => ({
+/** What the byte-array converter does with a value that is not JSON and spans lines. */
+export type MultilinePolicy = 'keep' | 'reject';
+
+/**
+ * ByteArrayConverter. A JSON object or array becomes one compact line (TigerGraph reads one
+ * JSON object per line, so a pretty-printed value would otherwise become several rejected
+ * lines); any other value passes unchanged. A non-JSON value with a line break (Protobuf
+ * bytes, multi-line text) is kept as it is under `keep` (kafka mode mirrors bytes, as
+ * MirrorMaker does) and is a record-level error under `reject` (direct mode: in a /ddl body
+ * it would split into lines that are no longer this record, and take neighbours' counts).
+ */
+export const createByteArrayConverter = (
+  options: { readonly multiline?: MultilinePolicy } = {},
+): Converter => ({
   name: 'ByteArrayConverter',
-  convert: (record) =>
-    record.value === null ? TOMBSTONE : { kind: 'values', values: [record.value] },
+  convert: (record) => {
+    const value = record.value;
+    if (value === null) return TOMBSTONE;
+    const line = compactJsonLine(value);
+    if (line !== undefined) return { kind: 'values', values: [line] };
+    if (options.multiline === 'reject' && hasLineBreak(value))
+      throw new ConvertError(
+        'CONVERT_VALUE_MULTILINE',
+        `The value of ${record.topic}/${record.partition}@${record.offset} is not a JSON object or array and contains a line break; direct mode posts one line per record, so allowed values are a JSON object or array (pretty-printed is fine) or text without line breaks`,
+        {
+          details: { topic: record.topic, partition: record.partition, offset: record.offset },
+        },
+      );
+    return { kind: 'values', values: [value] };
+  },
 });
 
 const avroConverter = (name: string, convert: AvroValueConverter): Converter => ({
@@ -113,10 +140,15 @@ export interface ConverterDeps {
 
 /** The converter a connector names. */
 export async function createConverter(
-  config: Pick<ConnectorConfig, 'valueConverter' | 'schemaRegistryUrl' | 'settings'>,
+  config: Pick<ConnectorConfig, 'valueConverter' | 'schemaRegistryUrl' | 'settings'> & {
+    readonly tigergraph?: Pick<ConnectorConfig['tigergraph'], 'delivery'>;
+  },
   deps: ConverterDeps = {},
 ): Promise<Converter> {
-  if (config.valueConverter === 'bytes') return createByteArrayConverter();
+  if (config.valueConverter === 'bytes')
+    return createByteArrayConverter({
+      multiline: config.tigergraph?.delivery === 'direct' ? 'reject' : 'keep',
+    });
   const s = config.settings;
   const cwd = deps.cwd ?? process.cwd();
   const timestampFormat = (s['value.converter.timestamp.format']?.trim() ||

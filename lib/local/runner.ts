@@ -21,6 +21,8 @@ export interface RunTotals {
   rejected: number;
   deadLettered: number;
   tombstones: number;
+  objectsLoaded: number;
+  objectsRejected: number;
   batches: number;
   failedAttempts: number;
 }
@@ -73,6 +75,8 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
     rejected: 0,
     deadLettered: 0,
     tombstones: 0,
+    objectsLoaded: 0,
+    objectsRejected: 0,
     batches: 0,
     failedAttempts: 0,
   };
@@ -145,6 +149,8 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
       totals.rejected += result.rejected;
       totals.deadLettered += result.deadLettered;
       totals.tombstones += result.tombstones;
+      totals.objectsLoaded += result.objectsLoaded;
+      totals.objectsRejected += result.objectsRejected;
       options.onProgress?.(totals);
       return true;
     } catch (error) {

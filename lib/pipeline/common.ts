@@ -6,7 +6,12 @@ import { isTigerStreamError, messageOf } from '../errors/index.ts';
 import type { RetryPolicy } from '../errors/retry.ts';
 import type { KafkaDelivery } from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
-import type { LoadCounts, TigerGraphClient } from '../tigergraph/index.ts';
+import {
+  NO_COUNTS,
+  addLoadCounts,
+  type LoadCounts,
+  type TigerGraphClient,
+} from '../tigergraph/index.ts';
 import { DLQ_HEADERS } from './policy.ts';
 
 /** The collaborators of one batch. */
@@ -24,6 +29,8 @@ export interface PipelineDeps {
   readonly now?: () => number;
   /** Streaming runs already started in this container, by target topic (eof=false). */
   readonly streamingRuns?: Map<string, StreamingRun>;
+  /** Called once per retry of a failed call (the batch result counts them). */
+  readonly countRetry?: () => void;
 }
 
 /** A streaming loading run this container started, and when it was last seen running. */
@@ -57,20 +64,38 @@ export interface Line {
   readonly value: Buffer;
 }
 
-export const ZERO: LoadCounts = {
-  validLines: 0,
-  rejectedLines: 0,
-  validObjects: 0,
-  rejectedObjects: 0,
-};
-export const add = (a: LoadCounts, b: LoadCounts): LoadCounts => ({
-  validLines: a.validLines + b.validLines,
-  rejectedLines: a.rejectedLines + b.rejectedLines,
-  validObjects: a.validObjects + b.validObjects,
-  rejectedObjects: a.rejectedObjects + b.rejectedObjects,
+export const ZERO = NO_COUNTS;
+export const add = addLoadCounts;
+/** `a` less `b` (counts of lines already accounted for elsewhere). */
+export const subtract = (a: LoadCounts, b: LoadCounts): LoadCounts => ({
+  validLines: a.validLines - b.validLines,
+  rejectedLines: a.rejectedLines - b.rejectedLines,
+  validObjects: a.validObjects - b.validObjects,
+  rejectedObjects: a.rejectedObjects - b.rejectedObjects,
+  filteredObjects: a.filteredObjects - b.filteredObjects,
 });
 
 export const rejections = (c: LoadCounts): number => c.rejectedLines + c.rejectedObjects;
+
+/**
+ * How many of `records` (each delivered as one or more lines) TigerGraph rejected, from the
+ * counts of their lines. A record is rejected when its line was rejected (bad JSON, ...) or an
+ * object it should have loaded was not (no id, invalid attribute). TigerGraph's statistics are
+ * sums, so which line a rejected object came from is not known: with one LOAD per line each
+ * rejected object is one record; with k objects per line (a vertex and an edge, several LOADs)
+ * the fewest records that explain them are counted, ceil(rejected objects / k). Rejected lines
+ * of a record of several lines (an Avro container file) are taken to be one per record. Never
+ * more than `records`; objects are reported exactly beside this.
+ */
+export function rejectedRecords(records: number, counts: LoadCounts): number {
+  const attempts = counts.validObjects + counts.rejectedObjects + counts.filteredObjects;
+  const perLine = counts.validLines > 0 ? Math.max(1, attempts / counts.validLines) : 1;
+  const objectLines =
+    counts.rejectedObjects > 0
+      ? Math.min(counts.validLines, Math.ceil(counts.rejectedObjects / perLine - 1e-9))
+      : 0;
+  return Math.max(0, Math.min(records, counts.rejectedLines + objectLines));
+}
 
 /** The retry helper's settings from the batch's collaborators, logging each retry. */
 export const retryDeps = (deps: PipelineDeps) => ({
@@ -79,6 +104,8 @@ export const retryDeps = (deps: PipelineDeps) => ({
   ...(deps.deadline !== undefined ? { deadline: deps.deadline } : {}),
   ...(deps.sleep ? { sleep: deps.sleep } : {}),
   ...(deps.now ? { now: deps.now } : {}),
-  onRetry: ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: unknown }) =>
-    deps.logger.warn('Retrying after a retriable failure', { attempt, delayMs, error }),
+  onRetry: ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: unknown }) => {
+    deps.countRetry?.();
+    deps.logger.warn('Retrying after a retriable failure', { attempt, delayMs, error });
+  },
 });

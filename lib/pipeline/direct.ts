@@ -133,19 +133,19 @@ export async function loadDirect(
  * errors.tolerance=all with a dead-letter topic they go there (original key, value and
  * headers plus the error headers); otherwise each is logged with its coordinates and counted
  * as rejected (TigerGraph's verdict does not change on a retry, so the batch goes on).
- * Returns how many records were dead-lettered and how many rejections they account for.
+ * Returns how many records were dead-lettered and the counts of their lines.
  */
 export async function handleRejectedLines(
   deps: PipelineDeps,
   rejected: readonly RejectedLine[],
-): Promise<{ deadLettered: number; rejections: number }> {
+): Promise<{ deadLettered: number; covered: LoadCounts }> {
   const { config } = deps;
   const byRecord = new Map<KafkaRecord, LoadCounts>();
   for (const r of rejected)
     byRecord.set(r.line.record, add(byRecord.get(r.line.record) ?? ZERO, r.counts));
   const toDeadLetter = config.errorsTolerance === 'all' && config.deadLetterTopic !== undefined;
   const deadLetters: OutRecord[] = [];
-  let covered = 0;
+  let covered = ZERO;
   let logged = 0;
   for (const [record, counts] of byRecord) {
     const error = new TigerGraphError(
@@ -159,7 +159,7 @@ export async function handleRejectedLines(
       continue;
     }
     deps.logger.warn('Record sent to the dead-letter topic', { ...coordinates(record), error });
-    covered += rejections(counts);
+    covered = add(covered, counts);
     deadLetters.push({
       topic: config.deadLetterTopic,
       partition: undefined,
@@ -178,5 +178,5 @@ export async function handleRejectedLines(
       () => deps.delivery.send(deadLetters, deps.signal ? { signal: deps.signal } : {}),
       retryDeps(deps),
     );
-  return { deadLettered: deadLetters.length, rejections: covered };
+  return { deadLettered: deadLetters.length, covered };
 }

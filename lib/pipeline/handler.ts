@@ -2,14 +2,20 @@
  * The stream handler: one middy handler used by the Lambda (functions/stream.ts) and by the
  * local ESM runner (tgstream run), so both run exactly the same code.
  */
-import middy, { type Request } from '@middy/core';
+import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ConnectorConfig, SecretRegistry } from '../config/index.ts';
 import { createConverter as defaultConverter, type Converter } from '../convert/index.ts';
 import { decodeKafkaEvent } from '../event/index.ts';
 import { KafkaClient } from '@aws-sdk/client-kafka';
 import { createBrokerResolver, createKafkaDelivery, type KafkaDelivery } from '../kafka/index.ts';
-import { createLogger, toEmf, type Logger } from '../observability/index.ts';
+import {
+  BATCH_FAILED_METRIC,
+  createLogger,
+  recordBatchMetrics,
+  type Logger,
+  type MetricsSink,
+} from '../observability/index.ts';
 import type { RetryPolicy } from '../errors/retry.ts';
 import { ConfigError } from '../errors/index.ts';
 import { createTigerGraphClient, type TigerGraphClient } from '../tigergraph/index.ts';
@@ -31,10 +37,13 @@ export interface StreamHandlerDeps {
   readonly logger?: Logger;
   /** Learns the secrets of each loaded configuration; the logger should redact through it. */
   readonly secrets?: SecretRegistry;
-  /** Where the EMF metrics line goes (default: the logger's stdout). */
-  readonly writeMetrics?: (line: string) => void;
-  /** The deployment stage, a dimension of the metrics (the Lambda sets TGSTREAM_STAGE). */
-  readonly stage?: string;
+  /**
+   * Where each batch's metrics go (the Lambda passes Powertools' Metrics and flushes it with
+   * its logMetrics middleware); none: no metrics (the local runner, the CLI).
+   */
+  readonly metrics?: MetricsSink;
+  /** Middlewares that run around everything else (Powertools' context and metrics). */
+  readonly middlewares?: readonly MiddlewareObj[];
   readonly retryPolicy?: RetryPolicy;
   readonly now?: () => number;
   /** Time kept free before the Lambda deadline for the error to surface (ms). */
@@ -116,7 +125,10 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
   };
 
   // timeoutEarlyInMillis 0: our own deadline (below) aborts retries before Lambda's.
-  const core = middy<unknown, BatchResult, Error, StreamContext>({ timeoutEarlyInMillis: 0 })
+  const core = middy<unknown, BatchResult, Error, StreamContext>({ timeoutEarlyInMillis: 0 });
+  for (const m of deps.middlewares ?? [])
+    core.use(m as MiddlewareObj<unknown, BatchResult, Error, StreamContext>);
+  core
     .use({
       name: 'tigerstreamConfig',
       before: async (request: Request<unknown, BatchResult, Error, StreamContext>) => {
@@ -125,6 +137,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
         request.context.connectorConfig = config;
       },
       onError: (request: Request<unknown, BatchResult, Error, StreamContext>) => {
+        deps.metrics?.addMetric(BATCH_FAILED_METRIC, 'Count', 1);
         // Not handled here: the invocation fails and the ESM redelivers the batch.
         baseLogger.error('Batch failed; it will be delivered again', {
           error: request.error,
@@ -162,9 +175,9 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
         ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}),
       });
       const finished = now();
-      const timestamps = batch.records.map((r) => r.timestamp);
-      const metrics = toEmf(
-        {
+      if (deps.metrics) {
+        const timestamps = batch.records.map((r) => r.timestamp);
+        recordBatchMetrics(deps.metrics, {
           'record-count': result.records,
           'byte-count': result.bytes,
           'record-age-ms': timestamps.length ? Math.max(0, started - Math.min(...timestamps)) : 0,
@@ -175,11 +188,11 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
           'loaded-count': result.loaded,
           'rejected-count': result.rejected,
           'dead-letter-count': result.deadLettered,
-        },
-        { connector: config.name, ...(deps.stage === undefined ? {} : { stage: deps.stage }) },
-        finished,
-      );
-      if (deps.writeMetrics) deps.writeMetrics(JSON.stringify(metrics));
+          'objects-loaded-count': result.objectsLoaded,
+          'objects-rejected-count': result.objectsRejected,
+          'retry-count': result.retries,
+        });
+      }
       logger.info('Batch done', { ...result, ms: finished - started });
       return result;
     });

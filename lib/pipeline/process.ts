@@ -12,8 +12,9 @@ import {
   add,
   coordinates,
   dlqHeaders,
-  rejections,
+  rejectedRecords,
   retryDeps,
+  subtract,
   type Line,
   type PipelineDeps,
 } from './common.ts';
@@ -22,25 +23,41 @@ import { decideRecordFailure } from './policy.ts';
 
 export type { PipelineDeps, StreamingRun } from './common.ts';
 
-/** What happened to a batch; every record is in exactly one of the outcome counts. */
+/**
+ * What happened to a batch. Every record is in exactly one of loaded, rejected, deadLettered
+ * and tombstones, so `records = loaded + rejected + deadLettered + tombstones`; vertices and
+ * edges are counted apart as objects.
+ */
 export interface BatchResult {
   /** Records in the event. */
   readonly records: number;
-  /** Records produced to TigerGraph's Kafka (kafka mode) or posted (direct mode). */
+  /** Lines produced to TigerGraph's Kafka (kafka mode) or posted to /ddl (direct mode). */
   readonly produced: number;
-  /** Records TigerGraph loaded (valid objects of the runs this batch started). */
+  /**
+   * Records delivered and not rejected. When the handler waits for an EOF run or posts to
+   * /ddl, these are records whose lines TigerGraph accepted; in streaming mode, with
+   * tigergraph.loading.wait=false and mirror-only, records acknowledged by TigerGraph's Kafka.
+   */
   readonly loaded: number;
-  /** Records TigerGraph or the converter rejected (counted, logged with coordinates). */
+  /** Records TigerGraph or the converter rejected and that were not dead-lettered. */
   readonly rejected: number;
   readonly deadLettered: number;
-  /** Null values: skipped and counted. */
+  /** Null values (and Avro values that hold no datum): skipped and counted. */
   readonly tombstones: number;
+  /** Vertices and edges TigerGraph loaded from this batch's lines (when it reports them). */
+  readonly objectsLoaded: number;
+  /** Vertices and edges TigerGraph did not load (no id, invalid attribute, ...). */
+  readonly objectsRejected: number;
+  /** Retries of failed calls (produce, TigerGraph) this batch needed. */
+  readonly retries: number;
   readonly bytes: number;
   readonly jobIds: readonly string[];
 }
 
 interface Converted {
   readonly out: OutRecord[];
+  /** Records that became at least one line. */
+  readonly delivered: number;
   readonly deadLetters: OutRecord[];
   readonly rejected: number;
   readonly tombstones: number;
@@ -59,6 +76,7 @@ async function convertAll(
   const lines: Line[] = [];
   let rejected = 0;
   let tombstones = 0;
+  let delivered = 0;
   for (const record of batch.records) {
     let converted;
     try {
@@ -90,6 +108,7 @@ async function convertAll(
     }
     const topic = targetTopicName(config, record.topic);
     const count = targetPartitions.get(topic) ?? 0;
+    delivered++;
     for (const value of converted.values) {
       lines.push({ record, value });
       out.push({
@@ -102,7 +121,7 @@ async function convertAll(
       });
     }
   }
-  return { out, deadLetters, rejected, tombstones, lines };
+  return { out, delivered, deadLetters, rejected, tombstones, lines };
 }
 
 /** Polls a run until it is no longer running; the poll interval grows to 2 s. */
@@ -228,7 +247,18 @@ async function loadFromKafka(
  * target (or dead-lettered) and the loader call succeeded; otherwise throws, so the ESM
  * redelivers the batch.
  */
-export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Promise<BatchResult> {
+export async function processBatch(
+  batch: DecodedBatch,
+  batchDeps: PipelineDeps,
+): Promise<BatchResult> {
+  let retries = 0;
+  const deps: PipelineDeps = {
+    ...batchDeps,
+    countRetry: () => {
+      retries++;
+      batchDeps.countRetry?.();
+    },
+  };
   const { config } = deps;
   const bytes = batch.records.reduce((n, r) => n + (r.value?.length ?? 0), 0);
   const kafkaMode = config.tigergraph.delivery === 'kafka';
@@ -253,12 +283,15 @@ export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Pro
     );
   let counts = ZERO;
   let jobIds: string[] = [];
-  let tgDeadLettered = { deadLettered: 0, rejections: 0 };
+  let tgDeadLettered = { deadLettered: 0, covered: ZERO };
+  // Whether TigerGraph's verdict on these lines is known when the batch ends.
+  let counted = true;
   if (kafkaMode) {
     const ranges = await retry(
       () => deps.delivery.send(converted.out, deps.signal ? { signal: deps.signal } : {}),
       retryDeps(deps),
     );
+    counted = config.tigergraph.eof && config.tigergraph.waitForLoad;
     if (ranges.length > 0)
       ({ counts, jobIds } = await loadFromKafka(deps, ranges, targetPartitions));
   } else {
@@ -266,19 +299,29 @@ export async function processBatch(batch: DecodedBatch, deps: PipelineDeps): Pro
     counts = direct.counts;
     tgDeadLettered = await handleRejectedLines(deps, direct.rejected);
   }
+  const tgRejected = counted
+    ? rejectedRecords(
+        converted.delivered - tgDeadLettered.deadLettered,
+        subtract(counts, tgDeadLettered.covered),
+      )
+    : 0;
   const result: BatchResult = {
     records: batch.records.length,
     produced: converted.out.length,
-    loaded: counts.validObjects,
-    rejected: converted.rejected + rejections(counts) - tgDeadLettered.rejections,
+    loaded: converted.delivered - tgDeadLettered.deadLettered - tgRejected,
+    rejected: converted.rejected + tgRejected,
     deadLettered: converted.deadLetters.length + tgDeadLettered.deadLettered,
     tombstones: converted.tombstones,
+    objectsLoaded: counts.validObjects,
+    objectsRejected: counts.rejectedObjects,
+    retries,
     bytes,
     jobIds,
   };
-  if (config.tigergraph.eof && config.tigergraph.waitForLoad && result.rejected > 0)
+  if (counted && (tgRejected > 0 || counts.rejectedObjects > 0))
     deps.logger.warn('TigerGraph rejected records of this batch', {
-      rejected: result.rejected,
+      rejected: tgRejected,
+      objectsRejected: counts.rejectedObjects,
       jobIds,
     });
   return result;

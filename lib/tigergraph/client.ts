@@ -43,7 +43,27 @@ export interface LoadCounts {
   readonly rejectedLines: number;
   readonly validObjects: number;
   readonly rejectedObjects: number;
+  /** Objects a WHERE condition of the job left out (`failedCondition`): not rejections. */
+  readonly filteredObjects: number;
 }
+/** Counts of nothing loaded. */
+export const NO_COUNTS: LoadCounts = Object.freeze({
+  validLines: 0,
+  rejectedLines: 0,
+  validObjects: 0,
+  rejectedObjects: 0,
+  filteredObjects: 0,
+});
+
+/** The sum of two sets of counts. */
+export const addLoadCounts = (a: LoadCounts, b: LoadCounts): LoadCounts => ({
+  validLines: a.validLines + b.validLines,
+  rejectedLines: a.rejectedLines + b.rejectedLines,
+  validObjects: a.validObjects + b.validObjects,
+  rejectedObjects: a.rejectedObjects + b.rejectedObjects,
+  filteredObjects: a.filteredObjects + b.filteredObjects,
+});
+
 export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'ABORTED' | 'UNKNOWN';
 export interface RunProgress {
   readonly jobId: string;
@@ -116,17 +136,19 @@ export function sumStatistics(statistics: unknown): LoadCounts {
   rejectedLines = Math.max(rejectedLines, num(fileLevel.rejectLine));
   let validObjects = 0;
   let rejectedObjects = 0;
+  let filteredObjects = 0;
   for (const kind of ['vertex', 'edge']) {
     const list = objectLevel[kind];
     if (!Array.isArray(list)) continue;
     for (const o of list as Record<string, unknown>[]) {
       for (const [k, v] of Object.entries(o)) {
         if (k === 'validObject') validObjects += num(v);
+        else if (k === 'failedCondition') filteredObjects += num(v);
         else if (!OBJECT_NOT_REJECTED.has(k)) rejectedObjects += num(v);
       }
     }
   }
-  return { validLines, rejectedLines, validObjects, rejectedObjects };
+  return { validLines, rejectedLines, validObjects, rejectedObjects, filteredObjects };
 }
 
 const STATUS_WORDS: Record<string, RunStatus> = {
@@ -317,12 +339,7 @@ export function createTigerGraphClient(options: TigerGraphClientOptions): TigerG
         );
       return results
         .map((r: { statistics?: unknown }) => sumStatistics(r.statistics))
-        .reduce((a, b) => ({
-          validLines: a.validLines + b.validLines,
-          rejectedLines: a.rejectedLines + b.rejectedLines,
-          validObjects: a.validObjects + b.validObjects,
-          rejectedObjects: a.rejectedObjects + b.rejectedObjects,
-        }));
+        .reduce(addLoadCounts, NO_COUNTS);
     },
 
     async listVertices(graph, type, signal) {

@@ -39,6 +39,8 @@ export async function startEnv(
     brokers?: number;
     settings?: Record<string, string>;
     emulator?: { secret?: string };
+    /** The emulator's schema and jobs for the target topic (default: the company example). */
+    gsql?: (target: string) => string;
   } = {},
 ): Promise<Env> {
   const partitions = options.partitions ?? 3;
@@ -48,7 +50,7 @@ export async function startEnv(
   kafka.createTopic(source, partitions);
   kafka.createTopic(target, partitions);
   const tg = await startTigerGraphEmulator({
-    gsql: COMPANY_GSQL(target),
+    gsql: (options.gsql ?? COMPANY_GSQL)(target),
     kafkaBootstrapOverride: kafka.bootstrapServers,
     ...(options.emulator ?? {}),
   });

@@ -85,7 +85,7 @@ export class FakeTigerGraph implements TigerGraphClient {
       if ((parsed as Record<string, unknown> | null)?.[this.idField] !== undefined) validObjects++;
       else rejectedObjects++;
     }
-    return { validLines, rejectedLines, validObjects, rejectedObjects };
+    return { validLines, rejectedLines, validObjects, rejectedObjects, filteredObjects: 0 };
   }
   startLoadingJob(run: LoadingJobRun): Promise<string[]> {
     const failure = this.startFailures.shift();

@@ -44,7 +44,6 @@ describe('Avro with a schema registry through the stream', () => {
     handler = createStreamHandler({
       loadConfig: () => Promise.resolve(config),
       logger: silentLogger(),
-      writeMetrics: () => undefined,
       retryPolicy: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10, factor: 1 },
     });
   });

@@ -16,13 +16,13 @@ describe('stream handler on the embedded broker and the emulator', () => {
   let env: Env;
   let handler: StreamHandler;
   let deliveriesBuilt = 0;
-  const metrics: string[] = [];
+  const metrics: { name: string; unit: string; value: number }[] = [];
   beforeAll(async () => {
     env = await startEnv({ partitions: 3 });
     handler = createStreamHandler({
       loadConfig: () => Promise.resolve(env.config),
       logger: silentLogger(),
-      writeMetrics: (line) => metrics.push(line),
+      metrics: { addMetric: (name, unit, value) => metrics.push({ name, unit, value }) },
       retryPolicy: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50, factor: 2 },
       createDelivery: (config, logger): KafkaDelivery => {
         deliveriesBuilt++;
@@ -108,7 +108,7 @@ describe('stream handler on the embedded broker and the emulator', () => {
     expect(env.tg.runs().at(-1)).toMatchObject({ status: 'FINISHED', streaming: false });
   });
 
-  it('reuses one producer across invocations and writes one EMF line per invocation', async () => {
+  it("reuses one producer across invocations and records each batch's metrics", async () => {
     metrics.length = 0;
     await handler(
       event([rec(1, 1, '{"company":"Gamma","employee_num":1}')], 'SelfManagedKafka'),
@@ -119,16 +119,15 @@ describe('stream handler on the embedded broker and the emulator', () => {
       context,
     );
     expect(deliveriesBuilt).toBe(1);
-    expect(metrics).toHaveLength(2);
-    const emf = JSON.parse(metrics[0] as string) as Record<string, unknown> & {
-      _aws: { CloudWatchMetrics: { Namespace: string }[] };
-    };
-    expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe('TigerStream');
-    expect(emf).toMatchObject({
-      connector: 'company-stream',
-      'record-count': 1,
-      'loaded-count': 1,
-    });
+    const recordCounts = metrics.filter((m) => m.name === 'record-count');
+    expect(recordCounts).toEqual([
+      { name: 'record-count', unit: 'Count', value: 1 },
+      { name: 'record-count', unit: 'Count', value: 1 },
+    ]);
+    expect(metrics.filter((m) => m.name === 'loaded-count').map((m) => m.value)).toEqual([1, 1]);
+    expect(metrics.filter((m) => m.name === 'objects-loaded-count').map((m) => m.value)).toEqual([
+      1, 1,
+    ]);
   });
 
   it('retries a loader that answers 503 and succeeds', async () => {

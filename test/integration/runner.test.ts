@@ -31,7 +31,6 @@ describe('local ESM runner (tgstream run)', () => {
     const handler = createStreamHandler({
       loadConfig: () => Promise.resolve(config),
       logger: silentLogger(),
-      writeMetrics: () => undefined,
       retryPolicy: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10, factor: 1 },
     });
     const sizes: number[] = [];

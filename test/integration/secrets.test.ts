@@ -185,7 +185,6 @@ describe('no secret reaches stdout, stderr or the logs', () => {
         redact: (t) => secrets.redact(t),
       }),
       secrets,
-      writeMetrics: (l) => lines.push(l),
       retryPolicy: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
     });
     const context = {

@@ -70,6 +70,7 @@ describe('sumStatistics', () => {
       rejectedLines: 2,
       validObjects: 7920,
       rejectedObjects: 7,
+      filteredObjects: 0,
     });
   });
   it('reads the aggregated fileLevel/objectLevel shape, also under parsingStatistics', () => {
@@ -86,6 +87,7 @@ describe('sumStatistics', () => {
       rejectedLines: 1,
       validObjects: 9,
       rejectedObjects: 2,
+      filteredObjects: 4,
     });
     expect(sumStatistics({ parsingStatistics: stats })).toEqual(sumStatistics(stats));
   });
@@ -193,7 +195,13 @@ describe('createTigerGraphClient', () => {
     expect(progress).toEqual({
       jobId: 'j1',
       status: 'FINISHED',
-      counts: { validLines: 3, rejectedLines: 0, validObjects: 3, rejectedObjects: 0 },
+      counts: {
+        validLines: 3,
+        rejectedLines: 0,
+        validObjects: 3,
+        rejectedObjects: 0,
+        filteredObjects: 0,
+      },
       error: undefined,
     });
   });

@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compactJsonLine, createConverter } from '../../../lib/convert/index.ts';
+import type { KafkaRecord } from '../../../lib/event/index.ts';
+import { isTigerStreamError } from '../../../lib/errors/index.ts';
+
+const line = (text: string): string | undefined => compactJsonLine(Buffer.from(text))?.toString();
+
+describe('compactJsonLine', () => {
+  it('makes a pretty-printed object one line and keeps strings and numbers byte for byte', () => {
+    expect(line('{\n  "id" : 12345678901234567890,\n\t"s": "a b\\n\\"c\\" }"\r\n}\n')).toBe(
+      '{"id":12345678901234567890,"s":"a b\\n\\"c\\" }"}',
+    );
+    expect(line(' [ 1 , {"a" : [ ] } ] ')).toBe('[1,{"a":[]}]');
+  });
+
+  it('returns the same buffer when there is nothing to remove', () => {
+    const value = Buffer.from('{"a":1}');
+    expect(compactJsonLine(value)).toBe(value);
+  });
+
+  it.each([
+    ['plain text', 'hello\nworld'],
+    ['CSV', 'a,b\n1,2'],
+    ['a scalar', '42'],
+    ['an unterminated string', '{"a": "b}'],
+    ['unbalanced brackets', '{"a": [1, 2}'],
+    ['text after the value', '{"a":1}\n{"b":2}'],
+    ['a raw line break inside a string', '{"a":"x\ny"}'],
+    ['binary bytes', '\u0000\u0001\n'],
+  ])('is not JSON for %s', (_name, text) => {
+    expect(line(text)).toBeUndefined();
+  });
+
+  it('equals JSON.stringify for any JSON object or array, however it was indented', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(fc.jsonValue())),
+        fc.constantFrom(0, 1, 2, 4, '\t'),
+        (value, indent) => {
+          const pretty = JSON.stringify(value, null, indent);
+          expect(line(pretty)).toBe(JSON.stringify(value));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('ByteArrayConverter and line breaks', () => {
+  const record = (value: string | Buffer): KafkaRecord => ({
+    topic: 't',
+    partition: 1,
+    offset: 7,
+    timestamp: 0,
+    timestampType: 'CREATE_TIME',
+    key: null,
+    value: Buffer.from(value),
+    headers: [],
+  });
+  const converter = (delivery: 'kafka' | 'direct') =>
+    createConverter({ valueConverter: 'bytes', settings: {}, tigergraph: { delivery } });
+  const protobuf = Buffer.from([0x0a, 0x02, 0x41, 0x42, 0x10, 0x0a]);
+
+  it('delivers a pretty-printed JSON value as one compact line in both modes', async () => {
+    for (const mode of ['kafka', 'direct'] as const) {
+      const out = await (await converter(mode)).convert(record('{\n  "a": 1\n}'));
+      expect(out).toEqual({ kind: 'values', values: [Buffer.from('{"a":1}')] });
+    }
+  });
+
+  it('kafka mode mirrors a non-JSON value with a line break unchanged', async () => {
+    const out = await (await converter('kafka')).convert(record(protobuf));
+    expect(out).toEqual({ kind: 'values', values: [protobuf] });
+  });
+
+  it('direct mode refuses it as a record-level error with its own code and coordinates', async () => {
+    const c = await converter('direct');
+    let error: unknown;
+    try {
+      await c.convert(record(protobuf));
+    } catch (e) {
+      error = e;
+    }
+    expect(isTigerStreamError(error) && error.code).toBe('CONVERT_VALUE_MULTILINE');
+    expect(error).toMatchObject({
+      retriable: false,
+      details: { topic: 't', partition: 1, offset: 7 },
+      message: expect.stringContaining('t/1@7') as unknown,
+    });
+    // A single-line text value still passes in direct mode.
+    expect(await c.convert(record('a,b,c'))).toEqual({
+      kind: 'values',
+      values: [Buffer.from('a,b,c')],
+    });
+  });
+});
