@@ -1,10 +1,18 @@
 /**
  * Kafka event-source-mapping events (Amazon MSK `aws:kafka` and self-managed
  * `SelfManagedKafka`) decoded into records ordered by offset within each partition.
+ *
+ * The decoder accepts every shape that AWS's and Powertools' published sample events show
+ * (see test/fixtures/events/SOURCES.md), not only the one Lambda sends today.
  */
 import { EventError } from '../errors/index.ts';
 
-export const EVENT_SOURCES = ['aws:kafka', 'SelfManagedKafka'] as const;
+/**
+ * Lambda sends `aws:kafka` (MSK) and `SelfManagedKafka`. The Powertools self-managed sample
+ * event (Python, and TypeScript until 2024-11) says `aws:SelfManagedKafka`; events built from
+ * it must decode too.
+ */
+export const EVENT_SOURCES = ['aws:kafka', 'SelfManagedKafka', 'aws:SelfManagedKafka'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** One header as the event carries it: a single-key object whose value is signed Java bytes. */
@@ -13,13 +21,20 @@ export type RawHeader = Readonly<Record<string, readonly number[]>>;
 /** A record exactly as the ESM delivers it (key and value base64). */
 export interface RawKafkaRecord {
   readonly topic: string;
-  readonly partition: number;
+  /**
+   * A number from Lambda; a string of decimal digits in the AWS .NET sample event before
+   * 2022 (aws-lambda-dotnet 60c0d1d3), so events built from it must decode too.
+   */
+  readonly partition: number | string;
   readonly offset: number;
   readonly timestamp: number;
   readonly timestampType?: string;
+  /** Absent or `null` when the record has no key. */
   readonly key?: string | null;
+  /** Absent or `null` for a tombstone. */
   readonly value?: string | null;
-  readonly headers?: readonly RawHeader[];
+  /** Absent, `null` or `[]` when the record has no headers. */
+  readonly headers?: readonly RawHeader[] | null;
 }
 
 /** The Lambda event of a Kafka event-source mapping. */
@@ -62,12 +77,19 @@ export interface DecodedBatch {
 export const MAX_EVENT_RECORDS = 100_000;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const DECIMAL_DIGITS = /^[0-9]+$/;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value);
+
+/** The partition as a number: a non-negative integer, or a string of decimal digits. */
+function toPartition(value: unknown): number | undefined {
+  const n = typeof value === 'string' && DECIMAL_DIGITS.test(value) ? Number(value) : value;
+  return isInteger(n) && n >= 0 ? n : undefined;
+}
 
 const describe = (value: unknown): string => {
   if (value === null) return 'null';
@@ -82,8 +104,8 @@ function recordProblem(record: unknown): string | undefined {
   if (!isObject(record)) return `expected a record object, found ${describe(record)}`;
   if (typeof record.topic !== 'string' || record.topic === '')
     return `topic: expected a non-empty string, found ${describe(record.topic)}`;
-  if (!isInteger(record.partition) || record.partition < 0)
-    return `partition: expected a non-negative integer, found ${describe(record.partition)}`;
+  if (toPartition(record.partition) === undefined)
+    return `partition: expected a non-negative integer or a string of decimal digits, found ${describe(record.partition)}`;
   if (!isInteger(record.offset) || record.offset < 0)
     return `offset: expected a non-negative integer, found ${describe(record.offset)}`;
   if (!isInteger(record.timestamp))
@@ -119,7 +141,7 @@ export function isKafkaEvent(event: unknown): event is KafkaEvent {
 function eventProblem(event: unknown): string | undefined {
   if (!isObject(event)) return `the event is ${describe(event)}, not an object`;
   if (!EVENT_SOURCES.includes(event.eventSource as EventSource))
-    return `eventSource: expected "aws:kafka" or "SelfManagedKafka", found ${describe(event.eventSource)}`;
+    return `eventSource: expected one of ${EVENT_SOURCES.map((s) => `"${s}"`).join(', ')}, found ${describe(event.eventSource)}`;
   if (!isObject(event.records))
     return `records: expected an object keyed "<topic>-<partition>", found ${describe(event.records)}`;
   let count = 0;
@@ -150,7 +172,7 @@ const decodeBytes = (text: string | null | undefined): Buffer | null =>
 export function decodeRecord(raw: RawKafkaRecord): KafkaRecord {
   return {
     topic: raw.topic,
-    partition: raw.partition,
+    partition: typeof raw.partition === 'string' ? Number(raw.partition) : raw.partition,
     offset: raw.offset,
     timestamp: raw.timestamp,
     timestampType: raw.timestampType,

@@ -4,6 +4,7 @@ import {
   decodeKafkaEvent,
   encodeKafkaEvent,
   isKafkaEvent,
+  parseRawRecord,
   type KafkaRecord,
 } from '../../../lib/event/index.ts';
 import { fixture } from '../../helpers/fixtures.ts';
@@ -83,6 +84,74 @@ describe('decodeKafkaEvent', () => {
     ]);
   });
 
+  it.each(['aws:kafka', 'SelfManagedKafka', 'aws:SelfManagedKafka'])(
+    'accepts eventSource %s and reports it unchanged',
+    (source) => {
+      const batch = decodeKafkaEvent(withRecords({ 't-0': [base] }, source));
+      expect(batch.eventSource).toBe(source);
+      expect(batch.records).toHaveLength(1);
+    },
+  );
+
+  it.each([
+    ['0', 0],
+    ['7', 7],
+    ['012', 12],
+    ['2147483647', 2147483647],
+  ])('accepts partition "%s" as the number %d', (partition, expected) => {
+    const batch = decodeKafkaEvent(withRecords({ 't-0': [{ ...base, partition }] }));
+    expect(batch.records[0]?.partition).toBe(expected);
+    expect(typeof batch.records[0]?.partition).toBe('number');
+  });
+
+  it('orders numeric-string partitions as numbers, not as text', () => {
+    const batch = decodeKafkaEvent(
+      withRecords({
+        't-10': [{ ...base, partition: '10' }],
+        't-9': [{ ...base, partition: '9' }],
+        't-2': [{ ...base, partition: 2 }],
+      }),
+    );
+    expect(batch.records.map((r) => r.partition)).toEqual([2, 9, 10]);
+  });
+
+  it.each([
+    ['absent', {}],
+    ['null', { headers: null }],
+    ['[]', { headers: [] }],
+  ])('decodes headers given as %s to no headers', (_shape, headers) => {
+    const batch = decodeKafkaEvent(withRecords({ 't-0': [{ ...base, ...headers }] }));
+    expect(batch.records[0]?.headers).toEqual([]);
+  });
+
+  it('keeps a value that is present but empty apart from a tombstone', () => {
+    const batch = decodeKafkaEvent(
+      withRecords({
+        't-0': [
+          { ...base, offset: 1, value: '' },
+          { ...base, offset: 2, value: null },
+          { ...base, offset: 3 },
+        ],
+      }),
+    );
+    expect(batch.records.map((r) => (r.value === null ? null : r.value.length))).toEqual([
+      0,
+      null,
+      null,
+    ]);
+  });
+
+  it('decodes a numeric-string partition exactly as the number (property)', () => {
+    fc.assert(
+      fc.property(fc.nat(100_000), (p) => {
+        const asString = decodeKafkaEvent(withRecords({ t: [{ ...base, partition: String(p) }] }));
+        const asNumber = decodeKafkaEvent(withRecords({ t: [{ ...base, partition: p }] }));
+        expect(asString).toEqual(asNumber);
+        expect(asString.records[0]?.partition).toBe(p);
+      }),
+    );
+  });
+
   it('orders records by topic, partition and offset, whatever the event order', () => {
     const batch = decodeKafkaEvent(
       withRecords({
@@ -113,7 +182,51 @@ describe('decodeKafkaEvent', () => {
     [null, 'the event is null, not an object'],
     [
       { eventSource: 'aws:sqs', records: {} },
-      'eventSource: expected "aws:kafka" or "SelfManagedKafka", found "aws:sqs"',
+      'eventSource: expected one of "aws:kafka", "SelfManagedKafka", "aws:SelfManagedKafka", found "aws:sqs"',
+    ],
+    [
+      { eventSource: 'selfmanagedkafka', records: {} },
+      'eventSource: expected one of "aws:kafka", "SelfManagedKafka", "aws:SelfManagedKafka", found "selfmanagedkafka"',
+    ],
+    [
+      { records: {} },
+      'eventSource: expected one of "aws:kafka", "SelfManagedKafka", "aws:SelfManagedKafka", found undefined',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, partition: 'abc' }] }),
+      'records["t-0"][0].partition: expected a non-negative integer or a string of decimal digits, found "abc"',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, partition: '-1' }] }),
+      'records["t-0"][0].partition: expected a non-negative integer or a string of decimal digits, found "-1"',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, partition: '1.5' }] }),
+      'records["t-0"][0].partition: expected a non-negative integer or a string of decimal digits, found "1.5"',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, partition: ' 1' }] }),
+      'records["t-0"][0].partition: expected a non-negative integer or a string of decimal digits, found " 1"',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, partition: '' }] }),
+      'records["t-0"][0].partition: expected a non-negative integer or a string of decimal digits, found ""',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, partition: '99999999999999999999' }] }),
+      'records["t-0"][0].partition: expected a non-negative integer or a string of decimal digits, found "99999999999999999999"',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, partition: -1 }] }),
+      'records["t-0"][0].partition: expected a non-negative integer or a string of decimal digits, found number -1',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, offset: '15' }] }),
+      'records["t-0"][0].offset: expected a non-negative integer, found "15"',
+    ],
+    [
+      withRecords({ 't-0': [{ ...base, headers: [{ h: 'aGVhZGVy' }] }] }),
+      'records["t-0"][0].headers[0].h: expected an array of bytes (-128..255), found "aGVhZGVy"',
     ],
     [
       withRecords({ 't-0': [{ ...base, offset: 'x' }] }),
@@ -177,6 +290,23 @@ describe('decodeKafkaEvent', () => {
           expect(decoded.records).toEqual(sorted);
         },
       ),
+    );
+  });
+});
+
+describe('parseRawRecord', () => {
+  it('accepts a numeric-string partition and returns it as a number', () => {
+    const record = parseRawRecord({ ...base, partition: '3', key: null, headers: null });
+    expect(record).toMatchObject({ partition: 3, key: null, value: null, headers: [] });
+  });
+
+  it('rejects a non-numeric partition with EVENT_RECORD_MALFORMED naming the field', () => {
+    expect(() => parseRawRecord({ ...base, partition: 'p1' })).toThrow(
+      expect.objectContaining({
+        code: 'EVENT_RECORD_MALFORMED',
+        message:
+          'Not a Kafka record: partition: expected a non-negative integer or a string of decimal digits, found "p1"',
+      }),
     );
   });
 });
