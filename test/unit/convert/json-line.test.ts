@@ -59,7 +59,12 @@ describe('ByteArrayConverter and line breaks', () => {
     headers: [],
   });
   const converter = (delivery: 'kafka' | 'direct') =>
-    createConverter({ valueConverter: 'bytes', settings: {}, tigergraph: { delivery } });
+    createConverter({
+      valueConverter: 'bytes',
+      schemaRegistryUrl: undefined,
+      settings: {},
+      tigergraph: { delivery },
+    });
   const protobuf = Buffer.from([0x0a, 0x02, 0x41, 0x42, 0x10, 0x0a]);
 
   it('delivers a pretty-printed JSON value as one compact line in both modes', async () => {
