@@ -24,10 +24,10 @@ const METRICS: BatchMetrics = {
 function captureStdout(): { lines: string[]; restore: () => void } {
   const lines: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     lines.push(...String(chunk).split('\n').filter(Boolean));
     return true;
-  });
+  };
   return { lines, restore: () => (process.stdout.write = write) };
 }
 
