@@ -175,6 +175,10 @@ export async function startTigerGraphEmulator(
           signal: abort.signal,
           ...(sourceConfig.kafka_config ? { kafkaConfig: sourceConfig.kafka_config } : {}),
           onMessage: (m) => {
+            // UNDOCUMENTED: whether TigerGraph's Kafka loader splits one message's value at
+            // line breaks is not in the reference (tigergraph-loading.md documents `eol` for
+            // /ddl only). The emulator splits as /ddl does, the stricter reading: TigerStream
+            // sends JSON as one compact line, so its own records never depend on it.
             if (m.value)
               store.loadLines(
                 job.name,
