@@ -22,6 +22,7 @@ import { createLogger, parseLogLevel } from '../observability/index.ts';
 import { createStreamHandler } from '../pipeline/index.ts';
 import { formatSummary, runDemo } from './demo.ts';
 import { EXIT, parseArgs, processIo, type CliIo, type ParsedArgs } from './io.ts';
+import { UsageError, checkFlags, flag, intFlag } from './args.ts';
 import {
   createCommand,
   deleteCommand,
@@ -32,6 +33,8 @@ import {
 } from './connector.ts';
 import type { Readable } from 'node:stream';
 import { convertCommand } from './convert.ts';
+import { devCommand } from './dev.ts';
+import { invokeCommand } from './invoke.ts';
 
 /** AWS clients; built lazily (with --region) unless injected, as tests do. */
 export interface CliDeps {
@@ -47,6 +50,15 @@ const USAGE = `tgstream: stream Kafka into TigerGraph (a replacement for TigerGr
 Usage:
   tgstream demo [--records N] [--partitions N] [--avro] [--json] [--c FILE] [--gsql FILE]
       The reference example end to end on the embedded broker and TigerGraph emulator (npm start).
+  tgstream dev [--gsql FILE] [--c FILE] [--partitions N] [--json]
+      Start the embedded Kafka broker, the schema registry stand-in and the TigerGraph emulator
+      (with the GSQL file's schema, data sources and jobs; default: the reference example) and
+      the connector file's topics, print where each listens (--json: one JSON line), and keep
+      them running until Ctrl-C. Any Kafka client (kcat, your producer) can use the broker.
+  tgstream invoke --event FILE --c FILE [--connector NAME] [--embedded [--gsql FILE]] [--json]
+      Run one Lambda Kafka event (the shape the trigger sends) through the stream handler, as
+      \`serverless invoke local\` would; print the batch result. Exit 0, or 1 when the handler
+      throws (with its error code). --embedded runs it against the stack \`tgstream dev\` starts.
   tgstream run --c FILE [--connector NAME] [--eof]
       Consume the source cluster with a consumer group and call the stream handler per batch,
       as the Lambda Kafka trigger does. --eof stops once every partition is caught up.
@@ -69,37 +81,7 @@ Usage:
 Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 records not converted (convert).
 `;
 
-const BOOLEANS = new Set(['json', 'eof', 'yes', 'help', 'avro']);
-
-const flag = (args: ParsedArgs, name: string): string | undefined => {
-  const v = args.flags.get(name);
-  return typeof v === 'string' ? v : undefined;
-};
-
-const intFlag = (
-  args: ParsedArgs,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number => {
-  const raw = flag(args, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, found "${raw}"`);
-  return n;
-};
-
-class UsageError extends Error {}
-
-const checkFlags = (args: ParsedArgs, allowed: readonly string[]): void => {
-  for (const name of args.flags.keys())
-    if (!allowed.includes(name))
-      throw new UsageError(
-        `unknown option --${name}; allowed: ${allowed.map((a) => `--${a}`).join(', ')}`,
-      );
-};
+const BOOLEANS = new Set(['json', 'eof', 'yes', 'help', 'avro', 'embedded']);
 
 async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
   checkFlags(args, ['records', 'partitions', 'json', 'c', 'gsql', 'log-level', 'avro']);
@@ -307,6 +289,10 @@ export async function runCli(
         return await demo(args, io);
       case 'run':
         return await run(args, io, secrets, deps);
+      case 'dev':
+        return await devCommand(args, io);
+      case 'invoke':
+        return await invokeCommand(args, io, secrets);
       case 'convert':
         return await convert(args, io, secrets, deps);
       case 'connector':

@@ -4,6 +4,7 @@
  * connection; acks=all; partition, key, headers and timestamp kept.
  */
 import {
+  Partitioners,
   Kafka,
   logLevel as KafkaLogLevel,
   type IHeaders,
@@ -175,6 +176,9 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
         allowAutoTopicCreation: false,
         idempotent: false,
         maxInFlightRequests: 1,
+        // Named explicitly: records with a key and no partition go where Java clients put them
+        // (murmur2), and kafkajs does not warn about its v2 default on every new producer.
+        createPartitioner: Partitioners.DefaultPartitioner,
       });
       p.on(p.events.DISCONNECT, () => {
         if (producer === p) producer = undefined;

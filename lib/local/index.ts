@@ -5,3 +5,4 @@ export * from './runner.ts';
 export { parseGsql } from './gsql.ts';
 export { GraphStore } from './graph-store.ts';
 export * from './schema-registry.ts';
+export * from './stack.ts';

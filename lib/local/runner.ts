@@ -51,7 +51,8 @@ export const RUNNER_RETRY_POLICY: RetryPolicy = Object.freeze({
   factor: 2,
 });
 
-const lambdaContext = (timeoutMs: number, started: number): Context =>
+/** A Lambda context for a local invocation: Lambda's fields, a deadline `timeoutMs` after `started`. */
+export const lambdaContext = (timeoutMs: number, started: number): Context =>
   // The deprecated callback helpers (done/fail/succeed) are never called by our handler.
   ({
     callbackWaitsForEmptyEventLoop: false,
