@@ -264,7 +264,7 @@ export function generate(
     const fnLogicalId = `${logicalName(fn)}LambdaFunction`;
     functions[fn] = {
       handler: 'dist/stream.handler',
-      description: `TigerStream connector ${c.name}: ${c.topics.join(',')} -> TigerGraph ${c.tigergraph.graph}`,
+      description: `TigerStream connector ${c.name}: ${c.topics.join(',')} -> ${c.tigergraph === undefined ? "TigerGraph's Kafka (mirror-only)" : `TigerGraph ${c.tigergraph.graph}`}`,
       timeout: KAFKA_MAX_TIMEOUT_S,
       memorySize: 1024,
       environment: {

@@ -1,6 +1,7 @@
 /** `tgstream connector validate|create|list|status|pause|resume|delete`. */
 import { resolve } from 'node:path';
 import {
+  deliveryModeOf,
   formatProblem,
   readConnectorFile,
   redactSettings,
@@ -28,8 +29,20 @@ const CONVERTER_NAMES = {
   'avro-registry': 'TigerGraphAvroConverter',
 } as const;
 
+/**
+ * What a connector does with its records, in one line: mirror-only names the topics the user's
+ * own loading job reads; otherwise where TigerStream loads them.
+ */
+export function deliveryLine(c: ConnectorConfig): string {
+  const tg = c.tigergraph;
+  if (tg === undefined)
+    return `mirror-only: records go to ${c.topics.map((t) => targetTopicName(c, t)).join(', ')} on TigerGraph's Kafka; your loading job (RUN LOADING JOB ...) loads them`;
+  return `${tg.url} v${tg.version} ${tg.delivery} mode, graph ${tg.graph}, job ${tg.loadingJob}, filename ${tg.loadingFilename}${tg.dataSource ? `, data source ${tg.dataSource}` : ''}, ${tg.eof ? 'EOF runs' : 'streaming run'}`;
+}
+
 /** A normalized, redacted view of one connector. */
 export function describeConnector(c: ConnectorConfig): Record<string, unknown> {
+  const tg = c.tigergraph;
   const security = (s: ConnectorConfig['source']) =>
     `${s.protocol}${s.mechanism ? ` ${s.mechanism}` : ''}${s.username ? ` as ${s.username}` : ''}`;
   return {
@@ -51,16 +64,21 @@ export function describeConnector(c: ConnectorConfig): Record<string, unknown> {
     },
     valueConverter: CONVERTER_NAMES[c.valueConverter],
     ...(c.schemaRegistryUrl ? { schemaRegistryUrl: c.schemaRegistryUrl } : {}),
-    tigergraph: {
-      url: c.tigergraph.url,
-      version: c.tigergraph.version,
-      delivery: c.tigergraph.delivery,
-      graph: c.tigergraph.graph,
-      loadingJob: c.tigergraph.loadingJob,
-      filename: c.tigergraph.loadingFilename,
-      dataSource: c.tigergraph.dataSource,
-      eof: c.tigergraph.eof,
-    },
+    mode: deliveryModeOf(c),
+    // null: mirror-only, TigerStream never calls TigerGraph.
+    tigergraph:
+      tg === undefined
+        ? null
+        : {
+            url: tg.url,
+            version: tg.version,
+            delivery: tg.delivery,
+            graph: tg.graph,
+            loadingJob: tg.loadingJob,
+            filename: tg.loadingFilename,
+            dataSource: tg.dataSource,
+            eof: tg.eof,
+          },
     errors: { tolerance: c.errorsTolerance, deadLetterTopic: c.deadLetterTopic ?? null },
     trigger: {
       batchSize: c.esm.batchSize,
@@ -85,10 +103,7 @@ const summaryText = (c: ConnectorConfig): string => {
       CONVERTER_NAMES[c.valueConverter] +
         (c.schemaRegistryUrl ? ` (registry ${c.schemaRegistryUrl})` : ''),
     ],
-    [
-      'tigergraph',
-      `${c.tigergraph.url} v${c.tigergraph.version} ${c.tigergraph.delivery} mode, graph ${c.tigergraph.graph}, job ${c.tigergraph.loadingJob}, filename ${c.tigergraph.loadingFilename}${c.tigergraph.dataSource ? `, data source ${c.tigergraph.dataSource}` : ''}, ${c.tigergraph.eof ? 'EOF runs' : 'streaming run'}`,
-    ],
+    ['tigergraph', deliveryLine(c)],
     [
       'errors',
       `tolerance ${c.errorsTolerance}${c.deadLetterTopic ? `, dead-letter topic ${c.deadLetterTopic}` : ''}`,

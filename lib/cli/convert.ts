@@ -2,7 +2,10 @@
  * `tgstream convert --c FILE`: records as the Lambda event carries them (JSON lines on stdin:
  * topic, partition, offset, timestamp, key and value base64, headers as in the event) in;
  * one converted line per converted value on stdout, in order; one JSON error line per record
- * that cannot be converted on stderr. "What will TigerGraph receive?"
+ * that cannot be converted on stderr. "What will TigerGraph receive?" It never calls TigerGraph,
+ * so it needs no tigergraph.* key: a mirror-only file converts as it is delivered, and an
+ * incomplete set of tigergraph.* keys converts as mirror-only (the CLI validates with
+ * `callsTigerGraph: false`).
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';

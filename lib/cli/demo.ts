@@ -7,7 +7,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { loadConnectorFile, withSettings, type ConnectorConfig } from '../config/index.ts';
+import {
+  loadConnectorFile,
+  requireTigerGraph,
+  withSettings,
+  type ConnectorConfig,
+} from '../config/index.ts';
 import { targetTopicName } from '../kafka/index.ts';
 import avro from 'avsc';
 import {
@@ -149,12 +154,14 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
       'tigergraph.url': emulator.url,
       ...avroSettings,
     });
+    // The demo reads the graph back, so its connector file must name TigerGraph's loader.
+    const tg = requireTigerGraph(config, 'the demo');
     say(
       `  seeding ${options.records} company records into ${sourceTopic} (${options.partitions} partitions)`,
     );
     await seed(kafka.bootstrapServers, sourceTopic, options.records, options.partitions, encode);
     say(
-      `  streaming ${sourceTopic} -> ${targetTopic} -> loading job ${config.tigergraph.loadingJob} (EOF runs) -> ${config.tigergraph.graph}`,
+      `  streaming ${sourceTopic} -> ${targetTopic} -> loading job ${tg.loadingJob} (EOF runs) -> ${tg.graph}`,
     );
 
     const stream = createStreamHandler({
@@ -182,9 +189,9 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
     if (io.isTTY) io.stderr('\n');
     const client = createTigerGraphClient({
       url: emulator.url,
-      version: config.tigergraph.version,
+      version: tg.version,
     });
-    const vertices = (await client.listVertices(config.tigergraph.graph, 'Company')).length;
+    const vertices = (await client.listVertices(tg.graph, 'Company')).length;
     const accounted =
       totals.records === options.records &&
       totals.records ===

@@ -205,7 +205,8 @@ async function convert(
   checkFlags(args, ['c', 'connector']);
   const file = flag(args, 'c');
   if (file === undefined) throw new UsageError('convert needs --c FILE, the connector file');
-  const result = await loadConnectorFile(resolve(io.cwd, file));
+  // convert never calls TigerGraph, so it never requires tigergraph.* keys.
+  const result = await loadConnectorFile(resolve(io.cwd, file), { callsTigerGraph: false });
   const config = pickConnector(result.connectors, flag(args, 'connector'), file);
   secrets.add(config.settings);
   return convertCommand(config, deps.stdin ?? process.stdin, io);

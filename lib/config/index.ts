@@ -2,18 +2,34 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ConfigError, messageOf } from '../errors/index.ts';
 import { MAX_CONFIG_BYTES, parseConnectorFile } from './parse.ts';
-import { formatProblem, validateConnectorFile, type ValidationResult } from './validate.ts';
+import {
+  formatProblem,
+  validateConnectorFile,
+  type ValidateOptions,
+  type ValidationResult,
+} from './validate.ts';
 
 export * from './parse.ts';
 export * from './schema.ts';
 export * from './secrets.ts';
 export * from './validate.ts';
+export {
+  KEY_RULES,
+  TIGERGRAPH_RULES,
+  type KeyRule,
+  type LoaderKeys,
+  type RuleKey,
+} from './rules.ts';
+export { allowedText, passes, type Check } from './scope.ts';
 export * from './ssm.ts';
 export * from './keystore.ts';
 export * from './naming.ts';
 
 /** Reads and validates a connector file (no exception for invalid content: see `errors`). */
-export async function readConnectorFile(path: string): Promise<ValidationResult> {
+export async function readConnectorFile(
+  path: string,
+  options: ValidateOptions = {},
+): Promise<ValidationResult> {
   let text: string;
   try {
     const info = await stat(path);
@@ -32,7 +48,7 @@ export async function readConnectorFile(path: string): Promise<ValidationResult>
     );
   }
   const { parsed, problems } = parseConnectorFile(text, path);
-  return validateConnectorFile(parsed, problems);
+  return validateConnectorFile(parsed, problems, options);
 }
 
 /**
@@ -40,8 +56,11 @@ export async function readConnectorFile(path: string): Promise<ValidationResult>
  *
  * @throws ConfigError `CONFIG_INVALID` listing every problem, one per line.
  */
-export async function loadConnectorFile(path: string): Promise<ValidationResult> {
-  const result = await readConnectorFile(path);
+export async function loadConnectorFile(
+  path: string,
+  options: ValidateOptions = {},
+): Promise<ValidationResult> {
+  const result = await readConnectorFile(path, options);
   if (result.errors.length > 0) {
     throw new ConfigError(
       'CONFIG_INVALID',

@@ -1,4 +1,5 @@
 /** The typed connector configuration, its defaults, and the keys TigerStream knows. */
+import { ConfigError } from '../errors/index.ts';
 
 export const MIRROR_SOURCE_CONNECTOR = 'org.apache.kafka.connect.mirror.MirrorSourceConnector';
 export const BYTE_ARRAY_CONVERTER = 'org.apache.kafka.connect.converters.ByteArrayConverter';
@@ -54,6 +55,18 @@ export type OAuthSettings =
       readonly scope: string | undefined;
     };
 
+/**
+ * How a connector's records reach the graph:
+ * - `mirror-only`: no `tigergraph.*` key. Records go to `<alias>.<topic>` on TigerGraph's Kafka
+ *   and the user's own loading job (RUN LOADING JOB, EOF or streaming) loads them: exactly what
+ *   the reference page's MirrorMaker connector did. TigerStream never calls TigerGraph.
+ * - `kafka`: the same produce, then TigerStream starts the loading job over what it produced.
+ * - `direct`: TigerStream posts JSON lines to RESTPP `/ddl`; nothing goes to TigerGraph's Kafka.
+ */
+export const DELIVERY_MODES = ['mirror-only', 'kafka', 'direct'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+/** What TigerStream needs to call TigerGraph's loader: present only when it is to call it. */
 export interface TigerGraphSettings {
   readonly delivery: 'kafka' | 'direct';
   readonly url: string;
@@ -93,7 +106,8 @@ export interface ConnectorConfig {
   readonly schemaRegistryUrl: string | undefined;
   readonly source: ClientSecurity;
   readonly target: ClientSecurity;
-  readonly tigergraph: TigerGraphSettings;
+  /** `undefined`: a mirror-only connector (no `tigergraph.*` key); see {@link DeliveryMode}. */
+  readonly tigergraph: TigerGraphSettings | undefined;
   readonly errorsTolerance: 'none' | 'all';
   readonly deadLetterTopic: string | undefined;
   readonly esm: {
@@ -110,6 +124,27 @@ export interface ConnectorConfig {
   };
   /** Every key as written (section keys override global ones), for MirrorMaker keys kept as-is. */
   readonly settings: Readonly<Record<string, string>>;
+}
+
+/** A connector's delivery mode: its loader's delivery, or `mirror-only` when it has none. */
+export const deliveryModeOf = (config: Pick<ConnectorConfig, 'tigergraph'>): DeliveryMode =>
+  config.tigergraph?.delivery ?? 'mirror-only';
+
+/**
+ * A connector's loader settings, for code that only works when TigerStream calls TigerGraph.
+ *
+ * @param purpose what needs them, for the message.
+ * @throws ConfigError `CONFIG_TIGERGRAPH_NOT_SET` for a mirror-only connector.
+ */
+export function requireTigerGraph(
+  config: Pick<ConnectorConfig, 'name' | 'tigergraph'>,
+  purpose: string,
+): TigerGraphSettings {
+  if (config.tigergraph !== undefined) return config.tigergraph;
+  throw new ConfigError(
+    'CONFIG_TIGERGRAPH_NOT_SET',
+    `Connector ${config.name} is mirror-only (it has no tigergraph.* key), but ${purpose} needs TigerStream to call TigerGraph; set tigergraph.url, tigergraph.graph, tigergraph.loading.job, tigergraph.loading.filename (and tigergraph.loading.data.source in kafka delivery)`,
+  );
 }
 
 /** Defaults of every optional key, in one place. */

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { KafkaRecord } from '../event/index.ts';
 import { readStoreAsPem, type ConnectorConfig } from '../config/index.ts';
 import { ConfigError, ConvertError, messageOf } from '../errors/index.ts';
-import { compactJsonLine, hasLineBreak } from './json-line.ts';
+import { compactJsonLines, hasLineBreak } from './json-line.ts';
 import {
   createRegistryAvroConverter,
   createSchemaFreeAvroConverter,
@@ -22,7 +22,7 @@ export { createCompiledConverter, generateSource, type CompileOptions } from './
 export { createInterpretedConverter, type DatumConverter } from './interpreted.ts';
 export { createRegistryClient, RegistryError, type RegistryClient } from './registry.ts';
 export { detectFraming, readContainer } from './framing.ts';
-export { compactJsonLine, hasLineBreak } from './json-line.ts';
+export { compactJsonLines, hasLineBreak } from './json-line.ts';
 export { canonicalForm, fingerprint, parseSchema } from './schema.ts';
 export { TIMESTAMP_FORMATS, type TimestampFormat } from './format.ts';
 export { EXACT_LONG, createRegistryAvroConverter, createSchemaFreeAvroConverter } from './avro.ts';
@@ -44,12 +44,14 @@ const TOMBSTONE: Converted = Object.freeze({ kind: 'tombstone' });
 export type MultilinePolicy = 'keep' | 'reject';
 
 /**
- * ByteArrayConverter. A JSON object or array becomes one compact line (TigerGraph reads one
- * JSON object per line, so a pretty-printed value would otherwise become several rejected
- * lines); any other value passes unchanged. A non-JSON value with a line break (Protobuf
- * bytes, multi-line text) is kept as it is under `keep` (kafka mode mirrors bytes, as
- * MirrorMaker does) and is a record-level error under `reject` (direct mode: in a /ddl body
- * it would split into lines that are no longer this record, and take neighbours' counts).
+ * ByteArrayConverter. A value that is JSON (an object or array, or several as JSON Lines)
+ * becomes one compact line per JSON value: TigerGraph reads one JSON object per line, so a
+ * pretty-printed value would otherwise become several rejected lines. Any other value passes
+ * unchanged. A non-JSON value with a line break (Protobuf bytes, multi-line text) is a
+ * record-level error under `reject`, the policy whenever TigerStream calls the loader: the
+ * loader would split it into lines that are no longer this record and take neighbours'
+ * counts. Under `keep` (mirror-only: the user's own job reads the topic) it is mirrored as it
+ * is, as MirrorMaker does.
  */
 export const createByteArrayConverter = (
   options: { readonly multiline?: MultilinePolicy } = {},
@@ -58,12 +60,12 @@ export const createByteArrayConverter = (
   convert: (record) => {
     const value = record.value;
     if (value === null) return TOMBSTONE;
-    const line = compactJsonLine(value);
-    if (line !== undefined) return { kind: 'values', values: [line] };
+    const lines = compactJsonLines(value);
+    if (lines !== undefined) return { kind: 'values', values: lines };
     if (options.multiline === 'reject' && hasLineBreak(value))
       throw new ConvertError(
         'CONVERT_VALUE_MULTILINE',
-        `The value of ${record.topic}/${record.partition}@${record.offset} is not a JSON object or array and contains a line break; direct mode posts one line per record, so allowed values are a JSON object or array (pretty-printed is fine) or text without line breaks`,
+        `The value of ${record.topic}/${record.partition}@${record.offset} is not JSON and contains a line break; TigerGraph's loader reads one record per line, so allowed values are JSON objects or arrays (pretty-printed or JSON Lines are fine) or text without line breaks`,
         {
           details: { topic: record.topic, partition: record.partition, offset: record.offset },
         },
@@ -141,13 +143,15 @@ export interface ConverterDeps {
 /** The converter a connector names. */
 export async function createConverter(
   config: Pick<ConnectorConfig, 'valueConverter' | 'schemaRegistryUrl' | 'settings'> & {
-    readonly tigergraph?: Pick<ConnectorConfig['tigergraph'], 'delivery'>;
+    /** Undefined: mirror-only, converted as kafka delivery is (bytes mirrored unchanged). */
+    readonly tigergraph?: Pick<NonNullable<ConnectorConfig['tigergraph']>, 'delivery'> | undefined;
   },
   deps: ConverterDeps = {},
 ): Promise<Converter> {
   if (config.valueConverter === 'bytes')
     return createByteArrayConverter({
-      multiline: config.tigergraph?.delivery === 'direct' ? 'reject' : 'keep',
+      // Mirror-only connectors (no loader call) mirror bytes unchanged.
+      multiline: config.tigergraph === undefined ? 'keep' : 'reject',
     });
   const s = config.settings;
   const cwd = deps.cwd ?? process.cwd();

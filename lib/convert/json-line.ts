@@ -1,9 +1,11 @@
 /**
- * One JSON value as one compact line. TigerGraph reads JSON lines: a pretty-printed value
- * (as producers and Powertools' sample events write them) would become several lines, each
+ * JSON values as compact lines. TigerGraph reads JSON lines: a pretty-printed value (as
+ * producers and Powertools' sample events write them) would become several lines, each
  * rejected, and the counts would no longer map to records. Whitespace outside strings is
  * insignificant in JSON (RFC 8259 section 2), so removing it changes nothing a loader reads;
- * numbers and strings are copied byte for byte (no JSON.parse: longs beyond 2^53 keep their digits).
+ * numbers and strings are copied byte for byte (no JSON.parse: longs beyond 2^53 keep their
+ * digits). The grammar is checked in full, so text that merely looks like JSON (`{a b}`) is
+ * never altered.
  */
 
 const SPACE = 0x20;
@@ -12,62 +14,162 @@ const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+/** Nesting deeper than this is not taken for JSON (a bound on the scanner's recursion). */
+export const MAX_JSON_DEPTH = 512;
 
-const isWhitespace = (b: number): boolean => b === SPACE || b === LF || b === CR || b === TAB;
+const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
+const ESCAPES = new Set([...'"\\/bfnrtu'].map((c) => c.charCodeAt(0)));
+
+const isWhitespace = (b: number | undefined): boolean =>
+  b === SPACE || b === LF || b === CR || b === TAB;
+const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
+const isHex = (b: number | undefined): boolean =>
+  b !== undefined &&
+  ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
 
 /** True when the bytes contain a line separator TigerGraph would split on (`\n` or `\r`). */
 export const hasLineBreak = (value: Buffer): boolean =>
   value.indexOf(LF) !== -1 || value.indexOf(CR) !== -1;
 
-/**
- * The value as one compact JSON line when it is a JSON object or array, or `undefined` when it
- * is not one (plain text, CSV, binary): strings must close, brackets must balance and nothing
- * but whitespace may follow the top-level value; a raw control character inside a string is
- * not JSON. Returns the same buffer when there is nothing to remove. Scalars and the grammar
- * inside tokens are left for TigerGraph to judge, as it judges any line.
- *
- * @example compactJsonLine(Buffer.from('{\n  "id": 1\n}\n')) // <Buffer '{"id":1}'>
- */
-export function compactJsonLine(value: Buffer): Buffer | undefined {
-  let start = 0;
-  while (start < value.length && isWhitespace(value[start] as number)) start++;
-  const first = value[start];
-  if (first !== 0x7b && first !== 0x5b) return undefined; // { or [
-  const out = Buffer.allocUnsafe(value.length);
-  let n = 0;
-  let depth = 0;
-  let inString = false;
-  let removed = start > 0;
-  let i = start;
-  for (; i < value.length; i++) {
-    const b = value[i] as number;
-    if (inString) {
-      if (b < 0x20) return undefined;
-      out[n++] = b;
+/** A scanner that checks JSON and writes it without insignificant whitespace. */
+class Compactor {
+  readonly out: Buffer;
+  n = 0;
+  i = 0;
+  constructor(readonly src: Buffer) {
+    this.out = Buffer.allocUnsafe(src.length);
+  }
+  skipWhitespace(): void {
+    while (isWhitespace(this.src[this.i])) this.i++;
+  }
+  copy(b: number): void {
+    this.out[this.n++] = b;
+    this.i++;
+  }
+  /** One value at `i` (whitespace already skipped); false when it is not JSON. */
+  value(depth: number): boolean {
+    const b = this.src[this.i];
+    if (b === OPEN_OBJECT || b === OPEN_ARRAY) return this.container(b, depth + 1);
+    if (b === QUOTE) return this.string();
+    if (b === MINUS || isDigit(b)) return this.number();
+    return this.literal();
+  }
+  container(open: number, depth: number): boolean {
+    if (depth > MAX_JSON_DEPTH) return false;
+    const close = open === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
+    this.copy(open);
+    this.skipWhitespace();
+    if (this.src[this.i] === close) {
+      this.copy(close);
+      return true;
+    }
+    for (;;) {
+      if (open === OPEN_OBJECT) {
+        if (this.src[this.i] !== QUOTE || !this.string()) return false;
+        this.skipWhitespace();
+        if (this.src[this.i] !== COLON) return false;
+        this.copy(COLON);
+        this.skipWhitespace();
+      }
+      if (!this.value(depth)) return false;
+      this.skipWhitespace();
+      const next = this.src[this.i];
+      if (next === close) {
+        this.copy(close);
+        return true;
+      }
+      if (next !== COMMA) return false;
+      this.copy(COMMA);
+      this.skipWhitespace();
+    }
+  }
+  string(): boolean {
+    this.copy(QUOTE);
+    for (;;) {
+      const b = this.src[this.i];
+      if (b === undefined || b < 0x20) return false;
+      if (b === QUOTE) {
+        this.copy(QUOTE);
+        return true;
+      }
       if (b === BACKSLASH) {
-        const next = value[++i];
-        if (next === undefined) return undefined;
-        out[n++] = next;
-      } else if (b === QUOTE) inString = false;
-      continue;
-    }
-    if (isWhitespace(b)) {
-      removed = true;
-      continue;
-    }
-    out[n++] = b;
-    if (b === QUOTE) inString = true;
-    else if (b === 0x7b || b === 0x5b) depth++;
-    else if (b === 0x7d || b === 0x5d) {
-      depth--;
-      if (depth === 0) break;
-      if (depth < 0) return undefined;
+        const e = this.src[this.i + 1];
+        if (e === undefined || !ESCAPES.has(e)) return false;
+        this.copy(b);
+        this.copy(e);
+        if (e === 0x75) {
+          for (let k = 0; k < 4; k++) {
+            if (!isHex(this.src[this.i])) return false;
+            this.copy(this.src[this.i] as number);
+          }
+        }
+        continue;
+      }
+      this.copy(b);
     }
   }
-  if (depth !== 0 || inString) return undefined;
-  for (i++; i < value.length; i++) {
-    if (!isWhitespace(value[i] as number)) return undefined;
-    removed = true;
+  digits(): boolean {
+    if (!isDigit(this.src[this.i])) return false;
+    while (isDigit(this.src[this.i])) this.copy(this.src[this.i] as number);
+    return true;
   }
-  return removed ? Buffer.from(out.subarray(0, n)) : value;
+  number(): boolean {
+    if (this.src[this.i] === MINUS) this.copy(MINUS);
+    if (this.src[this.i] === 0x30) this.copy(0x30);
+    else if (!this.digits()) return false;
+    if (this.src[this.i] === DOT) {
+      this.copy(DOT);
+      if (!this.digits()) return false;
+    }
+    const e = this.src[this.i];
+    if (e === 0x65 || e === 0x45) {
+      this.copy(e);
+      const sign = this.src[this.i];
+      if (sign === PLUS || sign === MINUS) this.copy(sign);
+      if (!this.digits()) return false;
+    }
+    return true;
+  }
+  literal(): boolean {
+    for (const word of LITERALS) {
+      if (this.src.subarray(this.i, this.i + word.length).equals(word)) {
+        for (const b of word) this.copy(b);
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/**
+ * The value as compact JSON lines, one per top-level JSON object or array it holds (a single
+ * value, pretty-printed or not, or several as JSON Lines), or `undefined` when it is not such
+ * JSON (plain text, CSV, binary, a bare scalar, anything the JSON grammar refuses). A value
+ * that is already one compact line comes back as the same buffer.
+ *
+ * @example compactJsonLines(Buffer.from('{\n  "id": 1\n}\n')) // [<Buffer '{"id":1}'>]
+ */
+export function compactJsonLines(value: Buffer): Buffer[] | undefined {
+  const c = new Compactor(value);
+  const starts: number[] = [];
+  c.skipWhitespace();
+  while (c.i < value.length) {
+    const b = value[c.i];
+    if (b !== OPEN_OBJECT && b !== OPEN_ARRAY) return undefined;
+    starts.push(c.n);
+    if (!c.value(0)) return undefined;
+    c.skipWhitespace();
+  }
+  if (starts.length === 0) return undefined;
+  if (starts.length === 1 && c.n === value.length) return [value];
+  return starts.map((start, k) => Buffer.from(c.out.subarray(start, starts[k + 1] ?? c.n)));
 }

@@ -1,8 +1,8 @@
 /** What the pipeline's parts share: its collaborators, record coordinates, load counts. */
-import type { ConnectorConfig } from '../config/index.ts';
+import type { ConnectorConfig, TigerGraphSettings } from '../config/index.ts';
 import type { Converter } from '../convert/index.ts';
 import type { KafkaRecord, RecordHeader } from '../event/index.ts';
-import { isTigerStreamError, messageOf } from '../errors/index.ts';
+import { ConfigError, isTigerStreamError, messageOf } from '../errors/index.ts';
 import type { RetryPolicy } from '../errors/retry.ts';
 import type { KafkaDelivery } from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
@@ -19,7 +19,8 @@ export interface PipelineDeps {
   readonly config: ConnectorConfig;
   readonly converter: Converter;
   readonly delivery: KafkaDelivery;
-  readonly tigergraph: TigerGraphClient;
+  /** TigerGraph's loader; none for a mirror-only connector, which never calls TigerGraph. */
+  readonly tigergraph?: TigerGraphClient | undefined;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
   /** Epoch ms after which no retry starts. */
@@ -31,6 +32,22 @@ export interface PipelineDeps {
   readonly streamingRuns?: Map<string, StreamingRun>;
   /** Called once per retry of a failed call (the batch result counts them). */
   readonly countRetry?: () => void;
+}
+
+/** The loader of a connector that calls TigerGraph: its settings and the client that calls it. */
+export interface Loader {
+  readonly settings: TigerGraphSettings;
+  readonly client: TigerGraphClient;
+}
+
+/** The loader of a batch whose connector has TigerGraph settings. */
+export function loaderOf(deps: PipelineDeps, settings: TigerGraphSettings): Loader {
+  if (deps.tigergraph === undefined)
+    throw new ConfigError(
+      'CONFIG_TIGERGRAPH_CLIENT_MISSING',
+      `Connector ${deps.config.name} calls TigerGraph's loader (tigergraph.delivery=${settings.delivery}) but the pipeline was given no TigerGraph client`,
+    );
+  return { settings, client: deps.tigergraph };
 }
 
 /** A streaming loading run this container started, and when it was last seen running. */
@@ -66,15 +83,6 @@ export interface Line {
 
 export const ZERO = NO_COUNTS;
 export const add = addLoadCounts;
-/** `a` less `b` (counts of lines already accounted for elsewhere). */
-export const subtract = (a: LoadCounts, b: LoadCounts): LoadCounts => ({
-  validLines: a.validLines - b.validLines,
-  rejectedLines: a.rejectedLines - b.rejectedLines,
-  validObjects: a.validObjects - b.validObjects,
-  rejectedObjects: a.rejectedObjects - b.rejectedObjects,
-  filteredObjects: a.filteredObjects - b.filteredObjects,
-});
-
 export const rejections = (c: LoadCounts): number => c.rejectedLines + c.rejectedObjects;
 
 /**

@@ -4,7 +4,7 @@
  */
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { ConnectorConfig, SecretRegistry } from '../config/index.ts';
+import { requireTigerGraph, type ConnectorConfig, type SecretRegistry } from '../config/index.ts';
 import { createConverter as defaultConverter, type Converter } from '../convert/index.ts';
 import { decodeKafkaEvent } from '../event/index.ts';
 import { KafkaClient } from '@aws-sdk/client-kafka';
@@ -32,6 +32,7 @@ export interface StreamHandlerDeps {
   ) => KafkaDelivery;
   /** Resolves an MSK cluster ARN to brokers (default: GetBootstrapBrokers with a lazily built client). */
   readonly resolveBrokers?: (value: string, security: ConnectorConfig['target']) => Promise<string>;
+  /** Builds TigerGraph's client; called only for a connector with tigergraph.* settings (not mirror-only). */
   readonly createTigerGraph?: (config: ConnectorConfig) => TigerGraphClient;
   readonly createConverter?: (config: ConnectorConfig) => Converter | Promise<Converter>;
   readonly logger?: Logger;
@@ -50,7 +51,15 @@ export interface StreamHandlerDeps {
   readonly deadlineMarginMs?: number;
 }
 
-type StreamContext = Context & { connectorConfig?: ConnectorConfig };
+/** What one invocation knows, kept on the context so a failed one still reports it. */
+interface Attempt {
+  readonly started: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly oldest: number | undefined;
+  retries: number;
+}
+type StreamContext = Context & { connectorConfig?: ConnectorConfig; tigerstreamAttempt?: Attempt };
 
 export type StreamHandler = ((event: unknown, context: Context) => Promise<BatchResult>) & {
   close(): Promise<void>;
@@ -64,13 +73,15 @@ const defaultDelivery = (config: ConnectorConfig, logger: Logger, brokers: strin
     clientId: `tigerstream-${config.name}`,
   });
 
-const defaultTigerGraph = (config: ConnectorConfig): TigerGraphClient =>
-  createTigerGraphClient({
-    url: config.tigergraph.url,
-    version: config.tigergraph.version,
-    auth: config.tigergraph.auth,
-    timeoutMs: config.tigergraph.requestTimeoutMs,
+const defaultTigerGraph = (config: ConnectorConfig): TigerGraphClient => {
+  const tg = requireTigerGraph(config, "the stream handler's TigerGraph client");
+  return createTigerGraphClient({
+    url: tg.url,
+    version: tg.version,
+    auth: tg.auth,
+    timeoutMs: tg.requestTimeoutMs,
   });
+};
 
 /**
  * Builds the handler. Clients are built once per configuration and reused across
@@ -91,7 +102,8 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
     | {
         config: ConnectorConfig;
         delivery: KafkaDelivery;
-        tigergraph: TigerGraphClient;
+        /** None for a mirror-only connector: it never calls TigerGraph. */
+        tigergraph: TigerGraphClient | undefined;
         converter: Converter;
         logger: Logger;
       }
@@ -116,7 +128,10 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
               logger,
               await resolveBrokers(config.targetBootstrapServers, config.target),
             ),
-      tigergraph: (deps.createTigerGraph ?? defaultTigerGraph)(config),
+      tigergraph:
+        config.tigergraph === undefined
+          ? undefined
+          : (deps.createTigerGraph ?? defaultTigerGraph)(config),
       converter: await (deps.createConverter ?? ((c: ConnectorConfig) => defaultConverter(c)))(
         config,
       ),
@@ -138,6 +153,19 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
       },
       onError: (request: Request<unknown, BatchResult, Error, StreamContext>) => {
         deps.metrics?.addMetric(BATCH_FAILED_METRIC, 'Count', 1);
+        // What a failing batch held and how long it has waited: the figures that matter while
+        // the ESM keeps retrying it.
+        const attempt = request.context.tigerstreamAttempt;
+        if (deps.metrics && attempt) {
+          deps.metrics.addMetric('record-count', 'Count', attempt.records);
+          deps.metrics.addMetric('byte-count', 'Bytes', attempt.bytes);
+          deps.metrics.addMetric(
+            'record-age-ms',
+            'Milliseconds',
+            attempt.oldest === undefined ? 0 : Math.max(0, attempt.started - attempt.oldest),
+          );
+          deps.metrics.addMetric('retry-count', 'Count', attempt.retries);
+        }
         // Not handled here: the invocation fails and the ESM redelivers the batch.
         baseLogger.error('Batch failed; it will be delivered again', {
           error: request.error,
@@ -148,6 +176,15 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
     .handler(async (event: unknown, context: StreamContext) => {
       const started = now();
       const batch = decodeKafkaEvent(event);
+      const timestamps = batch.records.map((r) => r.timestamp);
+      const attempt: Attempt = {
+        started,
+        records: batch.records.length,
+        bytes: batch.records.reduce((n, r) => n + (r.value?.length ?? 0), 0),
+        oldest: timestamps.length ? Math.min(...timestamps) : undefined,
+        retries: 0,
+      };
+      context.tigerstreamAttempt = attempt;
       const config = context.connectorConfig;
       if (config === undefined)
         throw new ConfigError(
@@ -172,15 +209,15 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
         signal,
         deadline,
         now,
+        countRetry: () => attempt.retries++,
         ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}),
       });
       const finished = now();
       if (deps.metrics) {
-        const timestamps = batch.records.map((r) => r.timestamp);
         recordBatchMetrics(deps.metrics, {
           'record-count': result.records,
           'byte-count': result.bytes,
-          'record-age-ms': timestamps.length ? Math.max(0, started - Math.min(...timestamps)) : 0,
+          'record-age-ms': attempt.oldest === undefined ? 0 : Math.max(0, started - attempt.oldest),
           'replication-latency-ms': timestamps.length
             ? Math.max(0, finished - Math.max(...timestamps))
             : 0,

@@ -1,7 +1,8 @@
 /**
- * One batch through the whole stream: convert, deliver (kafka or direct mode), load, and
- * account for every record. Pure orchestration over injected ports.
+ * One batch through the whole stream: convert, deliver (mirror-only, kafka or direct mode),
+ * load, and account for every record. Pure orchestration over injected ports.
  */
+import { deliveryModeOf, type DeliveryMode } from '../config/index.ts';
 import type { DecodedBatch } from '../event/index.ts';
 import { DeliveryError, TigerGraphError } from '../errors/index.ts';
 import { retry, sleep as defaultSleep } from '../errors/retry.ts';
@@ -12,10 +13,11 @@ import {
   add,
   coordinates,
   dlqHeaders,
+  loaderOf,
   rejectedRecords,
   retryDeps,
-  subtract,
   type Line,
+  type Loader,
   type PipelineDeps,
 } from './common.ts';
 import { handleRejectedLines, loadDirect } from './direct.ts';
@@ -29,14 +31,21 @@ export type { PipelineDeps, StreamingRun } from './common.ts';
  * edges are counted apart as objects.
  */
 export interface BatchResult {
+  /**
+   * How the batch was delivered, and so what `loaded` means: `mirror-only` (no tigergraph.*
+   * key: produced to TigerGraph's Kafka for the user's own loading job; TigerStream never
+   * called TigerGraph), `kafka` or `direct`.
+   */
+  readonly mode: DeliveryMode;
   /** Records in the event. */
   readonly records: number;
-  /** Lines produced to TigerGraph's Kafka (kafka mode) or posted to /ddl (direct mode). */
+  /** Lines produced to TigerGraph's Kafka (mirror-only and kafka mode) or posted to /ddl (direct mode). */
   readonly produced: number;
   /**
    * Records delivered and not rejected. When the handler waits for an EOF run or posts to
    * /ddl, these are records whose lines TigerGraph accepted; in streaming mode, with
-   * tigergraph.loading.wait=false and mirror-only, records acknowledged by TigerGraph's Kafka.
+   * tigergraph.loading.wait=false and in mirror-only mode, records whose lines TigerGraph's
+   * Kafka acknowledged (acks=all): the user's loading job loads them later.
    */
   readonly loaded: number;
   /** Records TigerGraph or the converter rejected and that were not dead-lettered. */
@@ -125,12 +134,13 @@ async function convertAll(
 }
 
 /** Polls a run until it is no longer running; the poll interval grows to 2 s. */
-async function waitForRun(deps: PipelineDeps, graph: string, jobId: string): Promise<LoadCounts> {
+async function waitForRun(deps: PipelineDeps, loader: Loader, jobId: string): Promise<LoadCounts> {
   const now = deps.now ?? Date.now;
   const wait = deps.sleep ?? defaultSleep;
+  const { graph } = loader.settings;
   for (let delay = 25; ; delay = Math.min(2000, delay * 2)) {
     const progress = await retry(
-      () => deps.tigergraph.getProgress(graph, jobId, deps.signal),
+      () => loader.client.getProgress(graph, jobId, deps.signal),
       retryDeps(deps),
     );
     if (progress.status === 'FINISHED') return progress.counts;
@@ -158,7 +168,11 @@ const STREAMING_CHECK_MS = 60_000;
  * TigerGraph at most once a minute, so a run that ended (aborted, TigerGraph restarted) is
  * started again. An answer that cannot be read keeps the run: better than starting a second.
  */
-async function stillRunning(deps: PipelineDeps, topic: string): Promise<string | undefined> {
+async function stillRunning(
+  deps: PipelineDeps,
+  loader: Loader,
+  topic: string,
+): Promise<string | undefined> {
   const known = deps.streamingRuns?.get(topic);
   if (known === undefined) return undefined;
   const now = (deps.now ?? Date.now)();
@@ -166,7 +180,7 @@ async function stillRunning(deps: PipelineDeps, topic: string): Promise<string |
   let progress;
   try {
     progress = await retry(
-      () => deps.tigergraph.getProgress(deps.config.tigergraph.graph, known.id, deps.signal),
+      () => loader.client.getProgress(loader.settings.graph, known.id, deps.signal),
       retryDeps(deps),
     );
   } catch (error) {
@@ -192,10 +206,11 @@ async function stillRunning(deps: PipelineDeps, topic: string): Promise<string |
 /** Kafka mode: one EOF run per target topic over exactly the offsets this batch produced. */
 async function loadFromKafka(
   deps: PipelineDeps,
+  loader: Loader,
   ranges: readonly ProducedRange[],
   targetPartitions: ReadonlyMap<string, number>,
 ): Promise<{ counts: LoadCounts; jobIds: string[] }> {
-  const { tigergraph: tg } = deps.config;
+  const tg = loader.settings;
   const byTopic = new Map<string, ProducedRange[]>();
   for (const r of ranges) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
   let counts = ZERO;
@@ -206,7 +221,7 @@ async function loadFromKafka(
     // those of this batch from the offsets it produced, the others from the beginning, since
     // records other invocations produced there may not be loaded yet. Later batches only produce.
     if (!tg.eof) {
-      const running = await stillRunning(deps, topic);
+      const running = await stillRunning(deps, loader, topic);
       if (running !== undefined) {
         jobIds.push(running);
         continue;
@@ -214,7 +229,7 @@ async function loadFromKafka(
     }
     const ids = await retry(
       () =>
-        deps.tigergraph.startLoadingJob(
+        loader.client.startLoadingJob(
           {
             graph: tg.graph,
             job: tg.loadingJob,
@@ -237,7 +252,7 @@ async function loadFromKafka(
     if (!tg.eof && ids[0] !== undefined)
       deps.streamingRuns?.set(topic, { id: ids[0], checkedAt: (deps.now ?? Date.now)() });
     if (tg.eof && tg.waitForLoad)
-      for (const id of ids) counts = add(counts, await waitForRun(deps, tg.graph, id));
+      for (const id of ids) counts = add(counts, await waitForRun(deps, loader, id));
   }
   return { counts, jobIds };
 }
@@ -245,7 +260,9 @@ async function loadFromKafka(
 /**
  * Processes one decoded batch. Resolves only when every record is acknowledged by the
  * target (or dead-lettered) and the loader call succeeded; otherwise throws, so the ESM
- * redelivers the batch.
+ * redelivers the batch. A mirror-only connector (no tigergraph.* key) stops after the
+ * produce, as the reference page's MirrorMaker connector did: its records count as loaded
+ * once TigerGraph's Kafka acknowledged them, and TigerGraph itself is never called.
  */
 export async function processBatch(
   batch: DecodedBatch,
@@ -260,10 +277,11 @@ export async function processBatch(
     },
   };
   const { config } = deps;
+  const tg = config.tigergraph;
+  const mode = deliveryModeOf(config);
   const bytes = batch.records.reduce((n, r) => n + (r.value?.length ?? 0), 0);
-  const kafkaMode = config.tigergraph.delivery === 'kafka';
   const targetPartitions = new Map<string, number>();
-  if (kafkaMode) {
+  if (mode !== 'direct') {
     for (const topic of new Set(batch.records.map((r) => targetTopicName(config, r.topic)))) {
       const count = await retry(() => deps.delivery.partitionCount(topic), retryDeps(deps));
       if (count === 0)
@@ -283,34 +301,43 @@ export async function processBatch(
     );
   let counts = ZERO;
   let jobIds: string[] = [];
-  let tgDeadLettered = { deadLettered: 0, covered: ZERO };
-  // Whether TigerGraph's verdict on these lines is known when the batch ends.
-  let counted = true;
-  if (kafkaMode) {
+  let tgDeadLettered = 0;
+  // Records TigerGraph rejected (not dead-lettered), where its verdict is known by the end.
+  let tgRejected = 0;
+  if (tg === undefined || tg.delivery === 'kafka') {
+    // Checked before the produce: a missing client must not leave records loaded by nobody.
+    const loader = tg === undefined ? undefined : loaderOf(deps, tg);
     const ranges = await retry(
       () => deps.delivery.send(converted.out, deps.signal ? { signal: deps.signal } : {}),
       retryDeps(deps),
     );
-    counted = config.tigergraph.eof && config.tigergraph.waitForLoad;
-    if (ranges.length > 0)
-      ({ counts, jobIds } = await loadFromKafka(deps, ranges, targetPartitions));
+    if (loader !== undefined && ranges.length > 0)
+      ({ counts, jobIds } = await loadFromKafka(deps, loader, ranges, targetPartitions));
+    // An EOF run's statistics are sums over its lines: which record a rejection belongs to is
+    // not known, so rejectedRecords counts the fewest records that explain them.
+    if (tg !== undefined && tg.eof && tg.waitForLoad)
+      tgRejected = rejectedRecords(converted.delivered, counts);
   } else {
-    const direct = await loadDirect(deps, converted.lines);
+    const loader = loaderOf(deps, tg);
+    const direct = await loadDirect(deps, loader, converted.lines);
     counts = direct.counts;
-    tgDeadLettered = await handleRejectedLines(deps, direct.rejected);
+    const handled = await handleRejectedLines(deps, loader, direct.rejected);
+    tgDeadLettered = handled.deadLettered;
+    tgRejected = Math.min(
+      converted.delivered - tgDeadLettered,
+      direct.unresolved.reduce(
+        (n, u) => n + rejectedRecords(u.records, u.counts),
+        handled.rejected,
+      ),
+    );
   }
-  const tgRejected = counted
-    ? rejectedRecords(
-        converted.delivered - tgDeadLettered.deadLettered,
-        subtract(counts, tgDeadLettered.covered),
-      )
-    : 0;
   const result: BatchResult = {
+    mode,
     records: batch.records.length,
     produced: converted.out.length,
-    loaded: converted.delivered - tgDeadLettered.deadLettered - tgRejected,
+    loaded: converted.delivered - tgDeadLettered - tgRejected,
     rejected: converted.rejected + tgRejected,
-    deadLettered: converted.deadLetters.length + tgDeadLettered.deadLettered,
+    deadLettered: converted.deadLetters.length + tgDeadLettered,
     tombstones: converted.tombstones,
     objectsLoaded: counts.validObjects,
     objectsRejected: counts.rejectedObjects,
@@ -318,7 +345,7 @@ export async function processBatch(
     bytes,
     jobIds,
   };
-  if (counted && (tgRejected > 0 || counts.rejectedObjects > 0))
+  if (tgRejected > 0 || counts.rejectedObjects > 0)
     deps.logger.warn('TigerGraph rejected records of this batch', {
       rejected: tgRejected,
       objectsRejected: counts.rejectedObjects,

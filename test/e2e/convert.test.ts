@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
@@ -91,6 +93,21 @@ describe('tgstream convert', () => {
     );
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('{"company":"Raw","employee_num":1}\n');
+  });
+
+  it('needs no tigergraph.* key: a mirror-only file converts, and so does an incomplete one', () => {
+    const example = readFileSync(join(ROOT, 'infra/connectors/company.properties'), 'utf8');
+    const dir = mkdtempSync(join(tmpdir(), 'tgstream-e2e-'));
+    const mirrorOnly = join(dir, 'mirror-only.properties');
+    writeFileSync(mirrorOnly, example.replace(/^tigergraph\..*\n/gm, ''));
+    const incomplete = join(dir, 'incomplete.properties');
+    writeFileSync(incomplete, example.replace(/^tigergraph\.graph=.*\n/m, ''));
+    for (const file of [mirrorOnly, incomplete]) {
+      const r = convert(file, line(1, Buffer.from('{"company":"Raw","employee_num":1}')));
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('{"company":"Raw","employee_num":1}\n');
+    }
   });
 
   it('exits 2 for a bad configuration', () => {

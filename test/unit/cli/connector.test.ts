@@ -133,6 +133,80 @@ describe('tgstream connector validate', () => {
   });
 });
 
+describe('tgstream connector validate, mirror-only', () => {
+  const mirrorOnly = VALID.replace(/^tigergraph\..*\n/gm, '');
+
+  it('says in one line that the connector mirrors only and your loading job loads', async () => {
+    const file = write('mirror.properties', mirrorOnly);
+    const { io, stdout, stderr } = captureIo();
+    expect(await runCli(['connector', 'validate', '--c', file], io)).toBe(0);
+    expect(stderr()).toBe('');
+    const lines = stdout().split('\n');
+    expect(lines[0]).toBe(`${file}: valid, 1 connector(s), 0 warning(s)`);
+    expect(lines.filter((l) => l.includes('mirror-only'))).toEqual([
+      "  tigergraph mirror-only: records go to hello.companies on TigerGraph's Kafka; your loading job (RUN LOADING JOB ...) loads them",
+    ]);
+  });
+
+  it('--json gives mode mirror-only and no tigergraph settings', async () => {
+    const file = write('mirror2.properties', mirrorOnly);
+    const { io, stdout } = captureIo();
+    expect(await runCli(['connector', 'validate', '--c', file, '--json'], io)).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({
+      valid: true,
+      connectors: [{ mode: 'mirror-only', tigergraph: null }],
+    });
+    const loader = captureIo();
+    await runCli(
+      ['connector', 'validate', '--c', write('k.properties', VALID), '--json'],
+      loader.io,
+    );
+    expect(JSON.parse(loader.stdout())).toMatchObject({
+      connectors: [{ mode: 'kafka', tigergraph: { graph: 'Company_Graph' } }],
+    });
+  });
+
+  it('exits 2 with one line naming the missing keys when only some tigergraph.* keys are set', async () => {
+    const file = write(
+      'half.properties',
+      mirrorOnly.replace(
+        '[connector_1]',
+        'tigergraph.delivery=direct\ntigergraph.url=http://tg:14240\n[connector_1]',
+      ),
+    );
+    const { io, stdout } = captureIo();
+    expect(await runCli(['connector', 'validate', '--c', file], io)).toBe(2);
+    expect(stdout()).toBe(
+      `${file}:12 tigergraph.delivery: is set, so TigerStream is to call TigerGraph's loader, which also needs tigergraph.graph (the graph the loading job belongs to), tigergraph.loading.job (the loading job name), tigergraph.loading.filename (the DEFINE FILENAME variable of the loading job, e.g. f1); allowed: tigergraph.url, tigergraph.graph, tigergraph.loading.job and tigergraph.loading.filename all set, or no tigergraph.* key (mirror-only: records go to hello.companies on TigerGraph's Kafka and your own loading job loads them) [CONFIG_TIGERGRAPH_INCOMPLETE]\n`,
+    );
+  });
+});
+
+describe('tgstream convert needs no tigergraph.* key', () => {
+  const line = JSON.stringify({
+    topic: 'companies',
+    partition: 0,
+    offset: 1,
+    timestamp: 0,
+    key: null,
+    value: Buffer.from('{ "company": "A" }').toString('base64'),
+    headers: [],
+  });
+  it.each([
+    ['mirror-only', VALID.replace(/^tigergraph\..*\n/gm, '')],
+    ['incomplete', edit('tigergraph.graph', undefined)],
+  ])('converts with a %s file', async (name, text) => {
+    const { Readable } = await import('node:stream');
+    const { io, stdout, stderr } = captureIo();
+    const code = await runCli(['convert', '--c', write(`convert-${name}.properties`, text)], io, {
+      stdin: Readable.from([line]),
+    });
+    expect(stderr()).toBe('');
+    expect(code).toBe(0);
+    expect(stdout()).toBe('{"company":"A"}\n');
+  });
+});
+
 describe('tgstream connector create', () => {
   const withSecrets = VALID.replace(
     '[connector_1]',

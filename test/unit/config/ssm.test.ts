@@ -12,7 +12,7 @@ describe('SSM storage of a connector', () => {
     expect(secrets).toEqual({ 'tigergraph.auth.password': 'pw-123' });
     expect(JSON.stringify(stored)).not.toContain('pw-123');
     const rebuilt = fromStored(stored, secrets, 'ssm:/tgstream/dev/company-stream');
-    expect(rebuilt.tigergraph.auth.password).toBe('pw-123');
+    expect(rebuilt.tigergraph?.auth.password).toBe('pw-123');
     expect(rebuilt.settings).toEqual(config.settings);
   });
 

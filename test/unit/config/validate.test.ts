@@ -65,7 +65,7 @@ describe('validateConnectorFile', () => {
     ['tigergraph.url', 'tg.example.com', 'CONFIG_TIGERGRAPH_URL_INVALID'],
     ['tigergraph.delivery', 'http', 'CONFIG_TIGERGRAPH_DELIVERY_INVALID'],
     ['tigergraph.version', '5', 'CONFIG_TIGERGRAPH_VERSION_INVALID'],
-    ['tigergraph.loading.data.source', undefined, 'CONFIG_TIGERGRAPH_DATA_SOURCE_MISSING'],
+    ['tigergraph.loading.data.source', undefined, 'CONFIG_TIGERGRAPH_INCOMPLETE'],
     ['tigergraph.loading.eof', 'yes', 'CONFIG_BOOLEAN_INVALID'],
     ['errors.tolerance', 'some', 'CONFIG_ERRORS_TOLERANCE_INVALID'],
     ['replication.policy.class', 'com.example.MyPolicy', 'CONFIG_REPLICATION_POLICY_UNKNOWN'],
@@ -239,20 +239,18 @@ describe('validateConnectorFile', () => {
     'tigergraph-3.9-stream-from-external-kafka.txt',
   );
   it.runIf(existsSync(reference))(
-    "tells exactly what to change in the reference page's example (GSSAPI, no TigerGraph target)",
+    "tells exactly what to change in the reference page's example: only Kerberos (it is mirror-only)",
     () => {
       const page = readFileSync(reference, 'utf8');
       const start = page.search(/^connector\.class=/m);
       const text = page.slice(start, page.indexOf('tasks.max=10', start) + 12);
-      const { errors } = validate(text, 'reference.properties');
-      expect([...new Set(errors.map((e) => e.code))].sort()).toEqual([
-        'CONFIG_SASL_GSSAPI_UNSUPPORTED',
-        'CONFIG_TIGERGRAPH_DATA_SOURCE_MISSING',
-        'CONFIG_TIGERGRAPH_GRAPH_MISSING',
-        'CONFIG_TIGERGRAPH_LOADING_FILENAME_MISSING',
-        'CONFIG_TIGERGRAPH_LOADING_JOB_MISSING',
-        'CONFIG_TIGERGRAPH_URL_MISSING',
-      ]);
+      const { errors, connectors } = validate(text, 'reference.properties');
+      expect([...new Set(errors.map((e) => e.code))]).toEqual(['CONFIG_SASL_GSSAPI_UNSUPPORTED']);
+      expect(connectors[0]?.tigergraph).toBeUndefined();
+      // The fixture is the page's example, byte for byte.
+      expect(
+        readFileSync(join(ROOT, 'test/fixtures/reference-page/connector.properties'), 'utf8'),
+      ).toBe(`${text}\n`);
       expect(
         errors.filter((e) => e.code === 'CONFIG_SASL_GSSAPI_UNSUPPORTED').map((e) => e.key),
       ).toEqual([

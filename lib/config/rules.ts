@@ -1,0 +1,362 @@
+/**
+ * The connector file's key rules as data. Each row of {@link KEY_RULES} is one key's rule:
+ * what it must hold (allowed values, pattern, range), the code of each violation and what to
+ * write instead. The validator walks the table once per connector ({@link checkKeys}) and
+ * then reads typed values from it ({@link choice}, {@link int}, {@link bool}, {@link text}),
+ * as kafkajs keeps its error codes in one table. Rules that need code (cross-field) are small
+ * named functions beside the rows they join: {@link checkTigerGraphKeysTogether}.
+ */
+import {
+  allowedText,
+  matchChoice,
+  parseInteger,
+  passes,
+  type Check,
+  type Scope,
+  type Severity,
+} from './scope.ts';
+import {
+  BYTE_ARRAY_CONVERTER,
+  DEFAULTS,
+  MIRROR_SOURCE_CONNECTOR,
+  VALUE_CONVERTERS,
+} from './schema.ts';
+
+/** One key's rule. */
+export interface KeyRule {
+  /** Absent: any value (or none) is fine. */
+  readonly check?: Check;
+  /** The key must have a non-empty value: the code when it has none, and what to write. */
+  readonly required?: { readonly code: string; readonly hint: string };
+  /**
+   * Rows of TigerGraph's loader: setting any of them (non-empty) means TigerStream is to call
+   * TigerGraph, so `required` ones (and `required-kafka` ones in kafka delivery) must then all
+   * be set; see {@link checkTigerGraphKeysTogether}.
+   */
+  readonly loader?: 'required' | 'required-kafka' | 'optional';
+  /** What the key holds, for messages that ask for it. */
+  readonly about?: string;
+}
+
+const HOST_PORT = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):\d{1,5}$/;
+export const MSK_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[0-9a-f-]+(-\d+)?$/;
+export const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+
+const servers = (value: string): boolean =>
+  MSK_ARN.test(value) ||
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .every((s) => HOST_PORT.test(s) && Number(s.split(':').pop()) <= 65535);
+
+const SERVERS_RULE = {
+  check: {
+    kind: 'pattern',
+    test: servers,
+    allowed:
+      'host:port[,host:port] or an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)',
+    code: 'CONFIG_BOOTSTRAP_SERVERS_INVALID',
+  },
+  required: {
+    code: 'CONFIG_BOOTSTRAP_SERVERS_MISSING',
+    hint: 'host:port[,host:port] or an MSK cluster ARN',
+  },
+} as const satisfies KeyRule;
+
+const BYTE_ARRAY_ONLY = (code: string) =>
+  ({ kind: 'oneOf', allowed: [BYTE_ARRAY_CONVERTER], exact: true, code }) as const;
+
+const BOOL = { kind: 'bool', code: 'CONFIG_BOOLEAN_INVALID' } as const;
+
+/**
+ * Every key rule of a connector file. Keys whose rule needs other keys (the replication flow,
+ * client security under several prefixes) are checked by functions in validate.ts and
+ * security.ts; cross-field rules between rows are the named functions below.
+ */
+export const KEY_RULES = {
+  'connector.class': {
+    check: {
+      kind: 'oneOf',
+      allowed: [MIRROR_SOURCE_CONNECTOR],
+      exact: true,
+      code: 'CONFIG_CONNECTOR_CLASS_INVALID',
+    },
+    required: { code: 'CONFIG_CONNECTOR_CLASS_MISSING', hint: MIRROR_SOURCE_CONNECTOR },
+  },
+  'source.cluster.alias': {
+    required: {
+      code: 'CONFIG_CLUSTER_ALIAS_MISSING',
+      hint: 'a name for the source cluster, e.g. source.cluster.alias=hello',
+    },
+  },
+  'target.cluster.alias': {
+    required: {
+      code: 'CONFIG_CLUSTER_ALIAS_MISSING',
+      hint: 'a name for the target cluster, e.g. target.cluster.alias=world',
+    },
+  },
+  'source.cluster.bootstrap.servers': SERVERS_RULE,
+  'target.cluster.bootstrap.servers': SERVERS_RULE,
+  topics: {
+    required: {
+      code: 'CONFIG_TOPICS_MISSING',
+      hint: 'comma-separated topic names, e.g. topics=orders,customers',
+    },
+  },
+  'topics.exclude': {},
+  'key.converter': {
+    check: BYTE_ARRAY_ONLY('CONFIG_KEY_CONVERTER_INVALID'),
+    required: { code: 'CONFIG_KEY_CONVERTER_MISSING', hint: BYTE_ARRAY_CONVERTER },
+  },
+  'header.converter': {
+    check: BYTE_ARRAY_ONLY('CONFIG_HEADER_CONVERTER_INVALID'),
+    required: { code: 'CONFIG_HEADER_CONVERTER_MISSING', hint: BYTE_ARRAY_CONVERTER },
+  },
+  'value.converter': {
+    check: {
+      kind: 'oneOf',
+      allowed: Object.keys(VALUE_CONVERTERS),
+      exact: true,
+      code: 'CONFIG_VALUE_CONVERTER_UNKNOWN',
+    },
+    required: {
+      code: 'CONFIG_VALUE_CONVERTER_MISSING',
+      hint: Object.keys(VALUE_CONVERTERS).join(', '),
+    },
+  },
+  'value.converter.schema.registry.url': {
+    check: {
+      kind: 'pattern',
+      test: (v) => v.split(',').every((u) => /^https?:\/\/[^\s/]+/.test(u.trim())),
+      allowed: 'http(s)://host[:port][/path]',
+      code: 'CONFIG_SCHEMA_REGISTRY_URL_INVALID',
+    },
+  },
+  'value.converter.timestamp.format': {
+    check: {
+      kind: 'oneOf',
+      allowed: ['datetime', 'iso8601', 'epoch'],
+      code: 'CONFIG_TIMESTAMP_FORMAT_INVALID',
+    },
+  },
+  'sync.topic.configs.enabled': { check: BOOL },
+  'replication.policy.class': {
+    check: {
+      kind: 'pattern',
+      test: (v) => /(^|\.)(Identity|Default)ReplicationPolicy$/.test(v),
+      allowed: 'DefaultReplicationPolicy or IdentityReplicationPolicy',
+      code: 'CONFIG_REPLICATION_POLICY_UNKNOWN',
+    },
+  },
+  'replication.policy.separator': {},
+  'errors.tolerance': {
+    check: { kind: 'oneOf', allowed: ['none', 'all'], code: 'CONFIG_ERRORS_TOLERANCE_INVALID' },
+  },
+  'errors.deadletterqueue.topic.name': {
+    check: {
+      kind: 'pattern',
+      test: (v) => TOPIC.test(v),
+      allowed: '1-249 characters [A-Za-z0-9._-]',
+      code: 'CONFIG_TOPIC_NAME_INVALID',
+    },
+  },
+  'tasks.max': { check: { kind: 'int', min: 1, max: 2000, code: 'CONFIG_TASKS_MAX_INVALID' } },
+
+  // TigerGraph's loader. Every tigergraph.* key only has an effect when TigerStream calls
+  // TigerGraph, so setting any one of them (non-empty) asks it to: none is silently ignored.
+  'tigergraph.delivery': {
+    check: {
+      kind: 'oneOf',
+      allowed: ['kafka', 'direct'],
+      code: 'CONFIG_TIGERGRAPH_DELIVERY_INVALID',
+    },
+    loader: 'optional',
+  },
+  'tigergraph.url': {
+    check: {
+      kind: 'pattern',
+      test: (v) => HTTP_URL.test(v),
+      allowed: 'http(s)://host[:port]',
+      code: 'CONFIG_TIGERGRAPH_URL_INVALID',
+    },
+    loader: 'required',
+    about: "TigerGraph's base URL, e.g. https://tg.example.com:14240",
+  },
+  'tigergraph.version': {
+    check: { kind: 'oneOf', allowed: ['3', '4'], code: 'CONFIG_TIGERGRAPH_VERSION_INVALID' },
+    loader: 'optional',
+  },
+  'tigergraph.graph': { loader: 'required', about: 'the graph the loading job belongs to' },
+  'tigergraph.loading.job': { loader: 'required', about: 'the loading job name' },
+  'tigergraph.loading.filename': {
+    loader: 'required',
+    about: 'the DEFINE FILENAME variable of the loading job, e.g. f1',
+  },
+  'tigergraph.loading.data.source': {
+    loader: 'required-kafka',
+    about: 'the KAFKA data source the loading job reads',
+  },
+  'tigergraph.loading.eof': { check: BOOL, loader: 'optional' },
+  'tigergraph.loading.wait': { check: BOOL, loader: 'optional' },
+  'tigergraph.auth.username': { loader: 'optional' },
+  'tigergraph.auth.password': { loader: 'optional' },
+  'tigergraph.auth.secret': { loader: 'optional' },
+  'tigergraph.auth.token': { loader: 'optional' },
+  'tigergraph.batch.max.bytes': {
+    check: {
+      kind: 'int',
+      min: 1024,
+      max: 256 * 1024 * 1024,
+      code: 'CONFIG_TIGERGRAPH_BATCH_MAX_BYTES_INVALID',
+    },
+    loader: 'optional',
+  },
+  'tigergraph.request.timeout.ms': {
+    check: {
+      kind: 'int',
+      min: 100,
+      max: 900_000,
+      code: 'CONFIG_TIGERGRAPH_REQUEST_TIMEOUT_INVALID',
+    },
+    loader: 'optional',
+  },
+
+  'tigerstream.esm.batch.size': {
+    check: { kind: 'int', min: 1, max: 10_000, code: 'CONFIG_ESM_BATCH_SIZE_INVALID' },
+  },
+  'tigerstream.esm.batching.window.ms': {
+    check: { kind: 'int', min: 0, max: 300_000, code: 'CONFIG_ESM_BATCHING_WINDOW_INVALID' },
+  },
+  'tigerstream.esm.starting.position': {
+    check: {
+      kind: 'oneOf',
+      allowed: ['TRIM_HORIZON', 'LATEST'],
+      code: 'CONFIG_ESM_STARTING_POSITION_INVALID',
+    },
+  },
+  'tigerstream.config.max.age.ms': {
+    check: { kind: 'int', min: 0, max: 86_400_000, code: 'CONFIG_MAX_AGE_INVALID' },
+  },
+  'tigerstream.alarm.offset.lag': {
+    check: { kind: 'int', min: 1, max: 1_000_000_000_000, code: 'CONFIG_ALARM_OFFSET_LAG_INVALID' },
+  },
+} as const satisfies Record<string, KeyRule>;
+
+export type RuleKey = keyof typeof KEY_RULES;
+type Rules = typeof KEY_RULES;
+type Defaulted = keyof typeof DEFAULTS;
+type KeysWith<K extends Check['kind']> = {
+  [P in RuleKey]: Rules[P] extends { readonly check: { readonly kind: K } } ? P : never;
+}[RuleKey];
+type ChoiceOf<P extends RuleKey> = Rules[P] extends {
+  readonly check: { readonly allowed: readonly (infer T)[] };
+}
+  ? T
+  : never;
+
+/**
+ * Walks the table: reports every key that is required and has no value, and every value that
+ * breaks its row's check (`found <what>; allowed: <what is allowed>`).
+ */
+export function checkKeys(
+  scope: Scope,
+  rules: Readonly<Record<string, KeyRule>> = KEY_RULES,
+): void {
+  for (const [key, rule] of Object.entries(rules)) {
+    const value = scope.value(key);
+    if (value === undefined) {
+      if (rule.required)
+        scope.report(key, rule.required.code, `is required: ${rule.required.hint}`);
+    } else if (rule.check && !passes(rule.check, value)) {
+      scope.report(
+        key,
+        rule.check.code,
+        `found ${scope.found(key)}; allowed: ${allowedText(rule.check)}`,
+      );
+    }
+  }
+}
+
+const defaultOf = (key: Defaulted): string => DEFAULTS[key];
+
+/** A key's value, else its default; `undefined` when it has neither. */
+export function text(scope: Scope, key: RuleKey): string | undefined {
+  return scope.value(key) ?? (key in DEFAULTS ? defaultOf(key as Defaulted) : undefined);
+}
+
+/** A choice row's value (the allowed spelling), else its default (also when invalid: reported by checkKeys). */
+export function choice<P extends KeysWith<'oneOf'> & Defaulted>(scope: Scope, key: P): ChoiceOf<P> {
+  const check = KEY_RULES[key].check as Extract<Check, { kind: 'oneOf' }>;
+  const v = scope.value(key);
+  const match = v === undefined ? undefined : matchChoice(check.allowed, v, check.exact === true);
+  return (match ?? defaultOf(key)) as ChoiceOf<P>;
+}
+
+/** An integer row's value, else its default (also when invalid: reported by checkKeys). */
+export function int(scope: Scope, key: KeysWith<'int'> & Defaulted): number {
+  const v = scope.value(key);
+  const check = KEY_RULES[key].check;
+  return v !== undefined && passes(check, v) ? parseInteger(v) : Number(defaultOf(key));
+}
+
+/** A boolean row's value, else its default (also when invalid: reported by checkKeys). */
+export function bool(scope: Scope, key: KeysWith<'bool'> & Defaulted): boolean {
+  const v = scope.value(key)?.toLowerCase();
+  return (v === 'true' || v === 'false' ? v : defaultOf(key)) === 'true';
+}
+
+/** The tigergraph.* rows, in table order. */
+export const TIGERGRAPH_RULES: readonly (readonly [RuleKey, KeyRule])[] = (
+  Object.entries(KEY_RULES) as [RuleKey, KeyRule][]
+).filter(([, rule]) => rule.loader !== undefined);
+
+/** Whether a connector calls TigerGraph's loader, as its tigergraph.* keys say. */
+export type LoaderKeys =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'complete' }
+  | {
+      readonly kind: 'incomplete';
+      readonly trigger: string;
+      readonly missing: readonly string[];
+    };
+
+/**
+ * Cross-field rule `CONFIG_TIGERGRAPH_INCOMPLETE`, beside the tigergraph.* rows. No
+ * tigergraph.* key (or only empty ones): a mirror-only connector, nothing required. Any one set:
+ * TigerStream is to call the loader, so tigergraph.url, .graph, .loading.job,
+ * .loading.filename (and .loading.data.source in kafka delivery) are required together; one
+ * problem names the key that asked for the loader (the first set), every missing key and what
+ * is allowed. `severity` is `warning` for callers that never call TigerGraph (`convert`).
+ *
+ * @param targets the target topics, for the message's mirror-only alternative.
+ */
+export function checkTigerGraphKeysTogether(
+  scope: Scope,
+  targets: readonly string[],
+  severity: Severity = 'error',
+): LoaderKeys {
+  const set = TIGERGRAPH_RULES.filter(([key]) => scope.value(key) !== undefined).sort(
+    ([a], [b]) => scope.line(a) - scope.line(b),
+  );
+  const first = set[0];
+  if (first === undefined) return { kind: 'none' };
+  const kafka = choice(scope, 'tigergraph.delivery') === 'kafka';
+  const together = TIGERGRAPH_RULES.filter(
+    ([, rule]) => rule.loader === 'required' || (kafka && rule.loader === 'required-kafka'),
+  );
+  const missing = together.filter(([key]) => scope.value(key) === undefined);
+  if (missing.length === 0) return { kind: 'complete' };
+  const [trigger] = first;
+  const keys = together.map(([key]) => key);
+  const needs = missing.map(([key, rule]) => `${key} (${rule.about ?? 'required'})`).join(', ');
+  const all = `${keys.slice(0, -1).join(', ')} and ${keys.at(-1) ?? ''} all set${kafka ? ' (kafka delivery)' : ''}`;
+  const mirrorOnly = `no tigergraph.* key (mirror-only: records go to ${targets.join(', ')} on TigerGraph's Kafka and your own loading job loads them)`;
+  scope.report(
+    trigger,
+    'CONFIG_TIGERGRAPH_INCOMPLETE',
+    `is set, so TigerStream is to call TigerGraph's loader, which also needs ${needs}; allowed: ${all}, or ${mirrorOnly}`,
+    severity,
+  );
+  return { kind: 'incomplete', trigger, missing: missing.map(([key]) => key) };
+}
