@@ -163,6 +163,44 @@ describe('per-record accounting on the emulator', () => {
     expect(names).toEqual(expect.arrayContaining(['d0', 'd3', 'dpretty', 'e0', 'e3']));
   });
 
+  it('direct mode singles out records that lost only their edge: each counted, exactly', async () => {
+    const handler = handlerWith({ 'tigergraph.delivery': 'direct', 'errors.tolerance': 'all' });
+    // No "company": the Person vertex loads, the works_at edge has no target id.
+    const values = Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify(
+        i % 3 === 0 ? { name: `edge${i}`, age: i } : { name: `edge${i}`, age: i, company: 'Acme' },
+      ),
+    );
+    const result = await handler(eventOf(records(values)), context);
+    expect(result).toMatchObject({
+      records: 10,
+      loaded: 6,
+      rejected: 4,
+      deadLettered: 0,
+      objectsLoaded: 16,
+      objectsRejected: 4,
+    });
+  });
+
+  it('kafka mode: a non-JSON value with a line break is a record-level error; JSON Lines load line by line', async () => {
+    const handler = handlerWith({ 'errors.tolerance': 'all' });
+    const protobuf = Buffer.from([0x0a, 0x03, 0x41, 0x0a, 0x42, 0x10, 0x0a]);
+    const ndjson = `${JSON.stringify({ name: 'nd1', age: 1, company: 'Acme' })}\n${JSON.stringify({ name: 'nd2', age: 2, company: 'Acme' })}\n`;
+    const result = await handler(
+      eventOf(records([...people('kp', 2, () => false), protobuf, ndjson])),
+      context,
+    );
+    expect(result).toMatchObject({
+      records: 4,
+      produced: 4,
+      loaded: 3,
+      rejected: 1,
+      deadLettered: 0,
+      objectsLoaded: 8,
+      objectsRejected: 0,
+    });
+  });
+
   it('direct mode without a dead-letter topic: rejected records counted, never more than sent', async () => {
     const handler = handlerWith({ 'tigergraph.delivery': 'direct', 'errors.tolerance': 'all' });
     const result = await handler(eventOf(records(people('n', 6, (i) => i < 2))), context);

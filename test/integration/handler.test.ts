@@ -157,6 +157,36 @@ describe('stream handler on the embedded broker and the emulator', () => {
     ).rejects.toMatchObject({ code: 'TIGERGRAPH_REST_30000', retriable: false });
   });
 
+  it("reports a failing batch's records, age and retries in its metrics", async () => {
+    env.tg.clearFaults();
+    env.tg.injectFault({
+      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      status: 503,
+      code: 'REST-12001',
+      message: 'no GPE running',
+      times: 10,
+    });
+    metrics.length = 0;
+    const oldest = Date.now() - 60_000;
+    await expect(
+      handler(
+        event([
+          rec(0, 22, '{"company":"Eta","employee_num":7}', { timestamp: oldest }),
+          rec(0, 23, '{"company":"Theta","employee_num":8}'),
+        ]),
+        context,
+      ),
+    ).rejects.toMatchObject({ code: 'TIGERGRAPH_REST_12001', retriable: true });
+    env.tg.clearFaults();
+    const value = (name: string) => metrics.filter((m) => m.name === name).map((m) => m.value);
+    expect(value('batch-failed-count')).toEqual([1]);
+    expect(value('record-count')).toEqual([2]);
+    // maxAttempts 3: two retries before the invocation gave up.
+    expect(value('retry-count')).toEqual([2]);
+    expect(value('record-age-ms')[0]).toBeGreaterThanOrEqual(60_000);
+    expect(value('loaded-count')).toEqual([]);
+  });
+
   it('rejects a malformed event before producing anything', async () => {
     await expect(
       handler({ eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't' }] } }, context),

@@ -1,12 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compactJsonLine, createConverter } from '../../../lib/convert/index.ts';
+import { compactJsonLines, createConverter } from '../../../lib/convert/index.ts';
 import type { KafkaRecord } from '../../../lib/event/index.ts';
 import { isTigerStreamError } from '../../../lib/errors/index.ts';
 
-const line = (text: string): string | undefined => compactJsonLine(Buffer.from(text))?.toString();
+const lines = (text: string): string[] | undefined =>
+  compactJsonLines(Buffer.from(text))?.map((b) => b.toString());
+const line = (text: string): string | undefined => {
+  const all = lines(text);
+  return all?.length === 1 ? all[0] : undefined;
+};
 
-describe('compactJsonLine', () => {
+describe('compactJsonLines', () => {
   it('makes a pretty-printed object one line and keeps strings and numbers byte for byte', () => {
     expect(line('{\n  "id" : 12345678901234567890,\n\t"s": "a b\\n\\"c\\" }"\r\n}\n')).toBe(
       '{"id":12345678901234567890,"s":"a b\\n\\"c\\" }"}',
@@ -16,7 +21,7 @@ describe('compactJsonLine', () => {
 
   it('returns the same buffer when there is nothing to remove', () => {
     const value = Buffer.from('{"a":1}');
-    expect(compactJsonLine(value)).toBe(value);
+    expect(compactJsonLines(value)?.[0]).toBe(value);
   });
 
   it.each([
@@ -25,11 +30,29 @@ describe('compactJsonLine', () => {
     ['a scalar', '42'],
     ['an unterminated string', '{"a": "b}'],
     ['unbalanced brackets', '{"a": [1, 2}'],
-    ['text after the value', '{"a":1}\n{"b":2}'],
+    ['text after the value', '{"a":1} trailing'],
+    ['words in braces', '{hello world}'],
+    ['words in brackets', '[a b]'],
+    ['an assignment in braces', '{ key = some value }'],
+    ['an unquoted key', '{a: 1}'],
+    ['a bad escape', '{"a":"\\x"}'],
+    ['a bad number', '{"a": 01}'],
+    ['a trailing comma', '{"a": 1,}'],
     ['a raw line break inside a string', '{"a":"x\ny"}'],
     ['binary bytes', '\u0000\u0001\n'],
   ])('is not JSON for %s', (_name, text) => {
     expect(line(text)).toBeUndefined();
+  });
+
+  it('splits JSON Lines into one compact line per value', () => {
+    expect(lines('{"a": 1}\n{"b": [2, 3]}\n\n[4]\n')).toEqual(['{"a":1}', '{"b":[2,3]}', '[4]']);
+  });
+
+  it('refuses nesting deeper than its bound instead of recursing without end', () => {
+    expect(line(`${'['.repeat(600)}${']'.repeat(600)}`)).toBeUndefined();
+    expect(line(`${'['.repeat(100)}${']'.repeat(100)}`)).toBe(
+      `${'['.repeat(100)}${']'.repeat(100)}`,
+    );
   });
 
   it('equals JSON.stringify for any JSON object or array, however it was indented', () => {
@@ -58,12 +81,12 @@ describe('ByteArrayConverter and line breaks', () => {
     value: Buffer.from(value),
     headers: [],
   });
-  const converter = (delivery: 'kafka' | 'direct') =>
+  const converter = (delivery: 'kafka' | 'direct' | 'mirror-only') =>
     createConverter({
       valueConverter: 'bytes',
       schemaRegistryUrl: undefined,
       settings: {},
-      tigergraph: { delivery },
+      tigergraph: delivery === 'mirror-only' ? undefined : { delivery },
     });
   const protobuf = Buffer.from([0x0a, 0x02, 0x41, 0x42, 0x10, 0x0a]);
 
@@ -74,29 +97,32 @@ describe('ByteArrayConverter and line breaks', () => {
     }
   });
 
-  it('kafka mode mirrors a non-JSON value with a line break unchanged', async () => {
-    const out = await (await converter('kafka')).convert(record(protobuf));
+  it('a mirror-only connector mirrors a non-JSON value with a line break unchanged', async () => {
+    const out = await (await converter('mirror-only')).convert(record(protobuf));
     expect(out).toEqual({ kind: 'values', values: [protobuf] });
   });
 
-  it('direct mode refuses it as a record-level error with its own code and coordinates', async () => {
-    const c = await converter('direct');
-    let error: unknown;
-    try {
-      await c.convert(record(protobuf));
-    } catch (e) {
-      error = e;
-    }
-    expect(isTigerStreamError(error) && error.code).toBe('CONVERT_VALUE_MULTILINE');
-    expect(error).toMatchObject({
-      retriable: false,
-      details: { topic: 't', partition: 1, offset: 7 },
-      message: expect.stringContaining('t/1@7') as unknown,
-    });
-    // A single-line text value still passes in direct mode.
-    expect(await c.convert(record('a,b,c'))).toEqual({
-      kind: 'values',
-      values: [Buffer.from('a,b,c')],
-    });
-  });
+  it.each(['kafka', 'direct'] as const)(
+    'with the loader called (%s mode) it is a record-level error with its own code and coordinates',
+    async (mode) => {
+      const c = await converter(mode);
+      let error: unknown;
+      try {
+        await c.convert(record(protobuf));
+      } catch (e) {
+        error = e;
+      }
+      expect(isTigerStreamError(error) && error.code).toBe('CONVERT_VALUE_MULTILINE');
+      expect(error).toMatchObject({
+        retriable: false,
+        details: { topic: 't', partition: 1, offset: 7 },
+        message: expect.stringContaining('t/1@7') as unknown,
+      });
+      // A single-line text value still passes in direct mode.
+      expect(await c.convert(record('a,b,c'))).toEqual({
+        kind: 'values',
+        values: [Buffer.from('a,b,c')],
+      });
+    },
+  );
 });

@@ -358,39 +358,38 @@ describe('processBatch (direct mode)', () => {
     expect(tigergraph.posts.length).toBeLessThan(30);
   });
 
-  it('without a dead-letter topic counts rejections and logs the offsets of the chunk, posting it once', async () => {
+  it('without a dead-letter topic singles out and counts the rejected record, logging its offset', async () => {
     const { delivery, tigergraph, deps } = setup(directWith());
     const log = capture();
     const records = rows(20, (i) => i === 5);
     const result = await processBatch(batchOf(...records), { ...deps, logger: log.logger });
     expect(result).toMatchObject({ records: 20, loaded: 19, rejected: 1, deadLettered: 0 });
-    expect(tigergraph.posts).toHaveLength(1);
+    // Halves posted again until the rejected line stood alone (loading is an upsert).
+    expect(tigergraph.posts.length).toBeGreaterThan(1);
     expect(delivery.logs.get('dlq')?.flat()).toEqual([]);
-    expect(
-      log.lines.find((l) => l.message === 'TigerGraph rejected lines that were not singled out'),
-    ).toMatchObject({
-      lines: 20,
-      rejectedObjects: 1,
-      reason: expect.stringContaining('errors.deadletterqueue.topic.name') as unknown,
-      from: { topic: 'companies', partition: 0, offset: 100 },
-      to: { topic: 'companies', partition: 1, offset: 119 },
-    });
+    expect(log.lines.filter((l) => l.message === 'TigerGraph rejected a record')).toEqual([
+      expect.objectContaining({
+        topic: 'companies',
+        partition: 5 % 3,
+        offset: 105,
+        error: expect.objectContaining({ code: 'TIGERGRAPH_RECORD_REJECTED' }) as unknown,
+      }),
+    ]);
   });
 
-  it('does not split a chunk most of whose lines were rejected (a loading-job problem)', async () => {
-    const { tigergraph, deps } = setup(
+  it('splits a chunk most of whose lines were rejected and accounts for every record exactly', async () => {
+    const { delivery, deps } = setup(
       directWith(['errors.tolerance', 'all'], ['errors.deadletterqueue.topic.name', 'dlq']),
     );
-    const log = capture();
-    const result = await processBatch(batchOf(...rows(30, (i) => i % 4 !== 0)), {
-      ...deps,
-      logger: log.logger,
-    });
-    expect(result).toMatchObject({ records: 30, loaded: 8, rejected: 22, deadLettered: 0 });
-    expect(tigergraph.posts).toHaveLength(1);
-    expect(
-      log.lines.find((l) => l.message === 'TigerGraph rejected lines that were not singled out'),
-    ).toMatchObject({ reason: expect.stringContaining('loading job') as unknown });
+    const records = rows(30, (i) => i % 4 !== 0);
+    const result = await processBatch(batchOf(...records), deps);
+    expect(result).toMatchObject({ records: 30, loaded: 8 });
+    expect(result.rejected + result.deadLettered).toBe(22);
+    const dead = (delivery.logs.get('dlq')?.flat() ?? []).map((d) => d.value?.toString());
+    expect(dead).toHaveLength(result.deadLettered);
+    // Only records TigerGraph rejected are dead-lettered, never one it loaded.
+    const good = new Set(records.filter((_, i) => i % 4 === 0).map((r) => r.value?.toString()));
+    expect(dead.filter((v) => good.has(v))).toEqual([]);
   });
 
   it('dead-letters every line of a chunk rejected whole without splitting it', async () => {
