@@ -6,16 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import {
-  loadConnectorFile,
-  requireTigerGraph,
-  withSettings,
-  type ConnectorConfig,
-} from '../config/index.ts';
+import { loadConnectorFile, withSettings, type ConnectorConfig } from '../config/index.ts';
 import { targetTopicName } from '../kafka/index.ts';
 import avro from 'avsc';
 import {
+  parseGsql,
   runLocal,
   startEmbeddedKafka,
   startSchemaRegistry,
@@ -26,6 +21,9 @@ import {
 import { createLogger, type Logger } from '../observability/index.ts';
 import { createStreamHandler, type BatchResult } from '../pipeline/index.ts';
 import { createTigerGraphClient } from '../tigergraph/index.ts';
+import { ConfigError, LocalError } from '../errors/index.ts';
+import { sleep } from '../errors/retry.ts';
+import { badPositions, seedRecords, type Company } from './demo-data.ts';
 import type { CliIo } from './io.ts';
 
 export interface DemoOptions {
@@ -36,7 +34,19 @@ export interface DemoOptions {
   readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   /** Seed Confluent-framed Avro and convert with TigerGraphAvroConverter via the registry stand-in. */
   readonly avro?: boolean;
+  /** How records reach TigerGraph (default kafka). */
+  readonly mode?: DemoMode;
+  /** Records TigerGraph will reject or that do not decode, spread among the good ones. */
+  readonly bad?: number;
 }
+
+export const DEMO_MODES = ['kafka', 'direct', 'mirror-only'] as const;
+export type DemoMode = (typeof DEMO_MODES)[number];
+
+/** Where the demo's dead letters go when it seeds bad records. */
+const DEMO_DLQ = 'tgstream-demo.dead-letters';
+/** How long a mirror-only demo waits for the user's streaming run to load what was mirrored. */
+const STREAMING_WAIT_MS = 60_000;
 
 /** The company records' Avro schema for `--avro`. */
 export const COMPANY_SCHEMA = {
@@ -64,39 +74,84 @@ export interface DemoSummary extends Pick<
   readonly seconds: number;
   readonly recordsPerSecond: number;
   readonly seeded: number;
+  /** Records seeded bad (TigerGraph rejects them or they do not decode). */
+  readonly bad: number;
+  readonly mode: DemoMode;
   readonly vertices: number;
   readonly accounted: boolean;
 }
 
-/** Seeds `count` company records, keyed by company name, spread over the partitions. */
-async function seed(
-  bootstrapServers: string,
+/** The loading job of a GSQL file that reads `topic`: graph, job, filename variable, data source. */
+function jobReading(
+  gsql: string,
   topic: string,
-  count: number,
-  partitions: number,
-  encode: (v: { company: string; employee_num: number }) => Buffer | string,
-): Promise<void> {
-  const kafka = new Kafka({ brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    const chunk = 2000;
-    for (let start = 0; start < count; start += chunk) {
-      const messages = Array.from({ length: Math.min(chunk, count - start) }, (_, j) => {
-        const n = start + j + 1;
-        const company = `Company ${String(n).padStart(6, '0')}`;
+): { graph: string; job: string; filename: string; dataSource: string } | undefined {
+  for (const st of parseGsql(gsql)) {
+    if (st.kind !== 'loadingJob') continue;
+    for (const [filename, value] of Object.entries(st.job.filenames)) {
+      const colon = value.indexOf(':');
+      if (!value.startsWith('$') || colon === -1) continue;
+      let named: unknown;
+      try {
+        named = (JSON.parse(value.slice(colon + 1)) as { topic?: unknown }).topic;
+      } catch {
+        named = value.slice(colon + 1).trim();
+      }
+      if (named === topic)
         return {
-          key: company,
-          value: encode({ company, employee_num: 10 + ((n * 7919) % 400_000) }),
-          partition: n % partitions,
-          headers: { source: 'tgstream-demo' },
+          graph: st.job.graph,
+          job: st.job.name,
+          filename,
+          dataSource: value.slice(1, colon),
         };
-      });
-      await producer.send({ topic, acks: -1, messages });
     }
-  } finally {
-    await producer.disconnect();
   }
+  return undefined;
+}
+
+/**
+ * The reference page's flow after a mirror-only run: the user's own loading job, started in
+ * streaming mode (what GSQL's `RUN LOADING JOB ... USING EOF="false"` does, through the
+ * documented run call, reference section 2.2), reads the mirrored topic; the demo waits until
+ * the graph has `expected` vertices (or the wait ends), then aborts the run as a user would.
+ */
+async function loadAsUser(
+  url: string,
+  job: { graph: string; job: string; filename: string; dataSource: string },
+  topic: string,
+  expected: number,
+  count: () => Promise<number>,
+): Promise<void> {
+  const q = `graph=${encodeURIComponent(job.graph)}`;
+  const started = await fetch(`${url}/gsql/v1/loading-jobs/run?${q}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([
+      {
+        name: job.job,
+        streaming: true,
+        dataSources: [
+          {
+            filename: job.filename,
+            name: job.dataSource,
+            path: '',
+            config: { topic, default_start_offset: -2 },
+          },
+        ],
+      },
+    ]),
+  });
+  const body = (await started.json()) as { jobIds?: string[]; message?: string };
+  if (!started.ok || !body.jobIds?.[0])
+    throw new LocalError(
+      'LOCAL_DEMO_RUN_FAILED',
+      `The streaming run of ${job.job} did not start: ${body.message ?? started.status}`,
+    );
+  const until = Date.now() + STREAMING_WAIT_MS;
+  while ((await count()) < expected && Date.now() < until) await sleep(100);
+  await fetch(
+    `${url}/gsql/v1/loading-jobs/abort?${q}&jobIds=${encodeURIComponent(body.jobIds[0])}`,
+  );
 }
 
 const progressLine = (t: Readonly<RunTotals>, total: number, seconds: number): string =>
@@ -130,8 +185,12 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
       gsql,
       kafkaBootstrapOverride: kafka.bootstrapServers,
     });
-    let encode: (v: { company: string; employee_num: number }) => Buffer | string = (v) =>
-      JSON.stringify(v);
+    const mode = options.mode ?? 'kafka';
+    const bad = badPositions(options.records, options.bad ?? 0);
+    let encode: (v: Company) => Buffer | string = (v) => JSON.stringify(v);
+    // Half the bad records are JSON without the job's id, half not JSON at all.
+    let encodeBad: (n: number) => Buffer | string = (n) =>
+      n % 2 === 0 ? JSON.stringify({ employee_num: n }) : `not json ${n}`;
     let avroSettings: Record<string, string> = {};
     if (options.avro) {
       registry = await startSchemaRegistry();
@@ -140,6 +199,8 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
       const head = Buffer.from([0, 0, 0, 0, 0]);
       head.writeUInt32BE(schemaId, 1);
       encode = (v) => Buffer.concat([head, type.toBuffer(v)]);
+      // Confluent framing naming a schema id the registry does not have: does not decode.
+      encodeBad = () => Buffer.from([0, 0, 0x0f, 0x42, 0x3f, 2, 4]);
       avroSettings = {
         'value.converter': 'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverter',
         'value.converter.schema.registry.url': registry.url,
@@ -148,20 +209,47 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
         `  schema registry stand-in at ${registry.url} (schema id ${schemaId}); values are Confluent-framed Avro`,
       );
     }
+    if (bad.size > 0) kafka.createTopic(DEMO_DLQ, 1);
+    const tigergraphKeys = Object.keys(fileConfig.settings).filter((k) =>
+      k.startsWith('tigergraph.'),
+    );
     const config = withSettings(fileConfig, {
       'source.cluster.bootstrap.servers': kafka.bootstrapServers,
       'target.cluster.bootstrap.servers': kafka.bootstrapServers,
-      'tigergraph.url': emulator.url,
+      ...(mode === 'mirror-only'
+        ? // No tigergraph.* key: the connector only mirrors (an empty value is no value).
+          Object.fromEntries(tigergraphKeys.map((k) => [k, '']))
+        : {
+            'tigergraph.url': emulator.url,
+            ...(mode === 'direct' ? { 'tigergraph.delivery': 'direct' } : {}),
+          }),
+      ...(bad.size > 0
+        ? { 'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': DEMO_DLQ }
+        : {}),
       ...avroSettings,
     });
-    // The demo reads the graph back, so its connector file must name TigerGraph's loader.
-    const tg = requireTigerGraph(config, 'the demo');
+    const job = jobReading(gsql, targetTopic);
+    if (job === undefined)
+      throw new ConfigError(
+        'CONFIG_DEMO_JOB_MISSING',
+        `${options.gsqlFile} has no loading job reading ${targetTopic}, the topic ${fileConfig.name} mirrors ${sourceTopic} to`,
+      );
     say(
-      `  seeding ${options.records} company records into ${sourceTopic} (${options.partitions} partitions)`,
+      `  seeding ${options.records} company records into ${sourceTopic} (${options.partitions} partitions)${bad.size > 0 ? `, ${bad.size} of them bad` : ''}`,
     );
-    await seed(kafka.bootstrapServers, sourceTopic, options.records, options.partitions, encode);
+    await seedRecords(
+      kafka.bootstrapServers,
+      sourceTopic,
+      { count: options.records, partitions: options.partitions, bad },
+      encode,
+      encodeBad,
+    );
     say(
-      `  streaming ${sourceTopic} -> ${targetTopic} -> loading job ${tg.loadingJob} (EOF runs) -> ${tg.graph}`,
+      mode === 'mirror-only'
+        ? `  mirroring ${sourceTopic} -> ${targetTopic} (mirror-only), then your loading job ${job.job} in streaming mode -> ${job.graph}`
+        : mode === 'direct'
+          ? `  streaming ${sourceTopic} -> POST /ddl/${job.graph} (loading job ${job.job}, direct mode)`
+          : `  streaming ${sourceTopic} -> ${targetTopic} -> loading job ${job.job} (EOF runs) -> ${job.graph}`,
     );
 
     const stream = createStreamHandler({
@@ -185,19 +273,26 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
         }
       },
     });
-    const seconds = (Date.now() - started) / 1000;
     if (io.isTTY) io.stderr('\n');
-    const client = createTigerGraphClient({
-      url: emulator.url,
-      version: tg.version,
-    });
-    const vertices = (await client.listVertices(tg.graph, 'Company')).length;
+    const client = createTigerGraphClient({ url: emulator.url, version: 3 });
+    const countVertices = async (): Promise<number> =>
+      (await client.listVertices(job.graph, 'Company')).length;
+    const good = options.records - bad.size;
+    if (mode === 'mirror-only') {
+      say(`  your loading job ${job.job} runs in streaming mode over ${targetTopic}`);
+      await loadAsUser(emulator.url, job, targetTopic, good, countVertices);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const vertices = await countVertices();
     const accounted =
       totals.records === options.records &&
       totals.records ===
         totals.loaded + totals.rejected + totals.deadLettered + totals.tombstones &&
-      vertices === totals.loaded;
+      // The graph holds exactly what TigerStream counted as loaded; mirror-only, where
+      // TigerStream only mirrors, the user's job loaded every good record.
+      vertices === (mode === 'mirror-only' ? good : totals.loaded);
     return {
+      mode,
       records: totals.records,
       produced: totals.produced,
       loaded: totals.loaded,
@@ -209,6 +304,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
       seconds: Math.round(seconds * 100) / 100,
       recordsPerSecond: seconds > 0 ? Math.round(totals.records / seconds) : 0,
       seeded: options.records,
+      bad: bad.size,
       vertices,
       accounted,
     };
@@ -223,6 +319,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
 /** The summary a person reads at a glance. */
 export function formatSummary(s: DemoSummary): string {
   const rows: [string, string][] = [
+    ['mode', s.mode],
     ['records read', String(s.records)],
     ['produced', String(s.produced)],
     ['loaded', String(s.loaded)],
@@ -233,7 +330,7 @@ export function formatSummary(s: DemoSummary): string {
     ['objects rejected', String(s.objectsRejected)],
     ['seconds', s.seconds.toFixed(2)],
     ['records/second', String(s.recordsPerSecond)],
-    ['graph', `${s.vertices} Company vertices in Company_Graph`],
+    ['graph', `${s.vertices} Company vertices (${s.seeded - s.bad} good records seeded)`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const verdict = s.accounted

@@ -20,7 +20,7 @@ import { isTigerStreamError, messageOf } from '../errors/index.ts';
 import { runLocal } from '../local/index.ts';
 import { createLogger, parseLogLevel } from '../observability/index.ts';
 import { createStreamHandler } from '../pipeline/index.ts';
-import { formatSummary, runDemo } from './demo.ts';
+import { DEMO_MODES, formatSummary, runDemo, type DemoMode } from './demo.ts';
 import { EXIT, parseArgs, processIo, type CliIo, type ParsedArgs } from './io.ts';
 import { UsageError, checkFlags, flag, intFlag } from './args.ts';
 import {
@@ -48,8 +48,11 @@ export interface CliDeps {
 const USAGE = `tgstream: stream Kafka into TigerGraph (a replacement for TigerGraph's MirrorMaker-based connector)
 
 Usage:
-  tgstream demo [--records N] [--partitions N] [--avro] [--json] [--c FILE] [--gsql FILE]
+  tgstream demo [--mode kafka|direct|mirror-only] [--records N] [--bad M] [--partitions N]
+                [--avro] [--json] [--c FILE] [--gsql FILE]
       The reference example end to end on the embedded broker and TigerGraph emulator (npm start).
+      --bad M seeds M records TigerGraph rejects or that do not decode; the summary accounts for
+      every record. mirror-only: TigerStream only mirrors, your loading job (streaming) loads.
   tgstream dev [--gsql FILE] [--c FILE] [--partitions N] [--json]
       Start the embedded Kafka broker, the schema registry stand-in and the TigerGraph emulator
       (with the GSQL file's schema, data sources and jobs; default: the reference example) and
@@ -84,13 +87,29 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 records not converte
 const BOOLEANS = new Set(['json', 'eof', 'yes', 'help', 'avro', 'embedded']);
 
 async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
-  checkFlags(args, ['records', 'partitions', 'json', 'c', 'gsql', 'log-level', 'avro']);
+  checkFlags(args, [
+    'records',
+    'partitions',
+    'json',
+    'c',
+    'gsql',
+    'log-level',
+    'avro',
+    'mode',
+    'bad',
+  ]);
+  const mode = flag(args, 'mode') ?? 'kafka';
+  if (!(DEMO_MODES as readonly string[]).includes(mode))
+    throw new UsageError(`--mode must be one of ${DEMO_MODES.join(', ')}, found "${mode}"`);
+  const records = intFlag(args, 'records', 5000, 1, 10_000_000);
   const summary = await runDemo(
     {
       connectorFile: flag(args, 'c') ?? 'infra/connectors/company.properties',
       gsqlFile: flag(args, 'gsql') ?? 'infra/examples/company.gsql',
-      records: intFlag(args, 'records', 5000, 1, 10_000_000),
+      records,
       partitions: intFlag(args, 'partitions', 3, 1, 100),
+      mode: mode as DemoMode,
+      bad: intFlag(args, 'bad', 0, 0, records),
       logLevel: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'error'),
       avro: args.flags.has('avro'),
     },
@@ -98,7 +117,8 @@ async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
   );
   if (args.flags.has('json')) {
     const {
-      records,
+      mode: shownMode,
+      records: read,
       produced,
       loaded,
       rejected,
@@ -109,10 +129,11 @@ async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
       seconds,
       recordsPerSecond,
       vertices,
+      bad,
       accounted,
     } = summary;
     io.stdout(
-      `${JSON.stringify({ records, produced, loaded, rejected, deadLettered, seconds, tombstones, objectsLoaded, objectsRejected, recordsPerSecond, vertices, accounted })}\n`,
+      `${JSON.stringify({ mode: shownMode, records: read, produced, loaded, rejected, deadLettered, seconds, tombstones, objectsLoaded, objectsRejected, recordsPerSecond, vertices, bad, accounted })}\n`,
     );
   } else io.stdout(formatSummary(summary));
   return summary.accounted ? EXIT.OK : EXIT.FAILED;

@@ -82,15 +82,57 @@ describe('npm start (tgstream demo) end to end', () => {
     });
   });
 
-  it('exits non-zero when records are unaccounted for (loads not waited for)', () => {
-    const file = exampleConnectorWith(
-      '[connector_1]',
-      'tigergraph.loading.wait=false\n[connector_1]',
-      'nowait.properties',
+  it('exits non-zero when records are unaccounted for (the graph holds fewer than were counted loaded)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgstream-e2e-'));
+    // Every record upserts the same vertex: 100 loaded, 1 vertex in the graph.
+    const gsql = readFileSync(join(ROOT, 'infra/examples/company.gsql'), 'utf8').replace(
+      'VALUES ($"company", $"employee_num")',
+      'VALUES ("one and the same", $"employee_num")',
     );
-    const r = tgstream(['demo', '--records', '100', '--c', file]);
+    writeFileSync(join(dir, 'same.gsql'), gsql);
+    const r = tgstream(['demo', '--records', '100', '--gsql', join(dir, 'same.gsql')]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('FAILED: records are unaccounted for');
+  });
+
+  it.each([
+    ['kafka', { loaded: 1990, rejected: 10, deadLettered: 0 }],
+    ['direct', { loaded: 1990, rejected: 0, deadLettered: 10 }],
+    ['mirror-only', { loaded: 2000, rejected: 0, deadLettered: 0 }],
+  ] as const)('--mode %s --bad 10 accounts for every record', (mode, counts) => {
+    const r = tgstream(['demo', '--mode', mode, '--records', '2000', '--bad', '10', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as Record<string, number | string | boolean>;
+    expect(summary).toMatchObject({
+      mode,
+      records: 2000,
+      ...counts,
+      tombstones: 0,
+      bad: 10,
+      vertices: 1990,
+      accounted: true,
+    });
+    if (mode === 'mirror-only') expect(r.stderr).toContain('your loading job load_company');
+  });
+
+  it('--avro --bad dead-letters the records that do not decode', () => {
+    const r = tgstream(['demo', '--avro', '--records', '1000', '--bad', '7', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      records: 1000,
+      loaded: 993,
+      deadLettered: 7,
+      vertices: 993,
+      accounted: true,
+    });
+  });
+
+  it('refuses an unknown --mode, naming the allowed ones', () => {
+    const r = tgstream(['demo', '--mode', 'sideways']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      '--mode must be one of kafka, direct, mirror-only, found "sideways"',
+    );
   });
 
   it('rejects a bad option with exit 2 and the usage', () => {
