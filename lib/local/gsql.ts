@@ -1,7 +1,9 @@
 /**
- * The GSQL subset the TigerGraph emulator understands: CREATE VERTEX / EDGE / GRAPH,
- * CREATE DATA_SOURCE KAFKA (and SET), USE GRAPH, CREATE LOADING JOB with DEFINE FILENAME and
- * LOAD ... TO VERTEX|EDGE ... VALUES ($"field", ...) USING JSON_FILE="true".
+ * The GSQL subset the TigerGraph emulator understands: CREATE VERTEX / EDGE (DIRECTED,
+ * UNDIRECTED, WITH REVERSE_EDGE) / GRAPH, CREATE DATA_SOURCE KAFKA (and SET), USE GRAPH,
+ * CREATE LOADING JOB with DEFINE FILENAME and LOAD ... TO VERTEX|EDGE ... VALUES ($"field",
+ * $"a":"b", $0, "literal", _) [WHERE condition] USING ..., and the run-control commands
+ * SHOW LOADING STATUS, ABORT LOADING JOB, RESUME LOADING JOB (reference section 2.1).
  */
 import { LocalError } from '../errors/index.ts';
 
@@ -36,18 +38,44 @@ export interface EdgeType {
   readonly from: string;
   readonly to: string;
   readonly attributes: readonly Attribute[];
+  /** `WITH REVERSE_EDGE="name"` on a DIRECTED edge: the reverse type loaded with each edge. */
+  readonly reverseEdge?: string | undefined;
 }
-/** One value expression of a LOAD statement. */
+/** One value expression of a LOAD statement: a JSON field path, a CSV column, a literal, `_`. */
 export type ValueExpr =
   | { readonly kind: 'field'; readonly path: readonly string[] }
+  | { readonly kind: 'column'; readonly index: number }
   | { readonly kind: 'literal'; readonly value: string }
   | { readonly kind: 'skip' };
+export const COMPARISONS = ['==', '!=', '<', '>', '<=', '>='] as const;
+export type Comparison = (typeof COMPARISONS)[number];
+/** An operand of a WHERE condition: a value, or `to_int(...)` / `to_float(...)` of one. */
+export type Operand = ValueExpr | { readonly kind: 'number'; readonly operand: Operand };
+/** The WHERE condition of a LOAD target. */
+export type Condition =
+  | { readonly kind: 'and' | 'or'; readonly left: Condition; readonly right: Condition }
+  | { readonly kind: 'not'; readonly operand: Condition }
+  | {
+      readonly kind: 'compare';
+      readonly op: Comparison;
+      readonly left: Operand;
+      readonly right: Operand;
+    }
+  | { readonly kind: 'in'; readonly operand: Operand; readonly values: readonly Operand[] }
+  | { readonly kind: 'is'; readonly operand: Operand; readonly test: 'NUMERIC' | 'EMPTY' };
 export interface LoadStatement {
   readonly filename: string;
   readonly targetKind: 'vertex' | 'edge';
   readonly target: string;
   readonly values: readonly ValueExpr[];
+  readonly where?: Condition | undefined;
   readonly using: Readonly<Record<string, string>>;
+}
+/** SHOW LOADING STATUS / ABORT LOADING JOB / RESUME LOADING JOB; `jobId` undefined is ALL. */
+export interface LoadingControl {
+  readonly kind: 'loadingControl';
+  readonly action: 'show' | 'abort' | 'resume';
+  readonly jobId: string | undefined;
 }
 export interface LoadingJob {
   readonly name: string;
@@ -69,6 +97,7 @@ export type Statement =
   | { readonly kind: 'dataSource'; readonly source: DataSource }
   | { readonly kind: 'setDataSource'; readonly name: string; readonly config: string }
   | { readonly kind: 'useGraph'; readonly name: string | undefined }
+  | LoadingControl
   | {
       readonly kind: 'loadingJob';
       readonly job: LoadingJob;
@@ -79,6 +108,7 @@ type Token =
   | { t: 'word'; v: string; line: number }
   | { t: 'string'; v: string; line: number }
   | { t: 'field'; v: string; line: number }
+  | { t: 'column'; v: string; line: number }
   | { t: 'punct'; v: string; line: number }
   | { t: 'number'; v: string; line: number };
 
@@ -128,8 +158,15 @@ function tokenize(text: string): Token[] {
       const { value, end } = readQuoted(text, i + 1, line);
       tokens.push({ t: 'field', v: value, line });
       i = end;
+    } else if (c === '$' && /[0-9]/.test(text[i + 1] ?? '')) {
+      const m = /^[0-9]+/.exec(text.slice(i + 1)) as RegExpExecArray;
+      tokens.push({ t: 'column', v: m[0], line });
+      i += 1 + m[0].length;
     } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i)) as RegExpExecArray;
+      // Dotted words are loading-job ids (`G.job.kafka.m1.1700000000000`, reference section 2.1).
+      const m = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*/.exec(
+        text.slice(i),
+      ) as RegExpExecArray;
       tokens.push({ t: 'word', v: m[0], line });
       i += m[0].length;
     } else if (/[0-9-]/.test(c)) {
@@ -137,6 +174,10 @@ function tokenize(text: string): Token[] {
       if (!m) throw gsqlError(line, `unexpected "${c}"`);
       tokens.push({ t: 'number', v: m[0], line });
       i += m[0].length;
+    } else if (/^(==|!=|<>|<=|>=)/.test(text.slice(i, i + 2))) {
+      const op = text.slice(i, i + 2);
+      tokens.push({ t: 'punct', v: op === '<>' ? '!=' : op, line });
+      i += 2;
     } else if ('(){},;=:*<>$'.includes(c)) {
       tokens.push({ t: 'punct', v: c, line });
       i++;
@@ -240,8 +281,25 @@ class Parser {
       this.expectPunct('=');
       return { kind: 'setDataSource', name, config: this.string('the data source configuration') };
     }
+    if (this.acceptWord('SHOW')) {
+      this.expectWord('LOADING');
+      this.expectWord('STATUS');
+      return { kind: 'loadingControl', action: 'show', jobId: this.jobIdOrAll(true) };
+    }
+    for (const [word, action] of [
+      ['ABORT', 'abort'],
+      ['RESUME', 'resume'],
+    ] as const)
+      if (this.acceptWord(word)) {
+        this.expectWord('LOADING');
+        this.expectWord('JOB');
+        return { kind: 'loadingControl', action, jobId: this.jobIdOrAll(action === 'abort') };
+      }
     if (!this.acceptWord('CREATE'))
-      throw gsqlError(line, `expected a statement (CREATE, USE, SET), found ${this.describe()}`);
+      throw gsqlError(
+        line,
+        `expected a statement (CREATE, USE, SET, SHOW, ABORT, RESUME), found ${this.describe()}`,
+      );
     if (this.acceptWord('VERTEX')) return this.vertex();
     if (this.isWord('UNDIRECTED') || this.isWord('DIRECTED') || this.isWord('EDGE'))
       return this.edge();
@@ -277,10 +335,24 @@ class Parser {
     throw gsqlError(line, `CREATE ${this.describe()} is not supported by the emulator`);
   }
 
+  /** A loading-job id (a word, possibly dotted, or a quoted string), or ALL where allowed. */
+  private jobIdOrAll(allowAll: boolean): string | undefined {
+    if (allowAll && this.acceptWord('ALL')) return undefined;
+    const t = this.peek();
+    if ((t?.t !== 'word' && t?.t !== 'string') || this.isWord('ALL'))
+      throw gsqlError(
+        this.line(),
+        `expected a loading job id${allowAll ? ' or ALL' : ''}, found ${this.describe()}`,
+      );
+    this.i++;
+    return t.v;
+  }
+
   private vertex(): VertexType {
     const name = this.name('a vertex type name');
     this.expectPunct('(');
     let primaryId: Attribute | undefined;
+    let primaryKey = false;
     const attributes: Attribute[] = [];
     do {
       if (this.acceptWord('PRIMARY_ID')) {
@@ -290,13 +362,17 @@ class Parser {
         if (this.acceptWord('PRIMARY')) {
           this.expectWord('KEY');
           primaryId = attr;
+          primaryKey = true;
         } else attributes.push(attr);
       }
     } while (this.acceptPunct(','));
     this.expectPunct(')');
     const options = this.withOptions();
     if (!primaryId) throw gsqlError(this.line(), `vertex ${name} has no PRIMARY_ID`);
-    const asAttribute = (options.primary_id_as_attribute ?? '').toLowerCase() === 'true';
+    // `name TYPE PRIMARY KEY` declares an attribute that is also the id (GSQL's DDL reference;
+    // not in tigergraph-loading.md): it is stored like primary_id_as_attribute="true".
+    const asAttribute =
+      primaryKey || (options.primary_id_as_attribute ?? '').toLowerCase() === 'true';
     return { kind: 'vertex', name, primaryId, attributes, primaryIdAsAttribute: asAttribute };
   }
 
@@ -315,8 +391,10 @@ class Parser {
     while (this.acceptPunct(','))
       attributes.push({ name: this.name('an attribute name'), type: this.attributeType() });
     this.expectPunct(')');
-    this.withOptions();
-    return { kind: 'edge', name, directed, from, to, attributes };
+    const reverseEdge = this.withOptions().reverse_edge;
+    if (reverseEdge !== undefined && !directed)
+      throw gsqlError(this.line(), `edge ${name}: only a DIRECTED edge can have a REVERSE_EDGE`);
+    return { kind: 'edge', name, directed, from, to, attributes, reverseEdge };
   }
 
   private loadingJob(): Statement {
@@ -342,13 +420,20 @@ class Parser {
       const filename = this.name('a filename variable');
       if (!(filename in filenames))
         throw gsqlError(this.line(), `LOAD uses ${filename}, which no DEFINE FILENAME defines`);
-      const targets: { targetKind: 'vertex' | 'edge'; target: string; values: ValueExpr[] }[] = [];
+      const targets: {
+        targetKind: 'vertex' | 'edge';
+        target: string;
+        values: ValueExpr[];
+        where: Condition | undefined;
+      }[] = [];
       do {
         this.expectWord('TO');
         const targetKind = this.acceptWord('VERTEX') ? 'vertex' : (this.expectWord('EDGE'), 'edge');
         const target = this.name(`a ${targetKind} type`);
         this.expectWord('VALUES');
-        targets.push({ targetKind, target, values: this.values() });
+        const values = this.values();
+        const where = this.acceptWord('WHERE') ? this.condition() : undefined;
+        targets.push({ targetKind, target, values, where });
       } while (this.acceptPunct(','));
       const using: Record<string, string> = {};
       if (this.acceptWord('USING')) {
@@ -368,29 +453,104 @@ class Parser {
     this.expectPunct('(');
     const values: ValueExpr[] = [];
     do {
-      const t = this.peek();
-      if (t?.t === 'field') {
-        this.i++;
-        const path = [t.v];
-        while (this.isPunct(':') && this.tokens[this.i + 1]?.t === 'string') {
-          this.i++;
-          path.push(this.string('a nested field name'));
-        }
-        values.push({ kind: 'field', path });
-      } else if (t?.t === 'string' || t?.t === 'number') {
-        this.i++;
-        values.push({ kind: 'literal', value: t.v });
-      } else if (t?.t === 'word' && t.v === '_') {
-        this.i++;
-        values.push({ kind: 'skip' });
-      } else
+      const value = this.value(true);
+      if (!value)
         throw gsqlError(
           this.line(),
-          `expected $"field", a literal or _ in VALUES, found ${this.describe()}`,
+          `expected $"field", $n, a literal or _ in VALUES, found ${this.describe()}`,
         );
+      values.push(value);
     } while (this.acceptPunct(','));
     this.expectPunct(')');
     return values;
+  }
+
+  /** `$"a":"b"` (nested JSON field, reference section 1.2), `$0`, a literal, or `_`. */
+  private value(allowSkip: boolean): ValueExpr | undefined {
+    const t = this.peek();
+    if (t?.t === 'field') {
+      this.i++;
+      const path = [t.v];
+      while (this.isPunct(':') && this.tokens[this.i + 1]?.t === 'string') {
+        this.i++;
+        path.push(this.string('a nested field name'));
+      }
+      return { kind: 'field', path };
+    }
+    if (t?.t === 'column') {
+      this.i++;
+      return { kind: 'column', index: Number(t.v) };
+    }
+    if (t?.t === 'string' || t?.t === 'number') {
+      this.i++;
+      return { kind: 'literal', value: t.v };
+    }
+    if (allowSkip && t?.t === 'word' && t.v === '_') {
+      this.i++;
+      return { kind: 'skip' };
+    }
+    return undefined;
+  }
+
+  /** WHERE: OR over AND over NOT over comparisons, IN lists, IS [NOT] NUMERIC|EMPTY. */
+  private condition(): Condition {
+    let left = this.conjunction();
+    while (this.acceptWord('OR')) left = { kind: 'or', left, right: this.conjunction() };
+    return left;
+  }
+  private conjunction(): Condition {
+    let left = this.negation();
+    while (this.acceptWord('AND')) left = { kind: 'and', left, right: this.negation() };
+    return left;
+  }
+  private negation(): Condition {
+    if (this.acceptWord('NOT')) return { kind: 'not', operand: this.negation() };
+    if (this.acceptPunct('(')) {
+      const inner = this.condition();
+      this.expectPunct(')');
+      return inner;
+    }
+    const operand = this.operand();
+    if (this.acceptWord('IS')) {
+      const negated = this.acceptWord('NOT');
+      const test = this.name('NUMERIC or EMPTY').toUpperCase();
+      if (test !== 'NUMERIC' && test !== 'EMPTY')
+        throw gsqlError(this.line(), `expected NUMERIC or EMPTY after IS, found ${test}`);
+      const is: Condition = { kind: 'is', operand, test };
+      return negated ? { kind: 'not', operand: is } : is;
+    }
+    const negated = this.acceptWord('NOT');
+    if (this.acceptWord('IN')) {
+      this.expectPunct('(');
+      const values: Operand[] = [];
+      do values.push(this.operand());
+      while (this.acceptPunct(','));
+      this.expectPunct(')');
+      const inList: Condition = { kind: 'in', operand, values };
+      return negated ? { kind: 'not', operand: inList } : inList;
+    }
+    if (negated) throw gsqlError(this.line(), `expected IN after NOT, found ${this.describe()}`);
+    const t = this.peek();
+    const op = t?.t === 'punct' ? (t.v === '=' ? '==' : t.v) : '';
+    if (!(COMPARISONS as readonly string[]).includes(op))
+      throw gsqlError(
+        this.line(),
+        `expected a comparison (${COMPARISONS.join(' ')}), IN or IS in WHERE, found ${this.describe()}`,
+      );
+    this.i++;
+    return { kind: 'compare', op: op as Comparison, left: operand, right: this.operand() };
+  }
+  private operand(): Operand {
+    const t = this.peek();
+    if (t?.t === 'word' && /^to_(int|float)$/i.test(t.v) && this.tokens[this.i + 1]?.v === '(') {
+      this.i += 2;
+      const operand = this.operand();
+      this.expectPunct(')');
+      return { kind: 'number', operand };
+    }
+    const value = this.value(false);
+    if (!value) throw gsqlError(this.line(), `expected a value in WHERE, found ${this.describe()}`);
+    return value;
   }
 }
 

@@ -4,7 +4,11 @@
  */
 export interface CodeRule {
   readonly retriable: boolean;
-  /** The token must be refreshed before the retry. */
+  /**
+   * The credentials or token were refused: the client renews its token once itself and
+   * repeats the request (section 4.1); refused again, retrying cannot help, so the rule
+   * is not retriable.
+   */
   readonly refreshToken?: boolean;
   readonly meaning: string;
 }
@@ -25,7 +29,7 @@ export const REST_CODES: Readonly<Record<string, CodeRule>> = {
   'REST-3002': { retriable: true, meaning: 'timeout (default query timeout)' },
   'REST-4000': { retriable: false, meaning: 'response too large' },
   'REST-10016': {
-    retriable: true,
+    retriable: false,
     refreshToken: true,
     meaning: 'access denied or token invalid/expired',
   },
@@ -38,10 +42,13 @@ export const REST_CODES: Readonly<Record<string, CodeRule>> = {
 
 export const HTTP_STATUSES: Readonly<Record<number, CodeRule>> = {
   400: { retriable: false, meaning: 'bad request' },
-  401: { retriable: true, refreshToken: true, meaning: 'unauthorized' },
-  403: { retriable: true, refreshToken: true, meaning: 'forbidden' },
+  401: { retriable: false, refreshToken: true, meaning: 'unauthorized' },
+  403: { retriable: false, refreshToken: true, meaning: 'forbidden' },
   404: { retriable: false, meaning: 'not found' },
   408: { retriable: true, meaning: 'request timeout' },
+  // The emulator's answer to a second streaming run of a running job (lib/local/EMULATOR.md);
+  // the client adopts the running run instead.
+  409: { retriable: false, meaning: 'conflict: the loading job run is running or cannot resume' },
   413: { retriable: false, meaning: 'request body too large (lower tigergraph.batch.max.bytes)' },
   429: { retriable: true, meaning: 'too many requests' },
   500: { retriable: true, meaning: 'internal server error' },

@@ -1,3 +1,3 @@
-/** TigerGraph endpoints: the loader client and the REST code table. */
+/** TigerGraph endpoints: the loader client, its tokens, run listing and the REST code table. */
 export * from './client.ts';
 export * from './codes.ts';

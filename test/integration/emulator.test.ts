@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGsql, startTigerGraphEmulator } from '../../lib/local/index.ts';
+import {
+  parseGsql,
+  startTigerGraphEmulator,
+  type TigerGraphEmulator,
+} from '../../lib/local/index.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
 import { produce, startEnv, type Env } from '../helpers/embedded.ts';
 
@@ -164,6 +168,242 @@ describe('TigerGraph emulator with RESTPP authentication', () => {
           'V',
         ),
       ).rejects.toMatchObject({ code: 'TIGERGRAPH_REST_10016' });
+    } finally {
+      await tg.stop();
+    }
+  });
+});
+
+const EDGE_GSQL = `
+CREATE VERTEX Person (primary_id name STRING, age INT)
+CREATE VERTEX Company (primary_id name STRING)
+CREATE DIRECTED EDGE works_at (FROM Person, TO Company, since INT) WITH REVERSE_EDGE="employs"
+CREATE UNDIRECTED EDGE knows (FROM Person, TO Person)
+CREATE GRAPH G (*)
+CREATE LOADING JOB people FOR GRAPH G {
+  DEFINE FILENAME f;
+  LOAD f TO VERTEX Person VALUES ($"name", $"age") WHERE $"age" >= 18,
+       TO EDGE works_at VALUES ($"name", $"job":"company", $"job":"since"),
+       TO EDGE knows VALUES ($"name", $"friend")
+       USING JSON_FILE="true";
+}`;
+
+describe('TigerGraph emulator: edges through /ddl and GET /graph/{g}/edges', () => {
+  let tg: TigerGraphEmulator;
+  beforeAll(async () => {
+    tg = await startTigerGraphEmulator({ gsql: EDGE_GSQL });
+  });
+  afterAll(async () => {
+    await tg.stop();
+  });
+  const get = async (path: string) => {
+    const r = await fetch(`${tg.url}${path}`);
+    return { status: r.status, ...((await r.json()) as { code?: string; results: unknown[] }) };
+  };
+
+  it('loads edges of both kinds with WHERE counters and lists them per the built-in endpoint', async () => {
+    const body = [
+      '{"name":"ann","age":30,"job":{"company":"acme","since":2020},"friend":"bob"}',
+      '{"name":"kid","age":9,"friend":"ann"}',
+    ].join('\n');
+    const r = await fetch(`${tg.url}/restpp/ddl/G?tag=people&filename=f`, { method: 'POST', body });
+    const json = (await r.json()) as { results: { statistics: Record<string, unknown> }[] };
+    expect(json.results[0]?.statistics).toMatchObject({
+      validLine: 2,
+      vertex: [{ typeName: 'Person', validObject: 1, passedCondition: 1, failedCondition: 1 }],
+      edge: [
+        { typeName: 'works_at', validObject: 1, noIdFound: 1 },
+        { typeName: 'knows', validObject: 2 },
+      ],
+    });
+    expect(await get('/restpp/graph/G/edges/Person/ann/works_at')).toMatchObject({
+      status: 200,
+      results: [
+        {
+          e_type: 'works_at',
+          directed: true,
+          from_type: 'Person',
+          from_id: 'ann',
+          to_type: 'Company',
+          to_id: 'acme',
+          attributes: { since: 2020 },
+        },
+      ],
+    });
+    expect((await get('/restpp/graph/G/edges/Company/acme')).results).toEqual([
+      expect.objectContaining({ e_type: 'employs', to_id: 'ann' }),
+    ]);
+    // The undirected edge from kid is listed from ann's side too.
+    const annKnows = await get('/restpp/graph/G/edges/Person/ann/knows/Person');
+    expect(annKnows.results.map((e) => (e as { to_id: string }).to_id).sort()).toEqual([
+      'bob',
+      'kid',
+    ]);
+    expect((await get('/restpp/graph/G/edges/Person/ann/_/Person/bob')).results).toHaveLength(1);
+    expect((await get('/restpp/graph/G/edges/Person/ann?limit=1')).results).toHaveLength(1);
+  });
+
+  it('answers unknown edge types REST-2005, unknown vertex types REST-2004, a missing vertex an error', async () => {
+    expect(await get('/restpp/graph/G/edges/Person/ann/nope')).toMatchObject({
+      status: 400,
+      code: 'REST-2005',
+    });
+    expect(await get('/restpp/graph/G/edges/Nope/ann')).toMatchObject({
+      status: 400,
+      code: 'REST-2004',
+    });
+    expect(await get('/restpp/graph/G/edges/Person/nobody')).toMatchObject({
+      status: 400,
+      error: true,
+    });
+    expect(await get('/restpp/graph/H/edges/Person/ann')).toMatchObject({
+      status: 404,
+      code: 'REST-1004',
+    });
+  });
+});
+
+describe('TigerGraph emulator: 3.x and 4.x loading-job answers (sections 2.1, 2.2)', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await startEnv({ partitions: 1 });
+    await produce(env.kafka.bootstrapServers, env.target, [
+      { value: '{"company":"X","employee_num":1}', partition: 0 },
+    ]);
+  });
+  afterAll(async () => {
+    await env.stop();
+  });
+  const JOB = (streaming: boolean) =>
+    JSON.stringify([
+      {
+        name: 'load_company',
+        streaming,
+        dataSources: [
+          {
+            filename: 'f1',
+            name: 'k1',
+            path: '',
+            config: { topic: env.target, partition_list: [{ partition: 0, start_offset: -2 }] },
+          },
+        ],
+      },
+    ]);
+  const call = async (method: string, path: string, body?: string) => {
+    const r = await fetch(`${env.tg.url}${path}`, { method, ...(body ? { body } : {}) });
+    const text = await r.text();
+    return {
+      status: r.status,
+      text,
+      json: (r.headers.get('content-type') ?? '').includes('json')
+        ? (JSON.parse(text) as Record<string, unknown>)
+        : undefined,
+    };
+  };
+  const gsql = (text: string) =>
+    call('POST', '/gsqlserver/gsql/file', encodeURIComponent(`USE GRAPH Company_Graph\n${text}`));
+
+  it('3.x start answers a message without jobIds; 4.x run answers jobIds', async () => {
+    const v3 = await call(
+      'POST',
+      '/gsqlserver/gsql/loading-jobs?graph=Company_Graph&action=start',
+      JOB(false),
+    );
+    expect(v3.status).toBe(200);
+    expect(Object.keys(v3.json ?? {}).sort()).toEqual(['error', 'message']);
+    expect(v3.json).toMatchObject({ error: false });
+    expect(v3.json?.message).toContain('load_company');
+    const v4 = await call('POST', '/gsql/v1/loading-jobs/run?graph=Company_Graph', JOB(false));
+    expect(v4.json).toMatchObject({
+      error: false,
+      message: 'Successfully ran loading job(s): [load_company]',
+      jobIds: [env.tg.runs().at(-1)?.id],
+    });
+    await env.tg.idle();
+  });
+
+  it('SHOW LOADING STATUS ALL prints one line per run; 4.x status without ids lists the graph', async () => {
+    await env.tg.idle();
+    const show = await gsql('SHOW LOADING STATUS ALL');
+    const lines = show.text.split('\n').filter((l) => l.startsWith('JobId: '));
+    expect(lines).toHaveLength(env.tg.runs().length);
+    expect(lines[0]).toMatch(
+      /^JobId: Company_Graph\.load_company\.\S+, JobName: load_company, Status: FINISHED, StartTime: \d+, EndTime: \d+$/,
+    );
+    const list = await call('GET', '/gsql/v1/loading-jobs/status?graph=Company_Graph');
+    expect((list.json?.results as unknown[]).length).toBe(env.tg.runs().length);
+  });
+
+  it('refuses a second streaming run of a running job with 409; pauses, resumes and aborts by id', async () => {
+    const first = await call('POST', '/gsql/v1/loading-jobs/run?graph=Company_Graph', JOB(true));
+    const id = (first.json?.jobIds as string[])[0] as string;
+    const second = await call(
+      'POST',
+      '/gsqlserver/gsql/loading-jobs?graph=Company_Graph&action=start',
+      JOB(true),
+    );
+    expect(second.status).toBe(409);
+    expect(second.json?.message).toContain(id);
+    const paused = await call(
+      'GET',
+      `/gsql/v1/loading-jobs/abort?graph=Company_Graph&jobIds=${id}&isPause=true`,
+    );
+    expect(paused.json?.message).toBe(`Successfully paused loading job(s): [${id}]`);
+    expect(env.tg.runs().find((r) => r.id === id)?.status).toBe('PAUSED');
+    expect((await gsql(`RESUME LOADING JOB ${id}`)).text).toContain(id);
+    expect(env.tg.runs().find((r) => r.id === id)?.status).toBe('RUNNING');
+    expect((await gsql('ABORT LOADING JOB ALL')).text).toContain(id);
+    expect(env.tg.runs().find((r) => r.id === id)?.status).toBe('ABORTED');
+    expect((await gsql('ABORT LOADING JOB nope.1')).status).toBe(404);
+  });
+});
+
+describe('TigerGraph emulator with a GSQL user', () => {
+  it('needs basic auth on GSQL, a token on RESTPP (from basic auth and a graph), and answers no GET /requesttoken', async () => {
+    const tg = await startTigerGraphEmulator({
+      username: 'tigergraph',
+      password: 'pw',
+      gsql: 'CREATE VERTEX V (primary_id id STRING)\nCREATE GRAPH G (V)',
+    });
+    const basic = `Basic ${Buffer.from('tigergraph:pw').toString('base64')}`;
+    try {
+      const gsqlDenied = await fetch(`${tg.url}/gsqlserver/gsql/file`, {
+        method: 'POST',
+        body: 'USE GRAPH G',
+      });
+      expect(gsqlDenied.status).toBe(401);
+      const gsqlOk = await fetch(`${tg.url}/gsqlserver/gsql/file`, {
+        method: 'POST',
+        body: 'USE GRAPH G',
+        headers: { authorization: basic },
+      });
+      expect(gsqlOk.status).toBe(200);
+      expect((await fetch(`${tg.url}/restpp/graph/G/vertices/V`)).status).toBe(401);
+      const noGraph = await fetch(`${tg.url}/restpp/requesttoken`, {
+        method: 'POST',
+        body: '{}',
+        headers: { authorization: basic },
+      });
+      expect(noGraph.status).toBe(404);
+      const issued = (await (
+        await fetch(`${tg.url}/restpp/requesttoken`, {
+          method: 'POST',
+          body: '{"graph":"G"}',
+          headers: { authorization: basic },
+        })
+      ).json()) as { results: { token: string }; expiration: number };
+      expect(issued.expiration).toBeGreaterThan(Date.now() / 1000);
+      const vertices = await fetch(`${tg.url}/restpp/graph/G/vertices/V`, {
+        headers: { authorization: `Bearer ${issued.results.token}` },
+      });
+      expect(vertices.status).toBe(200);
+      const viaGet = await fetch(`${tg.url}/restpp/requesttoken?secret=x`);
+      expect(((await viaGet.json()) as { code: string }).code).toBe('REST-1000');
+      // 4.x GSQL also takes the token as a bearer (section 4.2).
+      const status = await fetch(`${tg.url}/gsql/v1/loading-jobs/status?graph=G`, {
+        headers: { authorization: `Bearer ${issued.results.token}` },
+      });
+      expect(status.status).toBe(200);
     } finally {
       await tg.stop();
     }

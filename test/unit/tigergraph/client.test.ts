@@ -94,8 +94,10 @@ describe('sumStatistics', () => {
 });
 
 describe('classify', () => {
+  // A refused token is renewed once inside the client; refused again, retrying cannot help.
   it.each([
-    [200, 'REST-10016', true],
+    [200, 'REST-10016', false],
+    [401, undefined, false],
     [200, 'REST-2001', false],
     [503, undefined, true],
     [429, undefined, true],
