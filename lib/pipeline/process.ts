@@ -21,6 +21,7 @@ import {
   type PipelineDeps,
 } from './common.ts';
 import { handleRejectedLines, loadDirect } from './direct.ts';
+import { ensureStreamingRun } from './streaming.ts';
 import { decideRecordFailure } from './policy.ts';
 
 export type { PipelineDeps, StreamingRun } from './common.ts';
@@ -160,50 +161,10 @@ async function waitForRun(deps: PipelineDeps, loader: Loader, jobId: string): Pr
   }
 }
 
-/** How long a streaming run is taken to be running before its status is asked again. */
-const STREAMING_CHECK_MS = 60_000;
-
 /**
- * The id of this container's streaming run for a topic if it is still running: asked of
- * TigerGraph at most once a minute, so a run that ended (aborted, TigerGraph restarted) is
- * started again. An answer that cannot be read keeps the run: better than starting a second.
+ * Kafka mode: one EOF run per target topic over exactly the offsets this batch produced, or
+ * (tigergraph.loading.eof=false) the job's one shared streaming run made sure of.
  */
-async function stillRunning(
-  deps: PipelineDeps,
-  loader: Loader,
-  topic: string,
-): Promise<string | undefined> {
-  const known = deps.streamingRuns?.get(topic);
-  if (known === undefined) return undefined;
-  const now = (deps.now ?? Date.now)();
-  if (now - known.checkedAt < STREAMING_CHECK_MS) return known.id;
-  let progress;
-  try {
-    progress = await retry(
-      () => loader.client.getProgress(loader.settings.graph, known.id, deps.signal),
-      retryDeps(deps),
-    );
-  } catch (error) {
-    deps.logger.warn('Could not read the streaming run status; keeping the run', {
-      jobId: known.id,
-      error,
-    });
-    return known.id;
-  }
-  if (progress.status === 'RUNNING' || progress.status === 'UNKNOWN') {
-    deps.streamingRuns?.set(topic, { id: known.id, checkedAt: now });
-    return known.id;
-  }
-  deps.logger.warn('The streaming run ended; starting a new one', {
-    jobId: known.id,
-    status: progress.status,
-    ...(progress.error === undefined ? {} : { reason: progress.error }),
-  });
-  deps.streamingRuns?.delete(topic);
-  return undefined;
-}
-
-/** Kafka mode: one EOF run per target topic over exactly the offsets this batch produced. */
 async function loadFromKafka(
   deps: PipelineDeps,
   loader: Loader,
@@ -216,16 +177,9 @@ async function loadFromKafka(
   let counts = ZERO;
   const jobIds: string[] = [];
   for (const [topic, list] of byTopic) {
-    // Streaming mode keeps one run per topic going: started once per container, over every
-    // partition of the topic (later batches may bring partitions the first one did not have):
-    // those of this batch from the offsets it produced, the others from the beginning, since
-    // records other invocations produced there may not be loaded yet. Later batches only produce.
     if (!tg.eof) {
-      const running = await stillRunning(deps, loader, topic);
-      if (running !== undefined) {
-        jobIds.push(running);
-        continue;
-      }
+      jobIds.push(await ensureStreamingRun(deps, loader, topic, targetPartitions.get(topic) ?? 0));
+      continue;
     }
     const ids = await retry(
       () =>
@@ -236,22 +190,15 @@ async function loadFromKafka(
             filename: tg.loadingFilename,
             dataSource: tg.dataSource,
             topic,
-            streaming: !tg.eof,
-            partitions: tg.eof
-              ? list.map((r) => ({ partition: r.partition, start_offset: r.firstOffset }))
-              : Array.from({ length: targetPartitions.get(topic) ?? 0 }, (_, partition) => ({
-                  partition,
-                  start_offset: list.find((r) => r.partition === partition)?.firstOffset ?? -2,
-                })),
+            streaming: false,
+            partitions: list.map((r) => ({ partition: r.partition, start_offset: r.firstOffset })),
           },
           deps.signal,
         ),
       retryDeps(deps),
     );
     jobIds.push(...ids);
-    if (!tg.eof && ids[0] !== undefined)
-      deps.streamingRuns?.set(topic, { id: ids[0], checkedAt: (deps.now ?? Date.now)() });
-    if (tg.eof && tg.waitForLoad)
+    if (tg.waitForLoad)
       for (const id of ids) counts = add(counts, await waitForRun(deps, loader, id));
   }
   return { counts, jobIds };

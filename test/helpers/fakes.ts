@@ -4,6 +4,7 @@ import { TigerStreamError } from '../../lib/errors/index.ts';
 import type { KafkaDelivery, OutRecord, ProducedRange } from '../../lib/kafka/index.ts';
 import type {
   LoadCounts,
+  LoadingRunSummary,
   LoadingJobRun,
   RunProgress,
   RunStatus,
@@ -93,7 +94,7 @@ export class FakeTigerGraph implements TigerGraphClient {
     this.runs.push(run);
     const lines = run.partitions.flatMap((p) =>
       (this.delivery.logs.get(run.topic)?.[p.partition] ?? [])
-        .slice(p.start_offset)
+        .slice(Math.max(0, p.start_offset))
         .map((r) => r.value?.toString() ?? ''),
     );
     const id = `run-${this.runs.length}`;
@@ -114,5 +115,19 @@ export class FakeTigerGraph implements TigerGraphClient {
   }
   listVertices(): Promise<{ v_id: string; attributes: Record<string, unknown> }[]> {
     return Promise.resolve([]);
+  }
+  /** Runs started before this fake's life (another container's), listed before its own. */
+  readonly earlierRuns: LoadingRunSummary[] = [];
+  /** Ids resumed, in order. */
+  readonly resumed: string[] = [];
+  listRuns(): Promise<LoadingRunSummary[]> {
+    return Promise.resolve([
+      ...this.earlierRuns,
+      ...this.runs.map((_, i) => ({ jobId: `run-${i + 1}`, status: this.status })),
+    ]);
+  }
+  resumeRun(_graph: string, jobId: string): Promise<void> {
+    this.resumed.push(jobId);
+    return Promise.resolve();
   }
 }

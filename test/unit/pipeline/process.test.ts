@@ -113,7 +113,7 @@ describe('processBatch (kafka mode)', () => {
     });
   });
 
-  it('with tigergraph.loading.eof=false starts one streaming run per topic over all its partitions', async () => {
+  it("with tigergraph.loading.eof=false starts the job's one streaming run from the beginning of every partition", async () => {
     const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
     const streamingRuns = new Map<string, StreamingRun>();
     const first = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
@@ -129,7 +129,7 @@ describe('processBatch (kafka mode)', () => {
       expect.objectContaining({
         streaming: true,
         partitions: [
-          { partition: 0, start_offset: 0 },
+          { partition: 0, start_offset: -2 },
           { partition: 1, start_offset: -2 },
           { partition: 2, start_offset: -2 },
         ],
@@ -139,7 +139,27 @@ describe('processBatch (kafka mode)', () => {
     expect(second.jobIds).toEqual(['run-1']);
   });
 
-  it('asks at most once a minute whether the streaming run still runs, and starts a new one when it ended', async () => {
+  it("a new container adopts the job's running run, or resumes a stopped one, and never starts a second", async () => {
+    const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
+    tigergraph.status = 'RUNNING';
+    tigergraph.earlierRuns.push({ jobId: 'g.load.older', status: 'ABORTED' });
+    tigergraph.earlierRuns.push({ jobId: 'g.load.other-container', status: 'RUNNING' });
+    const adopted = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
+      ...deps,
+      streamingRuns: new Map(),
+    });
+    expect(adopted.jobIds).toEqual(['g.load.other-container']);
+    tigergraph.earlierRuns.splice(1, 1); // that run stopped; only stopped ones are left
+    const resumed = await processBatch(batchOf(record(0, 2, '{"company":"B"}')), {
+      ...deps,
+      streamingRuns: new Map(),
+    });
+    expect(resumed.jobIds).toEqual(['g.load.older']);
+    expect(tigergraph.resumed).toEqual(['g.load.older']);
+    expect(tigergraph.runs).toEqual([]);
+  });
+
+  it('asks at most once a minute whether the streaming run still runs, and resumes it under its own id when it stopped', async () => {
     const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
     const streamingRuns = new Map<string, StreamingRun>();
     let clock = 1_000_000;
@@ -164,14 +184,15 @@ describe('processBatch (kafka mode)', () => {
     tigergraph.status = 'ABORTED';
     clock += 10_000;
     await run(4); // within the minute of the last answer: not asked yet
-    expect(tigergraph.runs).toHaveLength(1);
+    expect(tigergraph.resumed).toEqual([]);
     clock += 61_000;
     const result = await run(5);
-    expect(tigergraph.runs).toHaveLength(2);
-    expect(result.jobIds).toEqual(['run-2']);
+    expect(tigergraph.runs).toHaveLength(1);
+    expect(tigergraph.resumed).toEqual(['run-1']);
+    expect(result.jobIds).toEqual(['run-1']);
     expect(
-      lines.find((l) => l.message === 'The streaming run ended; starting a new one'),
-    ).toMatchObject({ jobId: 'run-1', status: 'ABORTED' });
+      lines.find((l) => l.message === 'Resumed the streaming run of the loading job'),
+    ).toMatchObject({ jobId: 'run-1', was: 'ABORTED' });
   });
 
   it('skips and counts tombstones, and counts records TigerGraph rejects', async () => {
