@@ -4,6 +4,7 @@ import {
   deliveryModeOf,
   formatProblem,
   readConnectorFile,
+  readConnectorFromSsm,
   redactSettings,
   type ConnectorConfig,
   type Problem,
@@ -15,7 +16,9 @@ import {
   connectorStatus,
   createConnector,
   deleteConnector,
+  formatLoadingJobStatus,
   listConnectors,
+  loadingJobStatus,
   readStoredSecrets,
   setConnectorEnabled,
   type ControlDeps,
@@ -224,12 +227,20 @@ export async function statusCommand(
 ): Promise<number> {
   const names = name === undefined ? await listConnectors(deps) : [name];
   await learnSecrets(names, deps, secrets);
-  const statuses = await Promise.all(names.map((n) => connectorStatus(n, deps)));
+  const statuses = await Promise.all(
+    names.map(async (n) => {
+      const status = await connectorStatus(n, deps);
+      // The loading job's run, when the stored configuration names one (not mirror-only).
+      const config = await readConnectorFromSsm(deps.ssm, deps.stage, n).catch(() => undefined);
+      const loading = config ? await loadingJobStatus(config, deps.tigergraph) : undefined;
+      return loading === undefined ? status : { ...status, loadingJob: loading };
+    }),
+  );
   if (json) io.stdout(`${JSON.stringify(name === undefined ? statuses : statuses[0], null, 2)}\n`);
   else
     for (const s of statuses)
       io.stdout(
-        `${s.name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}${s.uuid ? ` mapping ${s.uuid}` : ''}\n`,
+        `${s.name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}${s.uuid ? ` mapping ${s.uuid}` : ''}\n${'loadingJob' in s ? `  ${formatLoadingJobStatus(s.loadingJob)}\n` : ''}`,
       );
   return statuses.some((s) => s.state === 'FAILED') ? EXIT.FAILED : EXIT.OK;
 }

@@ -3,6 +3,7 @@
  * parameters, list/status read them and the event-source mapping, pause/resume switch the
  * mapping's Enabled flag, delete removes the parameters. AWS clients are injected.
  */
+import type { TigerGraphFactory } from './loading.ts';
 import {
   DeleteParametersCommand,
   GetParametersByPathCommand,
@@ -34,6 +35,8 @@ export interface ControlDeps {
   readonly stage: string;
   /** The Serverless service name (serverless.yml `service`). */
   readonly service: string;
+  /** Builds TigerGraph's client for a connector (status asks it for the loading job's run). */
+  readonly tigergraph?: TigerGraphFactory;
 }
 
 export type ParamAction = 'created' | 'updated' | 'unchanged' | 'deleted';
@@ -307,3 +310,5 @@ export async function readStoredSecrets(
     return {};
   }
 }
+
+export { formatLoadingJobStatus, loadingJobStatus, type LoadingJobStatus } from './loading.ts';

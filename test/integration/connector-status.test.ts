@@ -1,0 +1,107 @@
+/**
+ * `tgstream connector status` shows the loading job's run and its progress, asked of the
+ * TigerGraph emulator; AWS (SSM, the event-source mapping) through aws-sdk-client-mock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import type { Context } from 'aws-lambda';
+import { runCli } from '../../lib/cli/index.ts';
+import { toStored, withSettings, type ConnectorConfig } from '../../lib/config/index.ts';
+import { encodeKafkaEvent } from '../../lib/event/index.ts';
+import { silentLogger } from '../../lib/observability/index.ts';
+import { createStreamHandler } from '../../lib/pipeline/index.ts';
+import { captureIo } from '../helpers/cli.ts';
+import { startEnv, type Env } from '../helpers/embedded.ts';
+
+describe('tgstream connector status with the loading job', () => {
+  const ssm = mockClient(SSMClient);
+  const lambda = mockClient(LambdaClient);
+  let env: Env;
+  const deps = () => ({
+    ssm: new SSMClient({ region: 'us-east-1' }),
+    lambda: new LambdaClient({ region: 'us-east-1' }),
+  });
+  const store = (config: ConnectorConfig) => {
+    ssm.reset();
+    ssm
+      .on(GetParameterCommand, { Name: '/tgstream/dev/company-stream/config' })
+      .resolves({ Parameter: { Type: 'String', Value: JSON.stringify(toStored(config).stored) } });
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+  };
+  beforeAll(async () => {
+    env = await startEnv({ partitions: 1, settings: { 'tigergraph.loading.eof': 'false' } });
+    lambda.on(ListEventSourceMappingsCommand).resolves({
+      EventSourceMappings: [{ UUID: 'uuid-1', State: 'Enabled', LastProcessingResult: 'OK' }],
+    });
+  });
+  afterAll(async () => {
+    ssm.restore();
+    lambda.restore();
+    await env.stop();
+  });
+
+  it('shows "no run yet" before the first batch, then the shared streaming run and its progress', async () => {
+    store(env.config);
+    const before = captureIo();
+    expect(await runCli(['connector', 'status', 'company-stream'], before.io, deps())).toBe(0);
+    expect(before.stdout()).toBe(
+      'company-stream: RUNNING (OK) mapping uuid-1\n  loading job load_company (streaming) in Company_Graph: no run yet\n',
+    );
+
+    const handler = createStreamHandler({
+      loadConfig: () => Promise.resolve(env.config),
+      logger: silentLogger(),
+    });
+    const event = encodeKafkaEvent(
+      [0, 1].map((offset) => ({
+        topic: env.source,
+        partition: 0,
+        offset,
+        timestamp: Date.now(),
+        timestampType: 'CREATE_TIME',
+        key: null,
+        value: Buffer.from(JSON.stringify({ company: `S${offset}`, employee_num: 1 })),
+        headers: [],
+      })),
+      { eventSource: 'SelfManagedKafka', bootstrapServers: 'x:1' },
+    );
+    const { jobIds } = await handler(event, {
+      awsRequestId: 'r',
+      getRemainingTimeInMillis: () => 30_000,
+    } as unknown as Context);
+    await handler.close();
+    const until = Date.now() + 10_000;
+    while ((env.tg.runs()[0]?.stats.validLine ?? 0) < 2 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+
+    const after = captureIo();
+    expect(await runCli(['connector', 'status', 'company-stream'], after.io, deps())).toBe(0);
+    expect(after.stdout()).toMatch(
+      new RegExp(
+        `^company-stream: RUNNING \\(OK\\) mapping uuid-1\\n  loading job load_company \\(streaming\\) in Company_Graph: run ${jobIds[0]?.replace(/\./g, '\\.')} RUNNING since \\d{4}-\\d\\d-\\d\\dT[^;]+; lines loaded 2, rejected 0; objects loaded 2, rejected 0\\n$`,
+      ),
+    );
+    const json = captureIo();
+    await runCli(['connector', 'status', 'company-stream', '--json'], json.io, deps());
+    expect(JSON.parse(json.stdout())).toMatchObject({
+      loadingJob: {
+        job: 'load_company',
+        mode: 'streaming',
+        run: { jobId: jobIds[0], status: 'RUNNING', validLines: 2 },
+      },
+    });
+  });
+
+  it('says why when TigerGraph cannot be asked, and still reports the connector', async () => {
+    store(withSettings(env.config, { 'tigergraph.url': 'http://127.0.0.1:9' }));
+    const { io, stdout } = captureIo();
+    expect(await runCli(['connector', 'status', 'company-stream'], io, deps())).toBe(0);
+    expect(stdout()).toContain('company-stream: RUNNING (OK) mapping uuid-1\n');
+    expect(stdout()).toContain(
+      'loading job load_company (streaming) in Company_Graph: could not be read:',
+    );
+    expect(stdout()).toContain('[TIGERGRAPH_UNREACHABLE]');
+  });
+});
