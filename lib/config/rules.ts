@@ -150,6 +150,15 @@ export const KEY_RULES = {
     },
   },
   'replication.policy.separator': {},
+  // The codecs lib/kafka produces with (COMPRESSION_TYPES there); Kafka spells them lowercase.
+  'producer.compression.type': {
+    check: {
+      kind: 'oneOf',
+      allowed: ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
+      exact: true,
+      code: 'CONFIG_COMPRESSION_TYPE_INVALID',
+    },
+  },
   'errors.tolerance': {
     check: { kind: 'oneOf', allowed: ['none', 'all'], code: 'CONFIG_ERRORS_TOLERANCE_INVALID' },
   },

@@ -176,6 +176,7 @@ export const KNOWN_KEYS = new Set<string>([
   'topics',
   'topics.exclude',
   'topics.blacklist',
+  'producer.compression.type',
   'source.cluster.alias',
   'target.cluster.alias',
   'source.cluster.bootstrap.servers',

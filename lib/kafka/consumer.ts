@@ -5,8 +5,10 @@
 import { Kafka, logLevel as KafkaLogLevel, type Consumer, type Admin } from 'kafkajs';
 import type { ClientSecurity } from '../config/index.ts';
 import type { KafkaRecord, RecordHeader } from '../event/index.ts';
-import { DeliveryError, messageOf } from '../errors/index.ts';
+import { DeliveryError, TigerStreamError, messageOf } from '../errors/index.ts';
 import type { Logger } from '../observability/index.ts';
+import { registerCodecs } from './codecs.ts';
+import { consumerFailure } from './crash.ts';
 import { kafkaSecurity } from './security.ts';
 
 export interface BatchConsumerOptions {
@@ -20,11 +22,24 @@ export interface BatchConsumerOptions {
   readonly batchingWindowMs: number;
   /** Consumer-group session timeout (kafkajs default 30 s). A restarted runner may wait this long to rejoin. */
   readonly sessionTimeoutMs?: number;
+  /** Restarts after crashes in a row before the consumer gives up (default {@link MAX_CONSUMER_RESTARTS}). */
+  readonly maxRestarts?: number;
   readonly logger?: Logger;
 }
 
 /** Returns true to commit the batch; false stops the consumer without committing. */
 export type BatchCallback = (records: KafkaRecord[]) => Promise<boolean>;
+
+export interface BatchHandlers {
+  readonly onBatch: BatchCallback;
+  /** Runs after a batch's offsets are committed. */
+  readonly onCommitted?: (records: readonly KafkaRecord[]) => void;
+  /**
+   * Runs once when the consumer stopped for good without being asked to (a crash kafkajs does
+   * not restart, or one crash too many): consuming will not resume, so the caller must stop.
+   */
+  readonly onFailure: (error: TigerStreamError) => void;
+}
 
 export interface PartitionEnd {
   readonly topic: string;
@@ -38,13 +53,20 @@ export interface PartitionEnd {
 export interface BatchConsumer {
   /** Where the group stands against the end of every partition. */
   positions(): Promise<PartitionEnd[]>;
-  /** Starts consuming; `onCommitted` runs after a batch's offsets are committed. */
-  start(
-    onBatch: BatchCallback,
-    onCommitted?: (records: readonly KafkaRecord[]) => void,
-  ): Promise<void>;
+  /**
+   * Joins the group and starts consuming; resolves once consuming runs.
+   *
+   * @throws DeliveryError `KAFKA_SOURCE_CONNECT_FAILED` when it cannot join.
+   */
+  start(handlers: BatchHandlers): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * Crashes in a row (no batch committed between them) after which a consumer that kafkajs
+ * would restart is stopped instead: a source that keeps failing fails the run.
+ */
+export const MAX_CONSUMER_RESTARTS = 5;
 
 const headersOf = (headers: Record<string, unknown> | undefined): RecordHeader[] =>
   Object.entries(headers ?? {}).flatMap(([key, v]) =>
@@ -54,6 +76,7 @@ const headersOf = (headers: Record<string, unknown> | undefined): RecordHeader[]
   );
 
 export function createBatchConsumer(options: BatchConsumerOptions): BatchConsumer {
+  registerCodecs();
   const kafka = new Kafka({
     clientId: 'tigerstream-runner',
     brokers: [...options.brokers],
@@ -107,7 +130,9 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
       }
     },
 
-    async start(onBatch, onCommitted) {
+    async start({ onBatch, onCommitted, onFailure }) {
+      let restarts = 0;
+      let failed = false;
       const c = kafka.consumer({
         groupId: options.groupId,
         ...(options.sessionTimeoutMs
@@ -118,11 +143,41 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
           : {}),
         maxWaitTimeInMs: Math.max(options.batchingWindowMs, 1),
         allowAutoTopicCreation: false,
+        retry: {
+          // kafkajs restarts a consumer after a retriable crash, forever by default.
+          restartOnFailure: (error) => {
+            if (restarts >= (options.maxRestarts ?? MAX_CONSUMER_RESTARTS))
+              return Promise.resolve(false);
+            restarts++;
+            options.logger?.warn('The source consumer crashed; restarting it', {
+              restart: restarts,
+              error: messageOf(error),
+            });
+            return Promise.resolve(true);
+          },
+        },
       });
       consumer = c;
-      await c.connect();
-      for (const topic of options.topics)
-        await c.subscribe({ topic, fromBeginning: options.fromBeginning });
+      // A crash kafkajs does not restart leaves the consumer stopped with nothing pending: the
+      // caller must hear of it, or an --eof run waits forever (or Node exits 13 when nothing
+      // else keeps the event loop alive).
+      c.on(c.events.CRASH, ({ payload }) => {
+        if (payload.restart || failed) return;
+        failed = true;
+        onFailure(consumerFailure(payload.error, { groupId: options.groupId, restarts }));
+      });
+      try {
+        await c.connect();
+        for (const topic of options.topics)
+          await c.subscribe({ topic, fromBeginning: options.fromBeginning });
+      } catch (error) {
+        await c.disconnect().catch(() => undefined);
+        throw new DeliveryError(
+          'KAFKA_SOURCE_CONNECT_FAILED',
+          `Cannot consume ${options.topics.join(', ')} from the source cluster (${options.brokers.join(',')}): ${messageOf(error)}`,
+          { retriable: true, cause: error },
+        );
+      }
       let stopped = false;
       await c.run({
         autoCommit: false,
@@ -152,6 +207,7 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
             await c.commitOffsets([
               { topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) },
             ]);
+            restarts = 0;
             onCommitted?.(records);
             await payload.heartbeat();
           }

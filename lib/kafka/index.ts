@@ -129,6 +129,8 @@ export interface KafkaDeliveryOptions {
   readonly logger?: Logger;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** Codec of produced record batches (`producer.compression.type`; default none). */
+  readonly compression?: CompressionType;
 }
 
 /**
@@ -142,14 +144,29 @@ export { defaultIamToken, kafkaSecurity, type IamTokenProvider } from './securit
 export { createClientCredentialsProvider, type ClientCredentials } from './oauth.ts';
 export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
+import { kafkaCompression, registerCodecs, type CompressionType } from './codecs.ts';
+export {
+  CodecError,
+  COMPRESSION_TYPES,
+  COMPRESSION_TYPE_INVALID,
+  COMPRESSION_TYPE_KEY,
+  MAX_DECOMPRESSED_BATCH_BYTES,
+  checkCompressionType,
+  compressionTypeOf,
+  registerCodecs,
+  type CompressionType,
+} from './codecs.ts';
 export {
   createBatchConsumer,
   type BatchConsumer,
   type BatchCallback,
+  type BatchHandlers,
   type PartitionEnd,
 } from './consumer.ts';
 
 export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDelivery {
+  registerCodecs();
+  const compression = kafkaCompression(options.compression ?? 'none');
   const kafkaConfig: KafkaConfig = {
     clientId: options.clientId ?? 'tigerstream',
     brokers: [...options.brokers],
@@ -260,6 +277,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
       try {
         const metadata = await p.sendBatch({
           acks: -1,
+          compression,
           timeout: sendOptions.timeoutMs ?? 30_000,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });

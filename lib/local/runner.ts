@@ -163,10 +163,19 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
 
   try {
     // An EOF run ends only after the last batch's offsets are committed.
-    await consumer.start(onBatch, (records) => {
-      const last = records[records.length - 1] as KafkaRecord;
-      reached.set(`${last.topic}-${last.partition}`, last.offset + 1);
-      if (options.eof && caughtUp()) finish();
+    await consumer.start({
+      onBatch,
+      onCommitted: (records) => {
+        const last = records[records.length - 1] as KafkaRecord;
+        reached.set(`${last.topic}-${last.partition}`, last.offset + 1);
+        if (options.eof && caughtUp()) finish();
+      },
+      // The consumer stopped for good (a batch it cannot decode, a source it cannot reach):
+      // nothing more will arrive, so the run ends with that error rather than waiting.
+      onFailure: (error) => {
+        failure ??= error;
+        finish();
+      },
     });
     await finished;
   } finally {

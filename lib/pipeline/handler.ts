@@ -8,7 +8,12 @@ import { requireTigerGraph, type ConnectorConfig, type SecretRegistry } from '..
 import { createConverter as defaultConverter, type Converter } from '../convert/index.ts';
 import { decodeKafkaEvent } from '../event/index.ts';
 import { KafkaClient } from '@aws-sdk/client-kafka';
-import { createBrokerResolver, createKafkaDelivery, type KafkaDelivery } from '../kafka/index.ts';
+import {
+  compressionTypeOf,
+  createBrokerResolver,
+  createKafkaDelivery,
+  type KafkaDelivery,
+} from '../kafka/index.ts';
 import {
   BATCH_FAILED_METRIC,
   createLogger,
@@ -71,6 +76,7 @@ const defaultDelivery = (config: ConnectorConfig, logger: Logger, brokers: strin
     security: config.target,
     logger,
     clientId: `tigerstream-${config.name}`,
+    compression: compressionTypeOf(config.settings),
   });
 
 const defaultTigerGraph = (config: ConnectorConfig): TigerGraphClient => {
