@@ -9,26 +9,51 @@ export interface CliIo {
   readonly ask?: (question: string) => Promise<string>;
 }
 
-export const processIo = (): CliIo => ({
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-  isTTY: process.stderr.isTTY,
-  env: process.env,
-  cwd: process.cwd(),
-  ...(process.stdin.isTTY
-    ? {
-        ask: async (question: string) => {
-          const { createInterface } = await import('node:readline/promises');
-          const rl = createInterface({ input: process.stdin, output: process.stderr });
-          try {
-            return await rl.question(question);
-          } finally {
-            rl.close();
-          }
-        },
-      }
-    : {}),
-});
+/** Streams {@link closeQuietlyOnEpipe} already watches (processIo may be built more than once). */
+const watched = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * Makes a reader that closes the pipe early (`tgstream convert ... | head -n 1`) end the
+ * process quietly. A write to a closed pipe fails with EPIPE, which on a stream with no 'error'
+ * listener is thrown with a stack trace. A Unix tool would die of SIGPIPE, which Node ignores;
+ * so, as that tool would, stop: exit at once with the code set so far (0 unless a command set
+ * one). Nobody reads what is left, and an endless input (`kcat -C ... | tgstream convert`)
+ * would otherwise be converted into the void for ever. Other stream errors stay fatal.
+ */
+export function closeQuietlyOnEpipe(stream: NodeJS.WritableStream): void {
+  if (watched.has(stream)) return;
+  watched.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode);
+  });
+}
+
+export const processIo = (): CliIo => {
+  // stderr too: `tgstream convert ... 2>&1 | head` closes both.
+  closeQuietlyOnEpipe(process.stdout);
+  closeQuietlyOnEpipe(process.stderr);
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    isTTY: process.stderr.isTTY,
+    env: process.env,
+    cwd: process.cwd(),
+    ...(process.stdin.isTTY
+      ? {
+          ask: async (question: string) => {
+            const { createInterface } = await import('node:readline/promises');
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            try {
+              return await rl.question(question);
+            } finally {
+              rl.close();
+            }
+          },
+        }
+      : {}),
+  };
+};
 
 /** Exit codes: 0 ok, 1 failed (records unaccounted, run failed), 2 bad usage or config, 3 records not converted. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, NOT_CONVERTED: 3 } as const;

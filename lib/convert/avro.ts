@@ -9,18 +9,19 @@ import avro from 'avsc';
 import { ConvertError, isTigerStreamError, messageOf, type ErrorDetails } from '../errors/index.ts';
 import type { KafkaRecord } from '../event/index.ts';
 import { createCompiledConverter } from './compiled.ts';
+import { readContainer } from './container.ts';
 import type { TimestampFormat } from './format.ts';
 import {
   GLUE_COMPRESSION,
   GLUE_HEADER_BYTES,
   detectFraming,
   mayHoldDatum,
-  readContainer,
   readGlueDatum,
   readGlueHeader,
   type Framing,
 } from './framing.ts';
 import type { DatumConverter } from './interpreted.ts';
+import { claimItems, createItemBudget, isEmptyType, type ItemBudget } from './limits.ts';
 import type { RegistryClient } from './registry.ts';
 import { fingerprint, parseSchema, type Node } from './schema.ts';
 
@@ -69,7 +70,10 @@ function createSchemaCache(options: AvroConverterOptions): (writer: string) => D
     else if (readerType === undefined || readerConvert === undefined)
       convert = compile(writer, options.timestampFormat);
     else {
-      parseSchema(writer);
+      // avsc's decoder believes every block count (an array of nulls claiming 10^11 items
+      // loops until the Lambda times out), so the writer's own converter reads the datum
+      // first: it applies the bounds of limits.ts and rejects what avsc would choke on.
+      const check = compile(writer, options.timestampFormat);
       let resolver: avro.Resolver;
       try {
         resolver = readerType.createResolver(avscType(writer));
@@ -79,7 +83,8 @@ function createSchemaCache(options: AvroConverterOptions): (writer: string) => D
           `The writer schema cannot be read with value.converter.reader.schema: ${messageOf(error)}`,
         );
       }
-      convert = (buf, start) => {
+      convert = (buf, start, budget) => {
+        check(buf, start, budget);
         let decoded: { value: unknown; offset: number };
         try {
           decoded = readerType.decode(buf, start, resolver);
@@ -104,11 +109,17 @@ function createSchemaCache(options: AvroConverterOptions): (writer: string) => D
 }
 
 /** Converts every datum from `start` to the end (a raw value holds one; a block may hold many). */
-function convertAll(convert: DatumConverter, buf: Buffer, start: number, count?: number): Buffer[] {
+function convertAll(
+  convert: DatumConverter,
+  buf: Buffer,
+  start: number,
+  count?: number,
+  budget?: ItemBudget,
+): Buffer[] {
   const out: Buffer[] = [];
   let pos = start;
   for (let i = 0; count === undefined ? i < 1 : i < count; i++) {
-    const { value, end } = convert(buf, pos);
+    const { value, end } = convert(buf, pos, budget);
     if (value !== undefined) out.push(value);
     pos = end;
   }
@@ -206,6 +217,30 @@ export function createSchemaFreeAvroConverter(
   const configured = schemas.length === 0 ? 'names no schema' : `names ${schemas.length} schemas`;
   const onlyNode = only === undefined ? undefined : parseSchema(only);
   const onlyFingerprint = only === undefined ? undefined : fingerprint(only);
+  /** Whether a container's records take no bytes, by writer schema text. */
+  const emptyRecords = new Map<string, boolean>();
+
+  /**
+   * Every record of a container file. One budget of empty items for the whole file (its
+   * records and whatever they hold), and each block's record count checked against its bytes
+   * (limits.ts) before a record is read.
+   */
+  const readContainerValue = (value: Buffer): Buffer[] => {
+    const { schema, blocks } = readContainer(value);
+    const convert = forSchema(schema);
+    let empty = emptyRecords.get(schema);
+    if (empty === undefined) {
+      empty = isEmptyType(parseSchema(schema));
+      emptyRecords.set(schema, empty);
+    }
+    const budget = createItemBudget();
+    const out: Buffer[] = [];
+    for (const block of blocks) {
+      claimItems(block.count, empty, block.data.length, budget, 'records');
+      for (const line of convertAll(convert, block.data, 0, block.count, budget)) out.push(line);
+    }
+    return out;
+  };
 
   /** False when the framed reading cannot decode (its datum cannot fit the one schema). */
   const framedMayDecode = (value: Buffer, framing: FramedKind, node: Node): boolean => {
@@ -261,13 +296,7 @@ export function createSchemaFreeAvroConverter(
 
   return (value) => {
     const framing = detectFraming(value);
-    if (framing.kind === 'container') {
-      const { schema, blocks } = readContainer(value);
-      const convert = forSchema(schema);
-      return Promise.resolve(
-        blocks.flatMap((block) => convertAll(convert, block.data, 0, block.count)),
-      );
-    }
+    if (framing.kind === 'container') return Promise.resolve(readContainerValue(value));
     if (framing.kind !== 'raw') {
       if (only === undefined || onlyNode === undefined)
         return Promise.resolve(readFramed(value, framing));

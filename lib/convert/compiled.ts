@@ -13,7 +13,8 @@
 import { ConvertError } from '../errors/index.ts';
 import * as format from './format.ts';
 import type { TimestampFormat } from './format.ts';
-import { MAX_EMPTY_ITEMS, truncated, zeroWidth, type DatumConverter } from './interpreted.ts';
+import { truncated, type DatumConverter } from './interpreted.ts';
+import { MAX_EMPTY_ITEMS, blockCountInvalid, emptyItemsTooMany, isEmptyType } from './limits.ts';
 import type { Node, RecordNode } from './schema.ts';
 
 interface Helpers {
@@ -22,6 +23,8 @@ interface Helpers {
   readonly truncated: typeof truncated;
   readonly constants: readonly unknown[];
   readonly MAX_EMPTY_ITEMS: number;
+  readonly blockCountInvalid: typeof blockCountInvalid;
+  readonly emptyItemsTooMany: typeof emptyItemsTooMany;
   readonly pool: { buf: Buffer; pos: number };
 }
 
@@ -39,9 +42,9 @@ const pool = { buf: Buffer.alloc(0), pos: 0 };
  * views stay valid. Helpers that read take the position and leave the new one in P.
  */
 const RUNTIME = String.raw`
-var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS;
+var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS,BC=H.blockCountInvalid,EM=H.emptyItemsTooMany;
 var formatDate=F.formatDate,formatTime=F.formatTime,formatTimestamp=F.formatTimestamp,formatFloat=F.formatFloat,formatDouble=F.formatDouble,formatDecimal=F.formatDecimal,formatDuration=F.formatDuration,formatBytes=F.formatBytes,civil=F.civil,C=F.CIVIL;
-var W=H.pool,POOL=1048576,P=0,Q=0,FL=true;
+var W=H.pool,POOL=1048576,P=0,Q=0,FL=true,Z=M;
 function ws(o,q,t){const n=t.length;for(let i=0;i<n;i++){const c=t.charCodeAt(i);if(c<128)o[q++]=c;else return q+o.write(t.slice(i),q);}return q;}
 function wu(o,q,n){const len=n<10?1:n<100?2:n<1000?3:n<10000?4:n<100000?5:n<1000000?6:n<10000000?7:n<100000000?8:n<1000000000?9:10;let i=q+len-1;do{const d=(n/10)|0;o[i--]=48+(n-d*10);n=d;}while(n>0);return q+len;}
 function wn(o,q,n){if(n<0){o[q++]=45;n=-n;}if(n<2147483648)return wu(o,q,n);return wbig(o,q,n);}
@@ -217,15 +220,20 @@ export function generateSource(
         const i = v();
         const first = v();
         const separator = `if(${first})${first}=false;else{${lit(',')}}`;
-        const limit = array && zeroWidth(node.items) ? 'M' : 'b.length-p';
         const what = array ? 'items' : 'entries';
+        // The rule of limits.ts: empty items spend the value's budget Z; any other item (a map
+        // entry always: its key's length) takes a byte, so the count is at most the bytes left.
+        const check =
+          array && isEmptyType(node.items)
+            ? `if(${n}>Z)throw EM(${n},'${what}',Z);Z-=${n};`
+            : `if(${n}>b.length-p)throw BC(${n},'${what}',b.length-p);`;
         let item: string;
         if (array) item = gen(node.items, separator, 'null');
         else {
           const key = v();
           item = `${read}${bounded('x')}const ${key}=JSON.stringify(b.toString('utf8',p,p+x));p+=x;${gen(node.values, `${separator}t=${key};${writeText}${lit(':')}`, undefined)}`;
         }
-        return `${before}${lit(array ? '[' : '{')}{let ${first}=true,${n}=0;for(;;){${read}${n}=x;if(${n}===0)break;if(${n}<0){${n}=-${n};${read}}if(${n}>${limit})throw new E('CONVERT_AVRO_INVALID','An Avro block claims '+${n}+' ${what}, more than the data can hold');for(let ${i}=0;${i}<${n};${i}++){${item}}}}${lit(array ? ']' : '}')}`;
+        return `${before}${lit(array ? '[' : '{')}{let ${first}=true,${n}=0;for(;;){${read}${n}=x;if(${n}===0)break;if(${n}<0){${n}=-${n};${read}}${check}for(let ${i}=0;${i}<${n};${i}++){${item}}}}${lit(array ? ']' : '}')}`;
       }
     }
   };
@@ -289,8 +297,9 @@ export function generateSource(
   const source = `${RUNTIME}
 ${functions.join('\n')}
 function run(b,start){let p=start,q=W.pos;const o=W.buf;${LOCALS}${top}P=p;return q;}
-// A full pool is replaced (twice as large when one datum does not fit in a whole one).
-return function convert(b,start){let q=run(b,start);while(q<0){W.buf=Buffer.allocUnsafe(W.pos===0&&W.buf.length>=POOL?W.buf.length*2:POOL);W.pos=0;q=run(b,start);}const s=W.pos;W.pos=q;return {value:q===s?undefined:W.buf.subarray(s,q),end:P};};`;
+// A full pool is replaced (twice as large when one datum does not fit in a whole one), and the
+// datum read again with the budget of empty items it started with.
+return function convert(b,start,z){const z0=z===undefined?M:z.left;Z=z0;let q=run(b,start);while(q<0){W.buf=Buffer.allocUnsafe(W.pos===0&&W.buf.length>=POOL?W.buf.length*2:POOL);W.pos=0;Z=z0;q=run(b,start);}if(z!==undefined)z.left=Z;const s=W.pos;W.pos=q;return {value:q===s?undefined:W.buf.subarray(s,q),end:P};};`;
   return { source, constants };
 }
 
@@ -307,7 +316,16 @@ export function createCompiledConverter(
   options: CompileOptions = {},
 ): DatumConverter {
   const { source, constants } = generateSource(node, ts, options);
-  const helpers: Helpers = { format, ConvertError, truncated, constants, MAX_EMPTY_ITEMS, pool };
+  const helpers: Helpers = {
+    format,
+    ConvertError,
+    truncated,
+    constants,
+    MAX_EMPTY_ITEMS,
+    blockCountInvalid,
+    emptyItemsTooMany,
+    pool,
+  };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from a parsed schema, never from data; this is the compile step
   const factory = new Function('H', source) as (h: Helpers) => DatumConverter;
   return factory(helpers);

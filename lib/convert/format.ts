@@ -6,13 +6,24 @@
 export type TimestampFormat = 'datetime' | 'iso8601' | 'epoch';
 export const TIMESTAMP_FORMATS = ['datetime', 'iso8601', 'epoch'] as const;
 
-/** Shortest text that reads back as the same double; NaN and infinities as strings. */
+/**
+ * Shortest text that reads back as the same double; NaN and infinities as strings. Negative
+ * zero keeps its sign (`-0`, which JSON parsers read back as -0), where String(-0) says "0".
+ */
 export const formatDouble = (x: number): string =>
-  Number.isFinite(x) ? String(x) : x > 0 ? '"Infinity"' : x < 0 ? '"-Infinity"' : '"NaN"';
+  Number.isFinite(x)
+    ? x === 0 && 1 / x < 0
+      ? '-0'
+      : String(x)
+    : x > 0
+      ? '"Infinity"'
+      : x < 0
+        ? '"-Infinity"'
+        : '"NaN"';
 
-/** Shortest text that reads back (through float32) as the same float. */
+/** Shortest text that reads back (through float32) as the same float; -0 as `-0`. */
 export function formatFloat(x: number): string {
-  if (!Number.isFinite(x)) return formatDouble(x);
+  if (!Number.isFinite(x) || x === 0) return formatDouble(x);
   for (let p = 1; p < 10; p++) {
     const text = x.toPrecision(p);
     if (Math.fround(Number(text)) === x) return String(Number(text));

@@ -1,13 +1,14 @@
-/** Recognizing how an Avro value is framed, and reading Avro object container files. */
-import { inflateRawSync, inflateSync } from 'node:zlib';
+/** Recognizing how an Avro value is framed (container files are read in container.ts). */
+import { inflateSync } from 'node:zlib';
 import { ConvertError } from '../errors/index.ts';
 import type { Node } from './schema.ts';
 
+export { MAX_BLOCK_BYTES } from './codecs.ts';
+// index.ts exports readContainer from here; it lives in container.ts.
+export { readContainer } from './container.ts';
 export const CONFLUENT_MAGIC = 0x00;
 export const CONTAINER_MAGIC = Buffer.from('Obj\x01', 'latin1');
 export const SINGLE_OBJECT_MAGIC = Buffer.from([0xc3, 0x01]);
-/** Bound on one decompressed container block, and on one decompressed Glue value. */
-export const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
 
 /*
  * AWS Glue Schema Registry wire format, as its Java serde writes and reads it (checked against
@@ -83,18 +84,26 @@ export function readGlueHeader(value: Buffer): GlueHeader {
   return { schemaVersionId, compression };
 }
 
+/**
+ * Bound on one inflated Glue value. One Kafka record becomes one JSON line for TigerGraph's
+ * Kafka, whose messages are at most 10 MB by default (`Kafka.MessageMaxSizeMB`, reference
+ * section 5.5), so a datum beyond this could not be delivered; it also keeps a batch of small
+ * zlib bombs from running the function out of memory, record by record.
+ */
+export const MAX_GLUE_VALUE_BYTES = 8 * 1024 * 1024;
+
 /** The Avro datum of a Glue-framed value (a view, or the inflated bytes when compressed). */
 export function readGlueDatum(value: Buffer, header: GlueHeader): Buffer {
   const body = value.subarray(GLUE_HEADER_BYTES);
   if (header.compression === 'none') return body;
   const details = { framing: 'glue', schemaVersionId: header.schemaVersionId };
   try {
-    return inflateSync(body, { maxOutputLength: MAX_BLOCK_BYTES });
+    return inflateSync(body, { maxOutputLength: MAX_GLUE_VALUE_BYTES });
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
       throw new ConvertError(
         'CONVERT_GLUE_PAYLOAD_TOO_LARGE',
-        `The zlib-compressed AWS Glue Schema Registry value (schema version ${header.schemaVersionId}) inflates to more than ${MAX_BLOCK_BYTES} bytes, the limit`,
+        `The zlib-compressed AWS Glue Schema Registry value (schema version ${header.schemaVersionId}) inflates to more than ${MAX_GLUE_VALUE_BYTES} bytes, the limit for one value (a JSON line must fit a Kafka message of TigerGraph's)`,
         { details },
       );
     throw new ConvertError(
@@ -215,83 +224,4 @@ export function mayHoldDatum(node: Node, buf: Buffer, start: number): boolean {
     throw error;
   }
   return s.p === buf.length;
-}
-
-class Cursor {
-  constructor(
-    readonly buf: Buffer,
-    public pos: number,
-  ) {}
-  long(): number {
-    let n = 0;
-    let f = 1;
-    let c: number | undefined;
-    do {
-      c = this.buf[this.pos++];
-      if (c === undefined)
-        throw new ConvertError('CONVERT_CONTAINER_INVALID', 'The Avro container file ends early');
-      n += (c & 0x7f) * f;
-      f *= 128;
-    } while (c & 0x80);
-    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
-  }
-  take(n: number): Buffer {
-    if (n < 0 || this.pos + n > this.buf.length)
-      throw new ConvertError('CONVERT_CONTAINER_INVALID', 'The Avro container file ends early');
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-}
-
-export interface ContainerBlock {
-  readonly count: number;
-  readonly data: Buffer;
-}
-
-/** Reads an object container file: its writer schema and its (decompressed) blocks. */
-export function readContainer(file: Buffer): { schema: string; blocks: ContainerBlock[] } {
-  const c = new Cursor(file, 4);
-  const meta = new Map<string, Buffer>();
-  for (let n = c.long(); n !== 0; n = c.long()) {
-    if (n < 0) {
-      n = -n;
-      c.long();
-    }
-    for (let i = 0; i < n; i++) meta.set(c.take(c.long()).toString('utf8'), c.take(c.long()));
-  }
-  const sync = c.take(16);
-  const schema = meta.get('avro.schema')?.toString('utf8');
-  if (schema === undefined)
-    throw new ConvertError(
-      'CONVERT_CONTAINER_INVALID',
-      'The Avro container file has no avro.schema in its header',
-    );
-  const codec = meta.get('avro.codec')?.toString('utf8') ?? 'null';
-  if (codec !== 'null' && codec !== 'deflate')
-    throw new ConvertError(
-      'CONVERT_CODEC_UNSUPPORTED',
-      `The Avro container file uses codec ${codec}; supported: null, deflate`,
-    );
-  const blocks: ContainerBlock[] = [];
-  while (c.pos < file.length) {
-    const count = c.long();
-    const raw = c.take(c.long());
-    if (!c.take(16).equals(sync))
-      throw new ConvertError(
-        'CONVERT_CONTAINER_INVALID',
-        'An Avro container block does not end with the file sync marker',
-      );
-    let data: Buffer;
-    try {
-      data = codec === 'deflate' ? inflateRawSync(raw, { maxOutputLength: MAX_BLOCK_BYTES }) : raw;
-    } catch {
-      throw new ConvertError(
-        'CONVERT_CONTAINER_INVALID',
-        `An Avro container block does not inflate (or exceeds ${MAX_BLOCK_BYTES} bytes)`,
-      );
-    }
-    blocks.push({ count, data });
-  }
-  return { schema, blocks };
 }

@@ -14,10 +14,8 @@ import {
   formatTimestamp,
   type TimestampFormat,
 } from './format.ts';
+import { claimItems, createItemBudget, isEmptyType, type ItemBudget } from './limits.ts';
 import type { Node } from './schema.ts';
-
-/** Bound on items in one array or map whose items may take no bytes (nulls). */
-export const MAX_EMPTY_ITEMS = 1_000_000;
 
 export const truncated = (): ConvertError =>
   new ConvertError('CONVERT_AVRO_TRUNCATED', 'The Avro data ends before the schema says it should');
@@ -27,8 +25,19 @@ class Reader {
   constructor(
     readonly buf: Buffer,
     start: number,
+    readonly budget: ItemBudget,
   ) {
     this.pos = start;
+  }
+  /** The next block's item count (0 ends the list), checked against the bytes left (limits.ts). */
+  blockCount(empty: boolean, what: string): number {
+    let n = this.long();
+    if (n < 0) {
+      n = -n;
+      this.long(); // the block's size in bytes, which we do not need
+    }
+    claimItems(n, empty, this.buf.length - this.pos, this.budget, what);
+    return n;
   }
   byte(): number {
     const b = this.buf[this.pos++];
@@ -59,12 +68,6 @@ class Reader {
     return out;
   }
 }
-
-/** True when a value of this node can take no bytes (so counts cannot be bounded by size). */
-export const zeroWidth = (node: Node): boolean =>
-  node.kind === 'null' ||
-  (node.kind === 'record' && node.fields.every((f) => zeroWidth(f.type))) ||
-  (node.kind === 'fixed' && node.size === 0);
 
 function read(r: Reader, node: Node, ts: TimestampFormat): string | undefined {
   switch (node.kind) {
@@ -136,53 +139,39 @@ function read(r: Reader, node: Node, ts: TimestampFormat): string | undefined {
     }
     case 'array': {
       const parts: string[] = [];
-      const empty = zeroWidth(node.items);
-      for (let n = r.long(); n !== 0; n = r.long()) {
-        if (n < 0) {
-          n = -n;
-          r.long();
-        }
-        if (n > (empty ? MAX_EMPTY_ITEMS : r.buf.length - r.pos))
-          throw new ConvertError(
-            'CONVERT_AVRO_INVALID',
-            `An Avro block claims ${n} items, more than the data can hold`,
-          );
+      const empty = isEmptyType(node.items);
+      for (let n = r.blockCount(empty, 'items'); n !== 0; n = r.blockCount(empty, 'items'))
         for (let i = 0; i < n; i++) parts.push(read(r, node.items, ts) ?? 'null');
-      }
       return `[${parts.join(',')}]`;
     }
     case 'map': {
       const parts: string[] = [];
-      for (let n = r.long(); n !== 0; n = r.long()) {
-        if (n < 0) {
-          n = -n;
-          r.long();
-        }
-        if (n > r.buf.length - r.pos)
-          throw new ConvertError(
-            'CONVERT_AVRO_INVALID',
-            `An Avro block claims ${n} entries, more than the data can hold`,
-          );
+      // An entry is never empty: its key's length takes a byte.
+      for (let n = r.blockCount(false, 'entries'); n !== 0; n = r.blockCount(false, 'entries'))
         for (let i = 0; i < n; i++) {
           const key = JSON.stringify(r.take(r.long()).toString('utf8'));
           const v = read(r, node.values, ts);
           if (v !== undefined) parts.push(`${key}:${v}`);
         }
-      }
       return `{${parts.join(',')}}`;
     }
   }
 }
 
-/** Converts one datum at `start` into UTF-8 JSON; `value` is undefined for a null datum. */
+/**
+ * Converts one datum at `start` into UTF-8 JSON; `value` is undefined for a null datum.
+ * `budget` is the value's allowance of empty items (limits.ts): pass one object to every datum
+ * of a value (the records of a container file); without it the datum gets a budget of its own.
+ */
 export type DatumConverter = (
   buf: Buffer,
   start: number,
+  budget?: ItemBudget,
 ) => { value: Buffer | undefined; end: number };
 
 export function createInterpretedConverter(node: Node, ts: TimestampFormat): DatumConverter {
-  return (buf, start) => {
-    const r = new Reader(buf, start);
+  return (buf, start, budget = createItemBudget()) => {
+    const r = new Reader(buf, start, budget);
     const text = read(r, node, ts);
     return { value: text === undefined ? undefined : Buffer.from(text, 'utf8'), end: r.pos };
   };

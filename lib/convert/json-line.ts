@@ -27,7 +27,7 @@ const DOT = 0x2e;
 export const MAX_JSON_DEPTH = 512;
 
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
-const ESCAPES = new Set([...'"\\/bfnrtu'].map((c) => c.charCodeAt(0)));
+const ESCAPES = new Set(Array.from('"\\/bfnrtu', (c) => c.charCodeAt(0)));
 
 const isWhitespace = (b: number | undefined): boolean =>
   b === SPACE || b === LF || b === CR || b === TAB;

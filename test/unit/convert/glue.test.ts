@@ -4,7 +4,7 @@ import avro from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createConverter, type RegistryClient } from '../../../lib/convert/index.ts';
-import { MAX_BLOCK_BYTES } from '../../../lib/convert/framing.ts';
+import { MAX_GLUE_VALUE_BYTES } from '../../../lib/convert/framing.ts';
 import { ConvertError } from '../../../lib/errors/index.ts';
 import { decodeKafkaEvent, type KafkaRecord } from '../../../lib/event/index.ts';
 import { edit } from '../../helpers/config.ts';
@@ -171,7 +171,7 @@ describe('Glue framing', () => {
 
   describe('hostile values give record-level coded errors, never the payload', () => {
     const secret = body('secret-payload', 1);
-    const bomb = deflateSync(Buffer.alloc(MAX_BLOCK_BYTES + 1));
+    const bomb = deflateSync(Buffer.alloc(MAX_GLUE_VALUE_BYTES + 1));
     const cases: [string, Buffer, string, string][] = [
       [
         'a header with a truncated schema version id',
@@ -201,7 +201,7 @@ describe('Glue framing', () => {
         'zlib that inflates beyond the bound',
         glueWith(0x05, bomb),
         'CONVERT_GLUE_PAYLOAD_TOO_LARGE',
-        `more than ${MAX_BLOCK_BYTES} bytes`,
+        `more than ${MAX_GLUE_VALUE_BYTES} bytes`,
       ],
       [
         'a datum followed by extra bytes',

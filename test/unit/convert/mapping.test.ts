@@ -99,12 +99,17 @@ describe('Avro → TigerGraph JSON (DESIGN.md section 3), every row', () => {
     expect(field('long', -1n)).toBe('{"f":-1}');
   });
 
-  it('float and double: shortest round-trip number; NaN and infinities as strings', () => {
+  it('float and double: shortest round-trip number (-0 keeps its sign); NaN and infinities as strings', () => {
     expect(field('float', Math.fround(0.1))).toBe('{"f":0.1}');
     expect(field('float', Math.fround(3.4028234663852886e38))).toBe('{"f":3.4028235e+38}');
     expect(field('double', 0.1)).toBe('{"f":0.1}');
     expect(field('double', 1e21)).toBe('{"f":1e+21}');
-    expect(field('double', -0)).toBe('{"f":0}');
+    expect(field('double', -0)).toBe('{"f":-0}');
+    expect(field('float', -0)).toBe('{"f":-0}');
+    expect(field('double', 0)).toBe('{"f":0}');
+    expect(field('float', 0)).toBe('{"f":0}');
+    expect(Object.is((JSON.parse(field('double', -0) ?? '') as { f: number }).f, -0)).toBe(true);
+    expect(field({ type: 'array', items: 'double' }, [-0, 0, -0.5])).toBe('{"f":[-0,0,-0.5]}');
     expect(field('double', NaN)).toBe('{"f":"NaN"}');
     expect(field('float', Infinity)).toBe('{"f":"Infinity"}');
     expect(field('double', -Infinity)).toBe('{"f":"-Infinity"}');
