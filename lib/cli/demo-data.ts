@@ -14,10 +14,13 @@ export interface Company {
  * that do not decode with the converter (Avro). */
 export type BadKind = 'no-id' | 'not-json' | 'undecodable';
 
-/** The bad records' positions: `bad` of `count`, evenly spread (1-based record numbers). */
-export function badPositions(count: number, bad: number): Set<number> {
-  const out = new Set<number>();
-  for (let k = 0; k < bad; k++) out.add(Math.floor(((k + 0.5) * count) / bad) + 1);
+/**
+ * The bad records' positions: `bad` of `count`, evenly spread (1-based record numbers), each
+ * with its rank among the bad ones (0, 1, 2, ...), which picks its kind.
+ */
+export function badPositions(count: number, bad: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (let k = 0; k < bad; k++) out.set(Math.floor(((k + 0.5) * count) / bad) + 1, k);
   return out;
 }
 
@@ -25,9 +28,9 @@ export function badPositions(count: number, bad: number): Set<number> {
 export async function seedRecords(
   bootstrapServers: string,
   topic: string,
-  options: { count: number; partitions: number; bad: ReadonlySet<number> },
+  options: { count: number; partitions: number; bad: ReadonlyMap<number, number> },
   encode: (v: Company) => Buffer | string,
-  encodeBad: (n: number) => Buffer | string,
+  encodeBad: (n: number, rank: number) => Buffer | string,
 ): Promise<void> {
   const kafka = new Kafka({ brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -41,7 +44,7 @@ export async function seedRecords(
         return {
           key: company,
           value: options.bad.has(n)
-            ? encodeBad(n)
+            ? encodeBad(n, options.bad.get(n) ?? 0)
             : encode({ company, employee_num: 10 + ((n * 7919) % 400_000) }),
           partition: n % options.partitions,
           headers: { source: 'tgstream-demo' },

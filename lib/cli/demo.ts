@@ -189,8 +189,8 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
     const bad = badPositions(options.records, options.bad ?? 0);
     let encode: (v: Company) => Buffer | string = (v) => JSON.stringify(v);
     // Half the bad records are JSON without the job's id, half not JSON at all.
-    let encodeBad: (n: number) => Buffer | string = (n) =>
-      n % 2 === 0 ? JSON.stringify({ employee_num: n }) : `not json ${n}`;
+    let encodeBad: (n: number, rank: number) => Buffer | string = (n, rank) =>
+      rank % 2 === 0 ? JSON.stringify({ employee_num: n }) : `not json ${n}`;
     let avroSettings: Record<string, string> = {};
     if (options.avro) {
       registry = await startSchemaRegistry();

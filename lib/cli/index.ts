@@ -48,7 +48,7 @@ export interface CliDeps {
 const USAGE = `tgstream: stream Kafka into TigerGraph (a replacement for TigerGraph's MirrorMaker-based connector)
 
 Usage:
-  tgstream demo [--mode kafka|direct|mirror-only] [--records N] [--bad M] [--partitions N]
+  tgstream demo [--mode kafka|direct|mirror-only | --mirror-only] [--records N] [--bad M] [--partitions N]
                 [--avro] [--json] [--c FILE] [--gsql FILE]
       The reference example end to end on the embedded broker and TigerGraph emulator (npm start).
       --bad M seeds M records TigerGraph rejects or that do not decode; the summary accounts for
@@ -84,7 +84,7 @@ Usage:
 Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 records not converted (convert).
 `;
 
-const BOOLEANS = new Set(['json', 'eof', 'yes', 'help', 'avro', 'embedded']);
+const BOOLEANS = new Set(['json', 'eof', 'yes', 'help', 'avro', 'embedded', 'mirror-only']);
 
 async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
   checkFlags(args, [
@@ -97,8 +97,9 @@ async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
     'avro',
     'mode',
     'bad',
+    'mirror-only',
   ]);
-  const mode = flag(args, 'mode') ?? 'kafka';
+  const mode = flag(args, 'mode') ?? (args.flags.has('mirror-only') ? 'mirror-only' : 'kafka');
   if (!(DEMO_MODES as readonly string[]).includes(mode))
     throw new UsageError(`--mode must be one of ${DEMO_MODES.join(', ')}, found "${mode}"`);
   const records = intFlag(args, 'records', 5000, 1, 10_000_000);

@@ -66,6 +66,20 @@ function checkTopicNames(scope: Scope, topics: readonly string[]): void {
   }
 }
 
+/**
+ * Cross-field: streaming mode keeps one run per loading job, and a job reads one topic. TigerGraph
+ * lists a job's runs without saying which topic each reads (reference section 2.2), so with
+ * several topics a run of one could be taken for the other's and records never loaded.
+ */
+function checkStreamingOneTopic(scope: Scope, targets: readonly string[], eof: boolean): void {
+  if (eof || targets.length <= 1) return;
+  scope.report(
+    'tigergraph.loading.eof',
+    'CONFIG_STREAMING_TOPICS_MANY',
+    `found false with ${targets.length} topics (${targets.join(', ')}), but the one streaming run of loading job ${text(scope, 'tigergraph.loading.job') ?? ''} reads one topic; allowed: one topic per connector in streaming mode (a connector per topic, each with its own loading job), or tigergraph.loading.eof=true`,
+  );
+}
+
 /** Cross-field: the registry converter needs the registry's URL. */
 function checkRegistryUrlRequired(scope: Scope): void {
   if (
@@ -208,6 +222,8 @@ function validateConnector(
   );
   const converter = text(scope, 'value.converter');
   const registry = text(scope, 'value.converter.schema.registry.url');
+  const tigergraph = loader.kind === 'complete' ? tigergraphSettings(scope) : undefined;
+  if (tigergraph?.delivery === 'kafka') checkStreamingOneTopic(scope, targets, tigergraph.eof);
 
   return Object.freeze({
     name,
@@ -229,7 +245,7 @@ function validateConnector(
     schemaRegistryUrl: registry,
     source,
     target,
-    tigergraph: loader.kind === 'complete' ? tigergraphSettings(scope) : undefined,
+    tigergraph,
     errorsTolerance: choice(scope, 'errors.tolerance'),
     deadLetterTopic: text(scope, 'errors.deadletterqueue.topic.name'),
     esm: Object.freeze({

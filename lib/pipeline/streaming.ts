@@ -15,8 +15,6 @@ import { retryDeps, type Loader, type PipelineDeps } from './common.ts';
 /** How long a run is taken to be running before its status is asked again. */
 export const STREAMING_CHECK_MS = 60_000;
 
-const STOPPED: ReadonlySet<RunStatus> = new Set(['ABORTED', 'PAUSED', 'FAILED']);
-
 /** A conflict means another container got there first: the run is running, adopt it. */
 const isConflict = (error: unknown): boolean =>
   isTigerStreamError(error) && error.code === 'TIGERGRAPH_HTTP_409';
@@ -37,21 +35,38 @@ export async function ensureStreamingRun(
     deps.streamingRuns?.set(topic, { id, checkedAt: now });
     return id;
   };
-  const resume = async (id: string, status: RunStatus): Promise<string> => {
+  const statusOf = async (id: string): Promise<RunStatus> =>
+    (await retry(() => client.getProgress(tg.graph, id, deps.signal), retryDeps(deps))).status;
+
+  /**
+   * Resumes a run that is not running, under its own id. A status TigerGraph reports as
+   * FINISHED is resumed too: a streaming run only ends when stopped, and an ended run read from
+   * the documented 4.x shape (no status word, an endTime) looks finished. Starting a new run
+   * instead would load the topic from the beginning again. Whether the resume took is read
+   * back: a refused or ignored resume (3.x "does nothing" for a finished run) is not trusted.
+   */
+  const resume = async (id: string, status: RunStatus): Promise<string | undefined> => {
     if (client.resumeRun === undefined) return remember(id);
     try {
       await retry(
         () => client.resumeRun?.(tg.graph, id, deps.signal) ?? Promise.resolve(),
         retryDeps(deps),
       );
-      deps.logger.info('Resumed the streaming run of the loading job', { jobId: id, was: status });
     } catch (error) {
-      if (!isConflict(error)) throw error;
-      deps.logger.info('The streaming run was resumed by another container; adopting it', {
-        jobId: id,
-      });
+      // Another container may have resumed it a moment ago; anything else is read back below.
+      if (!isConflict(error))
+        deps.logger.warn('TigerGraph refused to resume the streaming run', { jobId: id, error });
     }
-    return remember(id);
+    const after = await statusOf(id).catch(() => 'UNKNOWN' as const);
+    if (after === 'RUNNING' || after === 'UNKNOWN') {
+      deps.logger.info('Resumed the streaming run of the loading job', { jobId: id, was: status });
+      return remember(id);
+    }
+    deps.logger.warn(
+      'The streaming run could not be resumed; starting a new run from the beginning of the topic (records loaded before are upserted again)',
+      { jobId: id, was: status, now: after },
+    );
+    return undefined;
   };
 
   const known = deps.streamingRuns?.get(topic);
@@ -59,9 +74,7 @@ export async function ensureStreamingRun(
     if (now - known.checkedAt < STREAMING_CHECK_MS) return known.id;
     let status: RunStatus;
     try {
-      status = (
-        await retry(() => client.getProgress(tg.graph, known.id, deps.signal), retryDeps(deps))
-      ).status;
+      status = await statusOf(known.id);
     } catch (error) {
       // An unreadable answer keeps the run: better than starting a second.
       deps.logger.warn('Could not read the streaming run status; keeping the run', {
@@ -71,8 +84,10 @@ export async function ensureStreamingRun(
       return known.id;
     }
     if (status === 'RUNNING' || status === 'UNKNOWN') return remember(known.id);
-    if (STOPPED.has(status)) return resume(known.id, status);
     deps.streamingRuns?.delete(topic);
+    const resumed = await resume(known.id, status);
+    if (resumed !== undefined) return resumed;
+    return start();
   }
 
   // A container that knows no run: ask TigerGraph for the job's runs before starting one.
@@ -81,49 +96,53 @@ export async function ensureStreamingRun(
       () => client.listRuns?.(tg.graph, tg.loadingJob, deps.signal) ?? Promise.resolve([]),
       retryDeps(deps),
     );
-    const newest = (wanted: (s: RunStatus) => boolean): LoadingRunSummary | undefined =>
-      runs.filter((r) => wanted(r.status)).at(-1);
-    const running = newest((s) => s === 'RUNNING');
+    const running = runs.filter((r) => r.status === 'RUNNING').at(-1);
     if (running !== undefined) {
       deps.logger.info('Adopted the running streaming run of the loading job', {
         jobId: running.jobId,
       });
       return remember(running.jobId);
     }
-    const stopped = newest((s) => STOPPED.has(s));
-    if (stopped !== undefined) return resume(stopped.jobId, stopped.status);
+    // Any earlier run, stopped or read as finished: resume the newest, never reload.
+    const newest = runs.at(-1);
+    if (newest !== undefined) {
+      const resumed = await resume(newest.jobId, newest.status);
+      if (resumed !== undefined) return resumed;
+    }
   }
+  return start();
 
-  const ids = await retry(
-    () =>
-      client.startLoadingJob(
-        {
-          graph: tg.graph,
-          job: tg.loadingJob,
-          filename: tg.loadingFilename,
-          dataSource: tg.dataSource,
-          topic,
-          streaming: true,
-          partitions: Array.from({ length: partitions }, (_, partition) => ({
-            partition,
-            start_offset: -2,
-          })),
-        },
-        deps.signal,
-      ),
-    retryDeps(deps),
-  );
-  const id = ids[0];
-  if (id === undefined)
-    throw new TigerGraphError(
-      'TIGERGRAPH_JOB_ID_MISSING',
-      `TigerGraph started the streaming run of ${tg.loadingJob} without a job id to follow it by`,
-      { retriable: true },
+  async function start(): Promise<string> {
+    const ids = await retry(
+      () =>
+        client.startLoadingJob(
+          {
+            graph: tg.graph,
+            job: tg.loadingJob,
+            filename: tg.loadingFilename,
+            dataSource: tg.dataSource,
+            topic,
+            streaming: true,
+            partitions: Array.from({ length: partitions }, (_, partition) => ({
+              partition,
+              start_offset: -2,
+            })),
+          },
+          deps.signal,
+        ),
+      retryDeps(deps),
     );
-  deps.logger.info('Started the streaming run of the loading job from the beginning of the topic', {
-    jobId: id,
-    topic,
-    partitions,
-  });
-  return remember(id);
+    const id = ids[0];
+    if (id === undefined)
+      throw new TigerGraphError(
+        'TIGERGRAPH_JOB_ID_MISSING',
+        `TigerGraph started the streaming run of ${tg.loadingJob} without a job id to follow it by`,
+        { retriable: true },
+      );
+    deps.logger.info(
+      'Started the streaming run of the loading job from the beginning of the topic',
+      { jobId: id, topic, partitions },
+    );
+    return remember(id);
+  }
 }

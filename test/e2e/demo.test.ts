@@ -96,8 +96,9 @@ describe('npm start (tgstream demo) end to end', () => {
   });
 
   it.each([
-    ['kafka', { loaded: 1990, rejected: 10, deadLettered: 0 }],
-    ['direct', { loaded: 1990, rejected: 0, deadLettered: 10 }],
+    // Half the bad records are JSON without an id (an object rejected), half not JSON.
+    ['kafka', { loaded: 1990, rejected: 10, deadLettered: 0, objectsRejected: 5 }],
+    ['direct', { loaded: 1990, rejected: 0, deadLettered: 10, objectsRejected: 5 }],
     ['mirror-only', { loaded: 2000, rejected: 0, deadLettered: 0 }],
   ] as const)('--mode %s --bad 10 accounts for every record', (mode, counts) => {
     const r = tgstream(['demo', '--mode', mode, '--records', '2000', '--bad', '10', '--json']);
@@ -125,6 +126,12 @@ describe('npm start (tgstream demo) end to end', () => {
       vertices: 993,
       accounted: true,
     });
+  });
+
+  it('--mirror-only is --mode mirror-only', () => {
+    const r = tgstream(['demo', '--mirror-only', '--records', '300', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'mirror-only', loaded: 300, vertices: 300 });
   });
 
   it('refuses an unknown --mode, naming the allowed ones', () => {

@@ -126,8 +126,13 @@ export class FakeTigerGraph implements TigerGraphClient {
       ...this.runs.map((_, i) => ({ jobId: `run-${i + 1}`, status: this.status })),
     ]);
   }
+  /** What the next resumes answer (a refusal), in order; none: the resume takes. */
+  resumeFailures: TigerStreamError[] = [];
   resumeRun(_graph: string, jobId: string): Promise<void> {
+    const failure = this.resumeFailures.shift();
+    if (failure) return Promise.reject(failure);
     this.resumed.push(jobId);
+    this.status = 'RUNNING';
     return Promise.resolve();
   }
 }

@@ -260,4 +260,16 @@ describe('validateConnectorFile', () => {
       ]);
     },
   );
+
+  it('refuses streaming mode over several topics (one run per job, a job reads one topic)', () => {
+    const result = validate(
+      edit('tigergraph.loading.eof', 'false', edit('topics', 'alpha,beta', VALID)),
+    );
+    const problem = result.errors.find((p) => p.code === 'CONFIG_STREAMING_TOPICS_MANY');
+    expect(problem?.key).toBe('tigergraph.loading.eof');
+    expect(problem?.message).toContain('found false with 2 topics (hello.alpha, hello.beta)');
+    expect(problem?.message).toContain('or tigergraph.loading.eof=true');
+    expect(validate(edit('topics', 'alpha,beta', VALID)).errors).toEqual([]);
+    expect(validate(edit('tigergraph.loading.eof', 'false', VALID)).errors).toEqual([]);
+  });
 });

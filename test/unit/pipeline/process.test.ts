@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TigerGraphError } from '../../../lib/errors/index.ts';
 import { createByteArrayConverter, type Converter } from '../../../lib/convert/index.ts';
 import { ConvertError, TigerStreamError } from '../../../lib/errors/index.ts';
 import type { DecodedBatch, KafkaRecord } from '../../../lib/event/index.ts';
@@ -157,6 +158,40 @@ describe('processBatch (kafka mode)', () => {
     expect(resumed.jobIds).toEqual(['g.load.older']);
     expect(tigergraph.resumed).toEqual(['g.load.older']);
     expect(tigergraph.runs).toEqual([]);
+  });
+
+  it('resumes a run read as FINISHED instead of reloading the topic, and starts anew only when the resume does not take', async () => {
+    const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+    });
+    // The documented 4.x status of an aborted run has an endTime and no status word.
+    tigergraph.status = 'FINISHED';
+    tigergraph.earlierRuns.push({ jobId: 'g.load.ended', status: 'FINISHED' });
+    const resumed = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
+      ...deps,
+      logger,
+      streamingRuns: new Map(),
+    });
+    expect(resumed.jobIds).toEqual(['g.load.ended']);
+    expect(tigergraph.runs).toEqual([]);
+
+    // TigerGraph no longer knows the run: the resume is refused and a new run starts.
+    tigergraph.status = 'FAILED';
+    tigergraph.resumeFailures.push(
+      new TigerGraphError('TIGERGRAPH_HTTP_404', 'no such job id', { retriable: false }),
+    );
+    const started = await processBatch(batchOf(record(0, 2, '{"company":"B"}')), {
+      ...deps,
+      logger,
+      streamingRuns: new Map(),
+    });
+    expect(started.jobIds).toEqual(['run-1']);
+    expect(tigergraph.runs).toHaveLength(1);
+    expect(lines.map((l) => l.message)).toContain(
+      'The streaming run could not be resumed; starting a new run from the beginning of the topic (records loaded before are upserted again)',
+    );
   });
 
   it('asks at most once a minute whether the streaming run still runs, and resumes it under its own id when it stopped', async () => {
