@@ -80,6 +80,26 @@ function checkStreamingOneTopic(scope: Scope, targets: readonly string[], eof: b
   );
 }
 
+/**
+ * Cross-field: in kafka delivery on 3.x the handler starts and follows loading jobs through the
+ * GSQL server, which takes a user name and password (reference section 4.2); a RESTPP secret
+ * or token alone gets no answer there once authentication is on.
+ */
+function checkGsqlCredentials(scope: Scope, tg: TigerGraphSettings): void {
+  if (tg.delivery !== 'kafka' || tg.version !== 3) return;
+  const { username, password, secret, token } = tg.auth;
+  if (
+    (secret === undefined && token === undefined) ||
+    (username !== undefined && password !== undefined)
+  )
+    return;
+  scope.report(
+    secret !== undefined ? 'tigergraph.auth.secret' : 'tigergraph.auth.token',
+    'CONFIG_TIGERGRAPH_GSQL_AUTH_MISSING',
+    `is set but tigergraph.auth.username and tigergraph.auth.password are not; kafka delivery on TigerGraph 3.x starts loading jobs through the GSQL server, which takes a user name and password; allowed: set both (the secret or token is used for RESTPP), or tigergraph.delivery=direct (RESTPP only)`,
+  );
+}
+
 /** Cross-field: the registry converter needs the registry's URL. */
 function checkRegistryUrlRequired(scope: Scope): void {
   if (
@@ -224,6 +244,7 @@ function validateConnector(
   const registry = text(scope, 'value.converter.schema.registry.url');
   const tigergraph = loader.kind === 'complete' ? tigergraphSettings(scope) : undefined;
   if (tigergraph?.delivery === 'kafka') checkStreamingOneTopic(scope, targets, tigergraph.eof);
+  if (tigergraph !== undefined) checkGsqlCredentials(scope, tigergraph);
 
   return Object.freeze({
     name,

@@ -21,9 +21,17 @@ describe('functions/stream.ts (the Lambda) with configuration from SSM', () => {
 
   beforeAll(async () => {
     env = await startEnv({ partitions: 1, emulator: { secret: 'rest-secret-value' } });
-    const config = withSettings(env.config, { 'tigergraph.auth.secret': 'rest-secret-value' });
+    // 3.x kafka delivery: RESTPP takes the secret, the GSQL server a user name and password.
+    const config = withSettings(env.config, {
+      'tigergraph.auth.secret': 'rest-secret-value',
+      'tigergraph.auth.username': 'tigergraph',
+      'tigergraph.auth.password': 'gsql-password-value',
+    });
     const { stored, secrets } = toStored(config);
-    expect(secrets).toEqual({ 'tigergraph.auth.secret': 'rest-secret-value' });
+    expect(secrets).toEqual({
+      'tigergraph.auth.secret': 'rest-secret-value',
+      'tigergraph.auth.password': 'gsql-password-value',
+    });
     ssm
       .on(GetParameterCommand, { Name: '/tgstream/dev/company-stream/config' })
       .resolves({ Parameter: { Type: 'String', Value: JSON.stringify(stored) } });
@@ -33,6 +41,11 @@ describe('functions/stream.ts (the Lambda) with configuration from SSM', () => {
           Name: '/tgstream/dev/company-stream/secrets/tigergraph.auth.secret',
           Type: 'SecureString',
           Value: 'rest-secret-value',
+        },
+        {
+          Name: '/tgstream/dev/company-stream/secrets/tigergraph.auth.password',
+          Type: 'SecureString',
+          Value: 'gsql-password-value',
         },
       ],
     });
@@ -80,6 +93,7 @@ describe('functions/stream.ts (the Lambda) with configuration from SSM', () => {
     const out = logs.join('');
     expect(out).toContain('"message":"Batch done"');
     expect(out).not.toContain('rest-secret-value');
+    expect(out).not.toContain('gsql-password-value');
   });
 
   it('fails the invocation with a clear error when the connector is not in SSM', async () => {

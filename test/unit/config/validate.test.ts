@@ -272,4 +272,21 @@ describe('validateConnectorFile', () => {
     expect(validate(edit('topics', 'alpha,beta', VALID)).errors).toEqual([]);
     expect(validate(edit('tigergraph.loading.eof', 'false', VALID)).errors).toEqual([]);
   });
+
+  it('refuses a 3.x kafka-delivery connector with a RESTPP secret but no GSQL user and password', () => {
+    const secretOnly = edit('tigergraph.auth.secret', 's3cr3t-value', VALID);
+    const problem = validate(secretOnly).errors.find(
+      (p) => p.code === 'CONFIG_TIGERGRAPH_GSQL_AUTH_MISSING',
+    );
+    expect(problem?.key).toBe('tigergraph.auth.secret');
+    expect(problem?.message).toContain('GSQL server, which takes a user name and password');
+    expect(problem?.message).not.toContain('s3cr3t-value');
+    const withUser = edit(
+      'tigergraph.auth.username',
+      'tigergraph',
+      edit('tigergraph.auth.password', 'pw', secretOnly),
+    );
+    expect(validate(withUser).errors).toEqual([]);
+    expect(validate(edit('tigergraph.delivery', 'direct', secretOnly)).errors).toEqual([]);
+  });
 });
