@@ -70,11 +70,13 @@ const SHOW_LINE =
   /JobId:\s*([^,\s]+),\s*JobName:\s*([^,\s]+),\s*Status:\s*([A-Za-z_]+)(?:,\s*StartTime:\s*(\d+))?/;
 
 /**
- * The runs of `job` in `SHOW LOADING STATUS ALL` text. TigerGraph documents the command, not
- * its output (section 2.1), and its console text has changed between releases (section 6):
- * this reads one line per run, `JobId: <id>, JobName: <job>, Status: <STATUS>, StartTime:
- * <ms>`, the format of TigerStream's emulator (lib/local/EMULATOR.md). Check it against a
- * live 3.x before relying on it there; lines in any other form are skipped.
+ * The runs of `job` in `SHOW LOADING STATUS ALL` text, in the format of TigerStream's
+ * emulator: one line per run, `JobId: <id>, JobName: <job>, Status: <STATUS>, StartTime:
+ * <ms>` (lib/local/EMULATOR.md). KNOWN GAP: TigerGraph's documented output (gsql-ref 3.9,
+ * "Managing and Inspecting a Loading Job") is `Job "<id>" loading status` and `[RUNNING] m1
+ * (...)` per machine, with no job name or start time, so on a real 3.x server no run is found
+ * this way; the documented id is in `RUN LOADING JOB`'s own output (`JobName: j, jobid: id`).
+ * Lines in any other form are skipped.
  */
 export function runsFromShowText(text: string, job: string): LoadingRunSummary[] {
   const out: LoadingRunSummary[] = [];
