@@ -30,7 +30,12 @@ const CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test
 
 /** 13 secrets: more than one GetParametersByPath page (10), so readConnectorFromSsm must follow NextToken. */
 function connectorWithManySecrets(): ConnectorConfig {
-  let text = edit('tigergraph.auth.secret', 'rest-secret-value');
+  // Direct delivery: RESTPP only, where a secret alone is enough.
+  let text = edit(
+    'tigergraph.delivery',
+    'direct',
+    edit('tigergraph.auth.secret', 'rest-secret-value'),
+  );
   for (let i = 0; i < 12; i++) text = edit(`source.cluster.extra${i}.password`, `pw-${i}`, text);
   const result = validate(text);
   expect(result.errors).toEqual([]);
