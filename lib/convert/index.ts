@@ -50,8 +50,8 @@ export type MultilinePolicy = 'keep' | 'reject';
  * unchanged. A non-JSON value with a line break (Protobuf bytes, multi-line text) is a
  * record-level error under `reject`, the policy whenever TigerStream calls the loader: the
  * loader would split it into lines that are no longer this record and take neighbours'
- * counts. Under `keep` (mirror-only: the user's own job reads the topic) it is mirrored as it
- * is, as MirrorMaker does.
+ * counts; one line ending after single-line text is dropped instead. Under `keep` (mirror-only:
+ * the user's own job reads the topic) a non-JSON value is mirrored as it is, as MirrorMaker does.
  */
 export const createByteArrayConverter = (
   options: { readonly multiline?: MultilinePolicy } = {},
@@ -62,7 +62,11 @@ export const createByteArrayConverter = (
     if (value === null) return TOMBSTONE;
     const lines = compactJsonLines(value);
     if (lines !== undefined) return { kind: 'values', values: lines };
-    if (options.multiline === 'reject' && hasLineBreak(value))
+    if (options.multiline !== 'reject') return { kind: 'values', values: [value] };
+    // One line ending after the text (as `echo` and many producers add) is not a second line.
+    const end = value.length - (value.at(-1) === 0x0a ? (value.at(-2) === 0x0d ? 2 : 1) : 0);
+    const line = end === value.length ? value : value.subarray(0, end);
+    if (hasLineBreak(line))
       throw new ConvertError(
         'CONVERT_VALUE_MULTILINE',
         `The value of ${record.topic}/${record.partition}@${record.offset} is not JSON and contains a line break; TigerGraph's loader reads one record per line, so allowed values are JSON objects or arrays (pretty-printed or JSON Lines are fine) or text without line breaks`,
@@ -70,7 +74,7 @@ export const createByteArrayConverter = (
           details: { topic: record.topic, partition: record.partition, offset: record.offset },
         },
       );
-    return { kind: 'values', values: [value] };
+    return { kind: 'values', values: [line] };
   },
 });
 
@@ -150,7 +154,7 @@ export async function createConverter(
 ): Promise<Converter> {
   if (config.valueConverter === 'bytes')
     return createByteArrayConverter({
-      // Mirror-only connectors (no loader call) mirror bytes unchanged.
+      // Mirror-only connectors (no loader call) mirror non-JSON bytes unchanged.
       multiline: config.tigergraph === undefined ? 'keep' : 'reject',
     });
   const s = config.settings;

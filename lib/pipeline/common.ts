@@ -86,23 +86,25 @@ export const add = addLoadCounts;
 export const rejections = (c: LoadCounts): number => c.rejectedLines + c.rejectedObjects;
 
 /**
- * How many of `records` (each delivered as one or more lines) TigerGraph rejected, from the
- * counts of their lines. A record is rejected when its line was rejected (bad JSON, ...) or an
- * object it should have loaded was not (no id, invalid attribute). TigerGraph's statistics are
- * sums, so which line a rejected object came from is not known: with one LOAD per line each
- * rejected object is one record; with k objects per line (a vertex and an edge, several LOADs)
- * the fewest records that explain them are counted, ceil(rejected objects / k). Rejected lines
- * of a record of several lines (an Avro container file) are taken to be one per record. Never
- * more than `records`; objects are reported exactly beside this.
+ * How many of `records` TigerGraph rejected, from the counts of their lines. A record is
+ * rejected when a line of it was rejected (bad JSON, ...) or an object it should have loaded
+ * was not (no id, invalid attribute). TigerGraph's statistics are sums, so which line a
+ * rejected object came from is not known: with one LOAD per line each rejected object is one
+ * line; with k objects per line (a vertex and an edge, several LOADs) the fewest lines that
+ * explain them are counted, ceil(rejected objects / k). Lines of one record (JSON Lines, an
+ * Avro container file: at most `linesPerRecord`) are likewise taken to share rejections as far
+ * as they can. Exact for one line per record and one LOAD; otherwise the fewest records that
+ * explain the statistics, a lower bound. Objects are reported exactly beside this.
  */
-export function rejectedRecords(records: number, counts: LoadCounts): number {
+export function rejectedRecords(records: number, counts: LoadCounts, linesPerRecord = 1): number {
   const attempts = counts.validObjects + counts.rejectedObjects + counts.filteredObjects;
   const perLine = counts.validLines > 0 ? Math.max(1, attempts / counts.validLines) : 1;
   const objectLines =
     counts.rejectedObjects > 0
       ? Math.min(counts.validLines, Math.ceil(counts.rejectedObjects / perLine - 1e-9))
       : 0;
-  return Math.max(0, Math.min(records, counts.rejectedLines + objectLines));
+  const lines = counts.rejectedLines + objectLines;
+  return Math.max(0, Math.min(records, Math.ceil(lines / Math.max(1, linesPerRecord))));
 }
 
 /** The retry helper's settings from the batch's collaborators, logging each retry. */

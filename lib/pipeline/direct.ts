@@ -30,6 +30,8 @@ interface RejectedLine {
 /** Lines whose rejections were not singled out: counted from their chunk's statistics. */
 interface Unresolved {
   readonly records: number;
+  /** The most lines one record of the piece has. */
+  readonly linesPerRecord: number;
   readonly counts: LoadCounts;
 }
 
@@ -46,6 +48,18 @@ const ISOLATION_POSTS = 64;
 const MAX_RECORD_WARNINGS = 10;
 
 const distinctRecords = (part: readonly Line[]): number => new Set(part.map((l) => l.record)).size;
+
+/** The most lines any one record has in `part`. */
+export const maxLinesPerRecord = (part: readonly Line[]): number => {
+  const lines = new Map<unknown, number>();
+  let most = 0;
+  for (const l of part) {
+    const n = (lines.get(l.record) ?? 0) + 1;
+    lines.set(l.record, n);
+    most = Math.max(most, n);
+  }
+  return most;
+};
 
 /**
  * Direct mode: JSON lines chunked under tigergraph.batch.max.bytes, in order, to /ddl.
@@ -76,8 +90,10 @@ export async function loadDirect(
     if (part.length === 1)
       return { counts, rejected: [{ line: part[0] as Line, counts }], unresolved: [] };
     const records = distinctRecords(part);
-    // Every record rejected (a wrong job, not JSON, no ids): no need to look closer.
-    if (rejectedRecords(records, counts) >= records)
+    // Every record rejected (a wrong job, not JSON, no ids): no need to look closer. Only
+    // when each record is one line here: lines of one record (JSON Lines, a container file)
+    // could make rejected lines outnumber the records that hold them.
+    if (records === part.length && rejectedRecords(records, counts) >= records)
       return {
         counts,
         rejected: part.map((line) => ({ line, counts: undefined })),
@@ -92,7 +108,11 @@ export async function loadDirect(
         from: coordinates((part[0] as Line).record),
         to: coordinates((part[part.length - 1] as Line).record),
       });
-      return { counts, rejected: [], unresolved: [{ records, counts }] };
+      return {
+        counts,
+        rejected: [],
+        unresolved: [{ records, linesPerRecord: maxLinesPerRecord(part), counts }],
+      };
     }
     budget -= 2;
     const mid = part.length >>> 1;

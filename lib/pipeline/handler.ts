@@ -163,8 +163,9 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
         // the ESM keeps retrying it.
         const attempt = request.context.tigerstreamAttempt;
         if (deps.metrics && attempt) {
-          deps.metrics.addMetric('record-count', 'Count', attempt.records);
-          deps.metrics.addMetric('byte-count', 'Bytes', attempt.bytes);
+          // Not record-count: a batch retried would be counted as read once per attempt.
+          deps.metrics.addMetric('failed-record-count', 'Count', attempt.records);
+          deps.metrics.addMetric('failed-byte-count', 'Bytes', attempt.bytes);
           deps.metrics.addMetric(
             'record-age-ms',
             'Milliseconds',

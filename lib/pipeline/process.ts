@@ -20,7 +20,7 @@ import {
   type Loader,
   type PipelineDeps,
 } from './common.ts';
-import { handleRejectedLines, loadDirect } from './direct.ts';
+import { handleRejectedLines, loadDirect, maxLinesPerRecord } from './direct.ts';
 import { ensureStreamingRun } from './streaming.ts';
 import { decideRecordFailure } from './policy.ts';
 
@@ -263,7 +263,7 @@ export async function processBatch(
     // An EOF run's statistics are sums over its lines: which record a rejection belongs to is
     // not known, so rejectedRecords counts the fewest records that explain them.
     if (tg !== undefined && tg.eof && tg.waitForLoad)
-      tgRejected = rejectedRecords(converted.delivered, counts);
+      tgRejected = rejectedRecords(converted.delivered, counts, maxLinesPerRecord(converted.lines));
   } else {
     const loader = loaderOf(deps, tg);
     const direct = await loadDirect(deps, loader, converted.lines);
@@ -273,7 +273,7 @@ export async function processBatch(
     tgRejected = Math.min(
       converted.delivered - tgDeadLettered,
       direct.unresolved.reduce(
-        (n, u) => n + rejectedRecords(u.records, u.counts),
+        (n, u) => n + rejectedRecords(u.records, u.counts, u.linesPerRecord),
         handled.rejected,
       ),
     );

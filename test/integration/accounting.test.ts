@@ -201,6 +201,24 @@ describe('per-record accounting on the emulator', () => {
     });
   });
 
+  it('direct mode never dead-letters a loaded record beside a record of several rejected lines', async () => {
+    const dlq = uniqueTopic('dlq');
+    env.kafka.createTopic(dlq, 1);
+    const handler = handlerWith({
+      'tigergraph.delivery': 'direct',
+      'errors.tolerance': 'all',
+      'errors.deadletterqueue.topic.name': dlq,
+    });
+    const rs = records([
+      `${JSON.stringify({ age: 1 })}\n${JSON.stringify({ age: 2 })}`,
+      JSON.stringify({ name: 'multiGood', age: 3, company: 'Acme' }),
+    ]);
+    const result = await handler(eventOf(rs), context);
+    expect(result).toMatchObject({ records: 2, loaded: 1, deadLettered: 1, rejected: 0 });
+    const dead = await readTopic(env.kafka.bootstrapServers, dlq, 1);
+    expect((dead[0]?.headers[DLQ_HEADERS.offset] as Buffer).toString()).toBe(String(rs[0]?.offset));
+  });
+
   it('direct mode without a dead-letter topic: rejected records counted, never more than sent', async () => {
     const handler = handlerWith({ 'tigergraph.delivery': 'direct', 'errors.tolerance': 'all' });
     const result = await handler(eventOf(records(people('n', 6, (i) => i < 2))), context);

@@ -180,7 +180,8 @@ describe('stream handler on the embedded broker and the emulator', () => {
     env.tg.clearFaults();
     const value = (name: string) => metrics.filter((m) => m.name === name).map((m) => m.value);
     expect(value('batch-failed-count')).toEqual([1]);
-    expect(value('record-count')).toEqual([2]);
+    expect(value('failed-record-count')).toEqual([2]);
+    expect(value('record-count')).toEqual([]);
     // maxAttempts 3: two retries before the invocation gave up.
     expect(value('retry-count')).toEqual([2]);
     expect(value('record-age-ms')[0]).toBeGreaterThanOrEqual(60_000);

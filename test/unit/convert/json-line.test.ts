@@ -97,6 +97,23 @@ describe('ByteArrayConverter and line breaks', () => {
     }
   });
 
+  it('drops one line ending after single-line text instead of refusing it', async () => {
+    for (const mode of ['kafka', 'direct'] as const) {
+      const c = await converter(mode);
+      expect(await c.convert(record('a,b,c\n'))).toEqual({
+        kind: 'values',
+        values: [Buffer.from('a,b,c')],
+      });
+      expect(await c.convert(record('a,b,c\r\n'))).toEqual({
+        kind: 'values',
+        values: [Buffer.from('a,b,c')],
+      });
+      await expect(Promise.resolve().then(() => c.convert(record('a\n\n')))).rejects.toMatchObject({
+        code: 'CONVERT_VALUE_MULTILINE',
+      });
+    }
+  });
+
   it('a mirror-only connector mirrors a non-JSON value with a line break unchanged', async () => {
     const out = await (await converter('mirror-only')).convert(record(protobuf));
     expect(out).toEqual({ kind: 'values', values: [protobuf] });
