@@ -14,6 +14,8 @@ export default tseslint.config(
       '.scratch/',
       // Plain JavaScript that Node 20 and 22 run directly (the Lambda runtime stand-in), outside the TS project.
       'test/**/*.mjs',
+      // Plain CommonJS Serverless loads as it is (it builds the TypeScript), outside the TS project.
+      'infra/serverless.cjs',
     ],
   },
   js.configs.recommended,

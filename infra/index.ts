@@ -19,7 +19,9 @@ import {
   type ConnectorConfig,
 } from '../lib/config/index.ts';
 
-const CONNECTORS_DIR = join(process.cwd(), 'infra', 'connectors');
+/** Where the connector files are: infra/connectors, or TGSTREAM_CONNECTORS_DIR (a stage's own set). */
+const CONNECTORS_DIR =
+  process.env.TGSTREAM_CONNECTORS_DIR ?? join(process.cwd(), 'infra', 'connectors');
 /** Kafka event-source mappings allow function timeouts of at most 14 minutes. */
 const KAFKA_MAX_TIMEOUT_S = 840;
 
@@ -33,14 +35,18 @@ export function readConnectors(dir = CONNECTORS_DIR): ConnectorConfig[] {
   for (const f of files) {
     const { parsed, problems: parseProblems } = parseConnectorFile(
       readFileSync(join(dir, f), 'utf8'),
-      join('infra', 'connectors', f),
+      dir === CONNECTORS_DIR && process.env.TGSTREAM_CONNECTORS_DIR === undefined
+        ? join('infra', 'connectors', f)
+        : join(dir, f),
     );
     const result = validateConnectorFile(parsed, parseProblems);
     problems.push(...result.errors.map(formatProblem));
     connectors.push(...result.connectors);
   }
   if (problems.length > 0)
-    throw new Error(`infra/connectors has ${problems.length} problem(s):\n${problems.join('\n')}`);
+    throw new Error(
+      `${dir === CONNECTORS_DIR && process.env.TGSTREAM_CONNECTORS_DIR === undefined ? 'infra/connectors' : dir} has ${problems.length} problem(s):\n${problems.join('\n')}`,
+    );
   return connectors;
 }
 
@@ -305,7 +311,7 @@ export function generate(
   return { functions, resources: { Resources: resources, Outputs: outputs, extensions } };
 }
 
-/** Entry for `${file(./dist/infra.cjs):...}` in serverless.yml. */
+/** Entry for `${file(./infra/serverless.cjs):...}` in serverless.yml (built into dist/infra.cjs). */
 export const functions = ({ options }: { options: { stage?: string } }) =>
   generate(options.stage ?? 'dev').functions;
 export const resources = ({ options }: { options: { stage?: string } }) =>

@@ -65,12 +65,7 @@ function packageAndUnpack(): {
   memory: number;
 } {
   const out = mkdtempSync(join(tmpdir(), 'tgstream-bundle-'));
-  const build = spawnSync(process.execPath, ['scripts/build-lambda.mjs'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: slsEnv,
-  });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  // As a user runs it, right after npm ci: packaging builds the bundle it zips.
   const sls = spawnSync(
     process.execPath,
     [

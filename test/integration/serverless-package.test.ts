@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,12 +24,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
       AWS_SECRET_ACCESS_KEY: '',
       AWS_PROFILE: '',
     };
-    const build = spawnSync(process.execPath, ['scripts/build-lambda.mjs'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env,
-    });
-    expect(build.status, build.stderr).toBe(0);
+    // No build step first: packaging builds the bundle and the generator itself.
+    rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
     const sls = spawnSync(
       process.execPath,
       [
@@ -176,5 +172,41 @@ describe('serverless package (offline, no AWS credentials)', () => {
       '6 people-stream: lag',
       '6 people-stream: function',
     ]);
+  });
+
+  it("stops packaging with the validator's own lines, and no stack trace, when a connector file has problems", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgstream-connectors-'));
+    writeFileSync(
+      join(dir, 'bad.properties'),
+      'connector.class=org.apache.kafka.connect.mirror.MirrorSourceConnector\ntasks.max=zero\n[c]\nname=bad\n',
+    );
+    const sls = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'),
+        'package',
+        '--stage',
+        'ci',
+        '--package',
+        mkdtempSync(join(tmpdir(), 'tgstream-sls-')),
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+          TGSTREAM_CONNECTORS_DIR: dir,
+        },
+        timeout: 240_000,
+      },
+    );
+    expect(sls.status).toBe(1);
+    expect(sls.stderr).toContain(`tigerstream: cannot package: ${dir} has`);
+    expect(sls.stderr).toMatch(
+      /bad\.properties:\d+ topics: is required: .* \[CONFIG_TOPICS_MISSING\]/,
+    );
+    expect(sls.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
   });
 });

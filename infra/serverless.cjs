@@ -1,0 +1,38 @@
+// What serverless.yml reads for its functions and resources (`${file(./infra/serverless.cjs):...}`).
+// Serverless Framework v3 loads this file as it is, while it resolves variables, before it
+// packages: so it builds the Lambda bundle (dist/stream.mjs, which the zip carries) and the IaC
+// generator (dist/infra.cjs) with esbuild first. `serverless package` and `serverless deploy`
+// therefore work straight after `npm ci`, with no separate build step.
+const { buildSync } = require('esbuild');
+const { lambda, infra } = require('../scripts/build-options.cjs');
+
+let generator;
+
+/** Builds once per serverless run, then hands out the generator. */
+function load() {
+  if (generator === undefined) {
+    buildSync(lambda);
+    buildSync(infra);
+    generator = require(infra.outfile);
+  }
+  return generator;
+}
+
+/**
+ * Runs the generator; a connector file with problems stops packaging with the validator's own
+ * lines (file:line key: message [CODE]) and nothing else: no stack trace to read them out of.
+ */
+function generate(part, context) {
+  try {
+    return load()[part](context);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`\ntigerstream: cannot package: ${text}\n`);
+    process.exit(1);
+  }
+}
+
+module.exports = {
+  functions: (context) => generate('functions', context),
+  resources: (context) => generate('resources', context),
+};
