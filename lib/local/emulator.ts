@@ -90,6 +90,21 @@ export interface TigerGraphEmulator {
   stop(): Promise<void>;
 }
 
+/** A 3.x `/requesttoken` answer (section 4.1): the token at the top level or under results. */
+const tokenAnswer = (
+  { token, expiresAt }: { token: string; expiresAt: number },
+  where: 'top' | 'results',
+): { status: number; body: Record<string, unknown> } => ({
+  status: 200,
+  body: {
+    code: 'REST-0000',
+    expiration: Math.floor(expiresAt / 1000),
+    error: false,
+    message: 'Generate new token successfully.',
+    ...(where === 'top' ? { token } : { results: { token } }),
+  },
+});
+
 const VERSION = { edition: 'enterprise', api: 'v2', schema: 0 };
 /** Section 4.1: a 3.x token lives about a month unless `lifetime` says otherwise. */
 const RESTPP_TOKEN_SECONDS = 2_592_000;
@@ -581,17 +596,7 @@ export async function startTigerGraphEmulator(
         if (typeof body.secret === 'string') {
           if (options.secret === undefined || !equal(body.secret, options.secret))
             return fail(401, 'REST-10016', 'Access Denied: the secret is not valid');
-          const { token, expiresAt } = issue(graph, body.lifetime, RESTPP_TOKEN_SECONDS);
-          return {
-            status: 200,
-            body: {
-              code: 'REST-0000',
-              expiration: Math.floor(expiresAt / 1000),
-              error: false,
-              message: 'Generate new token successfully.',
-              token,
-            },
-          };
+          return tokenAnswer(issue(graph, body.lifetime, RESTPP_TOKEN_SECONDS), 'top');
         }
         if (!basicOk(req))
           return fail(
@@ -605,19 +610,9 @@ export async function startTigerGraphEmulator(
             'REST-1004',
             `A token for a user needs an existing graph; got ${graph ?? 'none'}`,
           );
-        const { token, expiresAt } = issue(graph, body.lifetime, RESTPP_TOKEN_SECONDS);
         // Section 4.1: with user and password the token is under results.token. UNDOCUMENTED:
         // `expiration` stays at the top level, as in the secret's answer.
-        return {
-          status: 200,
-          body: {
-            code: 'REST-0000',
-            expiration: Math.floor(expiresAt / 1000),
-            error: false,
-            message: 'Generate new token successfully.',
-            results: { token },
-          },
-        };
+        return tokenAnswer(issue(graph, body.lifetime, RESTPP_TOKEN_SECONDS), 'results');
       },
     },
     {

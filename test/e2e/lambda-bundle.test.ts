@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toStored, withSettings, type ConnectorConfig } from '../../lib/config/index.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../../lib/event/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
+import { serverlessPackage } from '../helpers/serverless.ts';
 import { node22Path } from '../helpers/node22.ts';
 import { startSsmEndpoint, type SsmEndpoint } from '../helpers/ssm-endpoint.ts';
 import { readTopic, startEnv, uniqueTopic, type Env } from '../helpers/embedded.ts';
@@ -47,15 +48,6 @@ const STAGE = 'bundle';
 const SECRET = 'rest-secret-4f1c9e';
 const PASSWORD = 'scram-password-77ab2d';
 
-const slsEnv = {
-  ...process.env,
-  SLS_TELEMETRY_DISABLED: '1',
-  SLS_NOTIFICATIONS_MODE: 'off',
-  AWS_ACCESS_KEY_ID: '',
-  AWS_SECRET_ACCESS_KEY: '',
-  AWS_PROFILE: '',
-};
-
 /** `serverless package` as a user runs it; returns the unpacked task root and the function. */
 function packageAndUnpack(): {
   taskRoot: string;
@@ -66,18 +58,7 @@ function packageAndUnpack(): {
 } {
   const out = mkdtempSync(join(tmpdir(), 'tgstream-bundle-'));
   // As a user runs it, right after npm ci: packaging builds the bundle it zips.
-  const sls = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
-      'package',
-      '--stage',
-      STAGE,
-      '--package',
-      join(out, 'package'),
-    ],
-    { cwd: ROOT, encoding: 'utf8', env: slsEnv, timeout: 240_000 },
-  );
+  const sls = serverlessPackage(STAGE, join(out, 'package'));
   if (sls.status !== 0) throw new Error(`serverless package failed: ${sls.stdout}${sls.stderr}`);
   const template = JSON.parse(
     readFileSync(join(out, 'package', 'cloudformation-template-update-stack.json'), 'utf8'),

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../infra/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
+import { serverlessPackage } from '../helpers/serverless.ts';
 import { testConfig } from '../helpers/fakes.ts';
 import { VALID, edit } from '../helpers/config.ts';
 
@@ -16,28 +16,9 @@ interface Template {
 describe('serverless package (offline, no AWS credentials)', () => {
   it('packages one function, event-source mapping and IAM per connector into CloudFormation', () => {
     const out = mkdtempSync(join(tmpdir(), 'tgstream-sls-'));
-    const env = {
-      ...process.env,
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-    };
     // No build step first: packaging builds the bundle and the generator itself.
     rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
-    const sls = spawnSync(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'),
-        'package',
-        '--stage',
-        'ci',
-        '--package',
-        out,
-      ],
-      { cwd: ROOT, encoding: 'utf8', env, timeout: 240_000 },
-    );
+    const sls = serverlessPackage('ci', out);
     expect(sls.status, sls.stdout + sls.stderr).toBe(0);
     const template = JSON.parse(
       readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
@@ -180,28 +161,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
       join(dir, 'bad.properties'),
       'connector.class=org.apache.kafka.connect.mirror.MirrorSourceConnector\ntasks.max=zero\n[c]\nname=bad\n',
     );
-    const sls = spawnSync(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'),
-        'package',
-        '--stage',
-        'ci',
-        '--package',
-        mkdtempSync(join(tmpdir(), 'tgstream-sls-')),
-      ],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          SLS_TELEMETRY_DISABLED: '1',
-          SLS_NOTIFICATIONS_MODE: 'off',
-          TGSTREAM_CONNECTORS_DIR: dir,
-        },
-        timeout: 240_000,
-      },
-    );
+    const sls = serverlessPackage('ci', mkdtempSync(join(tmpdir(), 'tgstream-sls-')), {
+      TGSTREAM_CONNECTORS_DIR: dir,
+    });
     expect(sls.status).toBe(1);
     expect(sls.stderr).toContain(`tigerstream: cannot package: ${dir} has`);
     expect(sls.stderr).toMatch(
