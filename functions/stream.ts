@@ -6,10 +6,15 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { cacheConfig, createSecretRegistry, readConnectorFromSsm } from '../lib/config/index.ts';
+import {
+  cacheConfig,
+  connectorPath,
+  createSecretRegistry,
+  readConnectorFromSsm,
+} from '../lib/config/index.ts';
 import { ConfigError } from '../lib/errors/index.ts';
 import { createLogger, createMetrics, parseLogLevel } from '../lib/observability/index.ts';
-import { createStreamHandler } from '../lib/pipeline/index.ts';
+import { createStreamHandler, ssmRunRegistry } from '../lib/pipeline/index.ts';
 
 const stage = process.env.TGSTREAM_STAGE;
 const connector = process.env.TGSTREAM_CONNECTOR;
@@ -41,6 +46,8 @@ export const handler = createStreamHandler({
   logger,
   secrets,
   metrics,
+  // Streaming runs (tigergraph.loading.eof=false) are shared through the connector's SSM path.
+  runRegistry: ssmRunRegistry(ssm, connectorPath(stage, connector)),
   middlewares: [
     injectLambdaContext(logger.powertools, { resetKeys: true }),
     logMetrics(metrics, { captureColdStartMetric: true }),

@@ -5,6 +5,7 @@
  */
 import type { ConnectorConfig } from '../config/index.ts';
 import { isTigerStreamError, messageOf } from '../errors/index.ts';
+import { runKey, type RunRegistry } from '../pipeline/index.ts';
 import {
   createTigerGraphClient,
   type LoadingRunControl,
@@ -42,17 +43,24 @@ const defaultFactory: TigerGraphFactory = (config) => {
   });
 };
 
-/** The loading job's newest run and its progress; undefined for a mirror-only connector. */
+/**
+ * The loading job's newest run and its progress; undefined for a mirror-only connector.
+ * `registry`: where the containers recorded the job's streaming run (SSM in Lambda): 3.x lists
+ * runs without their job, so a GSQL-started run is known by the id recorded there.
+ */
 export async function loadingJobStatus(
   config: ConnectorConfig,
   factory: TigerGraphFactory = defaultFactory,
+  registry?: Pick<RunRegistry, 'read'>,
 ): Promise<LoadingJobStatus | undefined> {
   const tg = config.tigergraph;
   if (tg === undefined) return undefined;
   const base = { job: tg.loadingJob, graph: tg.graph, mode: tg.eof ? 'eof' : 'streaming' } as const;
   try {
     const client = factory(config);
-    const newest = (await client.listRuns(tg.graph, tg.loadingJob)).at(-1);
+    const recorded = await registry?.read(runKey(tg.graph, tg.loadingJob));
+    const known = recorded === undefined ? undefined : new Set([recorded]);
+    const newest = (await client.listRuns(tg.graph, tg.loadingJob, undefined, known)).at(-1);
     if (newest === undefined) return base;
     const progress = await client.getProgress(tg.graph, newest.jobId);
     return {

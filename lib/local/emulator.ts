@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { LocalError, isTigerStreamError, messageOf } from '../errors/index.ts';
 import { GraphStore, emptyStats, type LoadStats } from './graph-store.ts';
-import type { LoadingControl } from './gsql.ts';
+import { jobText, type LoadingControl, type LoadingJob, type RunLoadingJob } from './gsql.ts';
 import { listPartitions, readPartitions, type PartitionStart } from './rdkafka-reader.ts';
 
 export interface EmulatorOptions {
@@ -141,7 +141,7 @@ const LOCAL_ERRORS: Readonly<Record<string, { status: number; code?: string }>> 
   TG_VERTEX_NOT_FOUND: { status: 400, code: 'REST-30000' },
   TG_JOB_NOT_FOUND: { status: 400, code: 'REST-30000' },
   TG_JOB_ID_NOT_FOUND: { status: 404 },
-  TG_JOB_ALREADY_RUNNING: { status: 409 },
+  TG_FILENAME_INVALID: { status: 400 },
   TG_JOB_NOT_RESUMABLE: { status: 409 },
   TG_JOB_NOT_RUNNING: { status: 409 },
 };
@@ -231,27 +231,12 @@ export async function startTigerGraphEmulator(
   };
 
   /**
-   * UNDOCUMENTED: a second streaming run of a job while one runs is refused (HTTP 409, the
-   * running id in the message): TigerStream keeps one streaming run per job (DESIGN.md
-   * section 4) and TigerGraph runs one job at a time by default (section 1.5).
+   * Per job, the execution of its newest streaming run. Section 1.5: one loading job runs at a
+   * time and others queue; a second streaming run of a job waits (showing RUNNING, as queued
+   * EOF runs do) until the one before it stops. UNDOCUMENTED: streaming runs of different jobs
+   * and EOF runs do not wait for each other here.
    */
-  const refuseSecondStreamingRun = (run: JobRun): void => {
-    const other = states.find(
-      (s) =>
-        s.run !== run &&
-        s.run.streaming &&
-        s.run.status === 'RUNNING' &&
-        s.run.graph === run.graph &&
-        s.run.jobName === run.jobName,
-    );
-    if (other)
-      throw new LocalError(
-        'TG_JOB_ALREADY_RUNNING',
-        `Loading job ${run.jobName} is already running in streaming mode as ${other.run.id}`,
-        { details: { jobId: other.run.id } },
-      );
-  };
-
+  const streamingQueues = new Map<string, Promise<void>>();
   const execute = async (state: RunState, signal: AbortSignal): Promise<void> => {
     const { run } = state;
     const job = store.jobs.get(run.jobName);
@@ -340,15 +325,32 @@ export async function startTigerGraphEmulator(
       await previous;
       if (!controller.signal.aborted) await execute(state, controller.signal);
     };
-    const done = (state.run.streaming ? Promise.resolve() : queue).then(work).then(
+    const jobKey = `${state.run.graph}.${state.run.jobName}`;
+    const before = state.run.streaming ? (streamingQueues.get(jobKey) ?? Promise.resolve()) : queue;
+    const done = before.then(work).then(
       () => finish(state, epoch),
       (error: unknown) => finish(state, epoch, error),
     );
     state.execution = done;
-    if (!state.run.streaming) queue = done;
+    if (state.run.streaming) streamingQueues.set(jobKey, done);
+    else queue = done;
   };
 
-  const startRun = (graph: string, request: JobRequest): JobRun => {
+  let lastGsqlMillis = 0;
+  /**
+   * A run's id. Runs started by GSQL's RUN LOADING JOB get the documented form
+   * `<graph>_m1.<epochMillis>` (gsql-ref 3.9, "Managing and Inspecting a Loading Job";
+   * reference section 2.1), which names no job. UNDOCUMENTED: runs started through the JSON
+   * run calls get `<graph>.<job>.kafka.m1.<epochMillis><sequence>`, the shape of the 4.x status
+   * sample's `financialGraph.load_ldbc_snb.jdbc.all.<ms>` (section 2.2).
+   */
+  const runId = (graph: string, job: string, now: number, via: 'gsql' | 'json'): string => {
+    if (via === 'json') return `${graph}.${job}.kafka.m1.${now}${String(++seq).padStart(4, '0')}`;
+    lastGsqlMillis = Math.max(now, lastGsqlMillis + 1);
+    return `${graph}_m1.${lastGsqlMillis}`;
+  };
+
+  const startRun = (graph: string, request: JobRequest, via: 'gsql' | 'json' = 'json'): JobRun => {
     const job = store.jobs.get(request.name);
     if (!job || job.graph !== graph)
       throw new LocalError(
@@ -357,7 +359,7 @@ export async function startTigerGraphEmulator(
       );
     const now = Date.now();
     const run: JobRun = {
-      id: `${graph}.${job.name}.kafka.m1.${now}${String(++seq).padStart(4, '0')}`,
+      id: runId(graph, job.name, now, via),
       jobName: job.name,
       graph,
       streaming: request.streaming === true,
@@ -366,7 +368,6 @@ export async function startTigerGraphEmulator(
       endTime: 0,
       stats: emptyStats(),
     };
-    if (run.streaming) refuseSecondStreamingRun(run);
     const state: RunState = {
       run,
       request,
@@ -400,7 +401,7 @@ export async function startTigerGraphEmulator(
   /**
    * RESUME a run under its own id (section 2.1: it picks up where it stopped). UNDOCUMENTED:
    * ABORTED, PAUSED and FAILED runs resume; a RUNNING or FINISHED one does not (a job id runs
-   * once), and neither does a streaming run while another streaming run of its job runs.
+   * once). A resumed streaming run queues behind a running one of its job.
    */
   const resumeRun = (state: RunState): void => {
     const { run } = state;
@@ -409,7 +410,6 @@ export async function startTigerGraphEmulator(
         'TG_JOB_NOT_RESUMABLE',
         `Loading job ${run.id} is ${run.status}; a job id runs once, so it cannot be resumed`,
       );
-    if (run.streaming) refuseSecondStreamingRun(run);
     run.status = 'RUNNING';
     run.endTime = 0;
     delete run.error;
@@ -445,20 +445,93 @@ export async function startTigerGraphEmulator(
   });
 
   /**
-   * GSQL's run-control commands (section 2.1). UNDOCUMENTED: their console text. SHOW LOADING
-   * STATUS prints one line per run, oldest first:
-   * `JobId: <id>, JobName: <job>, Status: <STATUS>, StartTime: <ms>, EndTime: <ms>`.
+   * `RUN LOADING JOB` (section 2.1): each filename variable takes its USING value, else its
+   * DEFINE FILENAME value, in section 5.2's `$<data source>:<topic or JSON>` form; EOF mode
+   * unless `EOF="false"` (the default since 3.9.2, section 5.4). UNDOCUMENTED: the emulator
+   * returns as soon as the run starts, with or without `-noprint`; `-dryrun` and the other
+   * options are read and ignored.
+   */
+  const jobOf = (name: string, graph: string): LoadingJob => {
+    const job = store.jobs.get(name);
+    if (!job || job.graph !== graph)
+      throw new LocalError(
+        'TG_JOB_NOT_FOUND',
+        `Loading job ${name} does not exist in graph ${graph}`,
+      );
+    return job;
+  };
+
+  const runLoadingJob = (s: RunLoadingJob, graph: string | undefined): string[] => {
+    if (graph === undefined)
+      throw new LocalError('TG_GRAPH_NOT_FOUND', 'RUN LOADING JOB needs a preceding USE GRAPH');
+    const job = jobOf(s.job, graph);
+    const option = (name: string): string | undefined =>
+      Object.entries(s.using).find(([k]) => k.toUpperCase() === name)?.[1];
+    const dataSources = Object.entries(job.filenames).map(([filename, defined]) => {
+      const value = s.using[filename] ?? defined;
+      const m = /^\$([A-Za-z_][A-Za-z0-9_]*):([\s\S]+)$/.exec(value);
+      if (!m)
+        throw new LocalError(
+          'TG_FILENAME_INVALID',
+          `filename variable ${filename} of ${job.name} is ${value === '' ? 'not given' : JSON.stringify(value)}: the emulator runs Kafka jobs only, "$<data source>:<topic or JSON>" (section 5.2)`,
+        );
+      const spec = (m[2] as string).trim();
+      let config: NonNullable<JobRequest['dataSources']>[number]['config'];
+      try {
+        config = spec.startsWith('{') ? (JSON.parse(spec) as typeof config) : { topic: spec };
+      } catch {
+        throw new LocalError(
+          'TG_FILENAME_INVALID',
+          `filename variable ${filename}: ${JSON.stringify(spec)} is not valid JSON`,
+        );
+      }
+      return { filename, name: m[1] as string, config };
+    });
+    const eof = (option('EOF') ?? 'true').toLowerCase() !== 'false';
+    const run = startRun(graph, { name: job.name, streaming: !eof, dataSources }, 'gsql');
+    // The documented start lines (gsql-ref 3.9, "Managing and Inspecting a Loading Job").
+    return [
+      'Kick off the following job, i.e.',
+      `  JobName: ${job.name}, jobid: ${run.id}`,
+      `  Loading log: '/home/tigergraph/tigergraph/logs/restpp/restpp_loader_logs/${graph}/${run.id}.log'`,
+    ];
+  };
+
+  /** Section 2.1's status block of one run: `Job "<id>" loading status`, machine line, table. */
+  const statusBlock = (run: JobRun): string[] => {
+    const seconds = (((run.endTime || Date.now()) - run.startTime) / 1000).toFixed(2);
+    const objects =
+      run.stats.vertex.reduce((n, v) => n + v.validObject, 0) +
+      run.stats.edge.reduce((n, e) => n + e.validObject, 0);
+    const rule = `  +${'-'.repeat(86)}+`;
+    return [
+      `Job "${run.id}" loading status`,
+      `[${run.status}] m1 ( Finished: ${run.status === 'RUNNING' ? 0 : 1} / Total: 1 )`,
+      rule,
+      '  |                  FILENAME |   LINES |   OBJECTS |   ERRORS |   AVG SPEED |   DURATION|',
+      `  |${run.jobName.padStart(26)} |${String(run.stats.validLine).padStart(8)} |${String(objects).padStart(10)} |${String(run.stats.rejectLine).padStart(9)} |${'-'.padStart(12)} |${`${seconds} s`.padStart(11)}|`,
+      rule,
+    ];
+  };
+
+  /**
+   * GSQL's run-control commands (section 2.1). SHOW LOADING STATUS prints section 2.1's
+   * documented block per run, oldest first. UNDOCUMENTED: the FILENAME column shows the job's
+   * name; with no runs it prints `There are no loading job runs.`; the ABORT and RESUME text.
    */
   const control = (s: LoadingControl, graph: string | undefined): string[] => {
+    if (s.action === 'run') return runLoadingJob(s, graph);
+    if (s.action === 'showJob') {
+      if (graph === undefined)
+        throw new LocalError('TG_GRAPH_NOT_FOUND', 'SHOW JOB needs a preceding USE GRAPH');
+      return jobText(jobOf(s.job, graph)).split('\n');
+    }
     const inGraph = states.filter((st) => graph === undefined || st.run.graph === graph);
     const chosen = s.jobId === undefined ? inGraph : [stateOf(s.jobId, graph)];
     switch (s.action) {
       case 'show':
         if (chosen.length === 0) return ['There are no loading job runs.'];
-        return chosen.map(
-          ({ run }) =>
-            `JobId: ${run.id}, JobName: ${run.jobName}, Status: ${run.status}, StartTime: ${run.startTime}, EndTime: ${run.endTime}`,
-        );
+        return chosen.flatMap(({ run }) => statusBlock(run));
       case 'abort': {
         const targets =
           s.jobId === undefined ? chosen.filter((st) => st.run.status === 'RUNNING') : chosen;
@@ -799,6 +872,19 @@ export async function startTigerGraphEmulator(
         const id = d(m, 1) as string;
         resumeRun(stateOf(id, q.get('graph') ?? undefined));
         return Promise.resolve(gsqlOk(`Successfully resumed loading job(s): [${id}]`));
+      },
+    },
+    {
+      // Section 2.2's job info: `results.{jobName,jobContent}` (after the run-control routes,
+      // whose words are not job names here).
+      method: 'GET',
+      path: /^\/gsql\/v1\/loading-jobs\/([^/]+)$/,
+      area: 'gsql4',
+      handle: (_req, m, q) => {
+        const job = jobOf(d(m, 1) as string, graphOf(q));
+        return Promise.resolve(
+          gsqlOk('', { results: { jobName: job.name, jobContent: jobText(job) } }),
+        );
       },
     },
     {

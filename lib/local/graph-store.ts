@@ -468,7 +468,7 @@ export class GraphStore {
           if (!control)
             throw new LocalError(
               'GSQL_NOT_SUPPORTED',
-              'SHOW LOADING STATUS, ABORT and RESUME LOADING JOB need the emulator, not the store alone',
+              'RUN LOADING JOB, SHOW LOADING STATUS, ABORT and RESUME LOADING JOB need the emulator, not the store alone',
             );
           out.push(...control(s, graph));
           break;

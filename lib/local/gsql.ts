@@ -3,7 +3,8 @@
  * UNDIRECTED, WITH REVERSE_EDGE) / GRAPH, CREATE DATA_SOURCE KAFKA (and SET), USE GRAPH,
  * CREATE LOADING JOB with DEFINE FILENAME and LOAD ... TO VERTEX|EDGE ... VALUES ($"field",
  * $"a":"b", $0, "literal", _) [WHERE condition] USING ..., and the run-control commands
- * SHOW LOADING STATUS, ABORT LOADING JOB, RESUME LOADING JOB (reference section 2.1).
+ * RUN LOADING JOB [-noprint ...] job [USING f="...", EOF="..."], SHOW LOADING STATUS, ABORT
+ * LOADING JOB, RESUME LOADING JOB, SHOW JOB (reference section 2.1).
  */
 import { LocalError } from '../errors/index.ts';
 
@@ -71,12 +72,32 @@ export interface LoadStatement {
   readonly where?: Condition | undefined;
   readonly using: Readonly<Record<string, string>>;
 }
-/** SHOW LOADING STATUS / ABORT LOADING JOB / RESUME LOADING JOB; `jobId` undefined is ALL. */
-export interface LoadingControl {
+/** SHOW LOADING STATUS / ABORT / RESUME LOADING JOB (`jobId` undefined is ALL), RUN, SHOW JOB. */
+export type LoadingControl =
+  | {
+      readonly kind: 'loadingControl';
+      readonly action: 'show' | 'abort' | 'resume';
+      readonly jobId: string | undefined;
+    }
+  | RunLoadingJob
+  | {
+      readonly kind: 'loadingControl';
+      /** `SHOW JOB <job>`: the job's definition. */
+      readonly action: 'showJob';
+      readonly job: string;
+    };
+/** `RUN LOADING JOB [-options] job [USING name="value", ...]` (section 2.1). */
+export interface RunLoadingJob {
   readonly kind: 'loadingControl';
-  readonly action: 'show' | 'abort' | 'resume';
-  readonly jobId: string | undefined;
+  readonly action: 'run';
+  readonly job: string;
+  /** Options as written, lower-cased without the dash (`noprint`, `dryrun`, `n`, ...). */
+  readonly options: Readonly<Record<string, string>>;
+  /** USING clauses by name as written (filename variables, EOF, CONCURRENCY, BATCH_SIZE). */
+  readonly using: Readonly<Record<string, string>>;
 }
+/** RUN LOADING JOB options that take a value (section 2.1). */
+const RUN_OPTIONS_WITH_VALUE = new Set(['n', 'max_percent_error', 'max_error']);
 export interface LoadingJob {
   readonly name: string;
   readonly graph: string;
@@ -167,6 +188,11 @@ function tokenize(text: string): Token[] {
       const m = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*/.exec(
         text.slice(i),
       ) as RegExpExecArray;
+      tokens.push({ t: 'word', v: m[0], line });
+      i += m[0].length;
+    } else if (c === '-' && /[A-Za-z]/.test(text[i + 1] ?? '')) {
+      // RUN LOADING JOB options: -noprint, -dryrun, -n, -max_error ... (section 2.1).
+      const m = /^-[A-Za-z_]+/.exec(text.slice(i)) as RegExpExecArray;
       tokens.push({ t: 'word', v: m[0], line });
       i += m[0].length;
     } else if (/[0-9-]/.test(c)) {
@@ -282,9 +308,16 @@ class Parser {
       return { kind: 'setDataSource', name, config: this.string('the data source configuration') };
     }
     if (this.acceptWord('SHOW')) {
+      if (this.acceptWord('JOB'))
+        return { kind: 'loadingControl', action: 'showJob', job: this.name('a loading job name') };
       this.expectWord('LOADING');
       this.expectWord('STATUS');
       return { kind: 'loadingControl', action: 'show', jobId: this.jobIdOrAll(true) };
+    }
+    if (this.acceptWord('RUN')) {
+      this.expectWord('LOADING');
+      this.expectWord('JOB');
+      return this.runLoadingJob();
     }
     for (const [word, action] of [
       ['ABORT', 'abort'],
@@ -298,7 +331,7 @@ class Parser {
     if (!this.acceptWord('CREATE'))
       throw gsqlError(
         line,
-        `expected a statement (CREATE, USE, SET, SHOW, ABORT, RESUME), found ${this.describe()}`,
+        `expected a statement (CREATE, USE, SET, RUN, SHOW, ABORT, RESUME), found ${this.describe()}`,
       );
     if (this.acceptWord('VERTEX')) return this.vertex();
     if (this.isWord('UNDIRECTED') || this.isWord('DIRECTED') || this.isWord('EDGE'))
@@ -333,6 +366,36 @@ class Parser {
       return this.loadingJob();
     }
     throw gsqlError(line, `CREATE ${this.describe()} is not supported by the emulator`);
+  }
+
+  /** After RUN LOADING JOB: options, the job's name, USING clauses. */
+  private runLoadingJob(): RunLoadingJob {
+    const options: Record<string, string> = {};
+    for (let t = this.peek(); t?.t === 'word' && t.v.startsWith('-'); t = this.peek()) {
+      this.i++;
+      const option = t.v.slice(1).toLowerCase();
+      const parts: string[] = [];
+      // `-n 1,100`, `-max_error 10`, `-max_percent_error 5`
+      if (RUN_OPTIONS_WITH_VALUE.has(option))
+        do {
+          parts.push(this.peek()?.v ?? '');
+          this.i++;
+        } while (option === 'n' && this.acceptPunct(','));
+      options[option] = parts.join(',');
+    }
+    const job = this.name('a loading job name');
+    const using: Record<string, string> = {};
+    if (this.acceptWord('USING'))
+      do {
+        const key = this.name('a filename variable or EOF, CONCURRENCY, BATCH_SIZE');
+        this.expectPunct('=');
+        const t = this.peek();
+        if (t?.t !== 'string' && t?.t !== 'number')
+          throw gsqlError(this.line(), `expected a value for ${key}, found ${this.describe()}`);
+        this.i++;
+        using[key] = t.v;
+      } while (this.acceptPunct(','));
+    return { kind: 'loadingControl', action: 'run', job, options, using };
   }
 
   /** A loading-job id (a word, possibly dotted, or a quoted string), or ALL where allowed. */
@@ -563,4 +626,22 @@ export function parseGsql(text: string): Statement[] {
     if (statement) statements.push(statement);
   }
   return statements;
+}
+
+/**
+ * A loading job as GSQL text, for `SHOW JOB` and 4.x's `jobContent`. UNDOCUMENTED: the
+ * emulator keeps no source text, so it writes the header and the DEFINE FILENAME statements
+ * (what TigerStream reads of a job) and the number of LOAD statements as a comment.
+ */
+export function jobText(job: LoadingJob): string {
+  const quote = (v: string): string => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  return [
+    `CREATE LOADING JOB ${job.name} FOR GRAPH ${job.graph} {`,
+    ...Object.entries(job.filenames).map(
+      ([variable, value]) =>
+        `  DEFINE FILENAME ${variable}${value === '' ? '' : ` = ${quote(value)}`};`,
+    ),
+    `  // ${job.loads.length} LOAD statement(s)`,
+    '}',
+  ].join('\n');
 }

@@ -13,6 +13,7 @@ import {
   type TigerGraphClient,
 } from '../tigergraph/index.ts';
 import { DLQ_HEADERS } from './policy.ts';
+import type { RunRegistry } from './run-registry.ts';
 
 /** The collaborators of one batch. */
 export interface PipelineDeps {
@@ -30,6 +31,8 @@ export interface PipelineDeps {
   readonly now?: () => number;
   /** Streaming runs already started in this container, by target topic (eof=false). */
   readonly streamingRuns?: Map<string, StreamingRun>;
+  /** Where containers record their job's streaming run (see run-registry.ts). */
+  readonly runRegistry?: RunRegistry | undefined;
   /** Called once per retry of a failed call (the batch result counts them). */
   readonly countRetry?: () => void;
 }

@@ -2,6 +2,7 @@
  * The stream handler: one middy handler used by the Lambda (functions/stream.ts) and by the
  * local ESM runner (tgstream run), so both run exactly the same code.
  */
+import { memoryRunRegistry, type RunRegistry } from './run-registry.ts';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { requireTigerGraph, type ConnectorConfig, type SecretRegistry } from '../config/index.ts';
@@ -51,6 +52,11 @@ export interface StreamHandlerDeps {
   /** Middlewares that run around everything else (Powertools' context and metrics). */
   readonly middlewares?: readonly MiddlewareObj[];
   readonly retryPolicy?: RetryPolicy;
+  /**
+   * Where containers record their loading job's streaming run (SSM in Lambda); default: this
+   * handler's memory, which no other container shares.
+   */
+  readonly runRegistry?: RunRegistry;
   readonly now?: () => number;
   /** Time kept free before the Lambda deadline for the error to surface (ms). */
   readonly deadlineMarginMs?: number;
@@ -102,6 +108,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
   let kafkaControl: KafkaClient | undefined;
   // Per container: the streaming loading runs started (tigergraph.loading.eof=false).
   const streamingRuns = new Map<string, StreamingRun>();
+  const runRegistry = deps.runRegistry ?? memoryRunRegistry();
   const resolveBrokers =
     deps.resolveBrokers ?? createBrokerResolver(() => (kafkaControl ??= new KafkaClient({})));
   let clients:
@@ -213,6 +220,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
         tigergraph: c.tigergraph,
         logger,
         streamingRuns,
+        runRegistry,
         signal,
         deadline,
         now,

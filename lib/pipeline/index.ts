@@ -2,3 +2,4 @@
 export * from './handler.ts';
 export * from './policy.ts';
 export * from './process.ts';
+export * from './run-registry.ts';

@@ -6,11 +6,21 @@
  * resumes a stopped one, and starts one only when the job has none. TigerStream alone writes
  * `<alias>.<topic>`, so the first run of a job starts at the beginning of every partition: no
  * record produced by any container can fall before it.
+ *
+ * Containers find the run through TigerGraph's listing and the run registry (run-registry.ts):
+ * 3.x lists runs without their job. Two containers that start at once both start a run
+ * (TigerGraph queues the second, section 1.5); the registry keeps the first recorded, and the
+ * other container aborts its own and adopts that one.
  */
 import { TigerGraphError, isTigerStreamError } from '../errors/index.ts';
 import { retry } from '../errors/retry.ts';
-import type { LoadingRunSummary, RunStatus } from '../tigergraph/index.ts';
+import {
+  jobDefaultStartOffset,
+  type LoadingRunSummary,
+  type RunStatus,
+} from '../tigergraph/index.ts';
 import { retryDeps, type Loader, type PipelineDeps } from './common.ts';
+import { runKey } from './run-registry.ts';
 
 /** How long a run is taken to be running before its status is asked again. */
 export const STREAMING_CHECK_MS = 60_000;
@@ -87,16 +97,33 @@ export async function ensureStreamingRun(
     deps.streamingRuns?.delete(topic);
     const resumed = await resume(known.id, status);
     if (resumed !== undefined) return resumed;
-    return start();
+    return settle(await start(), true);
   }
 
-  // A container that knows no run: ask TigerGraph for the job's runs before starting one.
+  // A container that knows no run: ask the registry and TigerGraph before starting one.
+  const key = runKey(tg.graph, tg.loadingJob);
+  const registry = deps.runRegistry;
+  const recorded =
+    registry === undefined
+      ? undefined
+      : await retry(() => registry.read(key, deps.signal), retryDeps(deps));
   if (client.listRuns !== undefined) {
     const runs: LoadingRunSummary[] = await retry(
-      () => client.listRuns?.(tg.graph, tg.loadingJob, deps.signal) ?? Promise.resolve([]),
+      () =>
+        client.listRuns?.(
+          tg.graph,
+          tg.loadingJob,
+          deps.signal,
+          recorded === undefined ? undefined : new Set([recorded]),
+        ) ?? Promise.resolve([]),
       retryDeps(deps),
     );
-    const running = runs.filter((r) => r.status === 'RUNNING').at(-1);
+    // The recorded run first: another container may have started one more a moment ago.
+    const ordered = [
+      ...runs.filter((r) => r.jobId !== recorded),
+      ...runs.filter((r) => r.jobId === recorded),
+    ];
+    const running = ordered.filter((r) => r.status === 'RUNNING').at(-1);
     if (running !== undefined) {
       deps.logger.info('Adopted the running streaming run of the loading job', {
         jobId: running.jobId,
@@ -104,15 +131,82 @@ export async function ensureStreamingRun(
       return remember(running.jobId);
     }
     // Any earlier run, stopped or read as finished: resume the newest, never reload.
-    const newest = runs.at(-1);
+    const newest = ordered.at(-1);
     if (newest !== undefined) {
       const resumed = await resume(newest.jobId, newest.status);
       if (resumed !== undefined) return resumed;
     }
   }
-  return start();
+  return settle(await start(), recorded !== undefined);
+
+  /**
+   * Records a run this container started. When another container recorded its run first,
+   * this one is aborted (it queued behind that one) and that one is adopted.
+   */
+  async function settle(id: string, replacing: boolean): Promise<string> {
+    if (registry === undefined) return remember(id);
+    if (replacing) {
+      await retry(() => registry.replace(key, id, deps.signal), retryDeps(deps));
+      return remember(id);
+    }
+    const kept = await retry(() => registry.claim(key, id, deps.signal), retryDeps(deps));
+    if (kept === id) return remember(id);
+    deps.logger.info(
+      'Another container started the streaming run first; stopping this one and adopting that one',
+      { jobId: kept, stopped: id },
+    );
+    try {
+      await retry(
+        () => client.abortRun?.(tg.graph, id, deps.signal) ?? Promise.resolve(),
+        retryDeps(deps),
+      );
+    } catch (error) {
+      deps.logger.warn('Could not abort the streaming run this container started', {
+        jobId: id,
+        error,
+      });
+    }
+    return remember(kept);
+  }
+
+  /**
+   * The job's own `default_start_offset` (section 5.2), when its DEFINE FILENAME sets one: the
+   * user's choice of where the job's first run starts. Unreadable: the beginning (-2).
+   */
+  async function ownStartOffset(): Promise<number | undefined> {
+    if (client.jobDefinition === undefined) return undefined;
+    try {
+      const text = await retry(
+        () => client.jobDefinition?.(tg.graph, tg.loadingJob, deps.signal) ?? Promise.resolve(''),
+        retryDeps(deps),
+      );
+      return jobDefaultStartOffset(text, tg.loadingFilename);
+    } catch (error) {
+      deps.logger.warn(
+        "Could not read the loading job's definition; its first run starts at the beginning of the topic",
+        { job: tg.loadingJob, error },
+      );
+      return undefined;
+    }
+  }
 
   async function start(): Promise<string> {
+    const own = await ownStartOffset();
+    if (own === -1)
+      deps.logger.warn(
+        "The loading job's default_start_offset is -1 (the end of the topic): records produced before its first run starts are not loaded",
+        { job: tg.loadingJob, topic },
+      );
+    // Section 5.2: an empty partition_list is every partition, from default_start_offset.
+    const from =
+      own === undefined
+        ? {
+            partitions: Array.from({ length: partitions }, (_, partition) => ({
+              partition,
+              start_offset: -2,
+            })),
+          }
+        : { partitions: [], defaultStartOffset: own };
     const ids = await retry(
       () =>
         client.startLoadingJob(
@@ -123,10 +217,7 @@ export async function ensureStreamingRun(
             dataSource: tg.dataSource,
             topic,
             streaming: true,
-            partitions: Array.from({ length: partitions }, (_, partition) => ({
-              partition,
-              start_offset: -2,
-            })),
+            ...from,
           },
           deps.signal,
         ),
@@ -140,8 +231,10 @@ export async function ensureStreamingRun(
         { retriable: true },
       );
     deps.logger.info(
-      'Started the streaming run of the loading job from the beginning of the topic',
-      { jobId: id, topic, partitions },
+      own === undefined
+        ? 'Started the streaming run of the loading job from the beginning of the topic'
+        : "Started the streaming run of the loading job from the job's own default_start_offset",
+      { jobId: id, topic, partitions, ...(own === undefined ? {} : { defaultStartOffset: own }) },
     );
     return remember(id);
   }

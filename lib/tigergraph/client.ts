@@ -22,6 +22,7 @@ export type {
   RunProgress,
 } from './loading-jobs.ts';
 export type { LoadingRunSummary, RunStatus } from './runs.ts';
+export { definedFilename, jobDefaultStartOffset } from './job-definition.ts';
 export { NO_COUNTS, addLoadCounts, sumStatistics, type LoadCounts } from './statistics.ts';
 
 export interface TigerGraphClientOptions {

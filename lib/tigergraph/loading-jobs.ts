@@ -1,7 +1,9 @@
 /**
  * Loading-job runs in both dialects: start, progress, listing, abort and resume through the
- * 3.x GSQL server (/gsqlserver, reference section 2.1) or 4.x /gsql/v1 (section 2.2). A 3.x
- * start answers no job id, so the run is found by listing.
+ * 3.x GSQL server (/gsqlserver, reference section 2.1) or 4.x /gsql/v1 (section 2.2). 3.x runs
+ * are started with GSQL's own `RUN LOADING JOB -noprint` (the documented 3.9 control surface),
+ * whose output names the run (`JobName: j, jobid: <id>`); the JSON start call's answer is
+ * [UNCONFIRMED] on 3.x and is not used.
  */
 import { TigerGraphError } from '../errors/index.ts';
 import type { Call } from './http.ts';
@@ -24,7 +26,10 @@ export interface LoadingJobRun {
   readonly filename: string;
   readonly dataSource: string;
   readonly topic: string;
+  /** Partitions and where each starts; none: every partition from `defaultStartOffset`. */
   readonly partitions: readonly PartitionOffset[];
+  /** Section 5.2's `default_start_offset` (unlisted partitions); absent: TigerGraph's -1. */
+  readonly defaultStartOffset?: number | undefined;
   readonly streaming: boolean;
 }
 
@@ -37,10 +42,23 @@ export interface RunProgress {
 
 /** Listing, aborting and resuming runs of a loading job, in both dialects. */
 export interface LoadingRunControl {
-  /** The runs of `job` in `graph`, oldest first as TigerGraph lists them. */
-  listRuns(graph: string, job: string, signal?: AbortSignal): Promise<LoadingRunSummary[]>;
+  /**
+   * The runs of `job` in `graph`, oldest first. `knownIds`: ids recorded as this job's runs
+   * (3.x lists runs without their job, so ids that do not name it are matched by these).
+   */
+  listRuns(
+    graph: string,
+    job: string,
+    signal?: AbortSignal,
+    knownIds?: ReadonlySet<string>,
+  ): Promise<LoadingRunSummary[]>;
   /** Resumes a stopped run under its own id (it continues where it stopped, section 2.1). */
   resumeRun(graph: string, jobId: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * The job's definition as GSQL text: 4.x `results.jobContent` (section 2.2), 3.x the console
+   * text of `SHOW JOB <job>` (section 2.1's GSQL surface).
+   */
+  jobDefinition(graph: string, job: string, signal?: AbortSignal): Promise<string>;
   /** Aborts a run. */
   abortRun(graph: string, jobId: string, signal?: AbortSignal): Promise<void>;
 }
@@ -52,6 +70,30 @@ const CLAIMED_IDS_KEPT = 1000;
 /** Graph names and job ids that may go into GSQL text unquoted (no GSQL injection). */
 const GSQL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const JOB_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
+/** `JobName: load_test1, jobid: demo_graph_m1.1523663024967` (gsql-ref 3.9, section 2.1). */
+const RUN_JOB_ID = /\bjobid:\s*([A-Za-z0-9_][A-Za-z0-9_.:-]*)/i;
+/** How much of GSQL's console output an error quotes. */
+const OUTPUT_QUOTED = 400;
+
+/** A GSQL double-quoted string: backslash and quote escaped. */
+const gsqlString = (value: string): string => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+/** Section 5.2's topic-partition configuration of a run. */
+export const runConfig = (run: LoadingJobRun): Record<string, unknown> => ({
+  topic: run.topic,
+  partition_list: run.partitions,
+  ...(run.defaultStartOffset === undefined ? {} : { default_start_offset: run.defaultStartOffset }),
+});
+
+/**
+ * The GSQL that starts `run` (section 2.1; EOF mode per section 5.4): the filename variable
+ * gets the data source and the topic-partition configuration inline (section 5.2's
+ * `"$k1:{...}"` form). `-noprint` returns once the job is started.
+ */
+export const runLoadingJobGsql = (run: LoadingJobRun): string => {
+  const descriptor = `$${checked('data source', run.dataSource, GSQL_NAME)}:${JSON.stringify(runConfig(run))}`;
+  return `RUN LOADING JOB -noprint ${checked('loading job', run.job, GSQL_NAME)} USING ${checked('filename variable', run.filename, GSQL_NAME)}=${gsqlString(descriptor)}, EOF="${String(!run.streaming)}"`;
+};
 
 const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -122,6 +164,7 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
     graph: string,
     job: string,
     signal?: AbortSignal,
+    knownIds?: ReadonlySet<string>,
   ): Promise<LoadingRunSummary[]> => {
     if (v4) {
       // Section 2.2 documents the status call with job ids; without them, a list is
@@ -135,7 +178,13 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
       );
       return runsFromStatusList(json, graph, job);
     }
-    return runsFromShowText(await gsqlText(graph, 'SHOW LOADING STATUS ALL', signal), job);
+    const known = new Set([...claimed, ...(knownIds ?? [])]);
+    return runsFromShowText(
+      await gsqlText(graph, 'SHOW LOADING STATUS ALL', signal),
+      graph,
+      job,
+      known,
+    );
   };
 
   const claim = (id: string): string => {
@@ -150,6 +199,7 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
     job: string,
     since: number,
     signal?: AbortSignal,
+    output = '',
   ): Promise<string> => {
     for (const wait of FIND_RUN_WAITS_MS) {
       if (wait > 0) await sleep(wait, signal);
@@ -164,7 +214,7 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
     }
     throw new TigerGraphError(
       'TIGERGRAPH_JOB_ID_MISSING',
-      `TigerGraph started loading job ${job} in graph ${graph} without answering a job id, and lists no run of it that started at or after ${new Date(since).toISOString()}`,
+      `TigerGraph answered the start of loading job ${job} in graph ${graph} without a job id, and lists no run of it that started at or after ${new Date(since).toISOString()}${output === '' ? '' : `; its answer: ${JSON.stringify(output.slice(0, OUTPUT_QUOTED))}`}`,
       { retriable: false, details: { graph, job } },
     );
   };
@@ -183,30 +233,33 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
   return {
     async startLoadingJob(run, signal) {
       const since = now() - (deps.clockSkewMs ?? 0);
+      if (!v4) {
+        // 3.x: GSQL's RUN LOADING JOB; its output names the run (section 2.1). Without that
+        // line (the console text changed across 3.9 releases), the run is the newest of this
+        // job that started at or after the call.
+        const out = await gsqlText(run.graph, runLoadingJobGsql(run), signal);
+        const id = RUN_JOB_ID.exec(out)?.[1];
+        if (id !== undefined) return [claim(id)];
+        return [await findStartedRun(run.graph, run.job, since, signal, out)];
+      }
       const body = [
         {
           name: run.job,
           streaming: run.streaming,
           dataSources: [
-            {
-              filename: run.filename,
-              name: run.dataSource,
-              path: '',
-              config: { topic: run.topic, partition_list: run.partitions },
-            },
+            { filename: run.filename, name: run.dataSource, path: '', config: runConfig(run) },
           ],
         },
       ];
-      const path = v4
-        ? `/gsql/v1/loading-jobs/run?graph=${encodeURIComponent(run.graph)}`
-        : `/gsqlserver/gsql/loading-jobs?graph=${encodeURIComponent(run.graph)}&action=start`;
       let json: Record<string, unknown> | undefined;
       try {
-        ({ json } = await call('gsql', run.graph, 'POST', path, {
-          body: JSON.stringify(body),
-          contentType: 'application/json',
-          signal,
-        }));
+        ({ json } = await call(
+          'gsql',
+          run.graph,
+          'POST',
+          `/gsql/v1/loading-jobs/run?graph=${encodeURIComponent(run.graph)}`,
+          { body: JSON.stringify(body), contentType: 'application/json', signal },
+        ));
       } catch (error) {
         // A job already running is not an error (DESIGN.md section 4): adopt the run.
         const adopted =
@@ -220,8 +273,6 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
         json?.jobIds ?? (json?.results as { jobId?: unknown }[] | undefined)?.map?.((r) => r.jobId);
       if (Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string'))
         return ids.map(claim);
-      // 3.x: the start answer's body is [UNCONFIRMED] (section 2.1); without ids, the run is
-      // the newest of this job that started at or after the call.
       return [await findStartedRun(run.graph, run.job, since, signal)];
     },
 
@@ -243,6 +294,19 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
     },
 
     listRuns,
+
+    async jobDefinition(graph, job, signal) {
+      if (!v4) return gsqlText(graph, `SHOW JOB ${checked('loading job', job, GSQL_NAME)}`, signal);
+      const { json } = await call(
+        'gsql',
+        graph,
+        'GET',
+        `/gsql/v1/loading-jobs/${encodeURIComponent(job)}?graph=${encodeURIComponent(graph)}`,
+        { signal },
+      );
+      const results = json?.results as { jobContent?: unknown } | undefined;
+      return typeof results?.jobContent === 'string' ? results.jobContent : '';
+    },
 
     async resumeRun(graph, jobId, signal) {
       if (v4)

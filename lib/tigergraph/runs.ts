@@ -1,6 +1,6 @@
 /**
  * Reading loading-job runs: the status words, the 4.x status list (reference section 2.2)
- * and the 3.x `SHOW LOADING STATUS` console text (section 2.1).
+ * and the 3.x `SHOW LOADING STATUS` console text in its documented format (section 2.1).
  */
 import { num } from './statistics.ts';
 
@@ -66,28 +66,66 @@ export function runsFromStatusList(
   return out;
 }
 
-const SHOW_LINE =
-  /JobId:\s*([^,\s]+),\s*JobName:\s*([^,\s]+),\s*Status:\s*([A-Za-z_]+)(?:,\s*StartTime:\s*(\d+))?/;
+/** `Job "<id>" loading status`, the first line of a run in SHOW LOADING STATUS (section 2.1). */
+const SHOW_JOB = /^\s*Job\s+"([^"]+)"\s+loading status/;
+/** `[RUNNING] m1 ( Finished: 3 / Total: 4 )`, one line per machine under it. */
+const SHOW_MACHINE = /^\s*\[([A-Za-z_]+)\]\s+m\d+\b/;
+/** A run id's trailing epoch milliseconds (`demo_graph_m1.1523663024967`; section 2.1). */
+const ID_MILLIS = /\.(\d{13})\d*$/;
 
 /**
- * The runs of `job` in `SHOW LOADING STATUS ALL` text, in the format of TigerStream's
- * emulator: one line per run, `JobId: <id>, JobName: <job>, Status: <STATUS>, StartTime:
- * <ms>` (lib/local/EMULATOR.md). KNOWN GAP: TigerGraph's documented output (gsql-ref 3.9,
- * "Managing and Inspecting a Loading Job") is `Job "<id>" loading status` and `[RUNNING] m1
- * (...)` per machine, with no job name or start time, so on a real 3.x server no run is found
- * this way; the documented id is in `RUN LOADING JOB`'s own output (`JobName: j, jobid: id`).
- * Lines in any other form are skipped.
+ * A run's status over its machines: running while any machine runs, then failed, aborted or
+ * paused when any is, finished when all are.
  */
-export function runsFromShowText(text: string, job: string): LoadingRunSummary[] {
-  const out: LoadingRunSummary[] = [];
+const overMachines = (words: readonly RunStatus[]): RunStatus => {
+  for (const s of ['RUNNING', 'FAILED', 'ABORTED', 'PAUSED'] as const)
+    if (words.includes(s)) return s;
+  return words.length > 0 && words.every((w) => w === 'FINISHED') ? 'FINISHED' : 'UNKNOWN';
+};
+
+/** Every run in `SHOW LOADING STATUS ALL` text: its id, status and (from the id) start time. */
+export function runsInShowText(text: string): LoadingRunSummary[] {
+  const out: { jobId: string; words: RunStatus[] }[] = [];
   for (const line of text.split('\n')) {
-    const m = SHOW_LINE.exec(line);
-    if (!m || m[2] !== job) continue;
-    out.push({
-      jobId: m[1] as string,
-      status: STATUS_WORDS[(m[3] as string).toUpperCase()] ?? 'UNKNOWN',
-      startTime: m[4] === undefined ? undefined : Number(m[4]),
-    });
+    const job = SHOW_JOB.exec(line);
+    if (job) {
+      out.push({ jobId: job[1] as string, words: [] });
+      continue;
+    }
+    const machine = SHOW_MACHINE.exec(line);
+    if (machine && out.length > 0)
+      out[out.length - 1]?.words.push(
+        STATUS_WORDS[(machine[1] as string).toUpperCase()] ?? 'UNKNOWN',
+      );
   }
-  return out;
+  return out.map(({ jobId, words }) => {
+    const millis = ID_MILLIS.exec(jobId)?.[1];
+    return {
+      jobId,
+      status: overMachines(words),
+      startTime: millis === undefined ? undefined : Number(millis),
+    };
+  });
+}
+
+/** Whether a run id names its job: `<graph>.<job>.` (section 1.1's format, the 4.x sample's ids). */
+export const idNamesJob = (id: string, graph: string, job: string): boolean =>
+  id.startsWith(`${graph}.${job}.`);
+
+/**
+ * The runs of `job` in `SHOW LOADING STATUS ALL` text, in the documented format (gsql-ref 3.9
+ * "Managing and Inspecting a Loading Job"): `Job "<id>" loading status`, then `[STATUS] m1
+ * (...)` per machine. That output names no job, so a run is the job's when its id names the
+ * job (`<graph>.<job>.`) or when it is one of `knownIds` (ids TigerStream recorded when it
+ * started them: the documented GSQL-started id `<graph>_m1.<ms>` names no job). Oldest first.
+ */
+export function runsFromShowText(
+  text: string,
+  graph: string,
+  job: string,
+  knownIds: ReadonlySet<string> = new Set(),
+): LoadingRunSummary[] {
+  return runsInShowText(text)
+    .filter((r) => knownIds.has(r.jobId) || idNamesJob(r.jobId, graph, job))
+    .sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0));
 }

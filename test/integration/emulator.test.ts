@@ -263,6 +263,8 @@ describe('TigerGraph emulator: edges through /ddl and GET /graph/{g}/edges', () 
   });
 });
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 describe('TigerGraph emulator: 3.x and 4.x loading-job answers (sections 2.1, 2.2)', () => {
   let env: Env;
   beforeAll(async () => {
@@ -322,38 +324,102 @@ describe('TigerGraph emulator: 3.x and 4.x loading-job answers (sections 2.1, 2.
     await env.tg.idle();
   });
 
-  it('SHOW LOADING STATUS ALL prints one line per run; 4.x status without ids lists the graph', async () => {
+  it('RUN LOADING JOB prints the documented start lines and a <graph>_m1.<ms> id; EOF mode by default', async () => {
+    const before = env.tg.runs().length;
+    const config = JSON.stringify({ topic: env.target, default_start_offset: -2 });
+    const eof = await gsql(
+      `RUN LOADING JOB -noprint load_company USING f1="$k1:${config.replace(/"/g, '\\"')}"`,
+    );
+    expect(eof.status).toBe(200);
+    const id = /JobName: load_company, jobid: (\S+)/.exec(eof.text)?.[1];
+    expect(id).toMatch(/^Company_Graph_m1\.\d{13}$/);
+    expect(eof.text).toContain(`restpp_loader_logs/Company_Graph/${id}.log`);
+    expect(env.tg.runs()).toHaveLength(before + 1);
+    expect(env.tg.runs().at(-1)).toMatchObject({ id, streaming: false });
+    await env.tg.idle();
+    expect(env.tg.runs().at(-1)).toMatchObject({ status: 'FINISHED' });
+    expect(env.tg.runs().at(-1)?.stats.validLine).toBe(1);
+    // A topic alone after the data source (section 5.2), EOF="false": a streaming run.
+    const streaming = await gsql(
+      `RUN LOADING JOB -noprint load_company USING f1="$k1:${env.target}", EOF="false"`,
+    );
+    const streamingId = /jobid: (\S+)/.exec(streaming.text)?.[1] as string;
+    expect(env.tg.runs().at(-1)).toMatchObject({
+      id: streamingId,
+      streaming: true,
+      status: 'RUNNING',
+    });
+    expect(streamingId > (id as string)).toBe(true);
+    expect((await gsql(`ABORT LOADING JOB ${streamingId}`)).status).toBe(200);
+  });
+
+  it("answers a job's definition: 3.x SHOW JOB, 4.x results.jobContent (section 2.2)", async () => {
+    const shown = await gsql('SHOW JOB load_company');
+    expect(shown.status).toBe(200);
+    const define = `DEFINE FILENAME f1 = "$k1:{\\"topic\\":\\"${env.target}\\",\\"default_start_offset\\":-2}";`;
+    expect(shown.text).toContain('CREATE LOADING JOB load_company FOR GRAPH Company_Graph {');
+    expect(shown.text).toContain(define);
+    const info = await call('GET', '/gsql/v1/loading-jobs/load_company?graph=Company_Graph');
+    expect(info.json).toMatchObject({ error: false, results: { jobName: 'load_company' } });
+    expect(shown.text).toContain((info.json?.results as { jobContent: string }).jobContent);
+    const missing = await call('GET', '/gsql/v1/loading-jobs/nope?graph=Company_Graph');
+    expect(missing.status).toBe(400);
+    expect((await gsql('SHOW JOB nope')).status).toBe(400);
+  });
+
+  it('RUN LOADING JOB refuses a filename that is not Kafka, bad JSON and an unknown job', async () => {
+    const file = await gsql('RUN LOADING JOB load_company USING f1="/data/company.csv"');
+    expect(file.status).toBe(400);
+    expect(file.json?.message).toContain(
+      'filename variable f1 of load_company is "/data/company.csv": the emulator runs Kafka jobs only',
+    );
+    const notJson = await gsql('RUN LOADING JOB load_company USING f1="$k1:{nope"');
+    expect(notJson.text).toContain('is not valid JSON');
+    const unknown = await gsql('RUN LOADING JOB load_nothing USING f1="$k1:t"');
+    expect(unknown.text).toContain('Loading job load_nothing does not exist');
+  });
+
+  it('SHOW LOADING STATUS ALL prints the documented block per run; 4.x status without ids lists the graph', async () => {
     await env.tg.idle();
     const show = await gsql('SHOW LOADING STATUS ALL');
-    const lines = show.text.split('\n').filter((l) => l.startsWith('JobId: '));
-    expect(lines).toHaveLength(env.tg.runs().length);
-    expect(lines[0]).toMatch(
-      /^JobId: Company_Graph\.load_company\.\S+, JobName: load_company, Status: FINISHED, StartTime: \d+, EndTime: \d+$/,
+    const lines = show.text.split('\n');
+    const heads = lines.filter((l) => l.startsWith('Job "'));
+    expect(heads).toHaveLength(env.tg.runs().length);
+    const first = env.tg.runs()[0];
+    expect(heads[0]).toBe(`Job "${first?.id}" loading status`);
+    expect(lines[lines.indexOf(heads[0] as string) + 1]).toBe(
+      `[${first?.status}] m1 ( Finished: 1 / Total: 1 )`,
     );
     const list = await call('GET', '/gsql/v1/loading-jobs/status?graph=Company_Graph');
     expect((list.json?.results as unknown[]).length).toBe(env.tg.runs().length);
   });
 
-  it('refuses a second streaming run of a running job with 409; pauses, resumes and aborts by id', async () => {
+  it('queues a second streaming run of a running job until the first stops (section 1.5); pauses, resumes and aborts by id', async () => {
     const first = await call('POST', '/gsql/v1/loading-jobs/run?graph=Company_Graph', JOB(true));
     const id = (first.json?.jobIds as string[])[0] as string;
-    const second = await call(
-      'POST',
-      '/gsqlserver/gsql/loading-jobs?graph=Company_Graph&action=start',
-      JOB(true),
-    );
-    expect(second.status).toBe(409);
-    expect(second.json?.message).toContain(id);
+    const until = Date.now() + 5000;
+    const byId = (runId: string) => env.tg.runs().find((r) => r.id === runId);
+    while ((byId(id)?.stats.validLine ?? 0) < 1 && Date.now() < until) await sleep(20);
+    expect(byId(id)?.stats.validLine).toBe(1);
+    const second = await call('POST', '/gsql/v1/loading-jobs/run?graph=Company_Graph', JOB(true));
+    const queued = (second.json?.jobIds as string[])[0] as string;
+    expect(byId(queued)?.status).toBe('RUNNING');
+    await sleep(300);
+    expect(byId(queued)?.stats.validLine).toBe(0);
     const paused = await call(
       'GET',
       `/gsql/v1/loading-jobs/abort?graph=Company_Graph&jobIds=${id}&isPause=true`,
     );
     expect(paused.json?.message).toBe(`Successfully paused loading job(s): [${id}]`);
-    expect(env.tg.runs().find((r) => r.id === id)?.status).toBe('PAUSED');
+    expect(byId(id)?.status).toBe('PAUSED');
+    // The first run stopped: the queued one reads now.
+    while ((byId(queued)?.stats.validLine ?? 0) < 1 && Date.now() < until + 5000) await sleep(20);
+    expect(byId(queued)?.stats.validLine).toBe(1);
+    expect((await gsql(`ABORT LOADING JOB ${queued}`)).status).toBe(200);
     expect((await gsql(`RESUME LOADING JOB ${id}`)).text).toContain(id);
-    expect(env.tg.runs().find((r) => r.id === id)?.status).toBe('RUNNING');
+    expect(byId(id)?.status).toBe('RUNNING');
     expect((await gsql('ABORT LOADING JOB ALL')).text).toContain(id);
-    expect(env.tg.runs().find((r) => r.id === id)?.status).toBe('ABORTED');
+    expect(byId(id)?.status).toBe('ABORTED');
     expect((await gsql('ABORT LOADING JOB nope.1')).status).toBe(404);
   });
 });

@@ -7,42 +7,41 @@ import type { Context } from 'aws-lambda';
 import { withSettings } from '../../lib/config/index.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../../lib/event/index.ts';
 import { silentLogger } from '../../lib/observability/index.ts';
-import { createStreamHandler, type StreamHandler } from '../../lib/pipeline/index.ts';
+import {
+  createStreamHandler,
+  memoryRunRegistry,
+  type StreamHandler,
+} from '../../lib/pipeline/index.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
-import { startEnv, type Env } from '../helpers/embedded.ts';
+import { COMPANY_GSQL, startEnv, type Env } from '../helpers/embedded.ts';
 
 const context = {
   awsRequestId: 'streaming',
   getRemainingTimeInMillis: () => 60_000,
 } as unknown as Context;
 
-describe('one streaming run per loading job, shared by every container', () => {
-  let env: Env;
+/** Lambda containers of one connector over `env`, sharing one run registry as SSM does. */
+function harness(envOf: () => Env) {
   const containers: StreamHandler[] = [];
-  const offsets = [0, 0];
-  beforeAll(async () => {
-    env = await startEnv({ partitions: 2, settings: { 'tigergraph.loading.eof': 'false' } });
-  });
-  afterAll(async () => {
-    for (const c of containers) await c.close();
-    await env.stop();
-  });
-
+  const offsets: number[] = [];
+  const registry = memoryRunRegistry();
   /** A new Lambda container: its own handler, producer and memory of runs. */
   const container = (): StreamHandler => {
     const h = createStreamHandler({
-      loadConfig: () => Promise.resolve(withSettings(env.config, {})),
+      loadConfig: () => Promise.resolve(withSettings(envOf().config, {})),
       logger: silentLogger(),
       retryPolicy: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50, factor: 2 },
+      // Shared by every container, as the connector's SSM path is in Lambda.
+      runRegistry: registry,
     });
     containers.push(h);
     return h;
   };
   const batch = (partition: number, names: string[]): unknown => {
     const records: KafkaRecord[] = names.map((company) => ({
-      topic: env.source,
+      topic: envOf().source,
       partition,
-      offset: offsets[partition]!++,
+      offset: (offsets[partition] = (offsets[partition] ?? -1) + 1),
       timestamp: Date.now(),
       timestampType: 'CREATE_TIME',
       key: Buffer.from(company),
@@ -57,7 +56,7 @@ describe('one streaming run per loading job, shared by every container', () => {
   };
   const names = (prefix: string, n: number): string[] =>
     Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-  const tg = () => createTigerGraphClient({ url: env.tg.url, version: 3 });
+  const tg = () => createTigerGraphClient({ url: envOf().tg.url, version: 3 });
   const loadedNames = async (): Promise<string[]> =>
     (await tg().listVertices('Company_Graph', 'Company')).map((v) => v.v_id).sort();
   /** Waits until the graph holds `count` vertices (the streaming run loads asynchronously). */
@@ -70,7 +69,25 @@ describe('one streaming run per loading job, shared by every container', () => {
     }
     return got;
   };
+  const close = async (): Promise<void> => {
+    for (const c of containers) await c.close();
+  };
+  return { container, batch, names, tg, loadedNames, waitForVertices, close };
+}
+
+describe('one streaming run per loading job, shared by every container', () => {
+  let env: Env;
+  const { container, batch, names, tg, waitForVertices, close } = harness(() => env);
+  beforeAll(async () => {
+    env = await startEnv({ partitions: 2, settings: { 'tigergraph.loading.eof': 'false' } });
+  });
+  afterAll(async () => {
+    await close();
+    await env.stop();
+  });
+
   const streamingRuns = () => env.tg.runs().filter((r) => r.streaming);
+  const running = () => streamingRuns().filter((r) => r.status === 'RUNNING');
 
   it('two containers producing to different partitions while the run starts end with one run and every record loaded', async () => {
     const [a, b] = await Promise.all([
@@ -79,34 +96,83 @@ describe('one streaming run per loading job, shared by every container', () => {
     ]);
     expect(a.jobIds).toHaveLength(1);
     expect(b.jobIds).toEqual(a.jobIds);
-    expect(streamingRuns()).toHaveLength(1);
-    expect(streamingRuns()[0]?.status).toBe('RUNNING');
+    // Both may have started a run (TigerGraph queues the second, section 1.5): the one recorded
+    // first keeps running, the other container aborted its own.
+    expect(running().map((r) => r.id)).toEqual(a.jobIds);
+    for (const r of streamingRuns()) if (r.id !== a.jobIds[0]) expect(r.status).toBe('ABORTED');
+    // 3.x GSQL-started ids name no job (section 2.1): the registry is how b found a's run.
+    expect(a.jobIds[0]).toMatch(/^Company_Graph_m1\.\d{13}$/);
     expect(await waitForVertices(20)).toEqual([...names('a', 10), ...names('b', 10)].sort());
   });
 
   it('a recycled container adopts the running run instead of starting another', async () => {
-    const [running] = streamingRuns();
+    const [run] = running();
+    const before = streamingRuns().length;
     const c = await container()(batch(0, names('c', 3)), context);
-    expect(c.jobIds).toEqual([running?.id]);
-    expect(streamingRuns()).toHaveLength(1);
+    expect(c.jobIds).toEqual([run?.id]);
+    expect(streamingRuns()).toHaveLength(before);
     expect((await waitForVertices(23)).length).toBe(23);
   });
 
   it('a run that was aborted is resumed under its own id by the next container and loads nothing twice', async () => {
-    const [run] = streamingRuns();
+    const [run] = running();
+    const before = streamingRuns().length;
     const client = tg();
     await client.abortRun('Company_Graph', run?.id as string);
-    expect(streamingRuns()[0]?.status).toBe('ABORTED');
+    expect(running()).toHaveLength(0);
     const linesBefore = run?.stats.validLine ?? 0;
     const d = await container()(batch(1, names('d', 4)), context);
     expect(d.jobIds).toEqual([run?.id]);
-    expect(streamingRuns()).toHaveLength(1);
-    expect(streamingRuns()[0]?.status).toBe('RUNNING');
+    expect(streamingRuns()).toHaveLength(before);
+    expect(running().map((r) => r.id)).toEqual([run?.id]);
     expect((await waitForVertices(27)).length).toBe(27);
     // Resumed where it stopped: exactly the 4 new lines, none of the 23 before again.
     const until = Date.now() + 5000;
-    while ((streamingRuns()[0]?.stats.validLine ?? 0) < linesBefore + 4 && Date.now() < until)
+    while ((run?.stats.validLine ?? 0) < linesBefore + 4 && Date.now() < until)
       await new Promise((r) => setTimeout(r, 50));
-    expect(streamingRuns()[0]?.stats.validLine).toBe(linesBefore + 4);
+    expect(run?.stats.validLine).toBe(linesBefore + 4);
   });
+});
+
+describe("a job's first streaming run starts where the job says, else at the beginning", () => {
+  /** The company job with `config` as its DEFINE FILENAME's inline JSON (section 5.2). */
+  const gsqlWith = (config: (target: string) => string) => (target: string) =>
+    COMPANY_GSQL(target).replace(
+      /DEFINE FILENAME f1 = "[^\n]*";/,
+      `DEFINE FILENAME f1 = "$k1:${config(target).replace(/"/g, '\\"')}";`,
+    );
+
+  for (const [what, config, expected] of [
+    [
+      'its own default_start_offset 3',
+      (t: string) => JSON.stringify({ topic: t, default_start_offset: 3 }),
+      ['p3', 'p4'],
+    ],
+    [
+      'no default_start_offset: the beginning',
+      (t: string) => JSON.stringify({ topic: t }),
+      ['p0', 'p1', 'p2', 'p3', 'p4'],
+    ],
+  ] as const)
+    it(what, async () => {
+      const env = await startEnv({
+        partitions: 1,
+        settings: { 'tigergraph.loading.eof': 'false' },
+        gsql: gsqlWith(config),
+      });
+      const h = harness(() => env);
+      try {
+        const out = await h.container()(h.batch(0, h.names('p', 5)), context);
+        expect(out.jobIds).toHaveLength(1);
+        const [run] = env.tg.runs();
+        expect(run?.streaming).toBe(true);
+        expect(await h.waitForVertices(expected.length)).toEqual([...expected]);
+        // Nothing more arrives later: the start offset held.
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await h.loadedNames()).toEqual([...expected]);
+      } finally {
+        await h.close();
+        await env.stop();
+      }
+    });
 });

@@ -111,9 +111,12 @@ describe('classify', () => {
 });
 
 describe('createTigerGraphClient', () => {
-  it('starts an EOF run with the 3.x endpoint and body, with basic auth', async () => {
+  it('starts an EOF run with GSQL RUN LOADING JOB on the 3.x GSQL server, with basic auth', async () => {
     const f = fakeFetch([
-      { status: 200, body: { error: false, message: 'ok', jobIds: ['G.job.1'] } },
+      {
+        status: 200,
+        body: 'Kick off the following job, i.e.\n  JobName: load_company, jobid: G_m1.1523663024967\n',
+      },
     ]);
     const client = createTigerGraphClient({
       url: 'http://tg:14240/',
@@ -130,30 +133,14 @@ describe('createTigerGraphClient', () => {
       partitions: [{ partition: 0, start_offset: 42 }],
       streaming: false,
     });
-    expect(ids).toEqual(['G.job.1']);
-    expect(f.calls[0]?.url).toBe(
-      'http://tg:14240/gsqlserver/gsql/loading-jobs?graph=G&action=start',
-    );
+    expect(ids).toEqual(['G_m1.1523663024967']);
+    expect(f.calls[0]?.url).toBe('http://tg:14240/gsqlserver/gsql/file');
     expect(f.calls[0]?.headers.authorization).toBe(
       `Basic ${Buffer.from('tigergraph:pw').toString('base64')}`,
     );
-    expect(JSON.parse(f.calls[0]?.body ?? '')).toEqual([
-      {
-        name: 'load_company',
-        streaming: false,
-        dataSources: [
-          {
-            filename: 'f1',
-            name: 'k1',
-            path: '',
-            config: {
-              topic: 'hello.companies',
-              partition_list: [{ partition: 0, start_offset: 42 }],
-            },
-          },
-        ],
-      },
-    ]);
+    expect(decodeURIComponent(f.calls[0]?.body ?? '')).toBe(
+      'USE GRAPH G\nRUN LOADING JOB -noprint load_company USING f1="$k1:{\\"topic\\":\\"hello.companies\\",\\"partition_list\\":[{\\"partition\\":0,\\"start_offset\\":42}]}", EOF="true"',
+    );
   });
 
   it('uses the 4.x run and status endpoints for version 4', async () => {

@@ -12,27 +12,81 @@ const RUN: LoadingJobRun = {
   partitions: [{ partition: 0, start_offset: 0 }],
   streaming: false,
 };
-const show = (...runs: [id: string, job: string, status: string, start: number][]): string =>
+/** SHOW LOADING STATUS ALL in gsql-ref 3.9's documented form (reference section 2.1). */
+const show = (...runs: [id: string, status: string][]): string =>
   runs
     .map(
-      ([id, job, status, start]) =>
-        `JobId: ${id}, JobName: ${job}, Status: ${status}, StartTime: ${start}, EndTime: 0`,
+      ([id, status]) =>
+        `Job "${id}" loading status\n[${status}] m1 ( Finished: 0 / Total: 1 )\n  [LOADING] f1\n  +----+\n  | FILENAME | LINES |\n  +----+`,
     )
-    .join('\n');
+    .join('\n\n');
+/** RUN LOADING JOB's documented output. */
+const started = (id: string, job = 'load_company'): string =>
+  `Kick off the following job, i.e.\n  JobName: ${job}, jobid: ${id}\n  Loading log: '/home/tigergraph/tigergraph/logs/restpp/restpp_loader_logs/G/${id}.log'`;
 const gsqlOf = (c: Call): string => decodeURIComponent(c.body ?? '');
-const noSleep = (): Promise<void> => Promise.resolve();
 
-describe('3.x start without a job id in the answer', () => {
-  it('finds the newest run of the job that started at or after the call, with SHOW LOADING STATUS ALL', async () => {
+describe('3.x start: GSQL RUN LOADING JOB', () => {
+  it('runs the job with the topic-partition configuration inline and takes the jobid it prints', async () => {
+    const f = routedFetch({ 'POST /gsqlserver/gsql/file': { body: started('G_m1.1523663024967') } });
+    const client = createTigerGraphClient({
+      url: 'http://tg',
+      version: 3,
+      fetch: f.fetch,
+      auth: { username: 'u', password: 'p' },
+    });
+    expect(await client.startLoadingJob({ ...RUN, streaming: true })).toEqual([
+      'G_m1.1523663024967',
+    ]);
+    expect(f.calls).toHaveLength(1);
+    expect(f.calls[0]?.headers.authorization).toMatch(/^Basic /);
+    expect(gsqlOf(f.calls[0] as Call)).toBe(
+      'USE GRAPH G\nRUN LOADING JOB -noprint load_company USING f1="$k1:{\\"topic\\":\\"t\\",\\"partition_list\\":[{\\"partition\\":0,\\"start_offset\\":0}]}", EOF="false"',
+    );
+  });
+
+  it('EOF mode and default_start_offset go into the GSQL as section 5.2 writes them', async () => {
+    const f = routedFetch({ 'POST /gsqlserver/gsql/file': { body: started('G_m1.1') } });
+    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    await client.startLoadingJob({ ...RUN, partitions: [], defaultStartOffset: 5 });
+    expect(gsqlOf(f.calls[0] as Call)).toContain(
+      'f1="$k1:{\\"topic\\":\\"t\\",\\"partition_list\\":[],\\"default_start_offset\\":5}", EOF="true"',
+    );
+  });
+
+  it('refuses names that would change the GSQL text before calling', async () => {
+    const f = routedFetch({});
+    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    await expect(
+      client.startLoadingJob({ ...RUN, filename: 'f1="x", EOF' }),
+    ).rejects.toMatchObject({ code: 'TIGERGRAPH_NAME_INVALID', retriable: false });
+    await expect(client.startLoadingJob({ ...RUN, job: 'j USING' })).rejects.toMatchObject({
+      code: 'TIGERGRAPH_NAME_INVALID',
+    });
+    expect(f.calls).toHaveLength(0);
+  });
+
+  it('a topic with quotes stays inside the GSQL string', async () => {
+    const f = routedFetch({ 'POST /gsqlserver/gsql/file': { body: started('G_m1.1') } });
+    await createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch }).startLoadingJob({
+      ...RUN,
+      topic: 'a"b\\c',
+    });
+    expect(gsqlOf(f.calls[0] as Call)).toContain('\\"topic\\":\\"a\\\\\\"b\\\\\\\\c\\"');
+  });
+
+  it('without a jobid line, finds the newest run of the job that started at or after the call', async () => {
+    let call = 0;
     const f = routedFetch({
-      'POST /gsqlserver/gsql/loading-jobs': { body: { error: false, message: 'started' } },
-      'POST /gsqlserver/gsql/file': {
-        body: show(
-          ['G.old', 'load_company', 'RUNNING', 999],
-          ['G.other', 'load_person', 'RUNNING', 1000],
-          ['G.new', 'load_company', 'RUNNING', 1000],
-        ),
-      },
+      'POST /gsqlserver/gsql/file': () => ({
+        body:
+          ++call === 1
+            ? 'Kick off the following job (the console text changed)'
+            : show(
+                ['G.load_company.kafka.m1.0000000000999', 'RUNNING'],
+                ['G.load_person.kafka.m1.0000000001000', 'RUNNING'],
+                ['G.load_company.kafka.m1.0000000001000', 'RUNNING'],
+              ),
+      }),
     });
     const client = createTigerGraphClient({
       url: 'http://tg',
@@ -40,74 +94,42 @@ describe('3.x start without a job id in the answer', () => {
       fetch: f.fetch,
       now: () => 1000,
     });
-    expect(await client.startLoadingJob(RUN)).toEqual(['G.new']);
-    expect(f.calls[1]?.path).toBe('/gsqlserver/gsql/file');
+    expect(await client.startLoadingJob(RUN)).toEqual(['G.load_company.kafka.m1.0000000001000']);
     expect(gsqlOf(f.calls[1] as Call)).toBe('USE GRAPH G\nSHOW LOADING STATUS ALL');
   });
 
-  it('does not hand the same run to two starts', async () => {
-    let listing = show(['G.a', 'load_company', 'RUNNING', 1000]);
-    const f = routedFetch({
-      'POST /gsqlserver/gsql/loading-jobs': { body: { error: false, message: 'started' } },
-      'POST /gsqlserver/gsql/file': () => ({ body: listing }),
-    });
-    const client = createTigerGraphClient({
-      url: 'http://tg',
-      version: 3,
-      fetch: f.fetch,
-      now: () => 1000,
-      sleep: noSleep,
-    });
-    expect(await client.startLoadingJob(RUN)).toEqual(['G.a']);
-    listing = show(
-      ['G.a', 'load_company', 'RUNNING', 1000],
-      ['G.b', 'load_company', 'RUNNING', 1000],
-    );
-    expect(await client.startLoadingJob(RUN)).toEqual(['G.b']);
-  });
-
-  it('looks again while the run is not listed, then fails not retriable', async () => {
-    let looks = 0;
+  it('without a jobid line and no such run listed, looks again, then fails quoting the answer', async () => {
     const waits: number[] = [];
     const f = routedFetch({
-      'POST /gsqlserver/gsql/loading-jobs': { body: { error: false, message: 'started' } },
-      'POST /gsqlserver/gsql/file': () => ({
-        body: ++looks < 3 ? '' : show(['G.late', 'load_company', 'RUNNING', 5000]),
+      'POST /gsqlserver/gsql/file': (c) => ({
+        body: gsqlOf(c).includes('RUN LOADING JOB')
+          ? 'Semantic Check Fails: the data source k1 does not exist'
+          : show(['G.load_company.kafka.m1.0000000004999', 'RUNNING']),
       }),
     });
-    const sleep = (ms: number): Promise<void> => {
-      waits.push(ms);
-      return Promise.resolve();
-    };
     const client = createTigerGraphClient({
       url: 'http://tg',
       version: 3,
       fetch: f.fetch,
       now: () => 5000,
-      sleep,
+      sleep: (ms: number) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
     });
-    expect(await client.startLoadingJob(RUN)).toEqual(['G.late']);
-    expect(waits).toEqual([50, 100]);
-    const none = createTigerGraphClient({
-      url: 'http://tg',
-      version: 3,
-      fetch: routedFetch({
-        'POST /gsqlserver/gsql/loading-jobs': { body: { error: false } },
-        'POST /gsqlserver/gsql/file': { body: show(['G.before', 'load_company', 'RUNNING', 4999]) },
-      }).fetch,
-      now: () => 5000,
-      sleep: noSleep,
-    });
-    await expect(none.startLoadingJob(RUN)).rejects.toMatchObject({
-      code: 'TIGERGRAPH_JOB_ID_MISSING',
-      retriable: false,
-    });
+    const error = await client.startLoadingJob(RUN).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TIGERGRAPH_JOB_ID_MISSING', retriable: false });
+    expect((error as Error).message).toContain('the data source k1 does not exist');
+    expect(waits).toEqual([50, 100, 200, 400]);
   });
 
   it('accepts runs within clockSkewMs before the call', async () => {
     const f = routedFetch({
-      'POST /gsqlserver/gsql/loading-jobs': { body: { error: false } },
-      'POST /gsqlserver/gsql/file': { body: show(['G.skewed', 'load_company', 'RUNNING', 4900]) },
+      'POST /gsqlserver/gsql/file': (c) => ({
+        body: gsqlOf(c).includes('RUN LOADING JOB')
+          ? ''
+          : show(['G.load_company.kafka.m1.0000000004900', 'RUNNING']),
+      }),
     });
     const client = createTigerGraphClient({
       url: 'http://tg',
@@ -116,33 +138,32 @@ describe('3.x start without a job id in the answer', () => {
       now: () => 5000,
       clockSkewMs: 200,
     });
-    expect(await client.startLoadingJob(RUN)).toEqual(['G.skewed']);
+    expect(await client.startLoadingJob(RUN)).toEqual(['G.load_company.kafka.m1.0000000004900']);
   });
 
-  it('still takes job ids when the answer has them, without listing', async () => {
+  it('a refused RUN (an HTTP error) is the coded HTTP error', async () => {
     const f = routedFetch({
-      'POST /gsqlserver/gsql/loading-jobs': { body: { error: false, jobIds: ['G.x'] } },
+      'POST /gsqlserver/gsql/file': { status: 409, body: { error: true, message: 'running' } },
     });
-    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
-    expect(await client.startLoadingJob(RUN)).toEqual(['G.x']);
-    expect(f.calls).toHaveLength(1);
+    await expect(
+      createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch }).startLoadingJob(RUN),
+    ).rejects.toMatchObject({ code: 'TIGERGRAPH_HTTP_409', retriable: false });
   });
 });
 
-describe('a second streaming run refused with HTTP 409', () => {
-  it.each([3, 4] as const)('version %i adopts the running run of the job', async (version) => {
+describe('4.x start', () => {
+  it('takes the jobIds of the answer without listing', async () => {
     const f = routedFetch({
-      'POST /gsqlserver/gsql/loading-jobs': {
-        status: 409,
-        body: { error: true, message: 'running' },
-      },
+      'POST /gsql/v1/loading-jobs/run': { body: { error: false, jobIds: ['G.x'] } },
+    });
+    const client = createTigerGraphClient({ url: 'http://tg', version: 4, fetch: f.fetch });
+    expect(await client.startLoadingJob(RUN)).toEqual(['G.x']);
+    expect(f.calls).toHaveLength(1);
+  });
+
+  it('a second streaming run refused with HTTP 409 adopts the running run of the job', async () => {
+    const f = routedFetch({
       'POST /gsql/v1/loading-jobs/run': { status: 409, body: { error: true, message: 'running' } },
-      'POST /gsqlserver/gsql/file': {
-        body: show(
-          ['G.done', 'load_company', 'ABORTED', 1],
-          ['G.live', 'load_company', 'RUNNING', 2],
-        ),
-      },
       'GET /gsql/v1/loading-jobs/status': {
         body: {
           error: false,
@@ -153,20 +174,11 @@ describe('a second streaming run refused with HTTP 409', () => {
         },
       },
     });
-    const client = createTigerGraphClient({ url: 'http://tg', version, fetch: f.fetch });
+    const client = createTigerGraphClient({ url: 'http://tg', version: 4, fetch: f.fetch });
     expect(await client.startLoadingJob({ ...RUN, streaming: true })).toEqual(['G.live']);
-  });
-
-  it('an EOF start refused with 409 is an error', async () => {
-    const f = routedFetch({
-      'POST /gsqlserver/gsql/loading-jobs': {
-        status: 409,
-        body: { error: true, message: 'running' },
-      },
+    await expect(client.startLoadingJob(RUN)).rejects.toMatchObject({
+      code: 'TIGERGRAPH_HTTP_409',
     });
-    await expect(
-      createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch }).startLoadingJob(RUN),
-    ).rejects.toMatchObject({ code: 'TIGERGRAPH_HTTP_409', retriable: false });
   });
 });
 
@@ -203,18 +215,69 @@ describe('listRuns, abortRun, resumeRun', () => {
     ]);
   });
 
-  it('3.x skips text lines in other forms', async () => {
+  it('3.x reads the documented SHOW LOADING STATUS: runs whose id names the job, or known ids', async () => {
     const f = routedFetch({
       'POST /gsqlserver/gsql/file': {
-        body: `Using graph 'G'\n${show(['G.1', 'load_company', 'FINISHED', 3])}\nsomething else`,
+        body: `Using graph 'G'\n${show(
+          ['G.load_company.kafka.m1.1700000000002', 'FINISHED'],
+          ['G_m1.1700000000001', 'ABORTED'],
+          ['G_m1.1700000000003', 'RUNNING'],
+          ['G.load_person.kafka.m1.1700000000004', 'RUNNING'],
+        )}\nsomething else`,
       },
     });
+    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    expect(await client.listRuns('G', 'load_company')).toEqual([
+      { jobId: 'G.load_company.kafka.m1.1700000000002', status: 'FINISHED', startTime: 1700000000002 },
+    ]);
     expect(
-      await createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch }).listRuns(
-        'G',
-        'load_company',
-      ),
-    ).toEqual([{ jobId: 'G.1', status: 'FINISHED', startTime: 3 }]);
+      await client.listRuns('G', 'load_company', undefined, new Set(['G_m1.1700000000001'])),
+    ).toEqual([
+      { jobId: 'G_m1.1700000000001', status: 'ABORTED', startTime: 1700000000001 },
+      { jobId: 'G.load_company.kafka.m1.1700000000002', status: 'FINISHED', startTime: 1700000000002 },
+    ]);
+  });
+
+  it('3.x knows the runs it started itself, though their ids name no job', async () => {
+    const f = routedFetch({
+      'POST /gsqlserver/gsql/file': (c) => ({
+        body: gsqlOf(c).includes('RUN LOADING JOB')
+          ? started('G_m1.1700000000005')
+          : show(['G_m1.1700000000005', 'RUNNING'], ['G_m1.1700000000006', 'RUNNING']),
+      }),
+    });
+    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    await client.startLoadingJob({ ...RUN, streaming: true });
+    expect(await client.listRuns('G', 'load_company')).toEqual([
+      { jobId: 'G_m1.1700000000005', status: 'RUNNING', startTime: 1700000000005 },
+    ]);
+  });
+
+  it('3.x: a run over several machines is RUNNING while any machine runs, FAILED before ABORTED', async () => {
+    const text = [
+      'Job "G.load_company.x.1700000000001" loading status',
+      '[FINISHED] m1 ( Finished: 1 / Total: 1 )',
+      '[RUNNING] m2 ( Finished: 0 / Total: 1 )',
+      'Job "G.load_company.x.1700000000002" loading status',
+      '[ABORTED] m1 ( Finished: 0 / Total: 1 )',
+      '[FAILED] m2 ( Finished: 0 / Total: 1 )',
+      'Job "G.load_company.x.1700000000003" loading status',
+      '[FINISHED] m1 ( Finished: 1 / Total: 1 )',
+      '[FINISHED] m2 ( Finished: 1 / Total: 1 )',
+      'Job "G.load_company.x" loading status',
+    ].join('\n');
+    const f = routedFetch({ 'POST /gsqlserver/gsql/file': { body: text } });
+    const runs = await createTigerGraphClient({
+      url: 'http://tg',
+      version: 3,
+      fetch: f.fetch,
+    }).listRuns('G', 'load_company');
+    expect(runs.map((r) => [r.status, r.startTime])).toEqual([
+      ['UNKNOWN', undefined],
+      ['RUNNING', 1700000000001],
+      ['FAILED', 1700000000002],
+      ['FINISHED', 1700000000003],
+    ]);
   });
 
   it('3.x aborts and resumes with GSQL text; 4.x with the path endpoints', async () => {
