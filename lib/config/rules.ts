@@ -15,6 +15,7 @@ import {
   type Scope,
   type Severity,
 } from './scope.ts';
+import { parseHeartbeatInterval } from './heartbeat.ts';
 import {
   BYTE_ARRAY_CONVERTER,
   DEFAULTS,
@@ -171,6 +172,17 @@ export const KEY_RULES = {
     },
   },
   'tasks.max': { check: { kind: 'int', min: 1, max: 2000, code: 'CONFIG_TASKS_MAX_INVALID' } },
+  // MirrorMaker 2's heartbeats; the schedule and its one-minute floor are in heartbeat.ts.
+  'emit.heartbeats.enabled': { check: BOOL },
+  'emit.heartbeats.interval.seconds': {
+    check: {
+      kind: 'pattern',
+      test: (v) => parseHeartbeatInterval(v) !== undefined,
+      allowed:
+        'a positive whole number of seconds (to write no heartbeats: emit.heartbeats.enabled=false)',
+      code: 'CONFIG_HEARTBEAT_INTERVAL_INVALID',
+    },
+  },
 
   // TigerGraph's loader. Every tigergraph.* key only has an effect when TigerStream calls
   // TigerGraph, so setting any one of them (non-empty) asks it to: none is silently ignored.

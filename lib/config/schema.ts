@@ -215,6 +215,9 @@ export const KNOWN_KEYS = new Set<string>([
   'tigerstream.esm.starting.position',
   'tigerstream.esm.secret.arn',
   'tigerstream.config.max.age.ms',
+  // MirrorMaker 2's, and TigerStream writes the heartbeats they ask for (lib/heartbeat).
+  'emit.heartbeats.enabled',
+  'emit.heartbeats.interval.seconds',
   ...Object.keys(DEFAULTS),
 ]);
 
@@ -229,8 +232,6 @@ export const MIRRORMAKER_KEYS = new Set<string>([
   'offset.storage.replication.factor',
   'status.storage.replication.factor',
   'config.storage.replication.factor',
-  'emit.heartbeats.interval.seconds',
-  'emit.heartbeats.enabled',
   'emit.checkpoints.enabled',
   'emit.checkpoints.interval.seconds',
   'refresh.topics.enabled',

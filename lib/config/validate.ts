@@ -16,6 +16,7 @@ import {
   int,
   text,
 } from './rules.ts';
+import { warnHeartbeatIntervalRounded } from './heartbeat.ts';
 import { Scope, type Problem } from './scope.ts';
 import { clientSecurity } from './security.ts';
 import {
@@ -211,6 +212,7 @@ function validateConnector(
   checkTopicNames(scope, topics);
   checkRegistryUrlRequired(scope);
   warnSyncTopicConfigs(scope);
+  warnHeartbeatIntervalRounded(scope);
   const policyClass = text(scope, 'replication.policy.class') ?? '';
   const replicationPolicy = /(^|\.)IdentityReplicationPolicy$/.test(policyClass)
     ? 'identity'

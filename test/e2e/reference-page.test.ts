@@ -29,7 +29,10 @@ describe("tgstream connector validate on the reference page's connector file", (
       `${at}:43 source.admin.sasl.mechanism: GSSAPI (Kerberos), which a Lambda Kafka trigger cannot authenticate with; allowed: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (self-managed), or mTLS with security.protocol=SSL [CONFIG_SASL_GSSAPI_UNSUPPORTED]`,
       '',
     ]);
-    expect(r.stderr).toBe(`${PAGE}: 3 problem(s), 0 warning(s)\n`);
+    // Its heartbeat interval (5 s) runs once a minute: a warning, not a problem.
+    expect(r.stderr).toBe(
+      `warning: ${at}:17 emit.heartbeats.interval.seconds: is 5 second(s), but the heartbeat function runs on a schedule whose shortest rate is one minute (EventBridge), so heartbeats are written once a minute; allowed without this warning: 60 or more, or emit.heartbeats.enabled=false [CONFIG_HEARTBEAT_INTERVAL_ROUNDED]\n${PAGE}: 3 problem(s), 1 warning(s)\n`,
+    );
   });
 
   it('with SCRAM in place of Kerberos: no problem, and one line saying it mirrors only', () => {
@@ -38,7 +41,7 @@ describe("tgstream connector validate on the reference page's connector file", (
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.slice(0, 11)).toEqual([
-      `${SCRAM}: valid, 1 connector(s), 0 warning(s)`,
+      `${SCRAM}: valid, 1 connector(s), 1 warning(s)`,
       '',
       'connector avro-test-without-registry [connector_1]',
       '  source     hello source.kafka.server:9092 topics avro-without-registry-topic',
@@ -51,7 +54,12 @@ describe("tgstream connector validate on the reference page's connector file", (
       '  settings',
     ]);
     expect(lines.filter((l) => /mirror-only|loading job/.test(l))).toHaveLength(1);
-    expect(lines.filter((l) => /problem|warning:|\[CONFIG_/.test(l))).toEqual([]);
+    // The one warning: its 5-second heartbeat interval runs once a minute.
+    expect(lines.filter((l) => /problem|warning:|\[CONFIG_/.test(l))).toEqual([
+      expect.stringMatching(
+        /^warning: .*connector-scram\.properties:17 emit\.heartbeats\.interval\.seconds: .* \[CONFIG_HEARTBEAT_INTERVAL_ROUNDED\]$/,
+      ),
+    ]);
     // The settings follow, every key of the file, SCRAM passwords shown as ******.
     expect(lines).toContain('    producer.sasl.jaas.config=******');
     expect(r.stdout).not.toMatch(/kafka-(producer|consumer|admin)-password/);
@@ -63,7 +71,7 @@ describe("tgstream connector validate on the reference page's connector file", (
     expect(JSON.parse(r.stdout)).toMatchObject({
       valid: true,
       errors: [],
-      warnings: [],
+      warnings: [{ code: 'CONFIG_HEARTBEAT_INTERVAL_ROUNDED', line: 17 }],
       connectors: [
         {
           name: 'avro-test-without-registry',

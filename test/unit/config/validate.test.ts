@@ -200,7 +200,7 @@ describe('validateConnectorFile', () => {
       warningCodes(
         VALID.replace(
           'topics=',
-          'replication.factor=1\nemit.heartbeats.interval.seconds=5\nworld.scheduled.rebalance.max.delay.ms=35000\ntopics=',
+          'replication.factor=1\nemit.heartbeats.interval.seconds=60\nworld.scheduled.rebalance.max.delay.ms=35000\ntopics=',
         ),
       ),
     ).toEqual([]);
