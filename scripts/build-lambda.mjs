@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Bundles the Lambda handler (dist/stream.mjs) and the IaC generator serverless.yml reads
-// (dist/infra.cjs). `serverless package` builds both itself (infra/serverless.cjs); this script
-// is for the tests and benchmarks that want the bundle alone.
+// Bundles the Lambda handlers (dist/stream.mjs, dist/heartbeat.mjs) and the IaC generator
+// serverless.yml reads (dist/infra.cjs). `serverless package` builds them itself
+// (infra/serverless.cjs); this script is for the tests and benchmarks that want the bundles alone.
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 

@@ -4,10 +4,18 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 
-/** The Lambda handler bundle the zip carries (the AWS SDK v3 comes with nodejs22.x). */
+/**
+ * The Lambda handler bundles the zip carries (the AWS SDK v3 comes with nodejs22.x), one
+ * self-contained file per function: dist/stream.mjs (the Kafka trigger's) and
+ * dist/heartbeat.mjs (MirrorMaker 2's heartbeats, on a schedule).
+ */
 const lambda = {
-  entryPoints: [join(root, 'functions', 'stream.ts')],
-  outfile: join(root, 'dist', 'stream.mjs'),
+  entryPoints: {
+    stream: join(root, 'functions', 'stream.ts'),
+    heartbeat: join(root, 'functions', 'heartbeat.ts'),
+  },
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   target: 'node20',
