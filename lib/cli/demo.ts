@@ -111,9 +111,10 @@ function jobReading(
 
 /**
  * The reference page's flow after a mirror-only run: the user's own loading job, started in
- * streaming mode (what GSQL's `RUN LOADING JOB ... USING EOF="false"` does, through the
- * documented run call, reference section 2.2), reads the mirrored topic; the demo waits until
- * the graph has `expected` vertices (or the wait ends), then aborts the run as a user would.
+ * GSQL in streaming mode (`RUN LOADING JOB -noprint <job> USING <f>="$<k>:{...}", EOF="false"`,
+ * reference section 2.1, sent as a user's GSQL client sends text), reads the mirrored topic;
+ * the demo waits until the graph has `expected` vertices (or the wait ends), then aborts the
+ * run with `ABORT LOADING JOB <jobid>` as a user would.
  */
 async function loadAsUser(
   url: string,
@@ -121,37 +122,30 @@ async function loadAsUser(
   topic: string,
   expected: number,
   count: () => Promise<number>,
+  say: (text: string) => void,
 ): Promise<void> {
-  const q = `graph=${encodeURIComponent(job.graph)}`;
-  const started = await fetch(`${url}/gsql/v1/loading-jobs/run?${q}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify([
-      {
-        name: job.job,
-        streaming: true,
-        dataSources: [
-          {
-            filename: job.filename,
-            name: job.dataSource,
-            path: '',
-            config: { topic, default_start_offset: -2 },
-          },
-        ],
-      },
-    ]),
-  });
-  const body = (await started.json()) as { jobIds?: string[]; message?: string };
-  if (!started.ok || !body.jobIds?.[0])
+  const gsql = async (text: string): Promise<{ ok: boolean; text: string }> => {
+    const answer = await fetch(`${url}/gsqlserver/gsql/file`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: encodeURIComponent(`USE GRAPH ${job.graph}\n${text}`),
+    });
+    return { ok: answer.ok, text: await answer.text() };
+  };
+  const config = JSON.stringify({ topic, default_start_offset: -2 }).replace(/"/g, '\\"');
+  const run = `RUN LOADING JOB -noprint ${job.job} USING ${job.filename}="$${job.dataSource}:${config}", EOF="false"`;
+  say(`  in GSQL: ${run}`);
+  const started = await gsql(run);
+  const jobId = /jobid:\s*(\S+)/.exec(started.text)?.[1];
+  if (!started.ok || jobId === undefined)
     throw new LocalError(
       'LOCAL_DEMO_RUN_FAILED',
-      `The streaming run of ${job.job} did not start: ${body.message ?? started.status}`,
+      `The streaming run of ${job.job} did not start: ${started.text.slice(0, 200)}`,
     );
   const until = Date.now() + STREAMING_WAIT_MS;
   while ((await count()) < expected && Date.now() < until) await sleep(100);
-  await fetch(
-    `${url}/gsql/v1/loading-jobs/abort?${q}&jobIds=${encodeURIComponent(body.jobIds[0])}`,
-  );
+  say(`  in GSQL: ABORT LOADING JOB ${jobId}`);
+  await gsql(`ABORT LOADING JOB ${jobId}`);
 }
 
 const progressLine = (t: Readonly<RunTotals>, total: number, seconds: number): string =>
@@ -280,7 +274,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoSumm
     const good = options.records - bad.size;
     if (mode === 'mirror-only') {
       say(`  your loading job ${job.job} runs in streaming mode over ${targetTopic}`);
-      await loadAsUser(emulator.url, job, targetTopic, good, countVertices);
+      await loadAsUser(emulator.url, job, targetTopic, good, countVertices, say);
     }
     const seconds = (Date.now() - started) / 1000;
     const vertices = await countVertices();

@@ -113,7 +113,14 @@ describe('npm start (tgstream demo) end to end', () => {
       vertices: 1990,
       accounted: true,
     });
-    if (mode === 'mirror-only') expect(r.stderr).toContain('your loading job load_company');
+    if (mode === 'mirror-only') {
+      expect(r.stderr).toContain('your loading job load_company');
+      // Started and stopped in GSQL, as the reference page's user does (section 2.1).
+      expect(r.stderr).toMatch(
+        /in GSQL: RUN LOADING JOB -noprint load_company USING f1=".*", EOF="false"/,
+      );
+      expect(r.stderr).toMatch(/in GSQL: ABORT LOADING JOB Company_Graph_m1\.\d{13}/);
+    }
   });
 
   it('--avro --bad dead-letters the records that do not decode', () => {
