@@ -140,8 +140,11 @@ describe("MirrorMaker 2's heartbeats on the embedded broker", () => {
     const config = connectorOn(kafka.bootstrapServers, sasl);
     expect(config.target).toMatchObject({ protocol: 'SASL_PLAINTEXT', mechanism: 'SCRAM-SHA-512' });
     handler = heartbeatHandler(config);
-    // The first request is the topic's metadata, whose SASL handshake the broker refuses.
-    await expect(handler({}, context)).rejects.toMatchObject({ code: 'KAFKA_METADATA_FAILED' });
+    // The first request is the topic's metadata, whose SASL handshake the broker refuses (which
+    // KAFKA_* code says so is lib/kafka's classification; any Kafka error is the point here).
+    await expect(handler({}, context)).rejects.toMatchObject({
+      code: expect.stringMatching(/^KAFKA_/) as unknown,
+    });
 
     // The same connector without the SASL settings writes, so the refusal came from them.
     const plain = heartbeatHandler(connectorOn(kafka.bootstrapServers));
