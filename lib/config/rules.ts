@@ -160,6 +160,11 @@ export const KEY_RULES = {
       code: 'CONFIG_COMPRESSION_TYPE_INVALID',
     },
   },
+  // Kafka's producer key: the largest request lib/kafka sends; a larger record is refused
+  // before it is sent (MAX_REQUEST_SIZE_LIMIT there: a broker reads no larger request).
+  'producer.max.request.size': {
+    check: { kind: 'int', min: 1, max: 104_857_600, code: 'CONFIG_MAX_REQUEST_SIZE_INVALID' },
+  },
   'errors.tolerance': {
     check: { kind: 'oneOf', allowed: ['none', 'all'], code: 'CONFIG_ERRORS_TOLERANCE_INVALID' },
   },

@@ -177,6 +177,7 @@ export const KNOWN_KEYS = new Set<string>([
   'topics.exclude',
   'topics.blacklist',
   'producer.compression.type',
+  'producer.max.request.size',
   'source.cluster.alias',
   'target.cluster.alias',
   'source.cluster.bootstrap.servers',

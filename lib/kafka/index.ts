@@ -13,7 +13,7 @@ import {
   type Admin,
   type KafkaConfig,
 } from 'kafkajs';
-import { DeliveryError, TigerStreamError, messageOf } from '../errors/index.ts';
+import { ConfigError, DeliveryError } from '../errors/index.ts';
 import type { RecordHeader } from '../event/index.ts';
 import type { ClientSecurity, ConnectorConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
@@ -55,34 +55,6 @@ export const targetTopicName = (
   config.replicationPolicy === 'identity'
     ? topic
     : `${config.sourceAlias}${config.replicationSeparator}${topic}`;
-
-/** kafkajs error names worth a retry after rebuilding the connection. */
-const CONNECTION_ERRORS = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSNumberOfRetriesExceeded',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSMetadataNotLoaded',
-  'KafkaJSLockTimeout',
-  'KafkaJSNonRetriableError',
-]);
-
-const isRetriableKafkaError = (error: unknown): boolean => {
-  const e = error as { name?: string; retriable?: boolean; cause?: unknown };
-  if (e.retriable === true) return true;
-  if (e.name !== undefined && CONNECTION_ERRORS.has(e.name)) {
-    // kafkajs wraps the last cause of exhausted retries; a protocol error that is not
-    // retriable (authorization, say) stays non-retriable.
-    const cause = e.cause as { retriable?: boolean; type?: string } | undefined;
-    return !(
-      cause?.retriable === false &&
-      cause.type !== undefined &&
-      /AUTHORIZATION|AUTHENTICATION|SASL/.test(cause.type)
-    );
-  }
-  return false;
-};
 
 const KAFKAJS_ERROR: number = KafkaLogLevel.ERROR;
 const KAFKAJS_WARN: number = KafkaLogLevel.WARN;
@@ -131,6 +103,80 @@ export interface KafkaDeliveryOptions {
   readonly requestTimeoutMs?: number;
   /** Codec of produced record batches (`producer.compression.type`; default none). */
   readonly compression?: CompressionType;
+  /**
+   * `producer.max.request.size`, as Kafka's Java producer reads it: a record larger than this
+   * is refused before it is sent (`KAFKA_RECORD_TOO_LARGE`, record-level), and a send is cut
+   * into requests no larger than this. Default: no limit of ours; the broker's
+   * `message.max.bytes` decides.
+   */
+  readonly maxRequestSize?: number | undefined;
+}
+
+/** The connector file key of the producer's request size limit (Kafka's name). */
+export const MAX_REQUEST_SIZE_KEY = 'producer.max.request.size';
+/** Kafka's own upper bound of a request a broker reads (socket.request.max.bytes default). */
+export const MAX_REQUEST_SIZE_LIMIT = 104_857_600;
+
+/**
+ * The producer's request size limit a connector asks for (`producer.max.request.size`), or
+ * undefined when it sets none.
+ *
+ * @throws ConfigError `CONFIG_MAX_REQUEST_SIZE_INVALID` for anything but an integer of 1 to
+ * {@link MAX_REQUEST_SIZE_LIMIT}.
+ */
+export function maxRequestSizeOf(settings: Readonly<Record<string, string>>): number | undefined {
+  const raw = settings[MAX_REQUEST_SIZE_KEY]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_REQUEST_SIZE_LIMIT)
+    throw new ConfigError(
+      'CONFIG_MAX_REQUEST_SIZE_INVALID',
+      `${MAX_REQUEST_SIZE_KEY} must be an integer from 1 to ${MAX_REQUEST_SIZE_LIMIT}; found "${raw}"`,
+      { details: { key: MAX_REQUEST_SIZE_KEY } },
+    );
+  return n;
+}
+
+/**
+ * An upper bound of a record's size in a Kafka v2 record batch: its key, value and headers
+ * plus the most their length prefixes and the record's own fields (varints) can take.
+ */
+export const recordSizeBound = (r: OutRecord): number =>
+  36 +
+  (r.key?.length ?? 0) +
+  (r.value?.length ?? 0) +
+  r.headers.reduce((n, h) => n + 10 + Buffer.byteLength(h.key) + h.value.length, 0);
+/** A record batch's header, and a produce request's own fields per topic-partition. */
+const BATCH_OVERHEAD = 61 + 16;
+/** The most a request holding only `r` can take. */
+const requestSizeBound = (r: OutRecord): number =>
+  recordSizeBound(r) + BATCH_OVERHEAD + Buffer.byteLength(r.topic);
+
+/**
+ * Cuts records, in order, into requests whose size bound stays within `max` (a record alone
+ * in its request when it needs one).
+ */
+function requestsWithin(records: readonly OutRecord[], max: number): OutRecord[][] {
+  const out: OutRecord[][] = [];
+  let current: OutRecord[] = [];
+  let size = 0;
+  let batches = new Set<string>();
+  const cost = (r: OutRecord, where: string): number =>
+    recordSizeBound(r) + (batches.has(where) ? 0 : BATCH_OVERHEAD + Buffer.byteLength(r.topic));
+  for (const r of records) {
+    const where = `${r.topic}\u0000${r.partition ?? -1}`;
+    if (current.length > 0 && size + cost(r, where) > max) {
+      out.push(current);
+      current = [];
+      size = 0;
+      batches = new Set();
+    }
+    size += cost(r, where);
+    batches.add(where);
+    current.push(r);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 /**
@@ -142,6 +188,18 @@ export interface KafkaDeliveryOptions {
  */
 export { defaultIamToken, kafkaSecurity, type IamTokenProvider } from './security.ts';
 export { createClientCredentialsProvider, type ClientCredentials } from './oauth.ts';
+export {
+  KAFKA_ERROR_KINDS,
+  KAFKA_ERROR_RULES,
+  KafkaError,
+  classifyKafkaError,
+  isRecordLevelKafkaError,
+  toKafkaError,
+  type KafkaErrorClass,
+  type KafkaErrorKind,
+  type KafkaErrorRule,
+} from './errors.ts';
+import { KafkaError, toKafkaError } from './errors.ts';
 export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
 import { kafkaCompression, registerCodecs, type CompressionType } from './codecs.ts';
@@ -167,12 +225,14 @@ export {
 export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDelivery {
   registerCodecs();
   const compression = kafkaCompression(options.compression ?? 'none');
+  const maxRequestSize = options.maxRequestSize;
+  const brokers = options.brokers.join(',');
   const kafkaConfig: KafkaConfig = {
     clientId: options.clientId ?? 'tigerstream',
     brokers: [...options.brokers],
     connectionTimeout: options.connectionTimeoutMs ?? 5000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
-    // Retries are ours (lib/errors/retry.ts) so they respect the Lambda deadline.
+    // Connecting and metadata: a few quick attempts inside kafkajs.
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     logLevel: KafkaLogLevel.WARN,
     logCreator: toKafkaLogLevel(options.logger),
@@ -193,6 +253,11 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
         allowAutoTopicCreation: false,
         idempotent: false,
         maxInFlightRequests: 1,
+        // One attempt per send: retrying is ours (lib/errors/retry.ts), within the Lambda
+        // deadline and only for what errors.ts classes retriable. kafkajs's retrier would
+        // repeat what its own table calls retriable, CORRUPT_MESSAGE among them, before we
+        // saw it.
+        retry: { retries: 0 },
         // Named explicitly: records with a key and no partition go where Java clients put them
         // (murmur2), and kafkajs does not warn about its v2 default on every new producer.
         createPartitioner: Partitioners.DefaultPartitioner,
@@ -203,11 +268,12 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
       try {
         await p.connect();
       } catch (error) {
-        throw new DeliveryError(
-          'KAFKA_CONNECT_FAILED',
-          `Cannot connect to the target Kafka cluster (${options.brokers.join(',')}): ${messageOf(error)}`,
-          { retriable: true, cause: error },
-        );
+        await p.disconnect().catch(() => undefined);
+        throw toKafkaError(error, {
+          action: `Connecting to the target Kafka cluster (${brokers})`,
+          retriableCode: 'KAFKA_CONNECT_FAILED',
+          fallbackCode: 'KAFKA_CONNECT_FAILED',
+        });
       }
       producer = p;
       return p;
@@ -231,6 +297,44 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
     return a;
   };
 
+  /** One produce request; its records' first offsets per topic-partition. */
+  const sendRequest = async (
+    p: Producer,
+    records: readonly OutRecord[],
+    timeoutMs: number,
+  ): Promise<ProducedRange[]> => {
+    const byTopic = new Map<string, Message[]>();
+    for (const r of records) {
+      const list = byTopic.get(r.topic) ?? [];
+      byTopic.set(r.topic, list);
+      list.push({
+        key: r.key,
+        value: r.value,
+        headers: toHeaders(r.headers),
+        timestamp: String(r.timestamp),
+        ...(r.partition === undefined ? {} : { partition: r.partition }),
+      });
+    }
+    const metadata = await p.sendBatch({
+      acks: -1,
+      compression,
+      timeout: timeoutMs,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+    return metadata.map((m) => {
+      // kafkajs throws on a partition's error code; should one come back anyway, it is
+      // classified like a thrown one.
+      if (m.errorCode !== 0)
+        throw Object.assign(
+          new Error(
+            `The broker answered error code ${m.errorCode} for ${m.topicName}[${m.partition}]`,
+          ),
+          { code: m.errorCode },
+        );
+      return { topic: m.topicName, partition: m.partition, firstOffset: Number(m.baseOffset) };
+    });
+  };
+
   return {
     async partitionCount(topic) {
       const known = partitions.get(topic);
@@ -245,71 +349,62 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
         if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return 0;
         await admin?.disconnect().catch(() => undefined);
         admin = undefined;
-        throw new DeliveryError(
-          'KAFKA_METADATA_FAILED',
-          `Cannot read metadata of ${topic} on the target cluster: ${messageOf(error)}`,
-          { retriable: true, cause: error, details: { topic } },
-        );
+        throw toKafkaError(error, {
+          action: `Reading metadata of ${topic} on the target cluster`,
+          retriableCode: 'KAFKA_METADATA_FAILED',
+          fallbackCode: 'KAFKA_METADATA_FAILED',
+          details: { topic },
+        });
       }
     },
 
     async send(records, sendOptions = {}) {
       if (records.length === 0) return [];
-      const byTopic = new Map<string, Message[]>();
-      for (const r of records) {
-        const list = byTopic.get(r.topic) ?? [];
-        byTopic.set(r.topic, list);
-        list.push({
-          key: r.key,
-          value: r.value,
-          headers: toHeaders(r.headers),
-          timestamp: String(r.timestamp),
-          ...(r.partition === undefined ? {} : { partition: r.partition }),
-        });
+      const topics = [...new Set(records.map((r) => r.topic))].join(', ');
+      if (maxRequestSize !== undefined) {
+        // As Kafka's Java producer does: a record that cannot fit a request is refused here,
+        // and is the record's fault (record-level), not the batch's.
+        const index = records.findIndex((r) => requestSizeBound(r) > maxRequestSize);
+        const big = records[index];
+        if (big !== undefined)
+          throw new KafkaError(
+            'KAFKA_RECORD_TOO_LARGE',
+            `Producing ${records.length} record(s) to ${topics} failed: record ${index} takes up to ${requestSizeBound(big)} bytes in a request, more than ${MAX_REQUEST_SIZE_KEY}=${maxRequestSize}`,
+            {
+              kind: 'record',
+              kafkaError: undefined,
+              details: { topic: big.topic, index, maxRequestSize },
+            },
+          );
       }
       const p = await getProducer();
-      if (sendOptions.signal?.aborted)
-        throw new DeliveryError(
-          'KAFKA_SEND_ABORTED',
-          'Producing was aborted: the invocation deadline is near',
-          { retriable: true },
-        );
+      const ranges = new Map<string, ProducedRange>();
       try {
-        const metadata = await p.sendBatch({
-          acks: -1,
-          compression,
-          timeout: sendOptions.timeoutMs ?? 30_000,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
-        const ranges = new Map<string, ProducedRange>();
-        for (const m of metadata) {
-          if (m.errorCode !== 0)
+        for (const request of maxRequestSize === undefined
+          ? [records]
+          : requestsWithin(records, maxRequestSize)) {
+          if (sendOptions.signal?.aborted)
             throw new DeliveryError(
-              'KAFKA_PRODUCE_FAILED',
-              `The broker answered error code ${m.errorCode} for ${m.topicName}[${m.partition}]`,
+              'KAFKA_SEND_ABORTED',
+              'Producing was aborted: the invocation deadline is near',
               { retriable: true },
             );
-          const key = `${m.topicName}\u0000${m.partition}`;
-          const offset = Number(m.baseOffset);
-          const existing = ranges.get(key);
-          if (!existing || offset < existing.firstOffset)
-            ranges.set(key, {
-              topic: m.topicName,
-              partition: m.partition,
-              firstOffset: offset,
-            });
+          for (const r of await sendRequest(p, request, sendOptions.timeoutMs ?? 30_000)) {
+            const key = `${r.topic}\u0000${r.partition}`;
+            const existing = ranges.get(key);
+            if (!existing || r.firstOffset < existing.firstOffset) ranges.set(key, r);
+          }
         }
-        return [...ranges.values()];
       } catch (error) {
-        if (error instanceof TigerStreamError) throw error;
-        const retriable = isRetriableKafkaError(error);
-        if (retriable) await rebuild();
-        throw new DeliveryError(
-          retriable ? 'KAFKA_PRODUCE_RETRIABLE' : 'KAFKA_PRODUCE_FAILED',
-          `Producing ${records.length} record(s) to ${[...byTopic.keys()].join(', ')} failed: ${messageOf(error)}`,
-          { retriable, cause: error },
-        );
+        const coded = toKafkaError(error, {
+          action: `Producing ${records.length} record(s) to ${topics}`,
+          retriableCode: 'KAFKA_PRODUCE_RETRIABLE',
+          fallbackCode: 'KAFKA_PRODUCE_FAILED',
+        });
+        if (coded instanceof KafkaError && coded.reconnect) await rebuild();
+        throw coded;
       }
+      return [...ranges.values()];
     },
 
     async disconnect() {

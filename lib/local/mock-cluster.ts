@@ -20,12 +20,19 @@ export const KAFKA_API_KEYS = {
   SyncGroup: 14,
 } as const;
 
-/** Kafka protocol error codes used in fault tests. */
+/** Kafka protocol error codes used in fault tests (lib/kafka/errors.ts classifies them). */
 export const KAFKA_ERRORS = {
+  CORRUPT_MESSAGE: 2,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  /** Kafka's older name of NOT_LEADER_OR_FOLLOWER. */
   NOT_LEADER_FOR_PARTITION: 6,
   REQUEST_TIMED_OUT: 7,
+  MESSAGE_TOO_LARGE: 10,
+  RECORD_LIST_TOO_LARGE: 18,
   NOT_ENOUGH_REPLICAS: 19,
   TOPIC_AUTHORIZATION_FAILED: 29,
+  INVALID_TIMESTAMP: 32,
+  INVALID_RECORD: 87,
 } as const;
 
 export interface EmbeddedKafka {
@@ -38,7 +45,7 @@ export interface EmbeddedKafka {
   brokerUp(brokerId: number): void;
   /** Adds a round-trip delay to every response of a broker. */
   setRoundTripTime(brokerId: number, rttMs: number): void;
-  /** The next requests of an API get these error codes, one each, in order. */
+  /** The next requests of an API get these error codes, one each, in order (0: no error). */
   pushRequestErrors(apiKey: number, errors: readonly number[]): void;
   stop(): void;
 }

@@ -13,6 +13,7 @@ import {
   compressionTypeOf,
   createBrokerResolver,
   createKafkaDelivery,
+  maxRequestSizeOf,
   type KafkaDelivery,
 } from '../kafka/index.ts';
 import {
@@ -83,6 +84,7 @@ const defaultDelivery = (config: ConnectorConfig, logger: Logger, brokers: strin
     logger,
     clientId: `tigerstream-${config.name}`,
     compression: compressionTypeOf(config.settings),
+    maxRequestSize: maxRequestSizeOf(config.settings),
   });
 
 const defaultTigerGraph = (config: ConnectorConfig): TigerGraphClient => {

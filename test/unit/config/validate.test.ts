@@ -73,8 +73,14 @@ describe('validateConnectorFile', () => {
     ['tigerstream.esm.batch.size', '20000', 'CONFIG_ESM_BATCH_SIZE_INVALID'],
     ['tigerstream.alarm.offset.lag', '0', 'CONFIG_ALARM_OFFSET_LAG_INVALID'],
     ['producer.security.protocol', 'TLS', 'CONFIG_SECURITY_PROTOCOL_INVALID'],
+    ['producer.max.request.size', '0', 'CONFIG_MAX_REQUEST_SIZE_INVALID'],
+    ['producer.max.request.size', '1MB', 'CONFIG_MAX_REQUEST_SIZE_INVALID'],
   ])('reports %s=%s as %s', (key, value, code) => {
     expect(codes(edit(key, value))).toContain(code);
+  });
+
+  it('accepts producer.max.request.size, the producer request limit lib/kafka honours', () => {
+    expect(codes(edit('producer.max.request.size', '1048576'))).toEqual([]);
   });
 
   it('accepts <alias>-><alias>.enabled and the arrow → instead of source->target.enabled', () => {
