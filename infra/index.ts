@@ -1,318 +1,248 @@
 /**
- * Infrastructure generated from infra/connectors/*.properties, pulled into serverless.yml:
- * per connector one Lambda function, one Kafka event-source mapping (raw CloudFormation,
- * because Serverless v3's msk/kafka events cannot express retries, on-failure destinations
- * or pollers), and IAM access to that connector's SSM parameters; CloudWatch alarms per
- * connector notifying one SNS topic, and one dashboard for the stage. No secret enters the
- * template: secrets live in SSM SecureString parameters written by `tgstream connector create`.
+ * Infrastructure generated from infra/connectors/*.properties, pulled into serverless.yml. Per
+ * connector: the stream function and its Kafka trigger (raw CloudFormation: Serverless v3's
+ * msk/kafka events cannot express retries, on-failure destinations, pollers or most logins),
+ * the trigger's empty login secrets (source.ts), one IAM role (iam.ts), the configuration as an
+ * SSM parameter (config-parameter.ts), a dead-letter bucket, alarms and a dashboard row
+ * (observability.ts), and with MirrorMaker heartbeats on, a scheduled heartbeat function. No
+ * secret enters the template: `tgstream connector create` writes them after the deploy.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lib/observability/index.ts';
 import {
-  consumerGroupFor,
   formatProblem,
-  functionKeyFor,
   logicalName,
-  parseConnectorFile,
-  validateConnectorFile,
   type ConnectorConfig,
+  type Problem,
 } from '../lib/config/index.ts';
+import { ConfigError, isTigerStreamError } from '../lib/errors/index.ts';
+import { deployProblems } from './checks.ts';
+import { buildConnector, functionKeysOf, type Built, type Output } from './connector-stack.ts';
+import {
+  problemAt,
+  readConnectorSet,
+  type ConnectorSet,
+  type DeployedConnector,
+} from './connectors.ts';
+import { functionVpc, stageVpc, VPC_PARAMS, type Vpc } from './network.ts';
+import { dashboardBody } from './observability.ts';
+import { SOURCE_SECRETS_KEY, mappingsOf, planTrigger } from './source.ts';
+import { ref, type Resources } from './template.ts';
 
 /** Where the connector files are: infra/connectors, or TGSTREAM_CONNECTORS_DIR (a stage's own set). */
+const OWN_DIR = process.env.TGSTREAM_CONNECTORS_DIR === undefined;
 const CONNECTORS_DIR =
   process.env.TGSTREAM_CONNECTORS_DIR ?? join(process.cwd(), 'infra', 'connectors');
-/** Kafka event-source mappings allow function timeouts of at most 14 minutes. */
-const KAFKA_MAX_TIMEOUT_S = 840;
+const SHOWN_DIR = OWN_DIR ? join('infra', 'connectors') : CONNECTORS_DIR;
+/** serverless.yml's `service`, which prefixes every function name. */
+const DEFAULT_SERVICE = 'tigerstream';
+/** Serverless v3's runtime list stops at nodejs20.x; each function gets nodejs22.x directly. */
+const RUNTIME = 'nodejs22.x';
 
-/** Every connector of every file; throws with every problem when one is invalid. */
-export function readConnectors(dir = CONNECTORS_DIR): ConnectorConfig[] {
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.properties'))
-    .sort();
-  const connectors: ConnectorConfig[] = [];
-  const problems: string[] = [];
-  for (const f of files) {
-    const { parsed, problems: parseProblems } = parseConnectorFile(
-      readFileSync(join(dir, f), 'utf8'),
-      dir === CONNECTORS_DIR && process.env.TGSTREAM_CONNECTORS_DIR === undefined
-        ? join('infra', 'connectors', f)
-        : join(dir, f),
-    );
-    const result = validateConnectorFile(parsed, parseProblems);
-    problems.push(...result.errors.map(formatProblem));
-    connectors.push(...result.connectors);
-  }
-  if (problems.length > 0)
-    throw new Error(
-      `${dir === CONNECTORS_DIR && process.env.TGSTREAM_CONNECTORS_DIR === undefined ? 'infra/connectors' : dir} has ${problems.length} problem(s):\n${problems.join('\n')}`,
-    );
-  return connectors;
+export interface GenerateOptions {
+  /** serverless.yml's `service` (default `tigerstream`). */
+  readonly service?: string;
+  /** The stage's VPC (Serverless params); a connector's tigerstream.vpc.* keys win. */
+  readonly vpc?: Vpc | undefined;
+  /** Where warnings go (packaging prints them to stderr). */
+  readonly warn?: (line: string) => void;
 }
 
-const eventSourceMapping = (
-  c: ConnectorConfig,
-  functionLogicalId: string,
-): Record<string, unknown> => {
-  const msk = c.sourceBootstrapServers.startsWith('arn:');
-  const properties: Record<string, unknown> = {
-    FunctionName: { 'Fn::GetAtt': [functionLogicalId, 'Arn'] },
-    Topics: c.topics.filter((t) => !c.topicsExclude.includes(t)),
-    StartingPosition: c.esm.startingPosition,
-    BatchSize: c.esm.batchSize,
-    // Whole seconds only; the ESM default for Kafka is 500 ms when unset.
-    ...(c.esm.batchingWindowMs >= 1000
-      ? { MaximumBatchingWindowInSeconds: Math.round(c.esm.batchingWindowMs / 1000) }
-      : {}),
-    Enabled: true,
-    // Retry controls and on-failure destinations need provisioned mode; tasks.max caps pollers.
-    ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: Math.max(1, c.tasksMax) },
-    MaximumRetryAttempts: 10,
-    BisectBatchOnFunctionError: true,
-    DestinationConfig: {
-      OnFailure: { Destination: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${DeadLetterBucket}' } },
-    },
+export interface Generated {
+  readonly functions: Record<string, unknown>;
+  readonly resources: {
+    readonly Description: string;
+    readonly Resources: Resources;
+    readonly Outputs: Record<string, Output>;
+    readonly extensions: Record<string, unknown>;
   };
-  const groupId = consumerGroupFor(c.name);
-  if (msk) {
-    properties.EventSourceArn = c.sourceBootstrapServers;
-    properties.AmazonManagedKafkaEventSourceConfig = { ConsumerGroupId: groupId };
-  } else {
-    properties.SelfManagedEventSource = {
-      Endpoints: { KafkaBootstrapServers: c.sourceBootstrapServers.split(',') },
-    };
-    properties.SelfManagedKafkaEventSourceConfig = { ConsumerGroupId: groupId };
+}
+
+const invalid = (dir: string, problems: readonly Problem[]): ConfigError =>
+  new ConfigError(
+    'CONFIG_INVALID',
+    `${dir} has ${problems.length} problem(s):\n${[...problems]
+      .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
+      .map(formatProblem)
+      .join('\n')}`,
+    { details: { problems: problems.length } },
+  );
+
+/** The connectors of infra/connectors (or TGSTREAM_CONNECTORS_DIR); throws with every problem. */
+export function readConnectors(dir = CONNECTORS_DIR): ConnectorSet {
+  const set = readConnectorSet(dir, dir === CONNECTORS_DIR ? SHOWN_DIR : dir);
+  if (set.errors.length > 0) throw invalid(set.dir, set.errors);
+  return set;
+}
+
+/** Names two connectors must not share once made into logical ids and function names. */
+function clashes(connectors: readonly DeployedConnector[]): Problem[] {
+  const seen = new Map<string, string>();
+  const out: Problem[] = [];
+  for (const dc of connectors) {
+    const key = logicalName(dc.config.name);
+    const first = seen.get(key);
+    if (first !== undefined)
+      out.push(
+        problemAt(
+          dc,
+          'name',
+          'CONFIG_CONNECTOR_NAME_CLASH',
+          `"${dc.config.name}" gives the same function and resource names as connector "${first}" (${key}); allowed: names that differ in more than punctuation`,
+        ),
+      );
+    seen.set(key, dc.config.name);
   }
-  const secretArn = c.settings['tigerstream.esm.secret.arn'];
-  const access: Record<string, string> = {
-    PLAIN: 'BASIC_AUTH',
-    'SCRAM-SHA-256': 'SASL_SCRAM_256_AUTH',
-    'SCRAM-SHA-512': 'SASL_SCRAM_512_AUTH',
-  };
-  const accessType = c.source.mechanism === undefined ? undefined : access[c.source.mechanism];
-  if (accessType !== undefined && secretArn !== undefined)
-    properties.SourceAccessConfigurations = [{ Type: accessType, URI: secretArn }];
-  return { Type: 'AWS::Lambda::EventSourceMapping', Properties: properties };
-};
+  return out;
+}
 
-/** The dimensions of the handler's EMF metrics (lib/observability/metrics.ts). */
-const emfDimensions = (c: ConnectorConfig, stage: string): { Name: string; Value: string }[] => [
-  { Name: 'service', Value: METRICS_SERVICE },
-  { Name: 'stage', Value: stage },
-  { Name: 'connector', Value: c.name },
-];
-
-const alarm = (
-  description: string,
-  metric: {
-    namespace: string;
-    name: string;
-    dimensions: { Name: string; Value: unknown }[];
-    statistic: 'Sum' | 'Maximum';
-  },
-  threshold: number,
-  periods = 1,
-): Record<string, unknown> => ({
-  Type: 'AWS::CloudWatch::Alarm',
-  Properties: {
-    AlarmDescription: description,
-    Namespace: metric.namespace,
-    MetricName: metric.name,
-    Dimensions: metric.dimensions,
-    Statistic: metric.statistic,
-    Period: 300,
-    EvaluationPeriods: periods,
-    Threshold: threshold,
-    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    // No data means no batches: nothing failed.
-    TreatMissingData: 'notBreaching',
-    AlarmActions: [{ Ref: 'AlarmTopic' }],
-    OKActions: [{ Ref: 'AlarmTopic' }],
-  },
+const asSet = (connectors: readonly ConnectorConfig[]): ConnectorSet => ({
+  dir: 'the connectors',
+  connectors: connectors.map((config) => ({ config, lineOf: () => 1 })),
+  errors: [],
+  warnings: [],
 });
 
-/** The alarms of one connector, keyed by logical id. */
-function alarms(
-  c: ConnectorConfig,
+/**
+ * The `functions` and `resources` blocks serverless.yml includes.
+ *
+ * @throws ConfigError `CONFIG_INVALID` listing every problem as `file:line key: message [CODE]`.
+ * @example
+ * const { resources } = await generate('prod', undefined, { vpc: stageVpc('subnet-...', 'sg-...') });
+ */
+export async function generate(
   stage: string,
-  fnName: string,
-  fnLogicalId: string,
-): Record<string, unknown> {
-  const fn = [{ Name: 'FunctionName', Value: { Ref: fnLogicalId } }];
-  const who = `TigerStream connector ${c.name}`;
-  return {
-    [`${fnName}ErrorsAlarm`]: alarm(
-      `${who}: the function failed a batch. Lambda retries it (10 attempts, halving the batch), then writes it to the dead-letter bucket. See the function's log for the error code.`,
-      { namespace: 'AWS/Lambda', name: 'Errors', dimensions: fn, statistic: 'Sum' },
-      1,
-    ),
-    [`${fnName}ThrottlesAlarm`]: alarm(
-      `${who}: invocations were throttled (account or reserved concurrency); the topic falls behind.`,
-      { namespace: 'AWS/Lambda', name: 'Throttles', dimensions: fn, statistic: 'Sum' },
-      1,
-    ),
-    [`${fnName}OffsetLagAlarm`]: alarm(
-      `${who}: at least ${c.alarms.offsetLag} records are waiting in the source topics for 15 minutes (tigerstream.alarm.offset.lag).`,
-      { namespace: 'AWS/Lambda', name: 'OffsetLag', dimensions: fn, statistic: 'Maximum' },
-      c.alarms.offsetLag,
-      3,
-    ),
-    [`${fnName}DeadLetterAlarm`]: alarm(
-      `${who}: records went to the dead-letter target (errors.tolerance=all). Their headers name the error code, topic, partition and offset.`,
-      {
-        namespace: METRICS_NAMESPACE,
-        name: 'dead-letter-count',
-        dimensions: emfDimensions(c, stage),
-        statistic: 'Sum',
-      },
-      1,
-    ),
-    [`${fnName}RejectedAlarm`]: alarm(
-      `${who}: TigerGraph rejected lines of a loading run (invalid or missing values for the loading job).`,
-      {
-        namespace: METRICS_NAMESPACE,
-        name: 'rejected-count',
-        dimensions: emfDimensions(c, stage),
-        statistic: 'Sum',
-      },
-      1,
-    ),
-  };
-}
-
-/** The body of the stage's dashboard: per connector, records, lag and function health. */
-function dashboardBody(stage: string, rows: { c: ConnectorConfig; fnLogicalId: string }[]): string {
-  const widgets = rows.flatMap(({ c, fnLogicalId }, i) => {
-    const emf = (name: string, stat: string): unknown[] => [
-      METRICS_NAMESPACE,
-      name,
-      'service',
-      METRICS_SERVICE,
-      'stage',
-      stage,
-      'connector',
-      c.name,
-      { stat },
-    ];
-    const fn = (name: string, stat: string): unknown[] => [
-      'AWS/Lambda',
-      name,
-      'FunctionName',
-      `\${${fnLogicalId}}`,
-      { stat },
-    ];
-    const widget = (x: number, title: string, metrics: unknown[][]): Record<string, unknown> => ({
-      type: 'metric',
-      x,
-      y: i * 6,
-      width: 8,
-      height: 6,
-      properties: {
-        title: `${c.name}: ${title}`,
-        region: '${AWS::Region}',
-        period: 300,
-        view: 'timeSeries',
-        metrics,
-      },
-    });
-    return [
-      widget(0, 'records', [
-        emf('record-count', 'Sum'),
-        emf('loaded-count', 'Sum'),
-        emf('rejected-count', 'Sum'),
-        emf('dead-letter-count', 'Sum'),
-        emf('tombstone-count', 'Sum'),
-      ]),
-      widget(8, 'lag', [
-        fn('OffsetLag', 'Maximum'),
-        emf('replication-latency-ms', 'Maximum'),
-        emf('record-age-ms', 'Maximum'),
-      ]),
-      widget(16, 'function', [
-        fn('Invocations', 'Sum'),
-        fn('Errors', 'Sum'),
-        fn('Throttles', 'Sum'),
-        fn('Duration', 'p99'),
-      ]),
-    ];
-  });
-  return JSON.stringify({ widgets });
-}
-
-/** The `functions` and `resources` blocks serverless.yml includes. */
-export function generate(
-  stage: string,
-  connectors = readConnectors(),
-): { functions: Record<string, unknown>; resources: Record<string, unknown> } {
-  const functions: Record<string, unknown> = {};
-  const resources: Record<string, unknown> = {
-    DeadLetterBucket: {
-      Type: 'AWS::S3::Bucket',
-      Properties: {
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [
-            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
-          ],
-        },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
-      },
-    },
-  };
-  const extensions: Record<string, unknown> = {};
-  const rows: { c: ConnectorConfig; fnLogicalId: string }[] = [];
-  for (const c of connectors) {
-    const fn = functionKeyFor(c.name);
-    const fnLogicalId = `${logicalName(fn)}LambdaFunction`;
-    functions[fn] = {
-      handler: 'dist/stream.handler',
-      description: `TigerStream connector ${c.name}: ${c.topics.join(',')} -> ${c.tigergraph === undefined ? "TigerGraph's Kafka (mirror-only)" : `TigerGraph ${c.tigergraph.graph}`}`,
-      timeout: KAFKA_MAX_TIMEOUT_S,
-      memorySize: 1024,
-      environment: {
-        TGSTREAM_STAGE: stage,
-        TGSTREAM_CONNECTOR: c.name,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    };
-    resources[`${logicalName(fn)}EventSourceMapping`] = eventSourceMapping(c, fnLogicalId);
-    Object.assign(resources, alarms(c, stage, logicalName(fn), fnLogicalId));
-    rows.push({ c, fnLogicalId });
-    // Serverless v3's runtime list stops at nodejs20.x; set nodejs22.x on the function itself.
-    extensions[fnLogicalId] = { Properties: { Runtime: 'nodejs22.x' } };
+  connectors: ConnectorSet | readonly ConnectorConfig[] = readConnectors(),
+  options: GenerateOptions = {},
+): Promise<Generated> {
+  const set = Array.isArray(connectors) ? asSet(connectors) : (connectors as ConnectorSet);
+  const service = options.service ?? DEFAULT_SERVICE;
+  const problems: Problem[] = [...set.errors, ...clashes(set.connectors)];
+  const warnings: Problem[] = [...set.warnings];
+  const built: Built[] = [];
+  for (const dc of set.connectors) {
+    const c = dc.config;
+    const plan = planTrigger(c, stage, logicalName(c.name));
+    const mappings = mappingsOf(c, logicalName(c.name));
+    const vpc = functionVpc(c, options.vpc);
+    const names = Object.values(functionKeysOf(c)).map((key) => `${service}-${stage}-${key}`);
+    for (const p of deployProblems(dc, plan, mappings, names))
+      (p.severity === 'error' ? problems : warnings).push(p);
+    try {
+      built.push(await buildConnector(dc, { stage, service, plan, mappings, vpc }));
+    } catch (error) {
+      if (!isTigerStreamError(error)) throw error;
+      const key = typeof error.details.key === 'string' ? error.details.key : 'name';
+      problems.push(problemAt(dc, key, error.code, error.message));
+    }
   }
+  if (problems.length > 0) throw invalid(set.dir, problems);
+  for (const w of warnings) options.warn?.(formatProblem(w));
+
+  const functions: Record<string, unknown> = {};
+  const resources: Resources = {};
+  const outputs: Generated['resources']['Outputs'] = {};
+  const extensions: Record<string, unknown> = {};
+  for (const b of built) {
+    Object.assign(functions, b.functions);
+    Object.assign(resources, b.resources);
+    Object.assign(outputs, b.outputs);
+    for (const key of Object.keys(b.functions))
+      extensions[`${logicalName(key)}LambdaFunction`] = { Properties: { Runtime: RUNTIME } };
+  }
+  if (
+    Object.values(resources).some(
+      (r) => r.Type === 'AWS::SecretsManager::Secret' && 'KmsKeyId' in r.Properties,
+    )
+  )
+    Object.assign(resources, mskSecretsKey(stage));
   resources.AlarmTopic = {
     Type: 'AWS::SNS::Topic',
     Properties: { DisplayName: `TigerStream ${stage} alarms` },
   };
-  if (rows.length > 0)
+  if (built.length > 0)
     resources.Dashboard = {
       Type: 'AWS::CloudWatch::Dashboard',
       Properties: {
         DashboardName: `tigerstream-${stage}`,
-        DashboardBody: { 'Fn::Sub': dashboardBody(stage, rows) },
+        DashboardBody: {
+          'Fn::Sub': dashboardBody(
+            stage,
+            built.map(({ c, fnLogicalId }) => ({ c, fnLogicalId })),
+          ),
+        },
       },
     };
-  const outputs = {
-    AlarmTopicArn: {
-      Description: "Subscribe to this SNS topic to receive the connectors' alarms",
-      Value: { Ref: 'AlarmTopic' },
-    },
-    DeadLetterBucketName: {
-      Description:
-        "Batches that failed every retry (the event-source mappings' on-failure destination)",
-      Value: { Ref: 'DeadLetterBucket' },
+  outputs.AlarmTopicArn = {
+    Description: "Subscribe to this SNS topic to receive the connectors' alarms",
+    Value: ref('AlarmTopic'),
+  };
+  return {
+    functions,
+    resources: {
+      Description: description(stage),
+      Resources: resources,
+      Outputs: outputs,
+      extensions,
     },
   };
-  return { functions, resources: { Resources: resources, Outputs: outputs, extensions } };
 }
 
-/** Entry for `${file(./infra/serverless.cjs):...}` in serverless.yml (built into dist/infra.cjs). */
-export const functions = ({ options }: { options: { stage?: string } }) =>
-  generate(options.stage ?? 'dev').functions;
-export const resources = ({ options }: { options: { stage?: string } }) =>
-  generate(options.stage ?? 'dev').resources;
+/** The stage's customer-managed key for MSK source secrets (MSK associates no others). */
+const mskSecretsKey = (stage: string): Resources => ({
+  [SOURCE_SECRETS_KEY]: {
+    Type: 'AWS::KMS::Key',
+    Properties: {
+      Description: `TigerStream ${stage}: encrypts the MSK source secrets (AmazonMSK_*) of the connectors' triggers`,
+      EnableKeyRotation: true,
+    },
+  },
+  [`${SOURCE_SECRETS_KEY}Alias`]: {
+    Type: 'AWS::KMS::Alias',
+    Properties: {
+      AliasName: `alias/tgstream-${stage}-source-secrets`,
+      TargetKeyId: ref(SOURCE_SECRETS_KEY),
+    },
+  },
+});
+
+const description = (stage: string): string =>
+  `TigerStream ${stage}: per connector a stream function and its Kafka trigger, an IAM role, the configuration as an SSM parameter, a dead-letter bucket, alarms and a dashboard row. No secret is in this template: the Secrets Manager secrets a trigger logs in with are created empty, and a trigger cannot authenticate until 'tgstream connector create --c <file> --stage ${stage}' has written them (and the SecureString secrets the functions read).`;
+
+/** What `${file(./infra/serverless.cjs):...}` hands the generator. */
+interface ResolverContext {
+  readonly options: { readonly stage?: string };
+  readonly resolveVariable?: (variable: string) => Promise<unknown>;
+}
+
+const cache = new Map<string, Promise<Generated>>();
+
+/** Generates once per serverless run: `functions` and `resources` share the result. */
+async function fromServerless({ options, resolveVariable }: ResolverContext): Promise<Generated> {
+  const stage = options.stage ?? 'dev';
+  const read = async (variable: string): Promise<string | undefined> => {
+    const value = await resolveVariable?.(variable);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const service = (await read('self:service')) ?? DEFAULT_SERVICE;
+  const vpc = stageVpc(
+    await read(`param:${VPC_PARAMS.subnets}, null`),
+    await read(`param:${VPC_PARAMS.securityGroups}, null`),
+  );
+  const key = JSON.stringify([stage, service, vpc]);
+  let result = cache.get(key);
+  if (result === undefined) {
+    result = generate(stage, readConnectors(), {
+      service,
+      vpc,
+      warn: (line) => process.stderr.write(`tigerstream: warning: ${line}\n`),
+    });
+    cache.set(key, result);
+  }
+  return result;
+}
+
+/** Entries for `${file(./infra/serverless.cjs):...}` in serverless.yml (built into dist/infra.cjs). */
+export const functions = async (context: ResolverContext) =>
+  (await fromServerless(context)).functions;
+export const resources = async (context: ResolverContext) =>
+  (await fromServerless(context)).resources;

@@ -1,6 +1,6 @@
 // What serverless.yml reads for its functions and resources (`${file(./infra/serverless.cjs):...}`).
 // Serverless Framework v3 loads this file as it is, while it resolves variables, before it
-// packages: so it builds the Lambda bundle (dist/stream.mjs, which the zip carries) and the IaC
+// packages: so it builds the Lambda bundles (dist/*.mjs, which the zip carries) and the IaC
 // generator (dist/infra.cjs) with esbuild first. `serverless package` and `serverless deploy`
 // therefore work straight after `npm ci`, with no separate build step.
 const { buildSync } = require('esbuild');
@@ -22,10 +22,14 @@ function load() {
  * Runs the generator; a connector file with problems stops packaging with the validator's own
  * lines (file:line key: message [CODE]) and nothing else: no stack trace to read them out of.
  */
-function generate(part, context) {
+async function generate(part, context) {
   try {
-    return load()[part](context);
+    return await load()[part](context);
   } catch (error) {
+    // Serverless's own: a variable the generator asked for (param:, self:) that Serverless
+    // resolves in a later pass, or a problem Serverless reports itself.
+    if (error !== null && typeof error === 'object' && error.name === 'ServerlessError')
+      throw error;
     const text = error instanceof Error ? error.message : String(error);
     process.stderr.write(`\ntigerstream: cannot package: ${text}\n`);
     process.exit(1);

@@ -15,7 +15,12 @@ export * from './secrets.ts';
 export * from './validate.ts';
 export {
   KEY_RULES,
+  MSK_ARN,
+  SECURITY_GROUP_IDS_ALLOWED,
+  SUBNET_IDS_ALLOWED,
   TIGERGRAPH_RULES,
+  isSecurityGroupIdList,
+  isSubnetIdList,
   type KeyRule,
   type LoaderKeys,
   type RuleKey,

@@ -70,6 +70,38 @@ const BYTE_ARRAY_ONLY = (code: string) =>
 
 const BOOL = { kind: 'bool', code: 'CONFIG_BOOLEAN_INVALID' } as const;
 
+/** A comma-separated list of 1..max ids, each matching `id`. */
+const idList =
+  (id: RegExp, max: number) =>
+  (value: string): boolean => {
+    const ids = value.split(',').map((s) => s.trim());
+    return ids.length <= max && ids.every((s) => id.test(s));
+  };
+/** Lambda takes at most 16 subnets and 5 security groups for a function (VpcConfig). */
+export const isSubnetIdList = idList(/^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 16);
+export const isSecurityGroupIdList = idList(/^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 5);
+export const SUBNET_IDS_ALLOWED =
+  'comma-separated subnet ids (subnet-0123456789abcdef0), at most 16';
+export const SECURITY_GROUP_IDS_ALLOWED =
+  'comma-separated security group ids (sg-0123456789abcdef0), at most 5';
+const SUBNETS_RULE = {
+  check: {
+    kind: 'pattern',
+    test: isSubnetIdList,
+    allowed: SUBNET_IDS_ALLOWED,
+    code: 'CONFIG_SUBNET_IDS_INVALID',
+  },
+} as const satisfies KeyRule;
+const SECURITY_GROUPS_RULE = {
+  check: {
+    kind: 'pattern',
+    test: isSecurityGroupIdList,
+    allowed: SECURITY_GROUP_IDS_ALLOWED,
+    code: 'CONFIG_SECURITY_GROUP_IDS_INVALID',
+  },
+} as const satisfies KeyRule;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
 /**
  * Every key rule of a connector file. Keys whose rule needs other keys (the replication flow,
  * client security under several prefixes) are checked by functions in validate.ts and
@@ -267,6 +299,23 @@ export const KEY_RULES = {
   'tigerstream.alarm.offset.lag': {
     check: { kind: 'int', min: 1, max: 1_000_000_000_000, code: 'CONFIG_ALARM_OFFSET_LAG_INVALID' },
   },
+
+  // Deploy-only keys: the IaC (infra/) reads them; the handler never does.
+  'tigerstream.esm.secret.arn': {
+    check: {
+      kind: 'pattern',
+      test: (v) => SECRET_ARN.test(v),
+      allowed:
+        'the ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+      code: 'CONFIG_ESM_SECRET_ARN_INVALID',
+    },
+  },
+  // The trigger's own network (self-managed clusters in a VPC; MSK uses the cluster's).
+  'tigerstream.esm.vpc.subnet.ids': SUBNETS_RULE,
+  'tigerstream.esm.vpc.security.group.ids': SECURITY_GROUPS_RULE,
+  // The function's network (a private TigerGraph Kafka or RESTPP).
+  'tigerstream.vpc.subnet.ids': SUBNETS_RULE,
+  'tigerstream.vpc.security.group.ids': SECURITY_GROUPS_RULE,
 } as const satisfies Record<string, KeyRule>;
 
 export type RuleKey = keyof typeof KEY_RULES;
@@ -385,4 +434,28 @@ export function checkTigerGraphKeysTogether(
     severity,
   );
   return { kind: 'incomplete', trigger, missing: missing.map(([key]) => key) };
+}
+
+/** Pairs of keys that only work together: a VPC needs subnets and security groups. */
+const VPC_PAIRS = [
+  ['tigerstream.vpc.subnet.ids', 'tigerstream.vpc.security.group.ids', 'the function'],
+  ['tigerstream.esm.vpc.subnet.ids', 'tigerstream.esm.vpc.security.group.ids', 'the trigger'],
+] as const;
+
+/**
+ * Cross-field rule `CONFIG_VPC_INCOMPLETE`, beside the VPC rows: subnets without security
+ * groups (or the reverse) put nothing in a VPC, so one of a pair alone is an error naming the
+ * other.
+ */
+export function checkVpcKeysTogether(scope: Scope): void {
+  for (const [subnets, groups, what] of VPC_PAIRS) {
+    const hasSubnets = scope.value(subnets) !== undefined;
+    if (hasSubnets === (scope.value(groups) !== undefined)) continue;
+    const [set, missing] = hasSubnets ? [subnets, groups] : [groups, subnets];
+    scope.report(
+      set,
+      'CONFIG_VPC_INCOMPLETE',
+      `is set but ${missing} is not; ${what} joins a VPC only with both; allowed: both set, or neither`,
+    );
+  }
 }

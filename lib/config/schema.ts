@@ -215,6 +215,10 @@ export const KNOWN_KEYS = new Set<string>([
   'tigerstream.esm.batching.window.ms',
   'tigerstream.esm.starting.position',
   'tigerstream.esm.secret.arn',
+  'tigerstream.esm.vpc.subnet.ids',
+  'tigerstream.esm.vpc.security.group.ids',
+  'tigerstream.vpc.subnet.ids',
+  'tigerstream.vpc.security.group.ids',
   'tigerstream.config.max.age.ms',
   // MirrorMaker 2's, and TigerStream writes the heartbeats they ask for (lib/heartbeat).
   'emit.heartbeats.enabled',

@@ -12,6 +12,7 @@ import {
   bool,
   checkKeys,
   checkTigerGraphKeysTogether,
+  checkVpcKeysTogether,
   choice,
   int,
   text,
@@ -212,6 +213,7 @@ function validateConnector(
   checkTopicNames(scope, topics);
   checkRegistryUrlRequired(scope);
   warnSyncTopicConfigs(scope);
+  checkVpcKeysTogether(scope);
   warnHeartbeatIntervalRounded(scope);
   const policyClass = text(scope, 'replication.policy.class') ?? '';
   const replicationPolicy = /(^|\.)IdentityReplicationPolicy$/.test(policyClass)

@@ -1,0 +1,80 @@
+/**
+ * The deploy carries a connector's configuration: its non-secret part becomes the String
+ * parameter `/tgstream/<stage>/<connector>/config`, the document `tgstream connector create`
+ * writes and the functions read. Secrets never enter it (nor the template): they stay
+ * SecureStrings under `secrets/` and Secrets Manager values, written by `connector create`.
+ *
+ * The document is the one `connector create` writes, file for file: a key or trust store file is
+ * stored as the PEM keys it becomes (secrets, so only named in `secretKeys`) and `.type=PEM`
+ * (lib/config/keystore.ts `inlineStores`), and Avro schema files are inlined, because the
+ * functions have no files.
+ */
+import {
+  connectorPath,
+  toStored,
+  type ConnectorConfig,
+  type StoredConnector,
+} from '../lib/config/index.ts';
+import { loadSchemas } from '../lib/convert/index.ts';
+import { ConfigError } from '../lib/errors/index.ts';
+import type { Resource } from './template.ts';
+
+/** SSM's value limits: 4 KB for standard parameters, 8 KB for advanced ones. */
+export const STANDARD_MAX_BYTES = 4096;
+export const ADVANCED_MAX_BYTES = 8192;
+
+const SCHEMA_KEYS = ['value.converter.schemas', 'value.converter.reader.schema'] as const;
+
+/** The settings as `connector create` stores them, before secrets are split out. */
+async function deployedSettings(
+  settings: Readonly<Record<string, string>>,
+): Promise<Record<string, string>> {
+  const out = new Map(Object.entries(settings));
+  for (const [k, path] of Object.entries(settings)) {
+    const m = /^(.*)\.ssl\.(keystore|truststore)\.location$/.exec(k);
+    if (!m || path.trim() === '') continue;
+    out.set(`${m[1] ?? ''}.ssl.${m[2] ?? ''}.type`, 'PEM');
+    out.delete(k);
+  }
+  for (const key of SCHEMA_KEYS) {
+    const value = settings[key];
+    if (value === undefined || /^\s*[[{"]/.test(value)) continue;
+    const schemas = await loadSchemas(key, value);
+    out.set(key, key.endsWith('reader.schema') ? (schemas[0] ?? '') : `[${schemas.join(',')}]`);
+  }
+  return Object.fromEntries(out);
+}
+
+/** The stored document of a connector as the deploy writes it. */
+export async function deployedDocument(c: ConnectorConfig): Promise<StoredConnector> {
+  const { stored } = toStored(c);
+  return { ...stored, settings: await deployedSettings(stored.settings) };
+}
+
+/**
+ * The `AWS::SSM::Parameter` of a connector's configuration, in the tier its size needs.
+ *
+ * @throws ConfigError `CONFIG_SSM_PARAMETER_TOO_LARGE` past 8 KB (SSM's advanced-tier limit).
+ */
+export async function configParameter(c: ConnectorConfig, stage: string): Promise<Resource> {
+  const value = JSON.stringify(await deployedDocument(c));
+  const bytes = Buffer.byteLength(value, 'utf8');
+  const name = `${connectorPath(stage, c.name)}/config`;
+  if (bytes > ADVANCED_MAX_BYTES)
+    throw new ConfigError(
+      'CONFIG_SSM_PARAMETER_TOO_LARGE',
+      `its configuration without secrets is ${bytes} bytes, over the ${ADVANCED_MAX_BYTES} bytes an SSM parameter (${name}) can hold; allowed: a smaller configuration, e.g. Avro schemas served by a schema registry instead of value.converter.schemas`,
+      { details: { connector: c.name, bytes } },
+    );
+  return {
+    Type: 'AWS::SSM::Parameter',
+    Properties: {
+      Name: name,
+      Type: 'String',
+      Value: value,
+      // Advanced parameters cost money: only when the document needs their 8 KB.
+      Tier: bytes > STANDARD_MAX_BYTES ? 'Advanced' : 'Standard',
+      Description: `TigerStream connector ${c.name}: configuration without secrets (from ${c.file})`,
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Everything one connector deploys: its functions (the stream function and, with MirrorMaker
+ * heartbeats on, the heartbeat function on a schedule), its triggers and their login secrets,
+ * its role, its configuration parameter, its dead-letter bucket and its alarms.
+ */
+import {
+  functionKeyFor,
+  heartbeatScheduleFor,
+  logicalName,
+  type ConnectorConfig,
+} from '../lib/config/index.ts';
+import { configParameter } from './config-parameter.ts';
+import type { DeployedConnector } from './connectors.ts';
+import { connectorRole } from './iam.ts';
+import type { Vpc } from './network.ts';
+import { alarms } from './observability.ts';
+import {
+  eventSourceMappings,
+  triggerSecretResources,
+  type Mapping,
+  type TriggerPlan,
+} from './source.ts';
+import { ref, sub, type Resource, type Resources } from './template.ts';
+
+/** Kafka event-source mappings allow function timeouts of at most 14 minutes. */
+const KAFKA_MAX_TIMEOUT_S = 840;
+/** One heartbeat is one small produce. */
+const HEARTBEAT_TIMEOUT_S = 60;
+
+/** A CloudFormation output. */
+export interface Output {
+  readonly Description: string;
+  readonly Value: unknown;
+}
+
+/** The serverless.yml function keys of a connector: its stream function, and its heartbeat one. */
+export const functionKeysOf = (c: ConnectorConfig): { stream: string; heartbeat?: string } => ({
+  stream: functionKeyFor(c.name),
+  ...(heartbeatScheduleFor(c) === undefined
+    ? {}
+    : { heartbeat: `heartbeat${logicalName(c.name)}` }),
+});
+
+/** Where and how a connector is deployed. */
+export interface ConnectorInputs {
+  readonly stage: string;
+  readonly service: string;
+  readonly plan: TriggerPlan;
+  readonly mappings: readonly Mapping[];
+  readonly vpc: Vpc | undefined;
+}
+
+/** Everything one connector deploys, keyed for the template. */
+export interface Built {
+  readonly c: ConnectorConfig;
+  readonly functions: Record<string, unknown>;
+  readonly resources: Resources;
+  readonly fnLogicalId: string;
+  readonly outputs: Record<string, Output>;
+}
+
+const DEAD_LETTER_BUCKET: Resource = {
+  Type: 'AWS::S3::Bucket',
+  // Dead letters outlive the stack: removing a connector must not delete failed batches.
+  DeletionPolicy: 'Retain',
+  UpdateReplacePolicy: 'Retain',
+  Properties: {
+    BucketEncryption: {
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+      ],
+    },
+    PublicAccessBlockConfiguration: {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    },
+  },
+};
+
+/** The functions, resources and outputs of connector `dc`. */
+export async function buildConnector(
+  dc: DeployedConnector,
+  { stage, service, plan, mappings, vpc }: ConnectorInputs,
+): Promise<Built> {
+  const c = dc.config;
+  const logical = logicalName(c.name);
+  const keys = functionKeysOf(c);
+  const fn = keys.stream;
+  const fnLogicalId = `${logicalName(fn)}LambdaFunction`;
+  const roleId = `${logical}Role`;
+  // Fn::Sub, not the logical id: Serverless then adds no DependsOn the reference already implies.
+  const role = sub(`\${${roleId}.Arn}`);
+  const bucketId = `${logical}DeadLetterBucket`;
+  const heartbeat = heartbeatScheduleFor(c);
+  const environment = {
+    TGSTREAM_STAGE: stage,
+    TGSTREAM_CONNECTOR: c.name,
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+  const placement = vpc === undefined ? {} : { vpc: { ...vpc } };
+  const functions: Record<string, unknown> = {
+    [fn]: {
+      handler: 'dist/stream.handler',
+      description: `TigerStream connector ${c.name}: ${c.topics.join(',')} -> ${c.tigergraph === undefined ? "TigerGraph's Kafka (mirror-only)" : `TigerGraph ${c.tigergraph.graph}`}`,
+      timeout: KAFKA_MAX_TIMEOUT_S,
+      memorySize: 1024,
+      role,
+      environment,
+      ...placement,
+    },
+  };
+  if (heartbeat !== undefined && keys.heartbeat !== undefined)
+    // MirrorMaker 2's heartbeats, written by functions/heartbeat.ts (lib/heartbeat).
+    functions[keys.heartbeat] = {
+      handler: 'dist/heartbeat.handler',
+      description: `TigerStream connector ${c.name}: MirrorMaker 2 heartbeats to the target cluster, ${heartbeat.expression}`,
+      timeout: HEARTBEAT_TIMEOUT_S,
+      memorySize: 256,
+      role,
+      environment,
+      ...placement,
+      events: [{ schedule: { rate: [heartbeat.expression], enabled: true } }],
+    };
+  const functionNames = Object.keys(functions).map((key) => `${service}-${stage}-${key}`);
+  const resources: Resources = {
+    [roleId]: connectorRole(c, {
+      stage,
+      plan,
+      mappings,
+      functionNames,
+      deadLetterBucket: bucketId,
+      functionInVpc: vpc !== undefined,
+      heartbeats: heartbeat !== undefined,
+    }),
+    ...eventSourceMappings(c, plan, mappings, fnLogicalId, bucketId),
+    ...triggerSecretResources(c, plan, stage),
+    [`${logical}ConfigParameter`]: await configParameter(c, stage),
+    [bucketId]: DEAD_LETTER_BUCKET,
+    ...alarms(c, stage, logicalName(fn), fnLogicalId),
+  };
+  const outputs: Record<string, Output> = {
+    [`${logical}DeadLetterBucketName`]: {
+      Description: `Connector ${c.name}: batches that failed every retry (its trigger's on-failure destination)`,
+      Value: ref(bucketId),
+    },
+  };
+  if (plan.secret?.logicalId !== undefined)
+    outputs[`${logical}SourceSecretArn`] = {
+      Description: `Connector ${c.name}: the trigger's login secret ('tgstream connector create' writes it)`,
+      Value: ref(plan.secret.logicalId),
+    };
+  return { c, functions, resources, fnLogicalId, outputs };
+}
