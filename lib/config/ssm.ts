@@ -1,7 +1,9 @@
 /**
  * Connector configuration in SSM Parameter Store:
- *   /tgstream/<stage>/<connector>/config          String, JSON, no secrets
- *   /tgstream/<stage>/<connector>/secrets/<key>   SecureString, one per secret key
+ *   /tgstream/<stage>/<connector>/config          String, JSON, no secrets (the deploy or
+ *                                                 `tgstream connector create` writes it)
+ *   /tgstream/<stage>/<connector>/secrets/<key>   SecureString, one per secret key (only
+ *                                                 `tgstream connector create` writes them)
  */
 import {
   GetParameterCommand,
@@ -12,7 +14,7 @@ import { ConfigError, messageOf } from '../errors/index.ts';
 import type { Entry, ParsedFile } from './parse.ts';
 import type { ConnectorConfig } from './schema.ts';
 import { isSecretKey } from './secrets.ts';
-import { formatProblem, validateConnectorFile } from './validate.ts';
+import { formatProblem, validateConnectorFile, type ValidationResult } from './validate.ts';
 
 export const SSM_ROOT = '/tgstream';
 const STAGE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -23,6 +25,12 @@ export interface StoredConnector {
   readonly name: string;
   readonly section: string;
   readonly settings: Readonly<Record<string, string>>;
+  /**
+   * The keys stored as SecureStrings under `secrets/`, so a reader knows exactly which are
+   * missing (the deploy writes this document before `tgstream connector create` writes the
+   * secrets). Absent in documents written before it existed; still format 1.
+   */
+  readonly secretKeys?: readonly string[];
 }
 
 export const connectorPath = (stage: string, connector: string): string => {
@@ -33,6 +41,35 @@ export const connectorPath = (stage: string, connector: string): string => {
     );
   return `${SSM_ROOT}/${stage}/${connector}`;
 };
+
+/**
+ * The secret keys `tgstream connector create` stores for these settings. A key or trust store
+ * file (`<prefix>.ssl.keystore.location`, `.ssl.truststore.location`) is stored as the PEM keys
+ * `inlineStores` (keystore.ts) replaces it with, and its passwords are not stored, so the
+ * document the deploy writes from the file names the same keys as the one create writes.
+ */
+export function storedSecretKeys(settings: Readonly<Record<string, string>>): string[] {
+  const keys = new Set(
+    Object.entries(settings)
+      .filter(([k, v]) => isSecretKey(k) && v !== '')
+      .map(([k]) => k),
+  );
+  for (const [k, v] of Object.entries(settings)) {
+    const m = /^(.*)\.ssl\.(keystore|truststore)\.location$/.exec(k);
+    if (!m || v.trim() === '') continue;
+    const prefix = m[1] as string;
+    if (m[2] === 'keystore') {
+      keys.delete(`${prefix}.ssl.keystore.password`);
+      keys.delete(`${prefix}.ssl.key.password`);
+      keys.add(`${prefix}.ssl.keystore.certificate.chain`);
+      keys.add(`${prefix}.ssl.keystore.key`);
+    } else {
+      keys.delete(`${prefix}.ssl.truststore.password`);
+      keys.add(`${prefix}.ssl.truststore.certificates`);
+    }
+  }
+  return [...keys].sort();
+}
 
 /** Splits a connector's settings into the stored config document and its secrets. */
 export function toStored(config: ConnectorConfig): {
@@ -45,15 +82,24 @@ export function toStored(config: ConnectorConfig): {
     if (isSecretKey(k) && v !== '') secrets[k] = v;
     else settings[k] = v;
   }
-  return { stored: { format: 1, name: config.name, section: config.section, settings }, secrets };
+  return {
+    stored: {
+      format: 1,
+      name: config.name,
+      section: config.section,
+      settings,
+      secretKeys: storedSecretKeys(config.settings),
+    },
+    secrets,
+  };
 }
 
-/** Rebuilds and validates a connector from stored settings and secrets. */
-export function fromStored(
+/** Validates stored settings and secrets as one connector file section. */
+function validateStored(
   stored: StoredConnector,
   secrets: Readonly<Record<string, string>>,
   origin: string,
-): ConnectorConfig {
+): ValidationResult {
   const entries: Entry[] = Object.entries({ ...stored.settings, ...secrets })
     .filter(([k]) => k !== 'name' && k !== 'tasks.max')
     .map(([key, value], i) => ({ key, value, line: i + 1 }));
@@ -68,7 +114,16 @@ export function fromStored(
     entries,
     sections: [{ title: stored.section, line: entries.length + 1, entries: sectionEntries }],
   };
-  const result = validateConnectorFile(parsed);
+  return validateConnectorFile(parsed);
+}
+
+/** Rebuilds and validates a connector from stored settings and secrets. */
+export function fromStored(
+  stored: StoredConnector,
+  secrets: Readonly<Record<string, string>>,
+  origin: string,
+): ConnectorConfig {
+  const result = validateStored(stored, secrets, origin);
   if (result.errors.length > 0 || result.connectors.length !== 1)
     throw new ConfigError(
       'CONFIG_INVALID',
@@ -86,14 +141,54 @@ const isStored = (v: unknown): v is StoredConnector => {
     typeof o.name === 'string' &&
     typeof o.section === 'string' &&
     typeof o.settings === 'object' &&
-    o.settings !== null
+    o.settings !== null &&
+    (o.secretKeys === undefined ||
+      (Array.isArray(o.secretKeys) && o.secretKeys.every((k) => typeof k === 'string')))
   );
 };
 
 /**
+ * The error for secrets the stored document needs but SSM does not hold: the deploy wrote the
+ * configuration, `tgstream connector create` has not written the secrets (yet). Names the
+ * keys and parameters, never a value.
+ */
+export function secretMissingError(
+  stage: string,
+  connector: string,
+  missing: readonly string[],
+): ConfigError {
+  const path = connectorPath(stage, connector);
+  return new ConfigError(
+    'CONFIG_SECRET_MISSING',
+    `Connector "${connector}" in stage "${stage}" has its configuration in SSM (${path}/config) but not ${missing.length === 1 ? 'the secret' : `${missing.length} secrets`} it needs: ${missing.map((k) => `${path}/secrets/${k}`).join(', ')} (SecureString). The deploy writes the configuration; the secrets are written by 'tgstream connector create --c <the connector file defining ${connector}> --stage ${stage}': run it`,
+    { details: { stage, connector, missing: missing.join(',') } },
+  );
+}
+
+/**
+ * The secret keys a stored connector needs that `secrets` lacks: exactly those the document
+ * lists; for a document without the list, those whose absence makes validation fail (and only
+ * when that is all that fails).
+ */
+export function missingSecretKeys(
+  stored: StoredConnector,
+  secrets: Readonly<Record<string, string>>,
+  origin: string,
+): string[] {
+  if (stored.secretKeys !== undefined) return stored.secretKeys.filter((k) => !(k in secrets));
+  const { errors } = validateStored(stored, secrets, origin);
+  const absent = errors.filter((p) => isSecretKey(p.key) && !(p.key in secrets));
+  return absent.length > 0 && absent.length === errors.length
+    ? [...new Set(absent.map((p) => p.key))].sort()
+    : [];
+}
+
+/**
  * Reads one connector from SSM (one GetParameter, then GetParametersByPath for secrets).
  *
- * @throws ConfigError `CONFIG_SSM_NOT_FOUND`, `CONFIG_SSM_INVALID` or `CONFIG_SSM_UNREACHABLE` (retriable).
+ * @throws ConfigError `CONFIG_SSM_NOT_FOUND`, `CONFIG_SSM_INVALID`, `CONFIG_SECRET_MISSING`
+ *   (configuration deployed, secrets not yet written), `CONFIG_INVALID` or
+ *   `CONFIG_SSM_UNREACHABLE` (retriable).
  */
 export async function readConnectorFromSsm(
   client: SSMClient,
@@ -144,6 +239,8 @@ export async function readConnectorFromSsm(
       'CONFIG_SSM_INVALID',
       `SSM parameter ${path}/config is not a TigerStream connector document (format 1 JSON)`,
     );
+  const missing = missingSecretKeys(doc, secrets, `ssm:${path}`);
+  if (missing.length > 0) throw secretMissingError(stage, connector, missing);
   return fromStored(doc, secrets, `ssm:${path}`);
 }
 
@@ -179,9 +276,11 @@ export function withSettings(
   overrides: Readonly<Record<string, string>>,
 ): ConnectorConfig {
   const { stored, secrets } = toStored(config);
+  // An override of a secret key replaces the secret too (fromStored lets secrets win).
+  const kept = Object.fromEntries(Object.entries(secrets).filter(([k]) => !(k in overrides)));
   return fromStored(
     { ...stored, settings: { ...stored.settings, ...overrides } },
-    secrets,
+    kept,
     config.file,
   );
 }
