@@ -18,15 +18,20 @@ import {
   deleteConnector,
   formatLoadingJobStatus,
   listConnectors,
+  inspectSecret,
   loadingJobStatus,
   readStoredSecrets,
   setConnectorEnabled,
   type ControlDeps,
+  sourceSecretNames,
 } from '../control/index.ts';
+  type SecretChange,
+  type SecretState,
 import { targetTopicName } from '../kafka/index.ts';
 import { EXIT, type CliIo } from './io.ts';
 
 const CONVERTER_NAMES = {
+import { createdNote, secretDeletionLine, secretLine } from './source-secrets.ts';
   bytes: 'ByteArrayConverter',
   avro: 'TigerGraphAvroConverterWithoutSchemaRegistry',
   'avro-registry': 'TigerGraphAvroConverter',
@@ -185,12 +190,31 @@ export async function createCommand(
   for (const p of result.warnings) io.stderr(`warning: ${formatProblem(p)}\n`);
   const all: { connector: string; name: string; action: string; secure: boolean }[] = [];
   for (const c of result.connectors) {
-    for (const change of await createConnector(c, deps)) all.push({ connector: c.name, ...change });
+    const created = await createConnector(c, deps);
+    for (const change of created.secrets) {
+      secretChanges.push({ connector: c.name, ...change });
+      if (!json) io.stdout(`${secretLine(change)}\n`);
+    }
+    for (const change of created.parameters) {
+      all.push({ connector: c.name, ...change });
+      if (!json)
+        io.stdout(
+          `${change.action.padEnd(9)} ${change.name}${change.secure ? ' (SecureString)' : ''}\n`,
+        );
+    }
+    for (const note of created.notes) notes.push({ connector: c.name, note });
   }
-  if (json) io.stdout(`${JSON.stringify({ stage: deps.stage, parameters: all }, null, 2)}\n`);
-  else
-    for (const p of all)
-      io.stdout(`${p.action.padEnd(9)} ${p.name}${p.secure ? ' (SecureString)' : ''}\n`);
+  if (json)
+    io.stdout(
+      `${JSON.stringify({ stage: deps.stage, parameters: all, secrets: secretChanges, notes }, null, 2)}\n`,
+    );
+  else {
+    for (const n of notes) io.stdout(`note: ${n.connector}: ${n.note}\n`);
+    for (const c of secretChanges.filter((s) => s.action === 'created'))
+      io.stdout(`${createdNote(c.connector, c.name)}\n`);
+  const secretChanges: (SecretChange & { connector: string })[] = [];
+  const notes: { connector: string; note: string }[] = [];
+  }
   return EXIT.OK;
 }
 
@@ -272,29 +296,39 @@ export async function deleteCommand(
 ): Promise<number> {
   await learnSecrets([name], deps, secrets);
   if (!yes) {
-    const names = await connectorParameterNames(name, deps);
-    if (names.length === 0) {
-      io.stderr(
-        `tgstream: no connector "${name}" in stage ${deps.stage} [CONTROL_CONNECTOR_NOT_FOUND]\n`,
-      );
-      return EXIT.FAILED;
-    }
+    const what = `${names.length} parameter(s)${ours.length > 0 ? ` and ${ours.length} Secrets Manager secret(s)` : ''}`;
+  const names = await connectorParameterNames(name, deps);
+  // Every secret is looked at before anything is deleted: no access means nothing deleted.
+  const states: SecretState[] = [];
+  for (const n of await sourceSecretNames(name, deps))
+    states.push(await inspectSecret(deps.secretsManager, n));
+  const ours = states.filter((s) => s.state === 'ours');
+  if (names.length === 0 && ours.length === 0) {
+    io.stderr(
+      `tgstream: no connector "${name}" in stage ${deps.stage} [CONTROL_CONNECTOR_NOT_FOUND]\n`,
+    );
+    return EXIT.FAILED;
+  }
     if (io.ask === undefined) {
       io.stderr(
-        `tgstream: deleting ${name} removes ${names.length} parameter(s); there is no terminal to confirm, so pass --yes\n`,
+        `tgstream: deleting ${name} removes ${what}; there is no terminal to confirm, so pass --yes\n`,
       );
       return EXIT.USAGE;
     }
     const answer = await io.ask(
-      `Delete connector ${name} in stage ${deps.stage} (${names.length} parameters)? [y/N] `,
+      `Delete connector ${name} in stage ${deps.stage} (${what})? [y/N] `,
     );
     if (!/^y(es)?$/i.test(answer.trim())) {
       io.stderr('not deleted\n');
       return EXIT.FAILED;
     }
   }
-  const changes = await deleteConnector(name, deps);
-  for (const c of changes) io.stdout(`deleted   ${c.name}\n`);
+  if (names.length > 0)
+    for (const c of await deleteConnector(name, deps)) io.stdout(`deleted   ${c.name}\n`);
+  for (const s of states) {
+    const line = await secretDeletionLine(s, deps);
+    if (line !== undefined) io.stdout(`${line}\n`);
+  }
   io.stdout(
     `The event-source mapping stays until you remove ${name} from infra/connectors and run 'serverless deploy'; pause it meanwhile with 'tgstream connector pause ${name}'.\n`,
   );

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { KafkaClient } from '@aws-sdk/client-kafka';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   createSecretRegistry,
   loadConnectorFile,
@@ -41,6 +42,7 @@ export interface CliDeps {
   readonly ssm?: SSMClient;
   readonly lambda?: LambdaClient;
   readonly kafka?: KafkaClient;
+  readonly secretsManager?: SecretsManagerClient;
   /** Input of `tgstream convert` (default: process.stdin). */
   readonly stdin?: Readable;
 }
@@ -74,10 +76,15 @@ Usage:
       Check a connector file (TigerGraph's format); exit 0 with a redacted summary, 2 with one
       line per problem: <file>:<line> <key>: <message> [<CODE>].
   tgstream connector create --c FILE [--stage S] [--json]
-      Validate, then write the connectors' SSM parameters (created / updated / unchanged).
+      Validate, then write the connectors' SSM parameters (configuration as a String, secrets
+      as SecureStrings) and the source secrets the Lambda Kafka trigger reads (SASL username and
+      password, mTLS certificate and key, private root CA) to AWS Secrets Manager; prints each
+      name (created / updated / unchanged), never a value.
   tgstream connector list|status [NAME] [--stage S] [--json]
   tgstream connector pause|resume NAME [--stage S]
   tgstream connector delete NAME [--stage S] [--yes]
+      Remove the SSM parameters; schedule the source secrets create made for deletion (Secrets
+      Manager keeps them restorable for 30 days).
       Options: --stage (default $TGSTREAM_STAGE or dev), --service (default tigerstream), --region.
   tgstream help
 
@@ -249,6 +256,7 @@ async function connector(
     lambda: deps.lambda ?? new LambdaClient(region ? { region } : {}),
     stage: flag(args, 'stage') ?? io.env.TGSTREAM_STAGE ?? 'dev',
     service: flag(args, 'service') ?? 'tigerstream',
+    secretsManager: deps.secretsManager ?? new SecretsManagerClient(region ? { region } : {}),
   });
   const file = (): string => {
     const f = flag(args, 'c');

@@ -29,6 +29,7 @@ export { allowedText, passes, type Check } from './scope.ts';
 export * from './ssm.ts';
 export * from './keystore.ts';
 export * from './naming.ts';
+export * from './source-auth.ts';
 export * from './heartbeat.ts';
 
 /** Reads and validates a connector file (no exception for invalid content: see `errors`). */

@@ -1,7 +1,8 @@
 /**
  * The connector lifecycle (the verbs of `gadmin connector`): create writes a connector's SSM
- * parameters, list/status read them and the event-source mapping, pause/resume switch the
- * mapping's Enabled flag, delete removes the parameters. AWS clients are injected.
+ * parameters and the trigger's source secrets (Secrets Manager), list/status read them and the
+ * event-source mapping, pause/resume switch the mapping's Enabled flag, delete removes the
+ * parameters and schedules the secrets create made for deletion. AWS clients are injected.
  */
 import type { TigerGraphFactory } from './loading.ts';
 import {
@@ -17,21 +18,31 @@ import {
   type EventSourceMappingConfiguration,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   SSM_ROOT,
   connectorPath,
   fromStored,
   functionNameFor,
   inlineStores,
+  mskSourceSecretNameFor,
+  planSourceSecrets,
+  readConnectorFromSsm,
+  sourceCaSecretNameFor,
+  sourceSecretNameFor,
+  sourceSecretsFor,
   toStored,
   type ConnectorConfig,
 } from '../config/index.ts';
 import { loadSchemas } from '../convert/index.ts';
 import { ControlError, messageOf } from '../errors/index.ts';
+import { writeSourceSecret, type SecretChange } from './secrets-manager.ts';
 
 export interface ControlDeps {
   readonly ssm: SSMClient;
   readonly lambda: LambdaClient;
+  /** Writes and removes the trigger's source secrets (SASL credentials, mTLS, private CA). */
+  readonly secretsManager: SecretsManagerClient;
   readonly stage: string;
   /** The Serverless service name (serverless.yml `service`). */
   readonly service: string;
@@ -113,21 +124,33 @@ async function inlineSchemaFiles(
   return out;
 }
 
+/**
+ * The connector as the Lambda reads it: key and trust stores as PEM keys, schema files inline,
+ * validated again. Reads those files.
+ */
+export async function storableConnector(config: ConnectorConfig): Promise<ConnectorConfig> {
+  const settings = await inlineSchemaFiles(await inlineStores(config.settings));
+  return fromStored(
+    { format: 1, name: config.name, section: config.section, settings },
+    {},
+    config.file,
+  );
+}
+
 /** The parameters a connector is stored as (name → value, secure?). Reads key/trust stores. */
 export async function connectorParameters(
   config: ConnectorConfig,
   stage: string,
 ): Promise<Map<string, { value: string; secure: boolean }>> {
-  const settings = await inlineSchemaFiles(await inlineStores(config.settings));
-  // Validate again after the stores became PEM keys, then split secrets out.
-  const { stored, secrets } = toStored(
-    fromStored(
-      { format: 1, name: config.name, section: config.section, settings },
-      {},
-      config.file,
-    ),
-  );
-  const path = connectorPath(stage, config.name);
+  return parametersOf(await storableConnector(config), stage);
+}
+
+function parametersOf(
+  storable: ConnectorConfig,
+  stage: string,
+): Map<string, { value: string; secure: boolean }> {
+  const { stored, secrets } = toStored(storable);
+  const path = connectorPath(stage, storable.name);
   const params = new Map<string, { value: string; secure: boolean }>();
   params.set(`${path}/config`, { value: JSON.stringify(stored), secure: false });
   for (const [key, value] of Object.entries(secrets))
@@ -135,16 +158,50 @@ export async function connectorParameters(
   return params;
 }
 
+/** What `createConnector` wrote. */
+export interface CreateResult {
+  readonly parameters: readonly ParamChange[];
+  readonly secrets: readonly SecretChange[];
+  /** Source secrets that are not TigerStream's to write, and why. */
+  readonly notes: readonly string[];
+}
+
 /**
- * Writes a connector's parameters, idempotently: each is created, updated or left unchanged;
- * secrets that are no longer in the file are deleted.
+ * Writes a connector, idempotently. Every file is read and every value built before the first
+ * write. Then the trigger's source secrets go to Secrets Manager (see lib/config/source-auth.ts
+ * for which and in what format), and the SSM parameters are each created, updated or left
+ * unchanged; SecureString secrets that are no longer in the file are deleted.
  */
 export async function createConnector(
   config: ConnectorConfig,
   deps: ControlDeps,
+): Promise<CreateResult> {
+  const storable = await storableConnector(config);
+  const desired = parametersOf(storable, deps.stage);
+  const sourceSecrets = sourceSecretsFor(storable, deps.stage);
+  const secretChanges: SecretChange[] = [];
+  for (const secret of sourceSecrets)
+    secretChanges.push(
+      await writeSourceSecret(secret, {
+        client: deps.secretsManager,
+        stage: deps.stage,
+        connector: config.name,
+      }),
+    );
+  const parameters = await writeParameters(config.name, desired, deps);
+  return {
+    parameters,
+    secrets: secretChanges,
+    notes: planSourceSecrets(storable, deps.stage).notes,
+  };
+}
+
+async function writeParameters(
+  connector: string,
+  desired: ReadonlyMap<string, { value: string; secure: boolean }>,
+  deps: Pick<ControlDeps, 'ssm' | 'stage'>,
 ): Promise<ParamChange[]> {
-  const desired = await connectorParameters(config, deps.stage);
-  const path = connectorPath(deps.stage, config.name);
+  const path = connectorPath(deps.stage, connector);
   const existing = new Map(
     (await readPath(deps.ssm, `${path}/`)).map((p) => [p.Name as string, p]),
   );
@@ -165,13 +222,16 @@ export async function createConnector(
           Overwrite: current !== undefined,
           // PEM chains can pass the 4 KB standard limit; intelligent tiering picks advanced only then.
           Tier: 'Intelligent-Tiering',
-          Description: `TigerStream connector ${config.name} (${secure ? 'secret' : 'configuration'})`,
+          Description: `TigerStream connector ${connector} (${secure ? 'secret' : 'configuration'})`,
         }),
       ),
     );
     changes.push({ name, action: current === undefined ? 'created' : 'updated', secure });
   }
-  const stale = [...existing.keys()].filter((n) => !desired.has(n));
+  // Only secrets go stale: other parameters under the path (the Lambda's runs/) are not ours.
+  const stale = [...existing.keys()].filter(
+    (n) => n.startsWith(`${path}/secrets/`) && !desired.has(n),
+  );
   await deleteNames(deps.ssm, stale);
   for (const name of stale) changes.push({ name, action: 'deleted', secure: true });
   return changes;
@@ -291,6 +351,27 @@ export async function deleteConnector(
 }
 
 /**
+ * The Secrets Manager secrets `createConnector` may have written for a connector: those its
+ * stored configuration needs, or every name it could use when that configuration cannot be
+ * read (already deleted, or its SecureStrings missing).
+ */
+export async function sourceSecretNames(
+  name: string,
+  deps: Pick<ControlDeps, 'ssm' | 'stage'>,
+): Promise<string[]> {
+  try {
+    const config = await readConnectorFromSsm(deps.ssm, deps.stage, name);
+    return planSourceSecrets(config, deps.stage).secrets.map((s) => s.name);
+  } catch {
+    return [
+      sourceSecretNameFor(deps.stage, name),
+      mskSourceSecretNameFor(deps.stage, name),
+      sourceCaSecretNameFor(deps.stage, name),
+    ];
+  }
+}
+
+/**
  * A connector's stored secrets (key → value), so output about it can be redacted even when
  * no connector file was read. Best effort: without SSM read access it returns nothing.
  */
@@ -312,3 +393,10 @@ export async function readStoredSecrets(
 }
 
 export { formatLoadingJobStatus, loadingJobStatus, type LoadingJobStatus } from './loading.ts';
+export {
+  RECOVERY_WINDOW_DAYS,
+  inspectSecret,
+  scheduleSecretDeletion,
+  type SecretChange,
+  type SecretState,
+} from './secrets-manager.ts';

@@ -15,6 +15,12 @@ import {
   ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { runCli } from '../../../lib/cli/index.ts';
 import { toConnectorStatus } from '../../../lib/control/index.ts';
 import { VALID, edit } from '../../helpers/config.ts';
@@ -23,9 +29,12 @@ import { ROOT } from '../../helpers/fixtures.ts';
 
 const ssm = mockClient(SSMClient);
 const lambda = mockClient(LambdaClient);
+// Source secrets (SASL, mTLS): test/unit/cli/connector-secrets.test.ts. Here none exists.
+const sm = mockClient(SecretsManagerClient);
 const deps = () => ({
   ssm: new SSMClient({ region: 'us-east-1' }),
   lambda: new LambdaClient({ region: 'us-east-1' }),
+  secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
 });
 const dir = mkdtempSync(join(tmpdir(), 'tgstream-cli-'));
 const write = (name: string, text: string): string => {
@@ -62,6 +71,13 @@ const fakeStore = () => {
 beforeEach(() => {
   ssm.reset();
   lambda.reset();
+  sm.reset();
+  const notFound = Object.assign(new Error("Secrets Manager can't find the specified secret."), {
+    name: 'ResourceNotFoundException',
+  });
+  sm.on(DescribeSecretCommand).rejects(notFound);
+  sm.on(GetSecretValueCommand).rejects(notFound);
+  sm.on(PutSecretValueCommand).resolves({});
 });
 
 describe('tgstream connector validate', () => {
