@@ -17,21 +17,21 @@ import {
   createConnector,
   deleteConnector,
   formatLoadingJobStatus,
-  listConnectors,
   inspectSecret,
+  listConnectors,
   loadingJobStatus,
   readStoredSecrets,
   setConnectorEnabled,
-  type ControlDeps,
   sourceSecretNames,
-} from '../control/index.ts';
+  type ControlDeps,
   type SecretChange,
   type SecretState,
+} from '../control/index.ts';
 import { targetTopicName } from '../kafka/index.ts';
 import { EXIT, type CliIo } from './io.ts';
+import { createdNote, secretDeletionLine, secretLine } from './source-secrets.ts';
 
 const CONVERTER_NAMES = {
-import { createdNote, secretDeletionLine, secretLine } from './source-secrets.ts';
   bytes: 'ByteArrayConverter',
   avro: 'TigerGraphAvroConverterWithoutSchemaRegistry',
   'avro-registry': 'TigerGraphAvroConverter',
@@ -189,6 +189,8 @@ export async function createCommand(
   }
   for (const p of result.warnings) io.stderr(`warning: ${formatProblem(p)}\n`);
   const all: { connector: string; name: string; action: string; secure: boolean }[] = [];
+  const secretChanges: (SecretChange & { connector: string })[] = [];
+  const notes: { connector: string; note: string }[] = [];
   for (const c of result.connectors) {
     const created = await createConnector(c, deps);
     for (const change of created.secrets) {
@@ -212,8 +214,6 @@ export async function createCommand(
     for (const n of notes) io.stdout(`note: ${n.connector}: ${n.note}\n`);
     for (const c of secretChanges.filter((s) => s.action === 'created'))
       io.stdout(`${createdNote(c.connector, c.name)}\n`);
-  const secretChanges: (SecretChange & { connector: string })[] = [];
-  const notes: { connector: string; note: string }[] = [];
   }
   return EXIT.OK;
 }
@@ -295,8 +295,6 @@ export async function deleteCommand(
   secrets: SecretRegistry,
 ): Promise<number> {
   await learnSecrets([name], deps, secrets);
-  if (!yes) {
-    const what = `${names.length} parameter(s)${ours.length > 0 ? ` and ${ours.length} Secrets Manager secret(s)` : ''}`;
   const names = await connectorParameterNames(name, deps);
   // Every secret is looked at before anything is deleted: no access means nothing deleted.
   const states: SecretState[] = [];
@@ -309,6 +307,8 @@ export async function deleteCommand(
     );
     return EXIT.FAILED;
   }
+  if (!yes) {
+    const what = `${names.length} parameter(s)${ours.length > 0 ? ` and ${ours.length} Secrets Manager secret(s)` : ''}`;
     if (io.ask === undefined) {
       io.stderr(
         `tgstream: deleting ${name} removes ${what}; there is no terminal to confirm, so pass --yes\n`,

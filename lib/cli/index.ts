@@ -254,9 +254,9 @@ async function connector(
   const control = (): ControlDeps => ({
     ssm: deps.ssm ?? new SSMClient(region ? { region } : {}),
     lambda: deps.lambda ?? new LambdaClient(region ? { region } : {}),
+    secretsManager: deps.secretsManager ?? new SecretsManagerClient(region ? { region } : {}),
     stage: flag(args, 'stage') ?? io.env.TGSTREAM_STAGE ?? 'dev',
     service: flag(args, 'service') ?? 'tigerstream',
-    secretsManager: deps.secretsManager ?? new SecretsManagerClient(region ? { region } : {}),
   });
   const file = (): string => {
     const f = flag(args, 'c');
