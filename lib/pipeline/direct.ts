@@ -11,7 +11,6 @@ import {
   ZERO,
   add,
   coordinates,
-  dlqHeaders,
   rejectedRecords,
   rejections,
   retryDeps,
@@ -19,6 +18,13 @@ import {
   type Loader,
   type PipelineDeps,
 } from './common.ts';
+import {
+  TIGERGRAPH_RECORD_REJECTED,
+  decideRecordFailure,
+  recordsRejectedError,
+  rejectionsFailBatch,
+} from './policy.ts';
+import { deadLetterOf, sendDeadLetters } from './produce.ts';
 
 /** A line TigerGraph rejected (wholly, or some of the objects it loads). */
 interface RejectedLine {
@@ -68,7 +74,10 @@ export const maxLinesPerRecord = (part: readonly Line[]): number => {
  * line stands alone, within {@link ISOLATION_POSTS} extra posts per batch: that is what makes
  * the rejected records known, to dead-letter them and to count them exactly. A chunk whose
  * every record was rejected needs no re-post. What the budget does not reach is counted from
- * its piece's statistics and logged with the piece's offsets.
+ * its piece's statistics and logged with the piece's offsets. Under errors.tolerance=none the
+ * first chunk with rejections fails the batch at once (`TIGERGRAPH_RECORDS_REJECTED`, naming
+ * the chunk's first and last offsets), without singling out its lines or posting the chunks
+ * after it: the event-source mapping's retries and bisection take it from there.
  */
 export async function loadDirect(
   deps: PipelineDeps,
@@ -137,7 +146,19 @@ export async function loadDirect(
     const part = chunk;
     chunk = [];
     size = 0;
-    const result = await isolate(part, await post(part));
+    const first = await post(part);
+    if (rejections(first) > 0 && rejectionsFailBatch(deps.config)) {
+      const from = coordinates((part[0] as Line).record);
+      const to = coordinates((part[part.length - 1] as Line).record);
+      throw recordsRejectedError({
+        job: tg.loadingJob,
+        where: `the ${distinctRecords(part)} record(s) posted from ${from.topic}[${from.partition}] offset ${from.offset} to ${to.topic}[${to.partition}] offset ${to.offset}`,
+        rejectedLines: first.rejectedLines,
+        rejectedObjects: first.rejectedObjects,
+        details: { topic: from.topic, partition: from.partition, offset: from.offset },
+      });
+    }
+    const result = await isolate(part, first);
     counts = add(counts, result.counts);
     rejected.push(...result.rejected);
     unresolved.push(...result.unresolved);
@@ -152,10 +173,10 @@ export async function loadDirect(
 }
 
 /**
- * Handles the records whose lines TigerGraph rejected in direct mode, per errors.tolerance:
- * under `all` with a dead-letter topic they go there (original key, value and headers plus
- * the error headers); otherwise each is logged with its coordinates and counted as rejected
- * (TigerGraph's verdict does not change on a retry, so the batch goes on). A record TigerGraph
+ * Handles the records whose lines TigerGraph rejected in direct mode under errors.tolerance=all
+ * (under `none` {@link loadDirect} already failed the batch): with a dead-letter topic they go
+ * there (original key, value and headers plus the error headers); otherwise each is logged
+ * with its coordinates and counted as rejected, and the batch goes on. A record TigerGraph
  * loaded in part (its vertex, not its edge) counts as rejected too: redelivering it from the
  * dead-letter topic upserts the part that loaded again, harmlessly.
  * Returns how many records were dead-lettered and how many counted as rejected.
@@ -176,43 +197,34 @@ export async function handleRejectedLines(
         : add(known ?? ZERO, r.counts),
     );
   }
-  const toDeadLetter = config.errorsTolerance === 'all' && config.deadLetterTopic !== undefined;
   const deadLetters: OutRecord[] = [];
   let logged = 0;
   for (const [record, counts] of byRecord) {
     const error = new TigerGraphError(
-      'TIGERGRAPH_RECORD_REJECTED',
+      TIGERGRAPH_RECORD_REJECTED,
       counts === undefined
         ? `TigerGraph's loading job ${tg.loadingJob} rejected every record of this record's chunk (not JSON, no primary id, or a job that does not match the JSON)`
         : `TigerGraph's loading job ${tg.loadingJob} rejected this record's JSON (${counts.rejectedLines} line(s) rejected, ${counts.rejectedObjects} object(s) not loaded: a missing or invalid id or attribute)`,
       { retriable: false },
     );
-    if (!toDeadLetter) {
+    const outcome = decideRecordFailure(error, config);
+    // Under errors.tolerance=none loadDirect failed the batch before lines were singled out.
+    if (outcome === 'fail-batch') throw error;
+    if (outcome === 'reject') {
       if (logged++ < MAX_RECORD_WARNINGS)
         deps.logger.warn('TigerGraph rejected a record', { ...coordinates(record), error });
       continue;
     }
     deps.logger.warn('Record sent to the dead-letter topic', { ...coordinates(record), error });
-    deadLetters.push({
-      topic: config.deadLetterTopic,
-      partition: undefined,
-      key: record.key,
-      value: record.value,
-      headers: dlqHeaders(record, error),
-      timestamp: record.timestamp,
-    });
+    deadLetters.push(deadLetterOf(record, error, config.deadLetterTopic as string));
   }
   if (logged > MAX_RECORD_WARNINGS)
     deps.logger.warn('TigerGraph rejected more records of this batch', {
       records: logged - MAX_RECORD_WARNINGS,
     });
-  if (deadLetters.length > 0)
-    await retry(
-      () => deps.delivery.send(deadLetters, deps.signal ? { signal: deps.signal } : {}),
-      retryDeps(deps),
-    );
+  await sendDeadLetters(deps, deadLetters);
   return {
     deadLettered: deadLetters.length,
-    rejected: toDeadLetter ? 0 : byRecord.size,
+    rejected: byRecord.size - deadLetters.length,
   };
 }

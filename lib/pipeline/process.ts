@@ -12,9 +12,9 @@ import {
   ZERO,
   add,
   coordinates,
-  dlqHeaders,
   loaderOf,
   rejectedRecords,
+  rejections,
   retryDeps,
   type Line,
   type Loader,
@@ -22,7 +22,8 @@ import {
 } from './common.ts';
 import { handleRejectedLines, loadDirect, maxLinesPerRecord } from './direct.ts';
 import { ensureStreamingRun } from './streaming.ts';
-import { decideRecordFailure } from './policy.ts';
+import { decideRecordFailure, recordsRejectedError, rejectionsFailBatch } from './policy.ts';
+import { deadLetterOf, handleRefusals, produceLines, sendDeadLetters } from './produce.ts';
 
 export type { PipelineDeps, StreamingRun } from './common.ts';
 
@@ -101,15 +102,7 @@ async function convertAll(
         { ...coordinates(record), error },
       );
       if (outcome === 'reject') rejected++;
-      else
-        deadLetters.push({
-          topic: config.deadLetterTopic as string,
-          partition: undefined,
-          key: record.key,
-          value: record.value,
-          headers: dlqHeaders(record, error),
-          timestamp: record.timestamp,
-        });
+      else deadLetters.push(deadLetterOf(record, error, config.deadLetterTopic as string));
       continue;
     }
     if (converted.kind === 'tombstone') {
@@ -241,29 +234,49 @@ export async function processBatch(
     }
   }
   const converted = await convertAll(batch, deps, targetPartitions);
-  if (converted.deadLetters.length > 0)
-    await retry(
-      () => deps.delivery.send(converted.deadLetters, deps.signal ? { signal: deps.signal } : {}),
-      retryDeps(deps),
-    );
+  await sendDeadLetters(deps, converted.deadLetters);
   let counts = ZERO;
   let jobIds: string[] = [];
+  let produced = converted.out.length;
+  let ranges: ProducedRange[] = [];
+  // Records TigerGraph's Kafka refused (under errors.tolerance=all): dead-lettered or rejected.
+  let refusedDeadLettered = 0;
+  let refusedRejected = 0;
   let tgDeadLettered = 0;
   // Records TigerGraph rejected (not dead-lettered), where its verdict is known by the end.
   let tgRejected = 0;
   if (tg === undefined || tg.delivery === 'kafka') {
     // Checked before the produce: a missing client must not leave records loaded by nobody.
     const loader = tg === undefined ? undefined : loaderOf(deps, tg);
-    const ranges = await retry(
-      () => deps.delivery.send(converted.out, deps.signal ? { signal: deps.signal } : {}),
-      retryDeps(deps),
-    );
-    if (loader !== undefined && ranges.length > 0)
-      ({ counts, jobIds } = await loadFromKafka(deps, loader, ranges, targetPartitions));
-    // An EOF run's statistics are sums over its lines: which record a rejection belongs to is
-    // not known, so rejectedRecords counts the fewest records that explain them.
-    if (tg !== undefined && tg.eof && tg.waitForLoad)
-      tgRejected = rejectedRecords(converted.delivered, counts, maxLinesPerRecord(converted.lines));
+    const sent = await produceLines(deps, converted.out, converted.lines);
+    produced = sent.produced;
+    ranges = sent.ranges;
+    ({ deadLettered: refusedDeadLettered, rejected: refusedRejected } = await handleRefusals(
+      deps,
+      sent.refused,
+    ));
+    if (loader !== undefined && sent.ranges.length > 0)
+      ({ counts, jobIds } = await loadFromKafka(deps, loader, sent.ranges, targetPartitions));
+    if (tg !== undefined && tg.eof && tg.waitForLoad && rejections(counts) > 0) {
+      if (rejectionsFailBatch(config))
+        throw recordsRejectedError({
+          job: tg.loadingJob,
+          where: `EOF run(s) ${jobIds.join(', ')} over ${sent.ranges
+            .map((r) => `${r.topic}[${r.partition}] from offset ${r.firstOffset}`)
+            .join(', ')}`,
+          rejectedLines: counts.rejectedLines,
+          rejectedObjects: counts.rejectedObjects,
+          details: { jobIds: jobIds.join(',') },
+        });
+      // An EOF run's statistics are sums over its lines: which record a rejection belongs to
+      // is not known, so rejectedRecords counts the fewest records that explain them.
+      const refused = new Set(sent.refused.map((r) => r.record));
+      tgRejected = rejectedRecords(
+        converted.delivered - refused.size,
+        counts,
+        maxLinesPerRecord(converted.lines.filter((l) => !refused.has(l.record))),
+      );
+    }
   } else {
     const loader = loaderOf(deps, tg);
     const direct = await loadDirect(deps, loader, converted.lines);
@@ -278,13 +291,14 @@ export async function processBatch(
       ),
     );
   }
+  const refusedRecords = refusedDeadLettered + refusedRejected;
   const result: BatchResult = {
     mode,
     records: batch.records.length,
-    produced: converted.out.length,
-    loaded: converted.delivered - tgDeadLettered - tgRejected,
-    rejected: converted.rejected + tgRejected,
-    deadLettered: converted.deadLetters.length + tgDeadLettered,
+    produced,
+    loaded: converted.delivered - refusedRecords - tgDeadLettered - tgRejected,
+    rejected: converted.rejected + refusedRejected + tgRejected,
+    deadLettered: converted.deadLetters.length + refusedDeadLettered + tgDeadLettered,
     tombstones: converted.tombstones,
     objectsLoaded: counts.validObjects,
     objectsRejected: counts.rejectedObjects,
@@ -297,6 +311,8 @@ export async function processBatch(
       rejected: tgRejected,
       objectsRejected: counts.rejectedObjects,
       jobIds,
+      // Kafka mode: where the run read, since its statistics do not say which records.
+      ...(ranges.length > 0 ? { ranges } : {}),
     });
   return result;
 }

@@ -150,12 +150,21 @@ describe('tgstream invoke', () => {
   const event = (name: string): string => join(ROOT, 'test/fixtures', name);
 
   it('runs one Lambda event file through the handler on the embedded stack and prints the batch result', async () => {
+    // errors.tolerance=all: the records TigerGraph rejects are counted, and the batch succeeds.
+    const dir = mkdtempSync(join(tmpdir(), 'tgstream-invoke-'));
+    writeFileSync(
+      join(dir, 'all.properties'),
+      readFileSync(join(ROOT, 'infra/connectors/company.properties'), 'utf8').replace(
+        '[connector_1]',
+        'errors.tolerance=all\n[connector_1]',
+      ),
+    );
     const r = await tgstream([
       'invoke',
       '--event',
       event('events/powertools-ts-kafka-json-pretty.json'),
       '--c',
-      'infra/connectors/company.properties',
+      join(dir, 'all.properties'),
       '--embedded',
       '--json',
     ]);
@@ -182,6 +191,20 @@ describe('tgstream invoke', () => {
       objectsLoaded: 0,
       objectsRejected: 3,
     });
+  }, 60_000);
+
+  it('under errors.tolerance=none (the default) records TigerGraph rejects fail the invocation: exit 1 and TIGERGRAPH_RECORDS_REJECTED', async () => {
+    const r = await tgstream([
+      'invoke',
+      '--event',
+      event('events/powertools-ts-kafka-json-pretty.json'),
+      '--c',
+      'infra/connectors/company.properties',
+      '--embedded',
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('[TIGERGRAPH_RECORDS_REJECTED]');
+    expect(r.stderr).toContain("TigerGraph's loading job load_company rejected");
   }, 60_000);
 
   it('exits 1 with the error code when the handler throws', async () => {

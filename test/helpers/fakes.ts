@@ -23,6 +23,13 @@ export class FakeDelivery implements KafkaDelivery {
   readonly logs = new Map<string, OutRecord[][]>();
   readonly sent: OutRecord[][] = [];
   failures: TigerStreamError[] = [];
+  /** Every send, also refused ones. */
+  readonly attempts: OutRecord[][] = [];
+  /**
+   * The broker's verdict on a record: an error refuses every send holding the record, as a
+   * Kafka produce request fails as a whole.
+   */
+  refuse: (r: OutRecord) => TigerStreamError | undefined = () => undefined;
   constructor(readonly topics: Record<string, number>) {
     for (const [t, n] of Object.entries(topics))
       this.logs.set(
@@ -34,8 +41,11 @@ export class FakeDelivery implements KafkaDelivery {
     return Promise.resolve(this.topics[topic] ?? 0);
   }
   send(records: readonly OutRecord[]): Promise<ProducedRange[]> {
+    this.attempts.push([...records]);
     const failure = this.failures.shift();
     if (failure) return Promise.reject(failure);
+    const refusal = records.map((r) => this.refuse(r)).find((e) => e !== undefined);
+    if (refusal) return Promise.reject(refusal);
     this.sent.push([...records]);
     const ranges = new Map<string, ProducedRange>();
     for (const r of records) {

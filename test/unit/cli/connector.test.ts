@@ -356,7 +356,7 @@ describe('tgstream connector create', () => {
       await runCli(['connector', 'create', '--c', write('badstore.properties', text)], io, deps()),
     ).toBe(2);
     expect(stderr()).toMatch(
-      /producer\.ssl\.keystore\.location: .*client\.keystore\.p12 is not a PKCS12 store this password opens .* \[CONFIG_STORE_INVALID\]/,
+      /producer\.ssl\.keystore\.location: .*client\.keystore\.p12 \(PKCS12\) does not open with the password in producer\.ssl\.keystore\.password: .* \[CONFIG_STORE_PASSWORD_WRONG\]/,
     );
     expect(stderr()).not.toContain('wrong-pass');
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);

@@ -230,8 +230,8 @@ describe('processBatch (kafka mode)', () => {
     ).toMatchObject({ jobId: 'run-1', was: 'ABORTED' });
   });
 
-  it('skips and counts tombstones, and counts records TigerGraph rejects', async () => {
-    const { deps } = setup();
+  it('skips and counts tombstones, and counts records TigerGraph rejects (errors.tolerance=all)', async () => {
+    const { deps } = setup(edit('errors.tolerance', 'all'));
     const result = await processBatch(
       batchOf(
         record(0, 1, null),
@@ -414,8 +414,8 @@ describe('processBatch (direct mode)', () => {
     expect(tigergraph.posts.length).toBeLessThan(30);
   });
 
-  it('without a dead-letter topic singles out and counts the rejected record, logging its offset', async () => {
-    const { delivery, tigergraph, deps } = setup(directWith());
+  it('without a dead-letter topic singles out and counts the rejected record, logging its offset (errors.tolerance=all)', async () => {
+    const { delivery, tigergraph, deps } = setup(directWith(['errors.tolerance', 'all']));
     const log = capture();
     const records = rows(20, (i) => i === 5);
     const result = await processBatch(batchOf(...records), { ...deps, logger: log.logger });

@@ -1,0 +1,348 @@
+/**
+ * errors.tolerance for records TigerGraph's Kafka refuses and records TigerGraph rejects
+ * (lib/pipeline/policy.ts): dead-lettered or counted under `all`, the batch failed at once
+ * under `none`.
+ */
+import { describe, expect, it } from 'vitest';
+import { createByteArrayConverter } from '../../../lib/convert/index.ts';
+import { TigerStreamError } from '../../../lib/errors/index.ts';
+import type { DecodedBatch, KafkaRecord } from '../../../lib/event/index.ts';
+import { KafkaError, type OutRecord } from '../../../lib/kafka/index.ts';
+import { createLogger } from '../../../lib/observability/index.ts';
+import {
+  DLQ_HEADERS,
+  decideRecordFailure,
+  processBatch,
+  type PipelineDeps,
+} from '../../../lib/pipeline/index.ts';
+import { handleRejectedLines } from '../../../lib/pipeline/direct.ts';
+import { edit } from '../../helpers/config.ts';
+import { FakeDelivery, FakeTigerGraph, testConfig } from '../../helpers/fakes.ts';
+
+const record = (partition: number, offset: number, value: string): KafkaRecord => ({
+  topic: 'companies',
+  partition,
+  offset,
+  timestamp: 1_700_000_000_000 + offset,
+  timestampType: 'CREATE_TIME',
+  key: Buffer.from(`k${offset}`),
+  value: Buffer.from(value),
+  headers: [{ key: 'h', value: Buffer.from('v') }],
+});
+const batchOf = (...records: KafkaRecord[]): DecodedBatch => ({
+  eventSource: 'SelfManagedKafka',
+  eventSourceArn: undefined,
+  bootstrapServers: 'b:1',
+  records,
+});
+const company = (n: number, pad = ''): string => JSON.stringify({ company: `C${n}`, pad });
+
+const setup = (...edits: [string, string][]) => {
+  const delivery = new FakeDelivery({ 'hello.companies': 2, dlq: 1 });
+  const tigergraph = new FakeTigerGraph(delivery);
+  const lines: Record<string, unknown>[] = [];
+  const deps: PipelineDeps = {
+    config: testConfig(
+      edits.reduce<string | undefined>((text, [k, v]) => edit(k, v, text), undefined),
+    ),
+    converter: createByteArrayConverter(),
+    delivery,
+    tigergraph,
+    logger: createLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
+    retryPolicy: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
+    sleep: () => Promise.resolve(),
+  };
+  return { delivery, tigergraph, deps, lines };
+};
+const ALL_DLQ: [string, string][] = [
+  ['errors.tolerance', 'all'],
+  ['errors.deadletterqueue.topic.name', 'dlq'],
+];
+const tooLarge = (): KafkaError =>
+  new KafkaError('KAFKA_RECORD_TOO_LARGE', 'Producing failed: too large (MESSAGE_TOO_LARGE)', {
+    kind: 'record',
+    kafkaError: 'MESSAGE_TOO_LARGE',
+  });
+/** TigerGraph's Kafka refuses any send to the target topic holding a value with "big" in it. */
+const refuseBig = (r: OutRecord): KafkaError | undefined =>
+  r.topic === 'hello.companies' && r.value?.toString().includes('big') ? tooLarge() : undefined;
+const values = (list: readonly OutRecord[] | undefined): string[] =>
+  (list ?? []).map((r) => (JSON.parse(r.value?.toString() ?? '') as { company: string }).company);
+const header = (r: OutRecord | undefined, key: string): string | undefined =>
+  r?.headers.find((h) => h.key === key)?.value.toString();
+
+describe("records TigerGraph's Kafka refuses (record-level Kafka errors)", () => {
+  const twelve = (bad: number[]): KafkaRecord[] =>
+    Array.from({ length: 12 }, (_, i) =>
+      record(i % 2, 100 + i, company(i, bad.includes(i) ? 'big' : '')),
+    );
+
+  it('errors.tolerance=all: the refused record is dead-lettered with its original bytes and code, the others delivered in order and loaded', async () => {
+    const { delivery, tigergraph, deps, lines } = setup(...ALL_DLQ);
+    delivery.refuse = refuseBig;
+    const records = twelve([5]);
+    const result = await processBatch(batchOf(...records), deps);
+    expect(result).toMatchObject({
+      records: 12,
+      produced: 11,
+      loaded: 11,
+      rejected: 0,
+      deadLettered: 1,
+    });
+    const log = delivery.logs.get('hello.companies');
+    expect(values(log?.[0])).toEqual(['C0', 'C2', 'C4', 'C6', 'C8', 'C10']);
+    expect(values(log?.[1])).toEqual(['C1', 'C3', 'C7', 'C9', 'C11']);
+    const [dead] = delivery.logs.get('dlq')?.[0] ?? [];
+    expect(dead?.value).toEqual(records[5]?.value);
+    expect(dead?.key).toEqual(records[5]?.key);
+    expect(header(dead, 'h')).toBe('v');
+    expect(header(dead, DLQ_HEADERS.code)).toBe('KAFKA_RECORD_TOO_LARGE');
+    expect(header(dead, DLQ_HEADERS.message)).toContain('MESSAGE_TOO_LARGE');
+    expect(header(dead, DLQ_HEADERS.offset)).toBe('105');
+    expect(header(dead, DLQ_HEADERS.partition)).toBe('1');
+    // The EOF run loads from the first offsets produced; the one refused send was halved
+    // down to the record, each refused send tried once (record-level errors are not retried).
+    expect(tigergraph.runs[0]?.partitions).toEqual([
+      { partition: 0, start_offset: 0 },
+      { partition: 1, start_offset: 0 },
+    ]);
+    const refused = delivery.attempts.filter((a) => a.some((r) => refuseBig(r)));
+    expect(refused.map((a) => a.length)).toEqual([12, 6, 3, 2, 1]);
+    expect(lines.find((l) => l.message === 'Record sent to the dead-letter topic')).toMatchObject({
+      topic: 'companies',
+      partition: 1,
+      offset: 105,
+      error: expect.objectContaining({ code: 'KAFKA_RECORD_TOO_LARGE' }) as unknown,
+    });
+  });
+
+  it('errors.tolerance=all without a dead-letter topic: the refused records are counted as rejected and logged', async () => {
+    const { delivery, deps, lines } = setup(['errors.tolerance', 'all']);
+    delivery.refuse = refuseBig;
+    const result = await processBatch(batchOf(...twelve([0, 11])), deps);
+    expect(result).toMatchObject({ records: 12, produced: 10, loaded: 10, rejected: 2 });
+    expect(
+      lines
+        .filter((l) => l.message === 'Record rejected (errors.tolerance=all, no dead-letter topic)')
+        .map((l) => l.offset),
+    ).toEqual([100, 111]);
+  });
+
+  it('errors.tolerance=none: the batch fails at once with the record code and its coordinates, not retriable', async () => {
+    const { delivery, tigergraph, deps } = setup();
+    delivery.refuse = refuseBig;
+    const error = await processBatch(batchOf(record(0, 7, company(1, 'big'))), deps).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'KAFKA_RECORD_TOO_LARGE',
+      retriable: false,
+      kafkaError: 'MESSAGE_TOO_LARGE',
+      details: { topic: 'companies', partition: 0, offset: 7 },
+    });
+    expect((error as Error).message).toContain(
+      "TigerGraph's Kafka refused the record at companies[0] offset 7",
+    );
+    expect((error as Error).message).toContain('errors.tolerance=none fails the batch');
+    expect(delivery.attempts).toHaveLength(1);
+    expect(tigergraph.runs).toEqual([]);
+  });
+
+  it('a send refused as a whole whose halves are accepted (a request too large) delivers everything', async () => {
+    const { delivery, deps } = setup();
+    // The broker's limit is on the request: more than 6 records at once is too large.
+    const refuseMany = () => undefined;
+    delivery.refuse = refuseMany;
+    const original = delivery.send.bind(delivery);
+    delivery.send = (records) =>
+      records.length > 6 ? Promise.reject(tooLarge()) : original(records);
+    const result = await processBatch(batchOf(...twelve([])), deps);
+    expect(result).toMatchObject({ records: 12, produced: 12, loaded: 12, deadLettered: 0 });
+    expect(values(delivery.logs.get('hello.companies')?.[0])).toEqual([
+      'C0',
+      'C2',
+      'C4',
+      'C6',
+      'C8',
+      'C10',
+    ]);
+  });
+
+  it('retries a retriable failure of a part while singling out the refused record', async () => {
+    const { delivery, deps } = setup(...ALL_DLQ);
+    delivery.refuse = refuseBig;
+    const records = twelve([11]);
+    const original = delivery.send.bind(delivery);
+    let calls = 0;
+    delivery.send = (part) => {
+      calls++;
+      // The second send (the first half) meets a leader change once.
+      if (calls === 2)
+        return Promise.reject(
+          new KafkaError('KAFKA_PRODUCE_RETRIABLE', 'leader moved', {
+            kind: 'retriable',
+            kafkaError: 'NOT_LEADER_OR_FOLLOWER',
+          }),
+        );
+      return original(part);
+    };
+    const result = await processBatch(batchOf(...records), deps);
+    expect(result).toMatchObject({ loaded: 11, deadLettered: 1, retries: 1 });
+  });
+
+  it('a fatal Kafka error fails the batch at once, whatever errors.tolerance says', async () => {
+    const { delivery, deps } = setup(...ALL_DLQ);
+    delivery.refuse = () =>
+      new KafkaError('KAFKA_AUTHORIZATION_FAILED', 'not allowed (TOPIC_AUTHORIZATION_FAILED)', {
+        kind: 'fatal',
+        kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+      });
+    await expect(processBatch(batchOf(...twelve([])), deps)).rejects.toMatchObject({
+      code: 'KAFKA_AUTHORIZATION_FAILED',
+      retriable: false,
+    });
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.logs.get('dlq')?.[0]).toEqual([]);
+  });
+
+  it('a dead letter the dead-letter topic refuses fails the batch (nothing is dropped)', async () => {
+    const { delivery, deps } = setup(...ALL_DLQ);
+    // The original bytes are as large for the dead-letter topic as they were for the target.
+    delivery.refuse = (r) => (r.value?.toString().includes('big') ? tooLarge() : undefined);
+    const error = await processBatch(batchOf(...twelve([3])), deps).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'KAFKA_DEAD_LETTER_REFUSED',
+      retriable: false,
+      details: expect.objectContaining({ topic: 'dlq' }) as unknown,
+    });
+    expect((error as Error).message).toContain(
+      'The dead-letter topic dlq refused 1 dead letter(s)',
+    );
+  });
+
+  it('a mirror-only connector dead-letters a refused record the same way', async () => {
+    const delivery = new FakeDelivery({ 'hello.companies': 2, dlq: 1 });
+    delivery.refuse = refuseBig;
+    const mirrorOnly = testConfig(
+      ALL_DLQ.reduce<string | undefined>((text, [k, v]) => edit(k, v, text), undefined),
+    );
+    const settings = Object.fromEntries(
+      Object.entries(mirrorOnly.settings).filter(([k]) => !k.startsWith('tigergraph.')),
+    );
+    const { deps } = setup(...ALL_DLQ);
+    const result = await processBatch(batchOf(...twelve([2])), {
+      ...deps,
+      config: { ...mirrorOnly, settings, tigergraph: undefined },
+      delivery,
+      tigergraph: undefined,
+    });
+    expect(result).toMatchObject({ mode: 'mirror-only', loaded: 11, deadLettered: 1 });
+  });
+});
+
+describe('records TigerGraph rejects follow errors.tolerance', () => {
+  const mixed = (pad = ''): KafkaRecord[] =>
+    Array.from({ length: 10 }, (_, i) =>
+      record(0, 200 + i, i === 4 ? JSON.stringify({ other: i, pad }) : company(i, pad)),
+    );
+
+  it('kafka mode, EOF run waited for, errors.tolerance=none: the batch fails with TIGERGRAPH_RECORDS_REJECTED, not retriable', async () => {
+    const { tigergraph, deps } = setup();
+    const error = await processBatch(batchOf(...mixed()), deps).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'TIGERGRAPH_RECORDS_REJECTED',
+      retriable: false,
+      details: { job: 'load_company', rejectedLines: 0, rejectedObjects: 1, jobIds: 'run-1' },
+    });
+    expect((error as Error).message).toContain(
+      "TigerGraph's loading job load_company rejected 0 line(s) and 1 object(s) of EOF run(s) run-1 over hello.companies[0] from offset 0",
+    );
+    // One run, not retried within the invocation.
+    expect(tigergraph.runs).toHaveLength(1);
+  });
+
+  it('kafka mode, errors.tolerance=all: counted as rejected, not dead-lettered (an EOF run reports sums)', async () => {
+    const { delivery, deps } = setup(...ALL_DLQ);
+    const result = await processBatch(batchOf(...mixed()), deps);
+    expect(result).toMatchObject({ records: 10, loaded: 9, rejected: 1, deadLettered: 0 });
+    expect(delivery.logs.get('dlq')?.[0]).toEqual([]);
+  });
+
+  it.each([
+    ['tigergraph.loading.eof', 'false'],
+    ['tigergraph.loading.wait', 'false'],
+  ] as const)(
+    "kafka mode with %s=%s, errors.tolerance=none: TigerGraph's verdict is not known, the batch succeeds",
+    async (key, value) => {
+      const { deps } = setup([key, value]);
+      const result = await processBatch(batchOf(...mixed()), { ...deps, streamingRuns: new Map() });
+      expect(result).toMatchObject({ records: 10, loaded: 10, rejected: 0 });
+    },
+  );
+
+  it('direct mode, errors.tolerance=none: the first chunk with rejections fails the batch at once, naming its offsets; later chunks are not posted', async () => {
+    const { tigergraph, deps } = setup(
+      ['tigergraph.delivery', 'direct'],
+      ['tigergraph.batch.max.bytes', '1024'],
+    );
+    const error = await processBatch(batchOf(...mixed('x'.repeat(300))), deps).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'TIGERGRAPH_RECORDS_REJECTED',
+      retriable: false,
+      details: { topic: 'companies', partition: 0, rejectedObjects: 1 },
+    });
+    expect((error as Error).message).toContain(
+      'of the 3 record(s) posted from companies[0] offset 203 to companies[0] offset 205; errors.tolerance=none fails the batch',
+    );
+    // Chunks of 1024 bytes hold 3 of these records: offset 204 was in the second post.
+    expect(tigergraph.posts).toHaveLength(2);
+  });
+
+  it('direct mode, errors.tolerance=all: the rejected record is dead-lettered with its reason', async () => {
+    const { delivery, deps } = setup(['tigergraph.delivery', 'direct'], ...ALL_DLQ);
+    const result = await processBatch(batchOf(...mixed()), deps);
+    expect(result).toMatchObject({ records: 10, loaded: 9, deadLettered: 1 });
+    const [dead] = delivery.logs.get('dlq')?.[0] ?? [];
+    expect(header(dead, DLQ_HEADERS.code)).toBe('TIGERGRAPH_RECORD_REJECTED');
+    expect(header(dead, DLQ_HEADERS.message)).toContain('a missing or invalid id or attribute');
+    expect(header(dead, DLQ_HEADERS.offset)).toBe('204');
+  });
+
+  it('handing singled-out rejections over under errors.tolerance=none fails the batch', async () => {
+    const { deps } = setup(['tigergraph.delivery', 'direct']);
+    const r = record(0, 1, '{}');
+    const tg = deps.config.tigergraph;
+    if (tg === undefined) throw new Error('the test connector calls TigerGraph');
+    await expect(
+      handleRejectedLines(
+        deps,
+        { settings: tg, client: new FakeTigerGraph(new FakeDelivery({})) },
+        [{ line: { record: r, value: Buffer.from('{}') }, counts: undefined }],
+      ),
+    ).rejects.toMatchObject({ code: 'TIGERGRAPH_RECORD_REJECTED' });
+  });
+});
+
+describe('decideRecordFailure', () => {
+  const config = (tolerance: 'none' | 'all', dlq?: string) => ({
+    errorsTolerance: tolerance,
+    deadLetterTopic: dlq,
+  });
+  it('fails the batch for what is not about one record, whatever the tolerance', () => {
+    const retriable = new KafkaError('KAFKA_PRODUCE_RETRIABLE', 'x', {
+      kind: 'retriable',
+      kafkaError: undefined,
+    });
+    for (const error of [
+      retriable,
+      new TigerStreamError('REGISTRY_UNAVAILABLE', 'down'),
+      new Error('bug'),
+    ])
+      expect(decideRecordFailure(error, config('all', 'dlq'))).toBe('fail-batch');
+    expect(decideRecordFailure(tooLarge(), config('none', 'dlq'))).toBe('fail-batch');
+    expect(decideRecordFailure(tooLarge(), config('all', 'dlq'))).toBe('dead-letter');
+    expect(decideRecordFailure(tooLarge(), config('all'))).toBe('reject');
+  });
+});
