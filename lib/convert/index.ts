@@ -192,7 +192,7 @@ export async function createConverter(
           await readStoreAsPem(
             'value.converter.schema.registry.ssl.truststore.location',
             resolve(cwd, trustLocation),
-            s['value.converter.schema.registry.ssl.truststore.password'] ?? '',
+            s['value.converter.schema.registry.ssl.truststore.password'],
           )
         ).certificates
       : undefined);
