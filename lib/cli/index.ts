@@ -35,7 +35,7 @@ import {
 import type { Readable } from 'node:stream';
 import { convertCommand } from './convert.ts';
 import { devCommand } from './dev.ts';
-import { invokeCommand } from './invoke.ts';
+import { invokeCommand, localRunRegistry } from './invoke.ts';
 
 /** AWS clients; built lazily (with --region) unless injected, as tests do. */
 export interface CliDeps {
@@ -192,6 +192,8 @@ async function run(
     logger,
     resolveBrokers,
     secrets,
+    // Streaming runs outlive the command: the next `tgstream run` finds this one's run.
+    runRegistry: localRunRegistry(io),
   });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();

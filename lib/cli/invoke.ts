@@ -15,7 +15,13 @@ import { ConfigError, isTigerStreamError, messageOf } from '../errors/index.ts';
 import { targetTopicName } from '../kafka/index.ts';
 import { lambdaContext, type LocalStack } from '../local/index.ts';
 import { createLogger, parseLogLevel } from '../observability/index.ts';
-import { createStreamHandler, type BatchResult } from '../pipeline/index.ts';
+import {
+  createStreamHandler,
+  fileRunRegistry,
+  memoryRunRegistry,
+  type BatchResult,
+  type RunRegistry,
+} from '../pipeline/index.ts';
 import { UsageError, checkFlags, flag } from './args.ts';
 import { startDevStack } from './dev.ts';
 import { EXIT, type CliIo, type ParsedArgs } from './io.ts';
@@ -30,6 +36,15 @@ const SHOWN = [
   'objectsLoaded',
   'objectsRejected',
 ] as const satisfies readonly (keyof BatchResult)[];
+
+/**
+ * Where `tgstream run` and `tgstream invoke` record streaming runs (lib/pipeline/run-registry.ts):
+ * files under `.tgstream/runs` of the working directory, or `$TGSTREAM_RUNS_DIR`, so that one
+ * command after another shares one streaming run per loading job, as Lambda containers do
+ * through SSM. Delete the directory to forget the runs (the next command starts a new one).
+ */
+export const localRunRegistry = (io: Pick<CliIo, 'cwd' | 'env'>): RunRegistry =>
+  fileRunRegistry(resolve(io.cwd, io.env.TGSTREAM_RUNS_DIR ?? '.tgstream/runs'));
 
 /** Lambda's own limit on a Kafka function's timeout (14 minutes, the ESM maximum). */
 const LAMBDA_TIMEOUT_MS = 840_000;
@@ -133,6 +148,8 @@ export async function invokeCommand(
     loadConfig: () => Promise.resolve(config),
     logger,
     secrets,
+    // The embedded stack lives as long as this command: so do its runs.
+    runRegistry: stack ? memoryRunRegistry() : localRunRegistry(io),
   });
   try {
     const result = await handler(event, lambdaContext(LAMBDA_TIMEOUT_MS, Date.now()));

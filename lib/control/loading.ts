@@ -1,10 +1,13 @@
 /**
- * What `tgstream connector status` shows of a connector's loading job: its newest run (in
- * streaming mode, the one run every container shares) and that run's progress, asked of
- * TigerGraph through the documented list and status calls (reference sections 2.1, 2.2).
+ * What `tgstream connector status` shows of a connector's loading job: in streaming mode the
+ * run the containers recorded in the run registry (lib/pipeline/run-registry.ts), asked by its
+ * id (3.x SHOW LOADING STATUS <id>, 4.x status/{id}: reference sections 2.1, 2.2), or that a
+ * container is starting it; otherwise (EOF mode, nothing recorded) the newest run TigerGraph
+ * lists of the job.
  */
 import type { ConnectorConfig } from '../config/index.ts';
 import { isTigerStreamError, messageOf } from '../errors/index.ts';
+import { targetTopicName } from '../kafka/index.ts';
 import { runKey, type RunRegistry } from '../pipeline/index.ts';
 import {
   createTigerGraphClient,
@@ -26,6 +29,8 @@ export interface LoadingJobStatus {
     readonly validObjects: number;
     readonly rejectedObjects: number;
   };
+  /** The run registry's newest entry holds no run: a container is starting one, or failed to. */
+  readonly pending?: { readonly state: 'starting' | 'failed'; readonly since: number };
   /** Why the run could not be read (TigerGraph unreachable, refused), with its code. */
   readonly error?: string;
 }
@@ -44,31 +49,43 @@ const defaultFactory: TigerGraphFactory = (config) => {
 };
 
 /**
- * The loading job's newest run and its progress; undefined for a mirror-only connector.
- * `registry`: where the containers recorded the job's streaming run (SSM in Lambda): 3.x lists
- * runs without their job, so a GSQL-started run is known by the id recorded there.
+ * The loading job's run and its progress; undefined for a mirror-only connector. `registry`:
+ * where the containers record the job's streaming run (SSM in Lambda). 3.x lists only active
+ * runs, without their job, so a stopped streaming run is known by the id recorded there.
  */
 export async function loadingJobStatus(
   config: ConnectorConfig,
   factory: TigerGraphFactory = defaultFactory,
-  registry?: Pick<RunRegistry, 'read'>,
+  registry?: Pick<RunRegistry, 'current'>,
 ): Promise<LoadingJobStatus | undefined> {
   const tg = config.tigergraph;
   if (tg === undefined) return undefined;
   const base = { job: tg.loadingJob, graph: tg.graph, mode: tg.eof ? 'eof' : 'streaming' } as const;
   try {
     const client = factory(config);
-    const recorded = await registry?.read(runKey(tg.graph, tg.loadingJob));
-    const known = recorded === undefined ? undefined : new Set([recorded]);
-    const newest = (await client.listRuns(tg.graph, tg.loadingJob, undefined, known)).at(-1);
-    if (newest === undefined) return base;
-    const progress = await client.getProgress(tg.graph, newest.jobId);
+    // Streaming mode takes one topic (CONFIG_STREAMING_TOPICS_MANY): its target topic's entry.
+    const topic = config.topics.find((t) => !config.topicsExclude.includes(t));
+    const entry =
+      tg.eof || registry === undefined || topic === undefined
+        ? undefined
+        : await registry.current(runKey(tg.graph, tg.loadingJob, targetTopicName(config, topic)));
+    if (entry !== undefined && entry.record.kind !== 'run')
+      return { ...base, pending: { state: entry.record.kind, since: entry.record.at } };
+    let jobId: string;
+    let startTime: number | undefined;
+    if (entry?.record.kind === 'run') jobId = entry.record.id;
+    else {
+      const newest = (await client.listRuns(tg.graph, tg.loadingJob)).at(-1);
+      if (newest === undefined) return base;
+      ({ jobId, startTime } = newest);
+    }
+    const progress = await client.runStatus(tg.graph, jobId);
     return {
       ...base,
       run: {
-        jobId: newest.jobId,
+        jobId,
         status: progress.status,
-        startTime: newest.startTime,
+        startTime: progress.startTime ?? startTime,
         validLines: progress.counts.validLines,
         rejectedLines: progress.counts.rejectedLines,
         validObjects: progress.counts.validObjects,
@@ -87,6 +104,10 @@ export async function loadingJobStatus(
 export function formatLoadingJobStatus(s: LoadingJobStatus): string {
   const head = `loading job ${s.job} (${s.mode}) in ${s.graph}`;
   if (s.error !== undefined) return `${head}: could not be read: ${s.error}`;
+  if (s.pending?.state === 'starting')
+    return `${head}: a container is starting its run (since ${new Date(s.pending.since).toISOString()})`;
+  if (s.pending?.state === 'failed')
+    return `${head}: the last start failed at ${new Date(s.pending.since).toISOString()}; the next batch starts it again`;
   if (s.run === undefined) return `${head}: no run yet`;
   const r = s.run;
   const since = r.startTime === undefined ? '' : ` since ${new Date(r.startTime).toISOString()}`;

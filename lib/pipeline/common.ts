@@ -5,7 +5,7 @@ import type { KafkaRecord, RecordHeader } from '../event/index.ts';
 import { ConfigError, isTigerStreamError, messageOf } from '../errors/index.ts';
 import type { RetryPolicy } from '../errors/retry.ts';
 import type { KafkaDelivery } from '../kafka/index.ts';
-import type { Logger } from '../observability/index.ts';
+import type { Logger, MetricsSink } from '../observability/index.ts';
 import {
   NO_COUNTS,
   addLoadCounts,
@@ -35,6 +35,10 @@ export interface PipelineDeps {
   readonly runRegistry?: RunRegistry | undefined;
   /** Called once per retry of a failed call (the batch result counts them). */
   readonly countRetry?: () => void;
+  /** The invocation's request id (marks the streaming run this container is starting). */
+  readonly requestId?: string | undefined;
+  /** Where metrics beyond the batch's go (a streaming run started anew); none: not counted. */
+  readonly metrics?: MetricsSink | undefined;
 }
 
 /** The loader of a connector that calls TigerGraph: its settings and the client that calls it. */

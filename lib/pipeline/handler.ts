@@ -54,8 +54,8 @@ export interface StreamHandlerDeps {
   readonly middlewares?: readonly MiddlewareObj[];
   readonly retryPolicy?: RetryPolicy;
   /**
-   * Where containers record their loading job's streaming run (SSM in Lambda); default: this
-   * handler's memory, which no other container shares.
+   * Where containers record their loading job's streaming run (SSM in Lambda, files for the
+   * CLI); default: this handler's memory, which no other container or process shares.
    */
   readonly runRegistry?: RunRegistry;
   readonly now?: () => number;
@@ -227,6 +227,8 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
         deadline,
         now,
         countRetry: () => attempt.retries++,
+        requestId: context.awsRequestId,
+        metrics: deps.metrics,
         ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}),
       });
       const finished = now();

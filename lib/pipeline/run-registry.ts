@@ -1,61 +1,262 @@
 /**
- * Where the containers of one connector record the id of their loading job's streaming run.
- * TigerGraph 3.x lists runs without naming their job, and a run started by GSQL has an id
- * that does not name it either (`<graph>_m1.<epochMillis>`, reference section 2.1), so a
- * container that did not start the run cannot find it in TigerGraph's own listing. The first
- * container to record a run wins; the others stop theirs and adopt it.
+ * Where the containers of one connector record their loading job's streaming run. TigerGraph
+ * 3.x lists only active runs and without their job, and a run started by GSQL has an id that
+ * does not name its job (`<graph>_m1.<epochMillis>`, reference section 2.1), so a container
+ * that did not start the run cannot find it in TigerGraph's own listing: the registry is where
+ * every container looks first.
  *
- * In Lambda the registry is one SSM String parameter per job under the connector's path
- * (`/tgstream/<stage>/<connector>/runs/<graph>.<job>`); locally it is memory.
+ * The entry of a key (`<graph>.<job>.<topic>`) is a series of generations, `runs/<key>/g<N>`.
+ * A generation is created once and only when absent, which makes the creation a
+ * compare-and-swap: of several containers claiming the same generation exactly one wins, on
+ * every store (SSM PutParameter without Overwrite; a file linked into place, which fails when
+ * the name exists; a map in memory). The newest generation is the truth. Its value is a run id,
+ * `starting:<owner>:<epochMs>` (a container reserved it before starting a run, so at most one
+ * container starts) or `failed:<epochMs>` (that start failed; the next generation may be
+ * claimed at once). Only the owner of a generation updates it (starting → run id or failed);
+ * replacing a run means claiming the next generation, never overwriting another's.
+ *
+ * In Lambda the registry lives in SSM under the connector's path
+ * (`/tgstream/<stage>/<connector>/runs/<key>/g<N>`: ssm:PutParameter and
+ * ssm:GetParametersByPath); `tgstream run` and `tgstream invoke` keep it in files under
+ * `.tgstream/runs/` so that runs of the CLI share one run too; tests keep it in memory.
  */
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
-  GetParameterCommand,
+  GetParametersByPathCommand,
   ParameterAlreadyExists,
-  ParameterNotFound,
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { ConfigError } from '../errors/index.ts';
+import { ConfigError, ControlError, LocalError, messageOf } from '../errors/index.ts';
 
-export interface RunRegistry {
-  /** The run id recorded for `key`, if any. */
-  read(key: string, signal?: AbortSignal): Promise<string | undefined>;
-  /** Records `id` unless an id is recorded already; returns the id that stays recorded. */
-  claim(key: string, id: string, signal?: AbortSignal): Promise<string>;
-  /** Records `id` in place of whatever was recorded (a run that could not resume was replaced). */
-  replace(key: string, id: string, signal?: AbortSignal): Promise<void>;
+/** What a generation holds. */
+export type RunRecord =
+  | { readonly kind: 'run'; readonly id: string }
+  | { readonly kind: 'starting'; readonly owner: string; readonly at: number }
+  | { readonly kind: 'failed'; readonly at: number };
+
+/** The newest generation of a key and what it holds. */
+export interface RunEntry {
+  readonly generation: number;
+  readonly record: RunRecord;
 }
 
-/** The registry key of a loading job: `<graph>.<job>`. */
-export const runKey = (graph: string, job: string): string => `${graph}.${job}`;
+export interface RunRegistry {
+  /** The newest generation of `key`, if any. */
+  current(key: string, signal?: AbortSignal): Promise<RunEntry | undefined>;
+  /**
+   * Creates generation `generation` of `key` holding `record`, only if it does not exist yet.
+   * True when this call created it; false when it existed (another container won). A store
+   * error reaches the caller: a retried claim whose first attempt did create the generation
+   * answers false, and the caller recognises its own record by reading it back.
+   */
+  claim(key: string, generation: number, record: RunRecord, signal?: AbortSignal): Promise<boolean>;
+  /** Overwrites generation `generation`, which the caller claimed (starting → run id or failed). */
+  update(key: string, generation: number, record: RunRecord, signal?: AbortSignal): Promise<void>;
+}
 
-/** A registry in memory: one process (tests, `tgstream run`, the demo). */
+/** Kafka topic names allow `[A-Za-z0-9._-]`, GSQL names `[A-Za-z0-9_]`: all fit an SSM name. */
+const KEY_UNSAFE = /[^A-Za-z0-9_.-]/g;
+
+/**
+ * The registry key of a loading job's streaming run over `topic`: `<graph>.<job>.<topic>`.
+ * Graph and job names hold no `.`, so the key is unambiguous; any other character than
+ * `[A-Za-z0-9_.-]` becomes `_` (none occurs in valid names).
+ */
+export const runKey = (graph: string, job: string, topic: string): string =>
+  `${graph}.${job}.${topic}`.replace(KEY_UNSAFE, '_');
+
+const STARTING = /^starting:(.*):(\d+)$/;
+const FAILED = /^failed:(\d+)$/;
+
+/** A generation's value as stored. */
+export function encodeRunRecord(record: RunRecord): string {
+  switch (record.kind) {
+    case 'run':
+      return record.id;
+    case 'starting':
+      return `starting:${record.owner}:${String(record.at)}`;
+    case 'failed':
+      return `failed:${String(record.at)}`;
+  }
+}
+
+/**
+ * A stored value read back. Run ids never start `starting:` or `failed:` (TigerGraph's ids
+ * begin with the graph's name, a GSQL name without `:`), so any other value is a run id.
+ */
+export function decodeRunRecord(value: string): RunRecord {
+  const starting = STARTING.exec(value);
+  if (starting) return { kind: 'starting', owner: starting[1] as string, at: Number(starting[2]) };
+  const failed = FAILED.exec(value);
+  if (failed) return { kind: 'failed', at: Number(failed[1]) };
+  return { kind: 'run', id: value };
+}
+
+/** A generation's name within its key: `g<N>`. */
+const GENERATION = /^g([1-9]\d*)$/;
+const generationName = (generation: number): string => {
+  if (!Number.isSafeInteger(generation) || generation < 1)
+    throw new RangeError(`a registry generation is a positive integer, not ${String(generation)}`);
+  return `g${String(generation)}`;
+};
+
+/** The newest of `(name, value)` pairs named `g<N>`. */
+const newest = (pairs: Iterable<readonly [string, string]>): RunEntry | undefined => {
+  let best: { generation: number; value: string } | undefined;
+  for (const [name, value] of pairs) {
+    const m = GENERATION.exec(name);
+    if (!m) continue;
+    const generation = Number(m[1]);
+    if (best === undefined || generation > best.generation) best = { generation, value };
+  }
+  return best && { generation: best.generation, record: decodeRunRecord(best.value) };
+};
+
+/** A registry in memory: one process (tests, the demo, `tgstream invoke --embedded`). */
 export function memoryRunRegistry(): RunRegistry {
-  const ids = new Map<string, string>();
+  const keys = new Map<string, Map<string, string>>();
+  const of = (key: string): Map<string, string> => {
+    let generations = keys.get(key);
+    if (!generations) keys.set(key, (generations = new Map<string, string>()));
+    return generations;
+  };
   return {
-    read: (key) => Promise.resolve(ids.get(key)),
-    claim: (key, id) => {
-      const there = ids.get(key);
-      if (there !== undefined) return Promise.resolve(there);
-      ids.set(key, id);
-      return Promise.resolve(id);
+    current: (key) => Promise.resolve(newest(of(key))),
+    claim: (key, generation, record) => {
+      const generations = of(key);
+      const name = generationName(generation);
+      if (generations.has(name)) return Promise.resolve(false);
+      generations.set(name, encodeRunRecord(record));
+      return Promise.resolve(true);
     },
-    replace: (key, id) => {
-      ids.set(key, id);
+    update: (key, generation, record) => {
+      of(key).set(generationName(generation), encodeRunRecord(record));
       return Promise.resolve();
+    },
+  };
+}
+
+const fileError = (what: string, error: unknown): LocalError =>
+  new LocalError(
+    'LOCAL_RUN_REGISTRY_FAILED',
+    `The run registry could not ${what}: ${messageOf(error)}`,
+    {
+      retriable: false,
+      cause: error,
+    },
+  );
+const codeOf = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+
+/**
+ * A registry in files under `dir` (`<dir>/<key>/g<N>`), shared by every process on the machine
+ * that uses the same directory: `tgstream run` and `tgstream invoke` one after the other use
+ * one run. A generation is written to a temporary file and linked into place: the link fails
+ * when the name exists (the claim is lost) and a reader never sees a half-written value.
+ */
+export function fileRunRegistry(dir: string): RunRegistry {
+  const folder = (key: string): string => join(dir, key.replace(KEY_UNSAFE, '_'));
+  const temporary = async (key: string, record: RunRecord): Promise<string> => {
+    await mkdir(folder(key), { recursive: true });
+    const tmp = join(folder(key), `.tmp-${String(process.pid)}-${randomUUID()}`);
+    await writeFile(tmp, encodeRunRecord(record), 'utf8');
+    return tmp;
+  };
+  return {
+    async current(key) {
+      let names: string[];
+      try {
+        names = (await readdir(folder(key))).filter((n) => GENERATION.test(n));
+      } catch (error) {
+        if (codeOf(error) === 'ENOENT') return undefined;
+        throw fileError(`read ${folder(key)}`, error);
+      }
+      const top = Math.max(0, ...names.map((n) => Number(GENERATION.exec(n)?.[1])));
+      if (top === 0) return undefined;
+      const file = join(folder(key), generationName(top));
+      let value: string;
+      try {
+        value = (await readFile(file, 'utf8')).trim();
+      } catch (error) {
+        throw fileError(`read ${file}`, error);
+      }
+      // Only the exclusive-create fallback below leaves a moment with an empty file.
+      if (value === '')
+        throw new LocalError('LOCAL_RUN_REGISTRY_FAILED', `${file} is being written`, {
+          retriable: true,
+        });
+      return { generation: top, record: decodeRunRecord(value) };
+    },
+    async claim(key, generation, record) {
+      const target = join(folder(key), generationName(generation));
+      let tmp: string | undefined;
+      try {
+        tmp = await temporary(key, record);
+        await link(tmp, target);
+        return true;
+      } catch (error) {
+        if (codeOf(error) === 'EEXIST') return false;
+        // A file system without hard links: an exclusive create (a reader may then briefly
+        // see an empty file, which `current` answers as a retriable error).
+        if (codeOf(error) === 'EPERM' || codeOf(error) === 'ENOTSUP')
+          try {
+            await writeFile(target, encodeRunRecord(record), { flag: 'wx' });
+            return true;
+          } catch (inner) {
+            if (codeOf(inner) === 'EEXIST') return false;
+            throw fileError(`create ${target}`, inner);
+          }
+        throw fileError(`create ${target}`, error);
+      } finally {
+        if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
+      }
+    },
+    async update(key, generation, record) {
+      const target = join(folder(key), generationName(generation));
+      try {
+        await rename(await temporary(key, record), target);
+      } catch (error) {
+        throw fileError(`write ${target}`, error);
+      }
     },
   };
 }
 
 /** Parameter names allow letters, digits and `_.-/` only. */
 const SSM_NAME = /^[A-Za-z0-9_.\-/]+$/;
+/** SSM errors that another attempt cannot cure. */
+const SSM_PERMANENT = new Set([
+  'AccessDeniedException',
+  'ValidationException',
+  'HierarchyLevelLimitExceededException',
+  'HierarchyTypeMismatchException',
+  'ParameterLimitExceeded',
+  'ParameterMaxVersionLimitExceeded',
+  'UnsupportedParameterType',
+]);
+const ssmError = (what: string, error: unknown): ControlError => {
+  const name = error instanceof Error ? error.name : '';
+  return new ControlError(
+    'CONTROL_RUN_REGISTRY_FAILED',
+    `SSM could not ${what}: ${messageOf(error)}${name === 'AccessDeniedException' ? ' (the function needs ssm:PutParameter and ssm:GetParametersByPath on its runs/ path)' : ''}`,
+    { retriable: !SSM_PERMANENT.has(name), cause: error },
+  );
+};
 
 /**
- * The registry in SSM Parameter Store under `path` (the connector's parameter path): `claim`
- * is PutParameter without Overwrite, which fails for every container but the first.
+ * The registry in SSM Parameter Store under `path` (the connector's parameter path): a
+ * generation is a String parameter `<path>/runs/<key>/g<N>`, claimed with PutParameter
+ * without Overwrite (which fails for every container but the first) and read with
+ * GetParametersByPath. SSM errors become CONTROL_RUN_REGISTRY_FAILED, retriable unless
+ * permission or validation is the cause.
  */
 export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunRegistry {
-  const name = (key: string): string => {
+  const folder = (key: string): string => {
     const full = `${path}/runs/${key}`;
     if (!SSM_NAME.test(full))
       throw new ConfigError(
@@ -64,42 +265,64 @@ export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunR
       );
     return full;
   };
-  const read = async (key: string, signal?: AbortSignal): Promise<string | undefined> => {
-    try {
-      const out = await ssm.send(
-        new GetParameterCommand({ Name: name(key) }),
-        signal ? { abortSignal: signal } : {},
-      );
-      return out.Parameter?.Value;
-    } catch (error) {
-      if (error instanceof ParameterNotFound) return undefined;
-      throw error;
-    }
-  };
-  const put = async (key: string, id: string, overwrite: boolean, signal?: AbortSignal) =>
+  const options = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+  const put = (
+    key: string,
+    generation: number,
+    record: RunRecord,
+    overwrite: boolean,
+    signal?: AbortSignal,
+  ) =>
     ssm.send(
       new PutParameterCommand({
-        Name: name(key),
-        Value: id,
+        Name: `${folder(key)}/${generationName(generation)}`,
+        Value: encodeRunRecord(record),
         Type: 'String',
         Overwrite: overwrite,
-        Description: 'The streaming run of this loading job (written by TigerStream)',
+        Description: "The loading job's streaming run (written by TigerStream)",
       }),
-      signal ? { abortSignal: signal } : {},
+      options(signal),
     );
   return {
-    read,
-    async claim(key, id, signal) {
+    async current(key, signal) {
+      const base = folder(key);
+      const pairs: [string, string][] = [];
+      let token: string | undefined;
       try {
-        await put(key, id, false, signal);
-        return id;
+        do {
+          const out = await ssm.send(
+            new GetParametersByPathCommand({
+              Path: base,
+              Recursive: false,
+              ...(token === undefined ? {} : { NextToken: token }),
+            }),
+            options(signal),
+          );
+          for (const p of out.Parameters ?? [])
+            if (p.Name !== undefined && p.Value !== undefined)
+              pairs.push([p.Name.slice(base.length + 1), p.Value]);
+          token = out.NextToken;
+        } while (token !== undefined);
       } catch (error) {
-        if (!(error instanceof ParameterAlreadyExists)) throw error;
-        return (await read(key, signal)) ?? id;
+        throw ssmError(`read ${base}`, error);
+      }
+      return newest(pairs);
+    },
+    async claim(key, generation, record, signal) {
+      try {
+        await put(key, generation, record, false, signal);
+        return true;
+      } catch (error) {
+        if (error instanceof ParameterAlreadyExists) return false;
+        throw ssmError(`create ${folder(key)}/${generationName(generation)}`, error);
       }
     },
-    async replace(key, id, signal) {
-      await put(key, id, true, signal);
+    async update(key, generation, record, signal) {
+      try {
+        await put(key, generation, record, true, signal);
+      } catch (error) {
+        throw ssmError(`write ${folder(key)}/${generationName(generation)}`, error);
+      }
     },
   };
 }

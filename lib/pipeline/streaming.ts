@@ -1,37 +1,84 @@
 /**
- * Streaming mode (tigergraph.loading.eof=false): one streaming run per loading job, shared by
- * every Lambda container. TigerGraph's Kafka loader has no consumer group; a run that stopped
- * is resumed and "picks up from where it was stopped" (reference section 5.5, RESUME LOADING
- * JOB in section 2.1; 4.x resume in section 2.2), so a container adopts the running run,
- * resumes a stopped one, and starts one only when the job has none. TigerStream alone writes
- * `<alias>.<topic>`, so the first run of a job starts at the beginning of every partition: no
- * record produced by any container can fall before it.
+ * Streaming mode (tigergraph.loading.eof=false): one streaming run per loading job and topic,
+ * shared by every Lambda container. TigerGraph's Kafka loader has no consumer group; a run that
+ * stopped is resumed and "picks up from where it was stopped" (reference section 5.5, RESUME
+ * LOADING JOB in section 2.1; 4.x resume in section 2.2), so a container adopts the running
+ * run, resumes a stopped one, and starts one only when there is none.
  *
- * Containers find the run through TigerGraph's listing and the run registry (run-registry.ts):
- * 3.x lists runs without their job. Two containers that start at once both start a run
- * (TigerGraph queues the second, section 1.5); the registry keeps the first recorded, and the
- * other container aborts its own and adopts that one.
+ * The run registry (run-registry.ts) is the one place containers agree on the run: TigerGraph
+ * 3.x lists only active runs, without their job, under ids that name none. Its entry is a
+ * series of generations, each created once (compare-and-swap by creation):
+ * - a run id: asked by that id (3.x SHOW LOADING STATUS <id>, 4.x status/{id}); running, it is
+ *   adopted; stopped, it is resumed under its id and read back; a resume that does not take
+ *   (TigerGraph no longer knows the run) is the one case that starts anew, in the next
+ *   generation, and reloads from the job's start offset: logged as an error and counted
+ *   (STREAMING_RUN_RESTARTED_METRIC);
+ * - `starting:<owner>:<ms>`: a container reserved the generation before starting, so at most
+ *   one starts. While fresh, other containers wait a little, then fail the batch with the
+ *   retriable TIGERGRAPH_RUN_STARTING: it is delivered again and loses nothing, the run reads
+ *   the topic from its start offsets. Stale (the starter died), the next generation is claimed;
+ * - `failed:<ms>`: that start failed; the next generation is claimed at once;
+ * - nothing: a running run of the job TigerGraph lists (one a user started) is recorded and
+ *   adopted; otherwise generation 1 is reserved and the first run started.
+ * A start is never retried blindly (a start whose answer was lost may have started a run): a
+ * failed start marks its generation failed and fails the batch. A run that cannot be recorded,
+ * or whose generation another container replaced meanwhile, is aborted by its starter.
+ *
+ * The first run reads every partition, also ones added later (section 5.2: an empty
+ * partition_list and default_start_offset), from the job's own default_start_offset, else
+ * from the beginning: TigerStream alone writes `<alias>.<topic>`, so no record produced by
+ * any container falls before it.
  */
-import { TigerGraphError, isTigerStreamError } from '../errors/index.ts';
-import { retry } from '../errors/retry.ts';
-import {
-  jobDefaultStartOffset,
-  type LoadingRunSummary,
-  type RunStatus,
-} from '../tigergraph/index.ts';
+import { randomUUID } from 'node:crypto';
+import { ControlError, TigerGraphError, isTigerStreamError } from '../errors/index.ts';
+import { retry, sleep, type RetryPolicy } from '../errors/retry.ts';
+import { jobDefaultStartOffset, type RunStatus } from '../tigergraph/index.ts';
 import { retryDeps, type Loader, type PipelineDeps } from './common.ts';
-import { runKey } from './run-registry.ts';
+import {
+  encodeRunRecord,
+  memoryRunRegistry,
+  runKey,
+  type RunEntry,
+  type RunRecord,
+  type RunRegistry,
+} from './run-registry.ts';
 
-/** How long a run is taken to be running before its status is asked again. */
+/** How long a run is taken to be running before the registry and its status are asked again. */
 export const STREAMING_CHECK_MS = 60_000;
+/**
+ * How long a `starting:` marker stands for a start in progress. A 3.x start is at most four
+ * GSQL calls (SHOW, RUN, SHOW, and the job's definition before them), each under the default
+ * 30-second request timeout; a marker older than this belongs to a container that died.
+ */
+export const STARTING_STALE_MS = 180_000;
+/** Counted when a run is started anew because the recorded one could not be resumed. */
+export const STREAMING_RUN_RESTARTED_METRIC = 'streaming-run-restarted-count';
 
-/** A conflict means another container got there first: the run is running, adopt it. */
+/** Waiting within the invocation for another container's start (then the batch fails). */
+const STARTING_WAIT_POLICY: RetryPolicy = Object.freeze({
+  maxAttempts: 6,
+  initialDelayMs: 250,
+  maxDelayMs: 2000,
+  factor: 2,
+});
+/** Errors that mean "look at the registry again shortly". */
+const WAIT_CODES = new Set(['TIGERGRAPH_RUN_STARTING', 'CONTROL_RUN_REGISTRY_STALE']);
+/** Read-backs of a resumed run before it counts as not resumed. */
+const RESUME_READ_WAITS_MS = [0, 250, 1000];
+/** Claims lost in one attempt before it waits (each lost claim means the registry moved on). */
+const MAX_ROUNDS = 4;
+
+/** A conflict answer: another container may have resumed the run a moment ago. */
 const isConflict = (error: unknown): boolean =>
   isTigerStreamError(error) && error.code === 'TIGERGRAPH_HTTP_409';
 
+/** Per container without a registry of its own (direct processBatch callers): one in memory. */
+const fallbackRegistries = new WeakMap<object, RunRegistry>();
+
 /**
- * The id of the job's streaming run for `topic`, after making sure it runs: adopted, resumed
- * or (the job has none) started over every one of `partitions` from the beginning.
+ * The id of the job's streaming run for `topic`, after making sure it runs: adopted, resumed,
+ * or started over every partition (see above). `partitions`: the topic's partition count, for
+ * the log only (the run reads every partition, also later ones).
  */
 export async function ensureStreamingRun(
   deps: PipelineDeps,
@@ -40,134 +87,238 @@ export async function ensureStreamingRun(
   partitions: number,
 ): Promise<string> {
   const { client, settings: tg } = loader;
-  const now = (deps.now ?? Date.now)();
+  const clock = deps.now ?? Date.now;
+  const known = deps.streamingRuns?.get(topic);
+  if (known !== undefined && clock() - known.checkedAt < STREAMING_CHECK_MS) return known.id;
+
+  const registry = registryOf(deps);
+  const key = runKey(tg.graph, tg.loadingJob, topic);
+  const signal = deps.signal;
+  const log = { job: tg.loadingJob, topic };
+  const owner = `${(deps.requestId ?? 'local').replace(/[^A-Za-z0-9_.-]/g, '_')}.${randomUUID().slice(0, 8)}`;
+
   const remember = (id: string): string => {
-    deps.streamingRuns?.set(topic, { id, checkedAt: now });
+    deps.streamingRuns?.set(topic, { id, checkedAt: clock() });
     return id;
   };
+  const current = (): Promise<RunEntry | undefined> =>
+    retry(() => registry.current(key, signal), retryDeps(deps));
   const statusOf = async (id: string): Promise<RunStatus> =>
-    (await retry(() => client.getProgress(tg.graph, id, deps.signal), retryDeps(deps))).status;
+    (
+      await retry(
+        () =>
+          client.runStatus
+            ? client.runStatus(tg.graph, id, signal)
+            : client.getProgress(tg.graph, id, signal),
+        retryDeps(deps),
+      )
+    ).status;
 
   /**
-   * Resumes a run that is not running, under its own id. A status TigerGraph reports as
-   * FINISHED is resumed too: a streaming run only ends when stopped, and an ended run read from
-   * the documented 4.x shape (no status word, an endTime) looks finished. Starting a new run
-   * instead would load the topic from the beginning again. Whether the resume took is read
-   * back: a refused or ignored resume (3.x "does nothing" for a finished run) is not trusted.
+   * Claims `generation` for `record`. A claim that answers "exists" may be this container's
+   * own retried write: read back, the generation holds exactly this record then. A winner
+   * that cannot be read yet is never taken for a win: the caller waits and looks again.
    */
-  const resume = async (id: string, status: RunStatus): Promise<string | undefined> => {
-    if (client.resumeRun === undefined) return remember(id);
-    try {
-      await retry(
-        () => client.resumeRun?.(tg.graph, id, deps.signal) ?? Promise.resolve(),
-        retryDeps(deps),
+  const claim = async (generation: number, record: RunRecord): Promise<boolean> => {
+    if (await retry(() => registry.claim(key, generation, record, signal), retryDeps(deps)))
+      return true;
+    const now = await current();
+    if (now?.generation === generation)
+      return encodeRunRecord(now.record) === encodeRunRecord(record);
+    if (now === undefined || now.generation < generation)
+      throw new ControlError(
+        'CONTROL_RUN_REGISTRY_STALE',
+        `Generation ${generation} of the run registry's ${key} exists but cannot be read yet`,
+        { retriable: true, details: { key, generation } },
       );
-    } catch (error) {
-      // Another container may have resumed it a moment ago; anything else is read back below.
-      if (!isConflict(error))
-        deps.logger.warn('TigerGraph refused to resume the streaming run', { jobId: id, error });
-    }
-    const after = await statusOf(id).catch(() => 'UNKNOWN' as const);
-    if (after === 'RUNNING' || after === 'UNKNOWN') {
-      deps.logger.info('Resumed the streaming run of the loading job', { jobId: id, was: status });
-      return remember(id);
-    }
-    deps.logger.warn(
-      'The streaming run could not be resumed; starting a new run from the beginning of the topic (records loaded before are upserted again)',
-      { jobId: id, was: status, now: after },
-    );
-    return undefined;
+    return false;
   };
 
-  const known = deps.streamingRuns?.get(topic);
-  if (known !== undefined) {
-    if (now - known.checkedAt < STREAMING_CHECK_MS) return known.id;
-    let status: RunStatus;
-    try {
-      status = await statusOf(known.id);
-    } catch (error) {
-      // An unreadable answer keeps the run: better than starting a second.
-      deps.logger.warn('Could not read the streaming run status; keeping the run', {
-        jobId: known.id,
-        error,
-      });
-      return known.id;
-    }
-    if (status === 'RUNNING' || status === 'UNKNOWN') return remember(known.id);
-    deps.streamingRuns?.delete(topic);
-    const resumed = await resume(known.id, status);
-    if (resumed !== undefined) return resumed;
-    return settle(await start(), true);
-  }
-
-  // A container that knows no run: ask the registry and TigerGraph before starting one.
-  const key = runKey(tg.graph, tg.loadingJob);
-  const registry = deps.runRegistry;
-  const recorded =
-    registry === undefined
-      ? undefined
-      : await retry(() => registry.read(key, deps.signal), retryDeps(deps));
-  if (client.listRuns !== undefined) {
-    const runs: LoadingRunSummary[] = await retry(
-      () =>
-        client.listRuns?.(
-          tg.graph,
-          tg.loadingJob,
-          deps.signal,
-          recorded === undefined ? undefined : new Set([recorded]),
-        ) ?? Promise.resolve([]),
-      retryDeps(deps),
-    );
-    // The recorded run first: another container may have started one more a moment ago.
-    const ordered = [
-      ...runs.filter((r) => r.jobId !== recorded),
-      ...runs.filter((r) => r.jobId === recorded),
-    ];
-    const running = ordered.filter((r) => r.status === 'RUNNING').at(-1);
-    if (running !== undefined) {
-      deps.logger.info('Adopted the running streaming run of the loading job', {
-        jobId: running.jobId,
-      });
-      return remember(running.jobId);
-    }
-    // Any earlier run, stopped or read as finished: resume the newest, never reload.
-    const newest = ordered.at(-1);
-    if (newest !== undefined) {
-      const resumed = await resume(newest.jobId, newest.status);
-      if (resumed !== undefined) return resumed;
-    }
-  }
-  return settle(await start(), recorded !== undefined);
-
-  /**
-   * Records a run this container started. When another container recorded its run first,
-   * this one is aborted (it queued behind that one) and that one is adopted.
-   */
-  async function settle(id: string, replacing: boolean): Promise<string> {
-    if (registry === undefined) return remember(id);
-    if (replacing) {
-      await retry(() => registry.replace(key, id, deps.signal), retryDeps(deps));
-      return remember(id);
-    }
-    const kept = await retry(() => registry.claim(key, id, deps.signal), retryDeps(deps));
-    if (kept === id) return remember(id);
-    deps.logger.info(
-      'Another container started the streaming run first; stopping this one and adopting that one',
-      { jobId: kept, stopped: id },
-    );
+  /** Aborts a run this container started and cannot keep, and reads the abort back. */
+  const abortOwn = async (id: string, why: string): Promise<void> => {
     try {
       await retry(
-        () => client.abortRun?.(tg.graph, id, deps.signal) ?? Promise.resolve(),
+        () => client.abortRun?.(tg.graph, id, signal) ?? Promise.resolve(),
         retryDeps(deps),
       );
     } catch (error) {
       deps.logger.warn('Could not abort the streaming run this container started', {
         jobId: id,
+        why,
         error,
       });
     }
-    return remember(kept);
-  }
+    const after = await statusOf(id).catch(() => 'UNKNOWN' as const);
+    if (after === 'RUNNING')
+      deps.logger.error(
+        'A streaming run this container started is still running: abort it (3.x ABORT LOADING JOB <id>)',
+        { ...log, jobId: id, why },
+      );
+    else deps.logger.info('Aborted the streaming run this container started', { jobId: id, why });
+  };
+
+  /**
+   * Keeps the recorded run going: adopted while running, else resumed under its own id and
+   * read back. Undefined when it does not run after the resume.
+   */
+  const keepRunning = async (id: string): Promise<string | undefined> => {
+    const status = await statusOf(id);
+    if (status === 'RUNNING') {
+      if (known?.id !== id)
+        deps.logger.info('Adopted the streaming run of the loading job', { ...log, jobId: id });
+      return remember(id);
+    }
+    if (status === 'UNKNOWN')
+      deps.logger.warn(
+        'TigerGraph does not say how the streaming run is; resuming it as a stopped run',
+        { ...log, jobId: id },
+      );
+    // A run read as FINISHED is resumed too: a streaming run only ends when stopped (an
+    // aborted run read from the documented 4.x shape, no status word and an endTime, looks
+    // finished); starting a new run instead would reload the topic.
+    if (client.resumeRun !== undefined)
+      try {
+        await retry(
+          () => client.resumeRun?.(tg.graph, id, signal) ?? Promise.resolve(),
+          retryDeps(deps),
+        );
+      } catch (error) {
+        // Another container may have resumed it a moment ago; the status read back decides.
+        if (!isConflict(error))
+          deps.logger.warn('TigerGraph refused to resume the streaming run', { jobId: id, error });
+      }
+    let after: RunStatus = status;
+    for (const wait of RESUME_READ_WAITS_MS) {
+      if (wait > 0) await (deps.sleep ?? sleep)(wait, signal);
+      after = await statusOf(id);
+      if (after === 'RUNNING') {
+        deps.logger.info('Resumed the streaming run of the loading job', {
+          ...log,
+          jobId: id,
+          was: status,
+        });
+        return remember(id);
+      }
+    }
+    deps.logger.warn('The streaming run did not run after the resume', {
+      ...log,
+      jobId: id,
+      was: status,
+      now: after,
+    });
+    return undefined;
+  };
+
+  /**
+   * Reserves `generation`, then starts the run (once: never retried) and records its id.
+   * Undefined when another container won the generation, or replaced it while this one was
+   * starting (then this run is aborted): the caller reads the registry again.
+   */
+  const startAt = async (generation: number, replacing?: string): Promise<string | undefined> => {
+    if (!(await claim(generation, { kind: 'starting', owner, at: clock() }))) return undefined;
+    if (replacing !== undefined) {
+      deps.logger.error(
+        "The streaming run could not be resumed; starting a new run from the job's start offset: records loaded before are loaded again",
+        { ...log, jobId: replacing, generation },
+      );
+      deps.metrics?.addMetric(STREAMING_RUN_RESTARTED_METRIC, 'Count', 1);
+    }
+    let id: string;
+    try {
+      id = await start();
+    } catch (error) {
+      // The next container claims the next generation at once; this batch fails.
+      await retry(
+        () => registry.update(key, generation, { kind: 'failed', at: clock() }, signal),
+        retryDeps(deps),
+      ).catch((e: unknown) => {
+        deps.logger.warn('Could not mark the failed start in the run registry', { key, error: e });
+      });
+      throw error;
+    }
+    try {
+      await retry(
+        () => registry.update(key, generation, { kind: 'run', id }, signal),
+        retryDeps(deps),
+      );
+    } catch (error) {
+      await abortOwn(id, 'it could not be recorded in the run registry');
+      throw error;
+    }
+    const after = await current().catch(() => undefined);
+    if (after !== undefined && after.generation > generation) {
+      await abortOwn(id, 'another container replaced it in the run registry while it started');
+      return undefined;
+    }
+    return remember(id);
+  };
+
+  /** A running run of the job TigerGraph lists (one a user started); none when it cannot list. */
+  const discover = async (): Promise<string | undefined> => {
+    if (client.listRuns === undefined) return undefined;
+    try {
+      const runs = await retry(
+        () => client.listRuns?.(tg.graph, tg.loadingJob, signal) ?? Promise.resolve([]),
+        retryDeps(deps),
+      );
+      return runs.filter((r) => r.status === 'RUNNING').at(-1)?.jobId;
+    } catch (error) {
+      deps.logger.warn("Could not list the loading job's runs; a new run is started", {
+        ...log,
+        error,
+      });
+      return undefined;
+    }
+  };
+
+  const attempt = async (): Promise<string> => {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const entry = await current();
+      if (entry === undefined) {
+        const found = await discover();
+        if (found !== undefined) {
+          if (await claim(1, { kind: 'run', id: found })) {
+            deps.logger.info('Adopted the running run of the loading job TigerGraph lists', {
+              ...log,
+              jobId: found,
+            });
+            return remember(found);
+          }
+          continue;
+        }
+        const id = await startAt(1);
+        if (id !== undefined) return id;
+        continue;
+      }
+      const { generation, record } = entry;
+      if (record.kind === 'run') {
+        const id = (await keepRunning(record.id)) ?? (await startAt(generation + 1, record.id));
+        if (id !== undefined) return id;
+        continue;
+      }
+      if (record.kind === 'starting') {
+        const age = clock() - record.at;
+        if (age < STARTING_STALE_MS) throw starting(tg.loadingJob, record);
+        deps.logger.warn(
+          'The container that was starting the streaming run never recorded it; starting it here (a run that container may have started is left to SHOW LOADING STATUS ALL)',
+          { ...log, owner: record.owner, ageMs: age },
+        );
+      }
+      const id = await startAt(generation + 1);
+      if (id !== undefined) return id;
+    }
+    throw new ControlError(
+      'CONTROL_RUN_REGISTRY_STALE',
+      `The run registry's ${key} kept changing while this container looked at it`,
+      { retriable: true, details: { key } },
+    );
+  };
+
+  return retry(attempt, {
+    ...retryDeps(deps),
+    policy: STARTING_WAIT_POLICY,
+    isRetriable: (error) => isTigerStreamError(error) && WAIT_CODES.has(error.code),
+  });
 
   /**
    * The job's own `default_start_offset` (section 5.2), when its DEFINE FILENAME sets one: the
@@ -177,65 +328,73 @@ export async function ensureStreamingRun(
     if (client.jobDefinition === undefined) return undefined;
     try {
       const text = await retry(
-        () => client.jobDefinition?.(tg.graph, tg.loadingJob, deps.signal) ?? Promise.resolve(''),
+        () => client.jobDefinition?.(tg.graph, tg.loadingJob, signal) ?? Promise.resolve(''),
         retryDeps(deps),
       );
       return jobDefaultStartOffset(text, tg.loadingFilename);
     } catch (error) {
       deps.logger.warn(
         "Could not read the loading job's definition; its first run starts at the beginning of the topic",
-        { job: tg.loadingJob, error },
+        { ...log, error },
       );
       return undefined;
     }
   }
 
+  /** Starts the run: one call, not retried (a lost answer may hide a run that started). */
   async function start(): Promise<string> {
     const own = await ownStartOffset();
     if (own === -1)
       deps.logger.warn(
         "The loading job's default_start_offset is -1 (the end of the topic): records produced before its first run starts are not loaded",
-        { job: tg.loadingJob, topic },
+        log,
       );
-    // Section 5.2: an empty partition_list is every partition, from default_start_offset.
-    const from =
-      own === undefined
-        ? {
-            partitions: Array.from({ length: partitions }, (_, partition) => ({
-              partition,
-              start_offset: -2,
-            })),
-          }
-        : { partitions: [], defaultStartOffset: own };
-    const ids = await retry(
-      () =>
-        client.startLoadingJob(
-          {
-            graph: tg.graph,
-            job: tg.loadingJob,
-            filename: tg.loadingFilename,
-            dataSource: tg.dataSource,
-            topic,
-            streaming: true,
-            ...from,
-          },
-          deps.signal,
-        ),
-      retryDeps(deps),
+    const ids = await client.startLoadingJob(
+      {
+        graph: tg.graph,
+        job: tg.loadingJob,
+        filename: tg.loadingFilename,
+        dataSource: tg.dataSource,
+        topic,
+        streaming: true,
+        // Section 5.2: an empty partition_list is every partition, also ones added later,
+        // from default_start_offset.
+        partitions: [],
+        defaultStartOffset: own ?? -2,
+      },
+      signal,
     );
     const id = ids[0];
     if (id === undefined)
       throw new TigerGraphError(
         'TIGERGRAPH_JOB_ID_MISSING',
         `TigerGraph started the streaming run of ${tg.loadingJob} without a job id to follow it by`,
-        { retriable: true },
+        { retriable: false },
       );
     deps.logger.info(
       own === undefined
         ? 'Started the streaming run of the loading job from the beginning of the topic'
         : "Started the streaming run of the loading job from the job's own default_start_offset",
-      { jobId: id, topic, partitions, ...(own === undefined ? {} : { defaultStartOffset: own }) },
+      { ...log, jobId: id, partitions, defaultStartOffset: own ?? -2 },
     );
-    return remember(id);
+    return id;
   }
 }
+
+/** The registry of a batch: its own, else one in memory per container (its run map). */
+function registryOf(deps: PipelineDeps): RunRegistry {
+  if (deps.runRegistry !== undefined) return deps.runRegistry;
+  const owner = deps.streamingRuns;
+  if (owner === undefined) return memoryRunRegistry();
+  let registry = fallbackRegistries.get(owner);
+  if (registry === undefined) fallbackRegistries.set(owner, (registry = memoryRunRegistry()));
+  return registry;
+}
+
+/** Another container is starting the run: the batch is delivered again and loses nothing. */
+const starting = (job: string, record: Extract<RunRecord, { kind: 'starting' }>): TigerGraphError =>
+  new TigerGraphError(
+    'TIGERGRAPH_RUN_STARTING',
+    `Another container (${record.owner}) has been starting the streaming run of ${job} since ${new Date(record.at).toISOString()}; this batch is delivered again and loses nothing: the run reads the topic from its start offsets`,
+    { retriable: true, details: { job, owner: record.owner } },
+  );

@@ -33,13 +33,7 @@ export interface TigerGraphClientOptions {
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
-  /**
-   * 3.x finds a started run by its start time (the start answer carries no id): runs that
-   * started up to this long before the call still count, for a TigerGraph clock behind
-   * ours. Default 0: a wider window may pick another caller's run of the same job.
-   */
-  readonly clockSkewMs?: number;
-  /** Waits between looks for a started run (tests pass a fake). */
+  /** Waits between looks for a 3.x run started without a `jobid:` line (tests pass a fake). */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
@@ -114,13 +108,7 @@ export function createTigerGraphClient(
     }
   };
 
-  const loadingJobs = createLoadingJobs({
-    call,
-    version: options.version,
-    now,
-    sleep: options.sleep,
-    clockSkewMs: options.clockSkewMs,
-  });
+  const loadingJobs = createLoadingJobs({ call, version: options.version, sleep: options.sleep });
 
   return {
     ...loadingJobs,

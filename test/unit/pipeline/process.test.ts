@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { TigerGraphError } from '../../../lib/errors/index.ts';
 import { createByteArrayConverter, type Converter } from '../../../lib/convert/index.ts';
 import { ConvertError, TigerStreamError } from '../../../lib/errors/index.ts';
 import type { DecodedBatch, KafkaRecord } from '../../../lib/event/index.ts';
@@ -114,86 +113,7 @@ describe('processBatch (kafka mode)', () => {
     });
   });
 
-  it("with tigergraph.loading.eof=false starts the job's one streaming run from the beginning of every partition", async () => {
-    const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
-    const streamingRuns = new Map<string, StreamingRun>();
-    const first = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
-      ...deps,
-      streamingRuns,
-    });
-    // A later batch from a partition the first one did not have: the run already covers it.
-    const second = await processBatch(batchOf(record(2, 2, '{"company":"B"}')), {
-      ...deps,
-      streamingRuns,
-    });
-    expect(tigergraph.runs).toEqual([
-      expect.objectContaining({
-        streaming: true,
-        partitions: [
-          { partition: 0, start_offset: -2 },
-          { partition: 1, start_offset: -2 },
-          { partition: 2, start_offset: -2 },
-        ],
-      }),
-    ]);
-    expect(first.jobIds).toEqual(['run-1']);
-    expect(second.jobIds).toEqual(['run-1']);
-  });
-
-  it("a new container adopts the job's running run, or resumes a stopped one, and never starts a second", async () => {
-    const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
-    tigergraph.status = 'RUNNING';
-    tigergraph.earlierRuns.push({ jobId: 'g.load.older', status: 'ABORTED' });
-    tigergraph.earlierRuns.push({ jobId: 'g.load.other-container', status: 'RUNNING' });
-    const adopted = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
-      ...deps,
-      streamingRuns: new Map(),
-    });
-    expect(adopted.jobIds).toEqual(['g.load.other-container']);
-    tigergraph.earlierRuns.splice(1, 1); // that run stopped; only stopped ones are left
-    const resumed = await processBatch(batchOf(record(0, 2, '{"company":"B"}')), {
-      ...deps,
-      streamingRuns: new Map(),
-    });
-    expect(resumed.jobIds).toEqual(['g.load.older']);
-    expect(tigergraph.resumed).toEqual(['g.load.older']);
-    expect(tigergraph.runs).toEqual([]);
-  });
-
-  it('resumes a run read as FINISHED instead of reloading the topic, and starts anew only when the resume does not take', async () => {
-    const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
-    const lines: Record<string, unknown>[] = [];
-    const logger = createLogger({
-      write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
-    });
-    // The documented 4.x status of an aborted run has an endTime and no status word.
-    tigergraph.status = 'FINISHED';
-    tigergraph.earlierRuns.push({ jobId: 'g.load.ended', status: 'FINISHED' });
-    const resumed = await processBatch(batchOf(record(0, 1, '{"company":"A"}')), {
-      ...deps,
-      logger,
-      streamingRuns: new Map(),
-    });
-    expect(resumed.jobIds).toEqual(['g.load.ended']);
-    expect(tigergraph.runs).toEqual([]);
-
-    // TigerGraph no longer knows the run: the resume is refused and a new run starts.
-    tigergraph.status = 'FAILED';
-    tigergraph.resumeFailures.push(
-      new TigerGraphError('TIGERGRAPH_HTTP_404', 'no such job id', { retriable: false }),
-    );
-    const started = await processBatch(batchOf(record(0, 2, '{"company":"B"}')), {
-      ...deps,
-      logger,
-      streamingRuns: new Map(),
-    });
-    expect(started.jobIds).toEqual(['run-1']);
-    expect(tigergraph.runs).toHaveLength(1);
-    expect(lines.map((l) => l.message)).toContain(
-      'The streaming run could not be resumed; starting a new run from the beginning of the topic (records loaded before are upserted again)',
-    );
-  });
-
+  // The streaming run's start, adoption, resume and replacement: test/unit/pipeline/streaming.test.ts.
   it('asks at most once a minute whether the streaming run still runs, and resumes it under its own id when it stopped', async () => {
     const { tigergraph, deps } = setup(edit('tigergraph.loading.eof', 'false'));
     const streamingRuns = new Map<string, StreamingRun>();

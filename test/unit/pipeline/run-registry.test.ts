@@ -1,24 +1,136 @@
-/** Where containers record their job's streaming run: SSM (Lambda) and memory (one process). */
+/**
+ * Where containers record their job's streaming run: generations created once (compare-and-
+ * swap by creation) in SSM (Lambda), files (the CLI) and memory (tests, the demo).
+ */
+import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  GetParameterCommand,
+  GetParametersByPathCommand,
   ParameterAlreadyExists,
-  ParameterNotFound,
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { memoryRunRegistry, runKey, ssmRunRegistry } from '../../../lib/pipeline/index.ts';
+import {
+  decodeRunRecord,
+  encodeRunRecord,
+  fileRunRegistry,
+  memoryRunRegistry,
+  runKey,
+  ssmRunRegistry,
+  type RunRecord,
+  type RunRegistry,
+} from '../../../lib/pipeline/index.ts';
 
 const PATH = '/tgstream/dev/company-stream';
-const NAME = `${PATH}/runs/Company_Graph.load_company`;
+const KEY = runKey('Company_Graph', 'load_company', 'hello.companies');
+const STARTING: RunRecord = { kind: 'starting', owner: 'req-1.ab12cd34', at: 1_700_000_000_000 };
+
+/** What every store must do, whatever it keeps the generations in. */
+function behavesAsARegistry(make: () => Promise<RunRegistry>) {
+  it('has nothing, then the newest generation; a generation is created once', async () => {
+    const r = await make();
+    expect(await r.current(KEY)).toBeUndefined();
+    expect(await r.claim(KEY, 1, STARTING)).toBe(true);
+    expect(await r.claim(KEY, 1, { kind: 'run', id: 'other' })).toBe(false);
+    expect(await r.current(KEY)).toEqual({ generation: 1, record: STARTING });
+    await r.update(KEY, 1, { kind: 'run', id: 'Company_Graph_m1.1700000000001' });
+    expect(await r.current(KEY)).toEqual({
+      generation: 1,
+      record: { kind: 'run', id: 'Company_Graph_m1.1700000000001' },
+    });
+    expect(await r.claim(KEY, 2, { kind: 'failed', at: 5 })).toBe(true);
+    expect(await r.claim(KEY, 10, { kind: 'run', id: 'G_m1.10' })).toBe(true);
+    expect(await r.current(KEY)).toEqual({
+      generation: 10,
+      record: { kind: 'run', id: 'G_m1.10' },
+    });
+    // Keys are apart.
+    expect(await r.current(runKey('Company_Graph', 'load_company', 'other'))).toBeUndefined();
+  });
+
+  it('of many claims of one generation at once exactly one wins', async () => {
+    const r = await make();
+    const wins = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => r.claim(KEY, 1, { kind: 'run', id: `G_m1.${i}` })),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const winner = wins.indexOf(true);
+    expect(await r.current(KEY)).toEqual({
+      generation: 1,
+      record: { kind: 'run', id: `G_m1.${winner}` },
+    });
+  });
+}
+
+describe('run records and keys', () => {
+  it('encode and decode a run id, a starting marker and a failed marker', () => {
+    for (const record of [
+      { kind: 'run', id: 'Company_Graph_m1.1700000000001' },
+      { kind: 'run', id: 'G.load.kafka.m1.17000000000010001' },
+      STARTING,
+      { kind: 'starting', owner: 'a:b', at: 7 },
+      { kind: 'failed', at: 1_700_000_000_123 },
+    ] as const)
+      expect(decodeRunRecord(encodeRunRecord(record))).toEqual(record);
+    expect(encodeRunRecord(STARTING)).toBe('starting:req-1.ab12cd34:1700000000000');
+    expect(encodeRunRecord({ kind: 'failed', at: 3 })).toBe('failed:3');
+  });
+
+  it('keys a run by graph, job and topic, with only characters an SSM name allows', () => {
+    expect(KEY).toBe('Company_Graph.load_company.hello.companies');
+    expect(runKey('G', 'j', 'a topic/x')).toBe('G.j.a_topic_x');
+  });
+});
+
+describe('the run registry in memory', () => {
+  behavesAsARegistry(() => Promise.resolve(memoryRunRegistry()));
+});
+
+describe('the run registry in files', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+  const dir = async (): Promise<string> => {
+    const d = await mkdtemp(join(tmpdir(), 'tgstream-runs-'));
+    dirs.push(d);
+    return d;
+  };
+  behavesAsARegistry(async () => fileRunRegistry(await dir()));
+
+  it('survives the process: another registry over the directory sees the run', async () => {
+    const d = await dir();
+    await fileRunRegistry(d).claim(KEY, 1, { kind: 'run', id: 'G_m1.1' });
+    expect(await fileRunRegistry(d).current(KEY)).toEqual({
+      generation: 1,
+      record: { kind: 'run', id: 'G_m1.1' },
+    });
+    // Only the generation is left in the key's directory, no temporary file.
+    expect(await readdir(join(d, KEY))).toEqual(['g1']);
+  });
+
+  it('an empty generation file (being written) is a retriable error; stray names are ignored', async () => {
+    const d = await dir();
+    await mkdir(join(d, KEY), { recursive: true });
+    await writeFile(join(d, KEY, 'notes.txt'), 'x');
+    expect(await fileRunRegistry(d).current(KEY)).toBeUndefined();
+    await writeFile(join(d, KEY, 'g3'), '');
+    await expect(fileRunRegistry(d).current(KEY)).rejects.toMatchObject({
+      code: 'LOCAL_RUN_REGISTRY_FAILED',
+      retriable: true,
+    });
+  });
+});
 
 describe('the run registry in SSM', () => {
   const ssm = mockClient(SSMClient);
   afterEach(() => ssm.reset());
   const registry = () => ssmRunRegistry(new SSMClient({ region: 'us-east-1' }), PATH);
-
-  it('the first container to claim records its run; a later claim gets the recorded one', async () => {
+  /** SSM as it behaves: PutParameter without Overwrite fails on an existing name; pages of 2. */
+  const parameters = () => {
     const params = new Map<string, string>();
     ssm
       .on(PutParameterCommand)
@@ -28,50 +140,70 @@ describe('the run registry in SSM', () => {
         params.set(input.Name, input.Value);
         return {};
       });
-    ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
-      const value = params.get(input.Name);
-      if (value === undefined) throw new ParameterNotFound({ message: 'no', $metadata: {} });
-      return { Parameter: { Value: value } };
-    });
-    const key = runKey('Company_Graph', 'load_company');
-    expect(await registry().read(key)).toBeUndefined();
-    expect(await registry().claim(key, 'G_m1.1')).toBe('G_m1.1');
-    expect(await registry().claim(key, 'G_m1.2')).toBe('G_m1.1');
-    expect(await registry().read(key)).toBe('G_m1.1');
-    await registry().replace(key, 'G_m1.3');
-    expect(await registry().read(key)).toBe('G_m1.3');
+    ssm
+      .on(GetParametersByPathCommand)
+      .callsFake((input: { Path: string; Recursive: boolean; NextToken?: string }) => {
+        const under = [...params]
+          .filter(
+            ([n]) =>
+              n.startsWith(`${input.Path}/`) && !n.slice(input.Path.length + 1).includes('/'),
+          )
+          .map(([Name, Value]) => ({ Name, Value }));
+        const from = Number(input.NextToken ?? 0);
+        return {
+          Parameters: under.slice(from, from + 2),
+          ...(from + 2 < under.length ? { NextToken: String(from + 2) } : {}),
+        };
+      });
+    return params;
+  };
+  behavesAsARegistry(() => {
+    parameters();
+    return Promise.resolve(registry());
+  });
+
+  it('writes String parameters <path>/runs/<key>/g<N>, claims without Overwrite, reads every page', async () => {
+    const params = parameters();
+    const r = registry();
+    for (let g = 1; g <= 5; g++)
+      expect(await r.claim(KEY, g, { kind: 'failed', at: g })).toBe(true);
+    await r.update(KEY, 5, { kind: 'run', id: 'G_m1.5' });
+    expect(await r.current(KEY)).toEqual({ generation: 5, record: { kind: 'run', id: 'G_m1.5' } });
+    expect([...params.keys()]).toContain(`${PATH}/runs/${KEY}/g5`);
     const puts = ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input);
     expect(puts[0]).toMatchObject({
-      Name: NAME,
-      Value: 'G_m1.1',
+      Name: `${PATH}/runs/${KEY}/g1`,
+      Value: 'failed:1',
       Type: 'String',
       Overwrite: false,
     });
-    expect(puts.at(-1)).toMatchObject({ Name: NAME, Value: 'G_m1.3', Overwrite: true });
+    expect(puts.at(-1)).toMatchObject({ Value: 'G_m1.5', Overwrite: true });
+    expect(ssm.commandCalls(GetParametersByPathCommand).at(-1)?.args[0].input).toMatchObject({
+      Path: `${PATH}/runs/${KEY}`,
+      Recursive: false,
+    });
   });
 
-  it('SSM failures other than not-found reach the caller (the handler retries, then fails)', async () => {
-    ssm.on(GetParameterCommand).rejects(new Error('ThrottlingException: Rate exceeded'));
-    await expect(registry().read('G.j')).rejects.toThrow('Rate exceeded');
-    ssm.on(PutParameterCommand).rejects(new Error('AccessDeniedException'));
-    await expect(registry().claim('G.j', 'id')).rejects.toThrow('AccessDeniedException');
+  it('SSM failures become CONTROL_RUN_REGISTRY_FAILED: throttling retriable, access denied not', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    ssm.on(GetParametersByPathCommand).rejects(throttled);
+    await expect(registry().current(KEY)).rejects.toMatchObject({
+      code: 'CONTROL_RUN_REGISTRY_FAILED',
+      retriable: true,
+    });
+    const denied = Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+    ssm.on(PutParameterCommand).rejects(denied);
+    const error = await registry()
+      .claim(KEY, 1, STARTING)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONTROL_RUN_REGISTRY_FAILED', retriable: false });
+    expect((error as Error).message).toContain('ssm:PutParameter and ssm:GetParametersByPath');
   });
 
   it('refuses a key that cannot be a parameter name, before calling SSM', async () => {
-    await expect(registry().read('G.job with space')).rejects.toMatchObject({
+    await expect(registry().current('G.job with space')).rejects.toMatchObject({
       code: 'CONFIG_NAME_INVALID',
     });
     expect(ssm.calls()).toHaveLength(0);
-  });
-});
-
-describe('the run registry in memory', () => {
-  it('keeps the first claim and takes replacements', async () => {
-    const r = memoryRunRegistry();
-    expect(await r.read('k')).toBeUndefined();
-    expect(await r.claim('k', 'a')).toBe('a');
-    expect(await r.claim('k', 'b')).toBe('a');
-    await r.replace('k', 'c');
-    expect(await r.read('k')).toBe('c');
   });
 });

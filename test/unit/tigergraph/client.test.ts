@@ -113,6 +113,8 @@ describe('classify', () => {
 describe('createTigerGraphClient', () => {
   it('starts an EOF run with GSQL RUN LOADING JOB on the 3.x GSQL server, with basic auth', async () => {
     const f = fakeFetch([
+      // SHOW LOADING STATUS ALL first: the active runs, should the answer carry no jobid.
+      { status: 200, body: '' },
       {
         status: 200,
         body: 'Kick off the following job, i.e.\n  JobName: load_company, jobid: G_m1.1523663024967\n',
@@ -134,11 +136,12 @@ describe('createTigerGraphClient', () => {
       streaming: false,
     });
     expect(ids).toEqual(['G_m1.1523663024967']);
-    expect(f.calls[0]?.url).toBe('http://tg:14240/gsqlserver/gsql/file');
-    expect(f.calls[0]?.headers.authorization).toBe(
+    expect(f.calls[1]?.url).toBe('http://tg:14240/gsqlserver/gsql/file');
+    expect(f.calls[1]?.headers.authorization).toBe(
       `Basic ${Buffer.from('tigergraph:pw').toString('base64')}`,
     );
-    expect(decodeURIComponent(f.calls[0]?.body ?? '')).toBe(
+    expect(decodeURIComponent(f.calls[0]?.body ?? '')).toBe('USE GRAPH G\nSHOW LOADING STATUS ALL');
+    expect(decodeURIComponent(f.calls[1]?.body ?? '')).toBe(
       'USE GRAPH G\nRUN LOADING JOB -noprint load_company USING f1="$k1:{\\"topic\\":\\"hello.companies\\",\\"partition_list\\":[{\\"partition\\":0,\\"start_offset\\":42}]}", EOF="true"',
     );
   });

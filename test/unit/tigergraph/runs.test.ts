@@ -1,7 +1,10 @@
-/** Loading-job runs: finding a 3.x run without an id, listing, adopting, abort and resume. */
+/**
+ * Loading-job runs: the 3.x start (with and without its jobid line), a run's status by id,
+ * listing, adopting, abort and resume, in both dialects.
+ */
 import { describe, expect, it } from 'vitest';
 import { createTigerGraphClient, type LoadingJobRun } from '../../../lib/tigergraph/index.ts';
-import { routedFetch, type Call } from './fake-tigergraph-http.ts';
+import { routedFetch, type Call, type FakeReply } from './fake-tigergraph-http.ts';
 
 const RUN: LoadingJobRun = {
   graph: 'G',
@@ -20,14 +23,56 @@ const show = (...runs: [id: string, status: string][]): string =>
         `Job "${id}" loading status\n[${status}] m1 ( Finished: 0 / Total: 1 )\n  [LOADING] f1\n  +----+\n  | FILENAME | LINES |\n  +----+`,
     )
     .join('\n\n');
+/** ABORT LOADING JOB's documented output (gsql-ref 3.9 "Managing and Inspecting a Loading Job"). */
+const ABORTED_TEXT = [
+  'Job "G_m1.1519111662589" loading status',
+  '[ABORT_SUCCESS] m1',
+  '[SUMMARY] Finished: 0 / Total: 2',
+  ' +--------------------------------------------------------------------------------------------------+',
+  ' |         FILENAME |     LINES |   OBJECTS |   ERRORS |  AVG SPEED |  DURATION|',
+  ' | /home/tigergraph/data.csv |       6 |      3 |     2 |   60 l/s |   0.10 s|',
+  ' |/home/tigergraph/data1.csv |       6 |      3 |     2 |   60 l/s |   0.10 s|',
+  ' +--------------------------------------------------------------------------------------------------+',
+].join('\n');
+/** RESUME LOADING JOB's documented output. */
+const RESUMED_TEXT = '[RESUME_SUCCESS] m1\n[MESSAGE] The current job got resummed';
+/** The documented status of a run on two machines (one table each). */
+const DOC_RUNNING = [
+  'Job "demo_graph_m1.1523663024967" loading status',
+  '[RUNNING] m1 ( Finished: 3 / Total: 4 )',
+  ' [LOADING] /data/output/company.data',
+  ' [=============            ] 20%, 200 kl/s',
+  ' +--------------------------------------------------------------------------------------+',
+  ' |         FILENAME |  LINES |  OBJECTS |  ERRORS |  AVG SPEED |  DURATION|',
+  ' |/data/output/company.data |    6 |     3 |    2 |   60 l/s |   0.10 s|',
+  ' +--------------------------------------------------------------------------------------+',
+  '[RUNNING] m2 ( Finished: 1 / Total: 2 )',
+  ' +--------------------------------------------------------------------------------------+',
+  ' |         FILENAME |  LINES |  OBJECTS |  ERRORS |  AVG SPEED |  DURATION|',
+  ' |/data/output/company.data |    6 |     3 |    2 |   60 l/s |   0.10 s|',
+  ' +--------------------------------------------------------------------------------------+',
+].join('\n');
 /** RUN LOADING JOB's documented output. */
 const started = (id: string, job = 'load_company'): string =>
   `Kick off the following job, i.e.\n  JobName: ${job}, jobid: ${id}\n  Loading log: '/home/tigergraph/tigergraph/logs/restpp/restpp_loader_logs/G/${id}.log'`;
 const gsqlOf = (c: Call): string => decodeURIComponent(c.body ?? '');
+/** The GSQL calls that ran a loading job. */
+const runCalls = (calls: Call[]): string[] =>
+  calls.map(gsqlOf).filter((g) => g.includes('RUN LOADING JOB'));
+/** Answers RUN LOADING JOB with `run`, anything else (SHOW LOADING STATUS ALL) with `show`. */
+const gsqlServer = (run: (n: number) => string, show: (n: number) => string = () => '') => {
+  let runs = 0;
+  let shows = 0;
+  return (c: Call) => ({
+    body: gsqlOf(c).includes('RUN LOADING JOB') ? run(++runs) : show(++shows),
+  });
+};
 
 describe('3.x start: GSQL RUN LOADING JOB', () => {
   it('runs the job with the topic-partition configuration inline and takes the jobid it prints', async () => {
-    const f = routedFetch({ 'POST /gsqlserver/gsql/file': { body: started('G_m1.1523663024967') } });
+    const f = routedFetch({
+      'POST /gsqlserver/gsql/file': gsqlServer((n) => started(`G_m1.152366302496${n}`)),
+    });
     const client = createTigerGraphClient({
       url: 'http://tg',
       version: 3,
@@ -35,20 +80,24 @@ describe('3.x start: GSQL RUN LOADING JOB', () => {
       auth: { username: 'u', password: 'p' },
     });
     expect(await client.startLoadingJob({ ...RUN, streaming: true })).toEqual([
-      'G_m1.1523663024967',
+      'G_m1.1523663024961',
     ]);
-    expect(f.calls).toHaveLength(1);
-    expect(f.calls[0]?.headers.authorization).toMatch(/^Basic /);
-    expect(gsqlOf(f.calls[0] as Call)).toBe(
+    // The active runs are listed before the first start, in case the answer has no jobid.
+    expect(f.calls.map(gsqlOf)).toEqual([
+      'USE GRAPH G\nSHOW LOADING STATUS ALL',
       'USE GRAPH G\nRUN LOADING JOB -noprint load_company USING f1="$k1:{\\"topic\\":\\"t\\",\\"partition_list\\":[{\\"partition\\":0,\\"start_offset\\":0}]}", EOF="false"',
-    );
+    ]);
+    expect(f.calls[0]?.headers.authorization).toMatch(/^Basic /);
+    // This server prints the jobid: later starts do not list first.
+    expect(await client.startLoadingJob(RUN)).toEqual(['G_m1.1523663024962']);
+    expect(f.calls).toHaveLength(3);
   });
 
   it('EOF mode and default_start_offset go into the GSQL as section 5.2 writes them', async () => {
-    const f = routedFetch({ 'POST /gsqlserver/gsql/file': { body: started('G_m1.1') } });
+    const f = routedFetch({ 'POST /gsqlserver/gsql/file': gsqlServer(() => started('G_m1.1')) });
     const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
     await client.startLoadingJob({ ...RUN, partitions: [], defaultStartOffset: 5 });
-    expect(gsqlOf(f.calls[0] as Call)).toContain(
+    expect(runCalls(f.calls)[0]).toContain(
       'f1="$k1:{\\"topic\\":\\"t\\",\\"partition_list\\":[],\\"default_start_offset\\":5}", EOF="true"',
     );
   });
@@ -56,9 +105,9 @@ describe('3.x start: GSQL RUN LOADING JOB', () => {
   it('refuses names that would change the GSQL text before calling', async () => {
     const f = routedFetch({});
     const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
-    await expect(
-      client.startLoadingJob({ ...RUN, filename: 'f1="x", EOF' }),
-    ).rejects.toMatchObject({ code: 'TIGERGRAPH_NAME_INVALID', retriable: false });
+    await expect(client.startLoadingJob({ ...RUN, filename: 'f1="x", EOF' })).rejects.toMatchObject(
+      { code: 'TIGERGRAPH_NAME_INVALID', retriable: false },
+    );
     await expect(client.startLoadingJob({ ...RUN, job: 'j USING' })).rejects.toMatchObject({
       code: 'TIGERGRAPH_NAME_INVALID',
     });
@@ -66,52 +115,49 @@ describe('3.x start: GSQL RUN LOADING JOB', () => {
   });
 
   it('a topic with quotes stays inside the GSQL string', async () => {
-    const f = routedFetch({ 'POST /gsqlserver/gsql/file': { body: started('G_m1.1') } });
+    const f = routedFetch({ 'POST /gsqlserver/gsql/file': gsqlServer(() => started('G_m1.1')) });
     await createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch }).startLoadingJob({
       ...RUN,
       topic: 'a"b\\c',
     });
-    expect(gsqlOf(f.calls[0] as Call)).toContain('\\"topic\\":\\"a\\\\\\"b\\\\\\\\c\\"');
+    expect(runCalls(f.calls)[0]).toContain('\\"topic\\":\\"a\\\\\\"b\\\\\\\\c\\"');
   });
 
-  it('without a jobid line, finds the newest run of the job that started at or after the call', async () => {
-    let call = 0;
+  it('without a jobid line, the run is the one documented id that appeared in SHOW LOADING STATUS ALL meanwhile', async () => {
     const f = routedFetch({
-      'POST /gsqlserver/gsql/file': () => ({
-        body:
-          ++call === 1
-            ? 'Kick off the following job (the console text changed)'
-            : show(
-                ['G.load_company.kafka.m1.0000000000999', 'RUNNING'],
-                ['G.load_person.kafka.m1.0000000001000', 'RUNNING'],
-                ['G.load_company.kafka.m1.0000000001000', 'RUNNING'],
-              ),
-      }),
+      'POST /gsqlserver/gsql/file': gsqlServer(
+        () => 'Kick off the following job (the console text changed)',
+        // Before: a user's run of another job. After: that one and the new run, whose
+        // documented id names no job (section 2.1).
+        (n) =>
+          n === 1
+            ? show(['G_m1.1700000000001', 'RUNNING'])
+            : show(['G_m1.1700000000001', 'RUNNING'], ['G_m1.1700000000009', 'RUNNING']),
+      ),
     });
-    const client = createTigerGraphClient({
-      url: 'http://tg',
-      version: 3,
-      fetch: f.fetch,
-      now: () => 1000,
-    });
-    expect(await client.startLoadingJob(RUN)).toEqual(['G.load_company.kafka.m1.0000000001000']);
-    expect(gsqlOf(f.calls[1] as Call)).toBe('USE GRAPH G\nSHOW LOADING STATUS ALL');
+    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    expect(await client.startLoadingJob({ ...RUN, streaming: true })).toEqual([
+      'G_m1.1700000000009',
+    ]);
+    expect(f.calls.map(gsqlOf)).toEqual([
+      'USE GRAPH G\nSHOW LOADING STATUS ALL',
+      expect.stringContaining('RUN LOADING JOB'),
+      'USE GRAPH G\nSHOW LOADING STATUS ALL',
+    ]);
   });
 
-  it('without a jobid line and no such run listed, looks again, then fails quoting the answer', async () => {
+  it('without a jobid line, looks again while no run appeared, then fails quoting the answer', async () => {
     const waits: number[] = [];
     const f = routedFetch({
-      'POST /gsqlserver/gsql/file': (c) => ({
-        body: gsqlOf(c).includes('RUN LOADING JOB')
-          ? 'Semantic Check Fails: the data source k1 does not exist'
-          : show(['G.load_company.kafka.m1.0000000004999', 'RUNNING']),
-      }),
+      'POST /gsqlserver/gsql/file': gsqlServer(
+        () => 'Semantic Check Fails: the data source k1 does not exist',
+        () => show(['G_m1.1700000000001', 'RUNNING']),
+      ),
     });
     const client = createTigerGraphClient({
       url: 'http://tg',
       version: 3,
       fetch: f.fetch,
-      now: () => 5000,
       sleep: (ms: number) => {
         waits.push(ms);
         return Promise.resolve();
@@ -123,22 +169,37 @@ describe('3.x start: GSQL RUN LOADING JOB', () => {
     expect(waits).toEqual([50, 100, 200, 400]);
   });
 
-  it('accepts runs within clockSkewMs before the call', async () => {
+  it('without a jobid line, several runs that appeared meanwhile are not guessed between', async () => {
     const f = routedFetch({
-      'POST /gsqlserver/gsql/file': (c) => ({
-        body: gsqlOf(c).includes('RUN LOADING JOB')
-          ? ''
-          : show(['G.load_company.kafka.m1.0000000004900', 'RUNNING']),
-      }),
+      'POST /gsqlserver/gsql/file': gsqlServer(
+        () => '',
+        (n) =>
+          n === 1 ? '' : show(['G_m1.1700000000002', 'RUNNING'], ['G_m1.1700000000003', 'RUNNING']),
+      ),
     });
-    const client = createTigerGraphClient({
-      url: 'http://tg',
-      version: 3,
-      fetch: f.fetch,
-      now: () => 5000,
-      clockSkewMs: 200,
+    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    await expect(client.startLoadingJob(RUN)).rejects.toMatchObject({
+      code: 'TIGERGRAPH_JOB_ID_AMBIGUOUS',
+      details: { ids: 'G_m1.1700000000002,G_m1.1700000000003' },
     });
-    expect(await client.startLoadingJob(RUN)).toEqual(['G.load_company.kafka.m1.0000000004900']);
+  });
+
+  it('starts of one client run one at a time, so two starts without jobid lines each find their own run', async () => {
+    const active: string[] = [];
+    let n = 0;
+    const f = routedFetch({
+      'POST /gsqlserver/gsql/file': (c) => {
+        if (gsqlOf(c).includes('RUN LOADING JOB')) active.push(`G_m1.170000000000${++n}`);
+        return {
+          body: gsqlOf(c).includes('RUN')
+            ? 'started'
+            : show(...active.map((id): [string, string] => [id, 'RUNNING'])),
+        };
+      },
+    });
+    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    const [a, b] = await Promise.all([client.startLoadingJob(RUN), client.startLoadingJob(RUN)]);
+    expect([a, b]).toEqual([['G_m1.1700000000001'], ['G_m1.1700000000002']]);
   });
 
   it('a refused RUN (an HTTP error) is the coded HTTP error', async () => {
@@ -152,6 +213,15 @@ describe('3.x start: GSQL RUN LOADING JOB', () => {
 });
 
 describe('4.x start', () => {
+  it('an answer without jobIds is TIGERGRAPH_JOB_ID_MISSING (section 2.2 documents them)', async () => {
+    const f = routedFetch({
+      'POST /gsql/v1/loading-jobs/run': { body: { error: false, message: 'ok' } },
+    });
+    await expect(
+      createTigerGraphClient({ url: 'http://tg', version: 4, fetch: f.fetch }).startLoadingJob(RUN),
+    ).rejects.toMatchObject({ code: 'TIGERGRAPH_JOB_ID_MISSING', retriable: false });
+  });
+
   it('takes the jobIds of the answer without listing', async () => {
     const f = routedFetch({
       'POST /gsql/v1/loading-jobs/run': { body: { error: false, jobIds: ['G.x'] } },
@@ -228,13 +298,21 @@ describe('listRuns, abortRun, resumeRun', () => {
     });
     const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
     expect(await client.listRuns('G', 'load_company')).toEqual([
-      { jobId: 'G.load_company.kafka.m1.1700000000002', status: 'FINISHED', startTime: 1700000000002 },
+      {
+        jobId: 'G.load_company.kafka.m1.1700000000002',
+        status: 'FINISHED',
+        startTime: 1700000000002,
+      },
     ]);
     expect(
       await client.listRuns('G', 'load_company', undefined, new Set(['G_m1.1700000000001'])),
     ).toEqual([
       { jobId: 'G_m1.1700000000001', status: 'ABORTED', startTime: 1700000000001 },
-      { jobId: 'G.load_company.kafka.m1.1700000000002', status: 'FINISHED', startTime: 1700000000002 },
+      {
+        jobId: 'G.load_company.kafka.m1.1700000000002',
+        status: 'FINISHED',
+        startTime: 1700000000002,
+      },
     ]);
   });
 
@@ -282,7 +360,9 @@ describe('listRuns, abortRun, resumeRun', () => {
 
   it('3.x aborts and resumes with GSQL text; 4.x with the path endpoints', async () => {
     const f = routedFetch({
-      'POST /gsqlserver/gsql/file': { body: 'ok' },
+      'POST /gsqlserver/gsql/file': (c) => ({
+        body: gsqlOf(c).includes('ABORT') ? ABORTED_TEXT : RESUMED_TEXT,
+      }),
       'GET /gsql/v1/loading-jobs/abort/G.j.1': { body: { error: false } },
       'GET /gsql/v1/loading-jobs/resume/G.j.1': { body: { error: false } },
     });
@@ -306,6 +386,18 @@ describe('listRuns, abortRun, resumeRun', () => {
     expect(f.calls[0]?.headers.authorization).toMatch(/^Basic /);
   });
 
+  it('3.x: an abort or resume GSQL does not confirm (a real server answers errors as HTTP 200 text) is refused', async () => {
+    const f = routedFetch({
+      'POST /gsqlserver/gsql/file': { body: 'Job "G_m1.1" is not found' },
+    });
+    const v3 = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    for (const call of [() => v3.abortRun('G', 'G_m1.1'), () => v3.resumeRun('G', 'G_m1.1')]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'TIGERGRAPH_GSQL_REFUSED', retriable: false });
+      expect((error as Error).message).toContain('is not found');
+    }
+  });
+
   it('refuses a job id or graph that would change the GSQL text', async () => {
     const f = routedFetch({});
     const v3 = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
@@ -317,6 +409,66 @@ describe('listRuns, abortRun, resumeRun', () => {
       code: 'TIGERGRAPH_NAME_INVALID',
     });
     expect(f.calls).toHaveLength(0);
+  });
+
+  it('3.x runStatus asks SHOW LOADING STATUS <id> and reads its words and table (section 2.1)', async () => {
+    const blocks: Record<string, string> = {
+      'G_m1.1700000000001': ABORTED_TEXT.replace('G_m1.1519111662589', 'G_m1.1700000000001'),
+      'G_m1.1700000000002': [
+        'Job "G_m1.1700000000002" loading status',
+        '[RESUME_SUCCESS] m1 ( Finished: 0 / Total: 1 )',
+        '  +------+',
+        '  |   TOPIC PARTITION |   LOADED MESSAGES |   AVG SPEED |   DURATION |   LOADED SIZE|',
+        '  |             t:0   |              1500 |     51 kl/s |     2.90 s |       2.94 MB|',
+        '  |             t:1   |                25 |     51 kl/s |     2.90 s |       2.94 MB|',
+        '  +------+',
+      ].join('\n'),
+      'G_m1.1700000000003': DOC_RUNNING.replace(
+        /demo_graph_m1\.1523663024967/g,
+        'G_m1.1700000000003',
+      ),
+    };
+    const f = routedFetch({
+      'POST /gsqlserver/gsql/file': (c) => ({
+        body: blocks[/SHOW LOADING STATUS (\S+)/.exec(gsqlOf(c))?.[1] ?? ''] ?? 'Job id not found',
+      }),
+    });
+    const v3 = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    expect(await v3.runStatus('G', 'G_m1.1700000000001')).toMatchObject({
+      status: 'ABORTED',
+      startTime: 1700000000001,
+      counts: { validLines: 12, validObjects: 6, rejectedLines: 4 },
+    });
+    expect(await v3.runStatus('G', 'G_m1.1700000000002')).toMatchObject({
+      status: 'RUNNING',
+      counts: { validLines: 1525 },
+    });
+    expect(await v3.runStatus('G', 'G_m1.1700000000003')).toMatchObject({
+      status: 'RUNNING',
+      counts: { validLines: 12, validObjects: 6, rejectedLines: 4 },
+    });
+    expect((await v3.runStatus('G', 'G_m1.9')).status).toBe('UNKNOWN');
+    expect(gsqlOf(f.calls[0] as Call)).toBe('USE GRAPH G\nSHOW LOADING STATUS G_m1.1700000000001');
+  });
+
+  it('4.x runStatus asks status/{id}: a word, no word (section 2.2 sample), nothing, or an unknown id', async () => {
+    const answers: Record<string, FakeReply> = {
+      a: { body: { error: false, results: [{ overall: { id: 'a', status: 'ABORT_SUCCESS' } }] } },
+      b: { body: { error: false, results: [{ overall: { id: 'b', startTime: 5, endTime: 0 } }] } },
+      c: { body: { error: false, results: [{ overall: { id: 'c', startTime: 5, endTime: 9 } }] } },
+      d: { body: { error: false, results: [] } },
+      e: { status: 404, body: { error: true, message: 'Loading job id e is not found' } },
+    };
+    const f = routedFetch(
+      Object.fromEntries(
+        Object.entries(answers).map(([id, r]) => [`GET /gsql/v1/loading-jobs/status/${id}`, r]),
+      ),
+    );
+    const v4 = createTigerGraphClient({ url: 'http://tg', version: 4, fetch: f.fetch });
+    const statuses = [];
+    for (const id of Object.keys(answers)) statuses.push((await v4.runStatus('G', id)).status);
+    expect(statuses).toEqual(['ABORTED', 'RUNNING', 'FINISHED', 'UNKNOWN', 'UNKNOWN']);
+    expect((await v4.runStatus('G', 'b')).startTime).toBe(5);
   });
 
   it('getProgress reports PAUSED', async () => {

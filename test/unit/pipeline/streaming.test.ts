@@ -1,0 +1,486 @@
+/**
+ * Streaming mode's one run per loading job and topic (lib/pipeline/streaming.ts), against a
+ * scripted TigerGraph and the run registry in memory: every path from the registry's entry to
+ * the run a container uses, and every failure on the way.
+ */
+import { describe, expect, it } from 'vitest';
+import type { TigerGraphSettings } from '../../../lib/config/index.ts';
+import { TigerGraphError } from '../../../lib/errors/index.ts';
+import { createLogger } from '../../../lib/observability/index.ts';
+import {
+  STARTING_STALE_MS,
+  STREAMING_CHECK_MS,
+  STREAMING_RUN_RESTARTED_METRIC,
+  ensureStreamingRun,
+} from '../../../lib/pipeline/streaming.ts';
+import type { Loader, PipelineDeps, StreamingRun } from '../../../lib/pipeline/common.ts';
+import {
+  memoryRunRegistry,
+  runKey,
+  type RunRecord,
+  type RunRegistry,
+} from '../../../lib/pipeline/index.ts';
+import type {
+  LoadingJobRun,
+  LoadingRunControl,
+  LoadingRunSummary,
+  RunProgress,
+  RunStatus,
+  TigerGraphClient,
+} from '../../../lib/tigergraph/index.ts';
+import { NO_COUNTS } from '../../../lib/tigergraph/index.ts';
+
+const TOPIC = 'hello.companies';
+const KEY = runKey('G', 'load_company', TOPIC);
+const T0 = 1_700_000_000_000;
+
+/** A TigerGraph whose runs, answers and failures a test scripts. */
+class ScriptedTigerGraph implements TigerGraphClient, LoadingRunControl {
+  readonly starts: LoadingJobRun[] = [];
+  readonly status = new Map<string, RunStatus>();
+  readonly resumed: string[] = [];
+  readonly aborted: string[] = [];
+  /** Ids TigerGraph no longer knows how to resume (the resume is refused). */
+  readonly unresumable = new Set<string>();
+  startFailures: Error[] = [];
+  statusFailures: Error[] = [];
+  /** Runs the status answer cannot tell (3.x: no block for the id). */
+  readonly unreadable = new Set<string>();
+  listed: LoadingRunSummary[] = [];
+  listFailure: Error | undefined;
+  definition: string | Error = '';
+  /** Called in the middle of each start (another container acting meanwhile). */
+  duringStart: (() => Promise<void>) | undefined;
+  /** Aborts that do not take. */
+  abortIgnored = false;
+  private next = 0;
+
+  async startLoadingJob(run: LoadingJobRun): Promise<string[]> {
+    this.starts.push(run);
+    await this.duringStart?.();
+    const failure = this.startFailures.shift();
+    if (failure) throw failure;
+    const id = `G_m1.${T0 + ++this.next}`;
+    this.status.set(id, 'RUNNING');
+    return [id];
+  }
+  runStatus(_graph: string, jobId: string): Promise<RunProgress> {
+    const failure = this.statusFailures.shift();
+    if (failure) return Promise.reject(failure);
+    const status = this.unreadable.has(jobId) ? 'UNKNOWN' : (this.status.get(jobId) ?? 'UNKNOWN');
+    return Promise.resolve({ jobId, status, counts: NO_COUNTS, error: undefined });
+  }
+  getProgress(graph: string, jobId: string): Promise<RunProgress> {
+    return this.runStatus(graph, jobId);
+  }
+  resumeRun(_graph: string, jobId: string): Promise<void> {
+    if (this.unresumable.has(jobId) || !this.status.has(jobId))
+      return Promise.reject(
+        new TigerGraphError('TIGERGRAPH_GSQL_REFUSED', `cannot resume ${jobId}`, {
+          retriable: false,
+        }),
+      );
+    this.resumed.push(jobId);
+    this.status.set(jobId, 'RUNNING');
+    this.unreadable.delete(jobId);
+    return Promise.resolve();
+  }
+  abortRun(_graph: string, jobId: string): Promise<void> {
+    this.aborted.push(jobId);
+    if (!this.abortIgnored) this.status.set(jobId, 'ABORTED');
+    return Promise.resolve();
+  }
+  listRuns(): Promise<LoadingRunSummary[]> {
+    return this.listFailure ? Promise.reject(this.listFailure) : Promise.resolve(this.listed);
+  }
+  jobDefinition(): Promise<string> {
+    return typeof this.definition === 'string'
+      ? Promise.resolve(this.definition)
+      : Promise.reject(this.definition);
+  }
+  postDdl(): Promise<never> {
+    return Promise.reject(new Error('not in streaming mode'));
+  }
+  listVertices(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
+  running(): string[] {
+    return [...this.status].filter(([, s]) => s === 'RUNNING').map(([id]) => id);
+  }
+}
+
+const SETTINGS = {
+  graph: 'G',
+  loadingJob: 'load_company',
+  loadingFilename: 'f1',
+  dataSource: 'k1',
+} as unknown as TigerGraphSettings;
+
+/** One Lambda container: its own run cache, the shared registry and TigerGraph, a test clock. */
+function world(registry: RunRegistry = memoryRunRegistry()) {
+  const tg = new ScriptedTigerGraph();
+  const lines: Record<string, unknown>[] = [];
+  const metrics: string[] = [];
+  const waits: number[] = [];
+  const clock = { now: T0 };
+  const logger = createLogger({
+    level: 'debug',
+    write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+  });
+  const container = (requestId = 'req') => {
+    const streamingRuns = new Map<string, StreamingRun>();
+    const deps = {
+      logger,
+      runRegistry: registry,
+      streamingRuns,
+      requestId,
+      now: () => clock.now,
+      sleep: (ms: number) => {
+        waits.push(ms);
+        clock.now += ms;
+        return Promise.resolve();
+      },
+      retryPolicy: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
+      metrics: { addMetric: (name: string) => metrics.push(name) },
+    } as unknown as PipelineDeps;
+    const loader: Loader = { settings: SETTINGS, client: tg };
+    return { run: () => ensureStreamingRun(deps, loader, TOPIC, 3), streamingRuns };
+  };
+  const messages = (level?: string) =>
+    lines.filter((l) => level === undefined || l.level === level).map((l) => l.message);
+  return { tg, registry, container, clock, metrics, waits, messages, lines };
+}
+
+const record = (registry: RunRegistry, generation: number, r: RunRecord) =>
+  registry.claim(KEY, generation, r);
+
+describe('the first streaming run of a job', () => {
+  it('reserves generation 1, starts once over every partition (also later ones) from the beginning, records the id', async () => {
+    const w = world();
+    const id = await w.container().run();
+    expect(w.tg.starts).toEqual([
+      expect.objectContaining({
+        topic: TOPIC,
+        streaming: true,
+        partitions: [],
+        defaultStartOffset: -2,
+      }),
+    ]);
+    expect(await w.registry.current(KEY)).toEqual({ generation: 1, record: { kind: 'run', id } });
+  });
+
+  it("starts at the job's own default_start_offset; -1 warns that earlier records are not loaded", async () => {
+    const w = world();
+    w.tg.definition =
+      'DEFINE FILENAME f1 = "$k1:{\\"topic\\":\\"t\\",\\"default_start_offset\\":-1}";';
+    await w.container().run();
+    expect(w.tg.starts[0]).toMatchObject({ partitions: [], defaultStartOffset: -1 });
+    expect(w.messages('WARN')).toContain(
+      "The loading job's default_start_offset is -1 (the end of the topic): records produced before its first run starts are not loaded",
+    );
+  });
+
+  it('an unreadable job definition starts at the beginning, with a warning', async () => {
+    const w = world();
+    w.tg.definition = new TigerGraphError('TIGERGRAPH_HTTP_404', 'no job', { retriable: false });
+    await w.container().run();
+    expect(w.tg.starts[0]).toMatchObject({ defaultStartOffset: -2 });
+    expect(w.messages('WARN')).toContain(
+      "Could not read the loading job's definition; its first run starts at the beginning of the topic",
+    );
+  });
+
+  it('adopts and records a running run of the job TigerGraph lists (one a user started)', async () => {
+    const w = world();
+    w.tg.listed = [
+      { jobId: 'G.load_company.old', status: 'ABORTED' },
+      { jobId: 'G.load_company.users', status: 'RUNNING' },
+    ];
+    w.tg.status.set('G.load_company.users', 'RUNNING');
+    expect(await w.container().run()).toBe('G.load_company.users');
+    expect(w.tg.starts).toEqual([]);
+    expect(await w.registry.current(KEY)).toMatchObject({
+      generation: 1,
+      record: { kind: 'run', id: 'G.load_company.users' },
+    });
+  });
+
+  it('a listing that fails is not fatal: the run is started', async () => {
+    const w = world();
+    w.tg.listFailure = new TigerGraphError('TIGERGRAPH_HTTP_404', 'no list', { retriable: false });
+    await w.container().run();
+    expect(w.tg.starts).toHaveLength(1);
+  });
+
+  it('a failed start is not retried: its generation is marked failed and the batch fails; the next batch starts in the next generation', async () => {
+    const w = world();
+    w.tg.startFailures.push(
+      new TigerGraphError('TIGERGRAPH_UNREACHABLE', 'timed out', { retriable: true }),
+    );
+    await expect(w.container().run()).rejects.toMatchObject({ code: 'TIGERGRAPH_UNREACHABLE' });
+    expect(w.tg.starts).toHaveLength(1);
+    expect(await w.registry.current(KEY)).toEqual({
+      generation: 1,
+      record: { kind: 'failed', at: T0 },
+    });
+    const id = await w.container().run();
+    expect(w.tg.starts).toHaveLength(2);
+    expect(await w.registry.current(KEY)).toEqual({ generation: 2, record: { kind: 'run', id } });
+  });
+
+  it('a run that cannot be recorded after its start is aborted, and the batch fails', async () => {
+    const inner = memoryRunRegistry();
+    const failing: RunRegistry = {
+      current: (k, s) => inner.current(k, s),
+      claim: (k, g, r, s) => inner.claim(k, g, r, s),
+      update: (k, g, r, s) =>
+        r.kind === 'run' ? Promise.reject(new Error('SSM is down')) : inner.update(k, g, r, s),
+    };
+    const w = world(failing);
+    await expect(w.container().run()).rejects.toThrow('SSM is down');
+    expect(w.tg.aborted).toEqual([`G_m1.${T0 + 1}`]);
+    expect(w.tg.running()).toEqual([]);
+  });
+
+  it('a registry that cannot be read fails the batch before anything starts', async () => {
+    const w = world({
+      current: () => Promise.reject(new Error('ThrottlingException')),
+      claim: () => Promise.resolve(true),
+      update: () => Promise.resolve(),
+    });
+    await expect(w.container().run()).rejects.toThrow('ThrottlingException');
+    expect(w.tg.starts).toEqual([]);
+  });
+});
+
+describe('a recorded run', () => {
+  it('running: adopted, and not asked again within STREAMING_CHECK_MS', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.1' });
+    w.tg.status.set('G_m1.1', 'RUNNING');
+    const c = w.container();
+    expect(await c.run()).toBe('G_m1.1');
+    w.tg.statusFailures.push(new Error('must not be asked'));
+    w.clock.now += STREAMING_CHECK_MS - 1;
+    expect(await c.run()).toBe('G_m1.1');
+    expect(w.tg.statusFailures).toHaveLength(1);
+    w.tg.statusFailures.length = 0;
+    w.clock.now += 2;
+    expect(await c.run()).toBe('G_m1.1');
+    expect(w.tg.starts).toEqual([]);
+  });
+
+  it('the registry, not the cached id, decides after STREAMING_CHECK_MS', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.1' });
+    w.tg.status.set('G_m1.1', 'RUNNING');
+    const c = w.container();
+    await c.run();
+    await record(w.registry, 2, { kind: 'run', id: 'G_m1.2' });
+    w.tg.status.set('G_m1.2', 'RUNNING');
+    w.clock.now += STREAMING_CHECK_MS;
+    expect(await c.run()).toBe('G_m1.2');
+    expect(w.tg.resumed).toEqual([]);
+  });
+
+  for (const stopped of ['ABORTED', 'PAUSED', 'FAILED', 'FINISHED'] as const)
+    it(`${stopped}: resumed under its own id and read back`, async () => {
+      const w = world();
+      await record(w.registry, 1, { kind: 'run', id: 'G_m1.1' });
+      w.tg.status.set('G_m1.1', stopped);
+      expect(await w.container().run()).toBe('G_m1.1');
+      expect(w.tg.resumed).toEqual(['G_m1.1']);
+      expect(w.tg.starts).toEqual([]);
+      expect(w.messages('INFO')).toContain('Resumed the streaming run of the loading job');
+    });
+
+  it('whose status TigerGraph cannot tell is treated as stopped (a warning) and resumed', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.1' });
+    w.tg.status.set('G_m1.1', 'RUNNING');
+    w.tg.unreadable.add('G_m1.1');
+    expect(await w.container().run()).toBe('G_m1.1');
+    expect(w.messages('WARN')).toContain(
+      'TigerGraph does not say how the streaming run is; resuming it as a stopped run',
+    );
+    expect(w.tg.resumed).toEqual(['G_m1.1']);
+  });
+
+  it('that cannot be resumed: a new run in the next generation, an error log and a metric (the one reload)', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.gone' });
+    const id = await w.container().run();
+    expect(w.tg.starts).toHaveLength(1);
+    expect(await w.registry.current(KEY)).toEqual({ generation: 2, record: { kind: 'run', id } });
+    expect(w.messages('ERROR')).toContain(
+      "The streaming run could not be resumed; starting a new run from the job's start offset: records loaded before are loaded again",
+    );
+    expect(w.metrics).toEqual([STREAMING_RUN_RESTARTED_METRIC]);
+    // The status was read back after the refused resume, with waits, before giving up.
+    expect(w.waits).toEqual([250, 1000]);
+  });
+
+  it('a status that cannot be read fails the batch (retriable): nothing is resumed or started', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.1' });
+    w.tg.status.set('G_m1.1', 'ABORTED');
+    const down = new TigerGraphError('TIGERGRAPH_UNREACHABLE', 'down', { retriable: true });
+    w.tg.statusFailures.push(down, down, down);
+    await expect(w.container().run()).rejects.toMatchObject({
+      code: 'TIGERGRAPH_UNREACHABLE',
+      retriable: true,
+    });
+    expect(w.tg.resumed).toEqual([]);
+    expect(w.tg.starts).toEqual([]);
+  });
+});
+
+describe('markers and races', () => {
+  it("a fresh starting marker: waits within the invocation and adopts the starter's run once recorded", async () => {
+    const reg = memoryRunRegistry();
+    await record(reg, 1, { kind: 'starting', owner: 'other', at: T0 });
+    let looks = 0;
+    // The other container records its run while this one waits.
+    const watching: RunRegistry = {
+      current: async (k, s) => {
+        if (++looks === 3) await reg.update(KEY, 1, { kind: 'run', id: 'G_m1.theirs' });
+        return reg.current(k, s);
+      },
+      claim: (k, g, r, s) => reg.claim(k, g, r, s),
+      update: (k, g, r, s) => reg.update(k, g, r, s),
+    };
+    const w = world(watching);
+    w.tg.status.set('G_m1.theirs', 'RUNNING');
+    expect(await w.container().run()).toBe('G_m1.theirs');
+    expect(w.tg.starts).toEqual([]);
+    expect(w.waits).toHaveLength(2);
+  });
+
+  it('a fresh starting marker that stays: TIGERGRAPH_RUN_STARTING, retriable, nothing started', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'starting', owner: 'other.1', at: T0 });
+    const error = await w
+      .container()
+      .run()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TIGERGRAPH_RUN_STARTING', retriable: true });
+    expect((error as Error).message).toContain('loses nothing');
+    expect(w.tg.starts).toEqual([]);
+  });
+
+  it('a stale starting marker (the starter died): the next generation is claimed and started', async () => {
+    const w = world();
+    await record(w.registry, 1, {
+      kind: 'starting',
+      owner: 'dead',
+      at: T0 - STARTING_STALE_MS - 1,
+    });
+    const id = await w.container().run();
+    expect(await w.registry.current(KEY)).toEqual({ generation: 2, record: { kind: 'run', id } });
+    expect(w.messages('WARN')).toContain(
+      'The container that was starting the streaming run never recorded it; starting it here (a run that container may have started is left to SHOW LOADING STATUS ALL)',
+    );
+  });
+
+  it('a failed marker: the next generation is claimed at once', async () => {
+    const w = world();
+    await record(w.registry, 3, { kind: 'failed', at: T0 });
+    const id = await w.container().run();
+    expect(await w.registry.current(KEY)).toEqual({ generation: 4, record: { kind: 'run', id } });
+  });
+
+  it("a lost claim: the winner's run is adopted, nothing started", async () => {
+    const inner = memoryRunRegistry();
+    const racing: RunRegistry = {
+      current: (k, s) => inner.current(k, s),
+      // Another container claims the generation just before this one.
+      claim: async (k, g, r, s) => {
+        await inner.claim(k, g, { kind: 'run', id: 'G_m1.winner' }, s);
+        return inner.claim(k, g, r, s);
+      },
+      update: (k, g, r, s) => inner.update(k, g, r, s),
+    };
+    const w = world(racing);
+    w.tg.status.set('G_m1.winner', 'RUNNING');
+    expect(await w.container().run()).toBe('G_m1.winner');
+    expect(w.tg.starts).toEqual([]);
+  });
+
+  it('a claim that answers "exists" for its own retried write is this container\'s win', async () => {
+    const inner = memoryRunRegistry();
+    const retried: RunRegistry = {
+      current: (k, s) => inner.current(k, s),
+      // The write took, its answer was lost, the retry finds the parameter there.
+      claim: async (k, g, r, s) => {
+        await inner.claim(k, g, r, s);
+        return false;
+      },
+      update: (k, g, r, s) => inner.update(k, g, r, s),
+    };
+    const w = world(retried);
+    const id = await w.container().run();
+    expect(w.tg.starts).toHaveLength(1);
+    expect(await inner.current(KEY)).toEqual({ generation: 1, record: { kind: 'run', id } });
+  });
+
+  it('a lost claim whose winner cannot be read yet is never taken for a win', async () => {
+    const w = world({
+      current: () => Promise.resolve(undefined),
+      claim: () => Promise.resolve(false),
+      update: () => Promise.resolve(),
+    });
+    await expect(w.container().run()).rejects.toMatchObject({
+      code: 'CONTROL_RUN_REGISTRY_STALE',
+      retriable: true,
+    });
+    expect(w.tg.starts).toEqual([]);
+  });
+
+  it('replaced in the registry while starting (its marker went stale): aborts its own run and adopts the newer', async () => {
+    const w = world();
+    w.tg.status.set('G_m1.newer', 'RUNNING');
+    w.tg.duringStart = async () => {
+      w.tg.duringStart = undefined;
+      await w.registry.claim(KEY, 2, { kind: 'run', id: 'G_m1.newer' });
+    };
+    expect(await w.container().run()).toBe('G_m1.newer');
+    expect(w.tg.starts).toHaveLength(1);
+    expect(w.tg.aborted).toHaveLength(1);
+    expect(w.tg.running()).toEqual(['G_m1.newer']);
+  });
+
+  it('an abort that does not take is read back and logged as an error', async () => {
+    const w = world();
+    w.tg.abortIgnored = true;
+    w.tg.status.set('G_m1.newer', 'RUNNING');
+    w.tg.duringStart = async () => {
+      w.tg.duringStart = undefined;
+      await w.registry.claim(KEY, 2, { kind: 'run', id: 'G_m1.newer' });
+    };
+    await w.container().run();
+    expect(w.messages('ERROR')).toContain(
+      'A streaming run this container started is still running: abort it (3.x ABORT LOADING JOB <id>)',
+    );
+  });
+
+  it('two containers at once end with one run started and both on it', async () => {
+    const w = world();
+    const [a, b] = await Promise.all([w.container('a').run(), w.container('b').run()]);
+    expect(a).toBe(b);
+    expect(w.tg.starts).toHaveLength(1);
+    expect(w.tg.running()).toEqual([a]);
+  });
+
+  it('a recorded run TigerGraph no longer knows, two containers at once: one new run, both on it', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.gone' });
+    const [a, b] = await Promise.all([w.container('a').run(), w.container('b').run()]);
+    expect(a).toBe(b);
+    expect(w.tg.starts).toHaveLength(1);
+    expect(w.tg.running()).toEqual([a]);
+    expect(await w.registry.current(KEY)).toEqual({
+      generation: 2,
+      record: { kind: 'run', id: a },
+    });
+  });
+});
