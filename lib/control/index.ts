@@ -257,15 +257,63 @@ export async function listConnectors(deps: Pick<ControlDeps, 'ssm' | 'stage'>): 
     .sort();
 }
 
-async function findMapping(
+/**
+ * Every event-source mapping of a connector's function: the IaC makes one per topic
+ * (CloudFormation's mapping takes one topic), so pause, resume and status act on all of them.
+ */
+async function findMappings(
   name: string,
   deps: ControlDeps,
-): Promise<{ functionName: string; mapping: EventSourceMappingConfiguration | undefined }> {
+): Promise<{ functionName: string; mappings: EventSourceMappingConfiguration[] }> {
   const functionName = functionNameFor(deps.service, deps.stage, name);
-  const result = await awsCall(`Listing event-source mappings of ${functionName}`, () =>
-    deps.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: functionName })),
-  );
-  return { functionName, mapping: result.EventSourceMappings?.[0] };
+  const mappings: EventSourceMappingConfiguration[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await awsCall(`Listing event-source mappings of ${functionName}`, () =>
+      deps.lambda.send(
+        new ListEventSourceMappingsCommand({
+          FunctionName: functionName,
+          ...(marker === undefined ? {} : { Marker: marker }),
+        }),
+      ),
+    );
+    mappings.push(...(page.EventSourceMappings ?? []));
+    marker = page.NextMarker;
+  } while (marker !== undefined);
+  return { functionName, mappings };
+}
+
+/** Which state a connector of several mappings shows: the first of these any mapping is in. */
+const STATE_PRIORITY: readonly ConnectorState[] = [
+  'FAILED',
+  'UNKNOWN',
+  'DELETING',
+  'RESTARTING',
+  'UNASSIGNED',
+  'PAUSED',
+  'RUNNING',
+];
+
+/** One status over a connector's mappings (one per topic): the most pressing state wins. */
+export function combineStatuses(
+  name: string,
+  functionName: string,
+  mappings: readonly EventSourceMappingConfiguration[],
+): ConnectorStatus {
+  const each = mappings.map((m) => toConnectorStatus(name, functionName, m));
+  if (each.length <= 1) return each[0] ?? toConnectorStatus(name, functionName, undefined);
+  const state = STATE_PRIORITY.find((s) => each.some((e) => e.state === s)) ?? 'UNKNOWN';
+  const topic = (i: number): string => mappings[i]?.Topics?.join(',') ?? `mapping ${i + 1}`;
+  return {
+    name,
+    state,
+    reason: each
+      .map((e, i) => `${topic(i)}: ${e.state}${e.reason === '' ? '' : ` (${e.reason})`}`)
+      .join('; '),
+    mappingState: [...new Set(each.map((e) => e.mappingState ?? '?'))].join(','),
+    uuid: each.map((e) => e.uuid ?? '?').join(','),
+    functionName,
+  };
 }
 
 /** Maps a mapping's State, StateTransitionReason and LastProcessingResult to a connector state. */
@@ -298,27 +346,31 @@ export function toConnectorStatus(
 }
 
 export async function connectorStatus(name: string, deps: ControlDeps): Promise<ConnectorStatus> {
-  const { functionName, mapping } = await findMapping(name, deps);
-  return toConnectorStatus(name, functionName, mapping);
+  const { functionName, mappings } = await findMappings(name, deps);
+  return combineStatuses(name, functionName, mappings);
 }
 
-/** Pause (false) or resume (true) a connector by switching its mapping's Enabled flag. */
+/** Pause (false) or resume (true) a connector by switching every one of its mappings' Enabled flag. */
 export async function setConnectorEnabled(
   name: string,
   enabled: boolean,
   deps: ControlDeps,
 ): Promise<ConnectorStatus> {
-  const { functionName, mapping } = await findMapping(name, deps);
-  if (mapping?.UUID === undefined)
+  const { functionName, mappings } = await findMappings(name, deps);
+  const uuids = mappings.flatMap((m) => (m.UUID === undefined ? [] : [m.UUID]));
+  if (uuids.length === 0)
     throw new ControlError(
       'CONTROL_MAPPING_NOT_FOUND',
       `Connector ${name} has no event-source mapping (function ${functionName}); deploy it with 'serverless deploy --stage ${deps.stage}'`,
     );
-  const uuid = mapping.UUID;
-  const updated = await awsCall(`${enabled ? 'Resuming' : 'Pausing'} mapping ${uuid}`, () =>
-    deps.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled })),
-  );
-  return toConnectorStatus(name, functionName, updated);
+  const updated: EventSourceMappingConfiguration[] = [];
+  for (const uuid of uuids)
+    updated.push(
+      await awsCall(`${enabled ? 'Resuming' : 'Pausing'} mapping ${uuid}`, () =>
+        deps.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled })),
+      ),
+    );
+  return combineStatuses(name, functionName, updated);
 }
 
 /** The parameters `deleteConnector` would remove. */

@@ -460,6 +460,53 @@ describe('tgstream connector status, pause, resume, list, delete', () => {
     ]);
   });
 
+  it('pause, resume and status act on every mapping of a connector of several topics, across pages', async () => {
+    // The IaC makes one mapping per topic (CloudFormation's mapping takes one topic).
+    lambda
+      .on(ListEventSourceMappingsCommand, { FunctionName: 'tigerstream-dev-streamCompanyStream' })
+      .resolvesOnce({
+        EventSourceMappings: [mapping({ UUID: 'uuid-a', Topics: ['a'] })],
+        NextMarker: 'm2',
+      })
+      .resolvesOnce({ EventSourceMappings: [mapping({ UUID: 'uuid-b', Topics: ['b'] })] });
+    lambda
+      .on(UpdateEventSourceMappingCommand)
+      .callsFake((input: { UUID: string; Enabled: boolean }) =>
+        mapping({ UUID: input.UUID, State: 'Disabling', Topics: [input.UUID.slice(-1)] }),
+      );
+    const paused = captureIo();
+    expect(await runCli(['connector', 'pause', 'company-stream'], paused.io, deps())).toBe(0);
+    expect(
+      lambda.commandCalls(UpdateEventSourceMappingCommand).map((c) => c.args[0].input),
+    ).toEqual([
+      { UUID: 'uuid-a', Enabled: false },
+      { UUID: 'uuid-b', Enabled: false },
+    ]);
+    expect(lambda.commandCalls(ListEventSourceMappingsCommand)[1]?.args[0].input).toMatchObject({
+      Marker: 'm2',
+    });
+    expect(paused.stdout()).toContain('company-stream: PAUSED');
+    expect(paused.stdout()).toContain('(a: PAUSED (USER_INITIATED; OK); b: PAUSED (USER_INITIATED; OK))');
+
+    // One mapping failing makes the connector FAILED, naming the topic.
+    lambda.reset();
+    lambda.on(ListEventSourceMappingsCommand).resolves({
+      EventSourceMappings: [
+        mapping({ UUID: 'uuid-a', Topics: ['a'], LastProcessingResult: 'OK' }),
+        mapping({
+          UUID: 'uuid-b',
+          Topics: ['b'],
+          LastProcessingResult: 'PROBLEM: Function call failed',
+        }),
+      ],
+    });
+    const status = captureIo();
+    expect(await runCli(['connector', 'status', 'company-stream'], status.io, deps())).toBe(1);
+    expect(status.stdout()).toMatch(
+      /^company-stream: FAILED \(a: RUNNING .*; b: FAILED .*PROBLEM: Function call failed\)\) mapping uuid-a,uuid-b\n/,
+    );
+  });
+
   it('pause says what to do when the connector is not deployed', async () => {
     lambda.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [] });
     const { io, stderr } = captureIo();
