@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
+    // Gathers the fault suite's rows (test/faults) into reports/faults.json; no-op otherwise.
+    globalSetup: ['test/faults/global-setup.ts'],
   },
 });

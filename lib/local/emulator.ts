@@ -52,6 +52,20 @@ export interface InjectedFault {
   times?: number;
 }
 
+/**
+ * A slow or hung TigerGraph, for timeout tests: `hang` never answers (the connection is closed
+ * after `delayMs`, the request not carried out); `late` carries the request out at once and
+ * holds its answer back `delayMs` (a call that timed out for the client but took effect).
+ */
+export interface InjectedDelay {
+  /** Matched against `METHOD path` (e.g. `GET /gsqlserver/gsql/loading-jobs`). */
+  readonly match: RegExp;
+  readonly delayMs: number;
+  readonly mode: 'hang' | 'late';
+  /** How many requests are delayed (default 1). */
+  times?: number;
+}
+
 export type JobStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'ABORTED' | 'PAUSED';
 export interface JobRun {
   readonly id: string;
@@ -69,6 +83,7 @@ export interface RequestRecord {
   readonly method: string;
   /** The path without the query string. */
   readonly path: string;
+  /** The HTTP status answered; 0 for a request a `hang` delay left unanswered. */
   readonly status: number;
 }
 
@@ -78,6 +93,9 @@ export interface TigerGraphEmulator {
   /** Runs GSQL, including SHOW LOADING STATUS / ABORT / RESUME LOADING JOB. */
   runGsql(text: string): string[];
   injectFault(fault: InjectedFault): void;
+  /** Holds back or drops the answers of the next matching requests (see InjectedDelay). */
+  injectDelay(delay: InjectedDelay): void;
+  /** Clears injected faults and delays. */
   clearFaults(): void;
   /** Every loading-job run started so far, oldest first. */
   runs(): readonly JobRun[];
@@ -213,6 +231,7 @@ export async function startTigerGraphEmulator(
   const password = options.password ?? options.gsqlCredentials?.password ?? '';
   const restppAuth = options.secret !== undefined || username !== undefined;
   const faults: InjectedFault[] = [];
+  const delays: InjectedDelay[] = [];
   const states: RunState[] = [];
   const log: RequestRecord[] = [];
   const tokens = new Map<string, { graph: string | undefined; expiresAt: number }>();
@@ -949,14 +968,35 @@ export async function startTigerGraphEmulator(
   const server: Server = createServer((req, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const key = `${req.method ?? 'GET'} ${url.pathname}`;
+    const delay = delays.find((d) => d.match.test(key));
+    if (delay) {
+      delay.times = (delay.times ?? 1) - 1;
+      if (delay.times <= 0) delays.splice(delays.indexOf(delay), 1);
+    }
+    if (delay?.mode === 'hang') {
+      // Read and dropped: no answer (logged as status 0), the connection closed after the delay.
+      void readBody(req)
+        .then(() => {
+          log.push({ method: req.method ?? 'GET', path: url.pathname, status: 0 });
+          setTimeout(() => req.socket.destroy(), delay.delayMs).unref();
+        })
+        .catch(() => undefined);
+      return;
+    }
     const fault = faults.find((f) => f.match.test(key));
-    const reply: Promise<Reply> = fault
+    const handled: Promise<Reply> = fault
       ? readBody(req).then(() => {
           fault.times = (fault.times ?? 1) - 1;
           if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
           return fail(fault.status, fault.code, fault.message ?? `Injected fault ${fault.code}`);
         })
       : route(req, url).catch(errorReply);
+    const reply: Promise<Reply> =
+      delay === undefined
+        ? handled
+        : handled.then(
+            (r) => new Promise((resolve) => setTimeout(() => resolve(r), delay.delayMs).unref()),
+          );
     void reply.then(({ status, body }) => {
       log.push({ method: req.method ?? 'GET', path: url.pathname, status });
       // UNDOCUMENTED: non-finite FLOAT/DOUBLE values are answered as the strings "NaN",
@@ -982,8 +1022,10 @@ export async function startTigerGraphEmulator(
     store,
     runGsql: (text) => store.runGsql(text, control),
     injectFault: (fault) => faults.push({ ...fault, times: fault.times ?? 1 }),
+    injectDelay: (delay) => delays.push({ ...delay, times: delay.times ?? 1 }),
     clearFaults: () => {
       faults.length = 0;
+      delays.length = 0;
     },
     runs: () => states.map((s) => s.run),
     idle: () => queue,

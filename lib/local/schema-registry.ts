@@ -24,6 +24,10 @@ export interface SchemaRegistryStandIn {
   failNext(status: number, times?: number): void;
   /** How many GET /schemas/ids/{id} requests each id received. */
   fetches(id: number): number;
+  /** Takes the registry down: open connections are closed and new ones refused until {@link up}. */
+  down(): Promise<void>;
+  /** Brings it back on the same port, with the schemas it had. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -108,6 +112,19 @@ export async function startSchemaRegistry(
       failures = { status, times };
     },
     fetches: (id) => counts.get(id) ?? 0,
+    down: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    up: () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
