@@ -1,6 +1,7 @@
 /** `tgstream connector validate|create|list|status|pause|resume|delete`. */
 import { resolve } from 'node:path';
 import {
+  connectorPath,
   deliveryModeOf,
   formatProblem,
   readConnectorFile,
@@ -28,6 +29,7 @@ import {
   type SecretState,
 } from '../control/index.ts';
 import { targetTopicName } from '../kafka/index.ts';
+import { ssmRunRegistry } from '../pipeline/index.ts';
 import { EXIT, type CliIo } from './io.ts';
 import { createdNote, secretDeletionLine, secretLine } from './source-secrets.ts';
 
@@ -256,7 +258,13 @@ export async function statusCommand(
       const status = await connectorStatus(n, deps);
       // The loading job's run, when the stored configuration names one (not mirror-only).
       const config = await readConnectorFromSsm(deps.ssm, deps.stage, n).catch(() => undefined);
-      const loading = config ? await loadingJobStatus(config, deps.tigergraph) : undefined;
+      const loading = config
+        ? await loadingJobStatus(
+            config,
+            deps.tigergraph,
+            ssmRunRegistry(deps.ssm, connectorPath(deps.stage, n)),
+          )
+        : undefined;
       return loading === undefined ? status : { ...status, loadingJob: loading };
     }),
   );

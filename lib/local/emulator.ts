@@ -40,6 +40,12 @@ export interface EmulatorOptions {
   readonly maxTokenBytes?: number;
   /** GSQL to run at start (schema, data sources, loading jobs). */
   readonly gsql?: string;
+  /**
+   * Answer a failed GSQL text command (`/gsqlserver/gsql/file`, `/gsql/v1/statements`) as a
+   * real GSQL server does, HTTP 200 with the error in the console text, instead of a JSON
+   * error with HTTP 4xx. UNDOCUMENTED: the error's wording (the emulator's own message).
+   */
+  readonly gsqlErrorsAsText?: boolean;
 }
 
 export interface InjectedFault {
@@ -200,6 +206,8 @@ interface RunState {
   readonly positions: Map<string, number>;
   /** Partitions resolved at the first execution (an empty partition_list means all). */
   readonly partitions: Map<number, PartitionStart[]>;
+  /** Resumed since it last stopped: SHOW prints RESUME_SUCCESS while it runs. */
+  resumed: boolean;
 }
 
 const equal = (a: string, b: string): boolean => {
@@ -395,6 +403,7 @@ export async function startTigerGraphEmulator(
       execution: Promise.resolve(),
       positions: new Map(),
       partitions: new Map(),
+      resumed: false,
     };
     states.push(state);
     schedule(state);
@@ -414,6 +423,7 @@ export async function startTigerGraphEmulator(
       );
     state.run.status = status;
     state.run.endTime = Date.now();
+    state.resumed = false;
     state.controller.abort();
   };
 
@@ -432,6 +442,7 @@ export async function startTigerGraphEmulator(
     run.status = 'RUNNING';
     run.endTime = 0;
     delete run.error;
+    state.resumed = true;
     schedule(state);
   };
 
@@ -516,27 +527,55 @@ export async function startTigerGraphEmulator(
     ];
   };
 
-  /** Section 2.1's status block of one run: `Job "<id>" loading status`, machine line, table. */
-  const statusBlock = (run: JobRun): string[] => {
+  /**
+   * A run's word in GSQL's console text. Documented (gsql-ref 3.9 "Managing and Inspecting a
+   * Loading Job"): RUNNING, FINISHED, and ABORT_SUCCESS / RESUME_SUCCESS, what ABORT and RESUME
+   * print for the run. UNDOCUMENTED: SHOW LOADING STATUS prints those two for an aborted run
+   * and for a resumed run while it runs; FAILED and (4.x) PAUSED as such.
+   */
+  const wordOf = (state: RunState): string =>
+    state.run.status === 'ABORTED'
+      ? 'ABORT_SUCCESS'
+      : state.run.status === 'RUNNING' && state.resumed
+        ? 'RESUME_SUCCESS'
+        : state.run.status;
+
+  /** The table under a run's status line (section 2.1): one row, the job's counts. */
+  const statusTable = (run: JobRun): string[] => {
     const seconds = (((run.endTime || Date.now()) - run.startTime) / 1000).toFixed(2);
     const objects =
       run.stats.vertex.reduce((n, v) => n + v.validObject, 0) +
       run.stats.edge.reduce((n, e) => n + e.validObject, 0);
     const rule = `  +${'-'.repeat(86)}+`;
     return [
-      `Job "${run.id}" loading status`,
-      `[${run.status}] m1 ( Finished: ${run.status === 'RUNNING' ? 0 : 1} / Total: 1 )`,
       rule,
       '  |                  FILENAME |   LINES |   OBJECTS |   ERRORS |   AVG SPEED |   DURATION|',
       `  |${run.jobName.padStart(26)} |${String(run.stats.validLine).padStart(8)} |${String(objects).padStart(10)} |${String(run.stats.rejectLine).padStart(9)} |${'-'.padStart(12)} |${`${seconds} s`.padStart(11)}|`,
       rule,
     ];
   };
+  const finished = (run: JobRun): number => (run.status === 'FINISHED' ? 1 : 0);
+
+  /** Section 2.1's status block of one run: `Job "<id>" loading status`, machine line, table. */
+  const statusBlock = (state: RunState): string[] => [
+    `Job "${state.run.id}" loading status`,
+    `[${wordOf(state)}] m1 ( Finished: ${finished(state.run)} / Total: 1 )`,
+    ...statusTable(state.run),
+  ];
+
+  /** Active runs (SHOW LOADING STATUS ALL, ABORT LOADING JOB ALL). UNDOCUMENTED: PAUSED counts. */
+  const active = (state: RunState): boolean =>
+    state.run.status === 'RUNNING' || state.run.status === 'PAUSED';
 
   /**
-   * GSQL's run-control commands (section 2.1). SHOW LOADING STATUS prints section 2.1's
-   * documented block per run, oldest first. UNDOCUMENTED: the FILENAME column shows the job's
-   * name; with no runs it prints `There are no loading job runs.`; the ABORT and RESUME text.
+   * GSQL's run-control commands (section 2.1; gsql-ref 3.9 "Managing and Inspecting a Loading
+   * Job"). SHOW LOADING STATUS <id> prints the documented block of any run; ALL those of the
+   * active runs (the 3.10 Kafka page: FINISHED runs are left out), oldest first. ABORT prints
+   * the documented block per aborted run (`[ABORT_SUCCESS] m1`, `[SUMMARY] Finished: n /
+   * Total: 1`, the table); RESUME the documented `[RESUME_SUCCESS] m1` and `[MESSAGE] The
+   * current job got resummed` (sic). UNDOCUMENTED: the FILENAME column shows the job's name;
+   * SHOW ALL with no active run prints `There are no loading job runs.`; ABORT ALL with none
+   * prints nothing.
    */
   const control = (s: LoadingControl, graph: string | undefined): string[] => {
     if (s.action === 'run') return runLoadingJob(s, graph);
@@ -546,24 +585,22 @@ export async function startTigerGraphEmulator(
       return jobText(jobOf(s.job, graph)).split('\n');
     }
     const inGraph = states.filter((st) => graph === undefined || st.run.graph === graph);
-    const chosen = s.jobId === undefined ? inGraph : [stateOf(s.jobId, graph)];
+    const chosen = s.jobId === undefined ? inGraph.filter(active) : [stateOf(s.jobId, graph)];
     switch (s.action) {
       case 'show':
         if (chosen.length === 0) return ['There are no loading job runs.'];
-        return chosen.flatMap(({ run }) => statusBlock(run));
-      case 'abort': {
-        const targets =
-          s.jobId === undefined ? chosen.filter((st) => st.run.status === 'RUNNING') : chosen;
-        for (const st of targets) stopRun(st, 'ABORTED');
-        return [
-          `Successfully aborted loading job(s): [${targets.map((t) => t.run.id).join(', ')}].`,
-        ];
-      }
+        return chosen.flatMap(statusBlock);
+      case 'abort':
+        for (const st of chosen) stopRun(st, 'ABORTED');
+        return chosen.flatMap((st) => [
+          `Job "${st.run.id}" loading status`,
+          `[${wordOf(st)}] m1`,
+          `[SUMMARY] Finished: ${finished(st.run)} / Total: 1`,
+          ...statusTable(st.run),
+        ]);
       case 'resume':
         for (const st of chosen) resumeRun(st);
-        return [
-          `Successfully resumed loading job(s): [${chosen.map((t) => t.run.id).join(', ')}].`,
-        ];
+        return ['[RESUME_SUCCESS] m1', '[MESSAGE] The current job got resummed'];
     }
   };
 
@@ -654,7 +691,13 @@ export async function startTigerGraphEmulator(
       } catch {
         text = raw;
       }
-    return { status: 200, body: store.runGsql(text, control).join('\n') };
+    try {
+      return { status: 200, body: store.runGsql(text, control).join('\n') };
+    } catch (error) {
+      if (options.gsqlErrorsAsText === true && isTigerStreamError(error))
+        return { status: 200, body: error.message };
+      throw error;
+    }
   };
 
   const routes: Route[] = [

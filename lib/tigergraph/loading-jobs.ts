@@ -378,7 +378,8 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
     listRuns,
 
     async runStatus(graph, jobId, signal) {
-      if (!v4) {
+      try {
+        if (v4) return await progressOf4(graph, jobId, signal);
         const text = await gsqlText(
           graph,
           `SHOW LOADING STATUS ${checked('job id', jobId, JOB_ID)}`,
@@ -390,10 +391,8 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
           error: undefined,
           startTime: idMillis(jobId),
         };
-      }
-      try {
-        return await progressOf4(graph, jobId, signal);
       } catch (error) {
+        // An id TigerGraph does not know (a GSQL server may also answer it as text: no block).
         if (error instanceof TigerGraphError && error.details.status === 404)
           return { jobId, status: 'UNKNOWN', counts: NO_COUNTS, error: undefined };
         throw error;

@@ -4,14 +4,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { runCli } from '../../lib/cli/index.ts';
 import { toStored, withSettings, type ConnectorConfig } from '../../lib/config/index.ts';
 import { encodeKafkaEvent } from '../../lib/event/index.ts';
 import { silentLogger } from '../../lib/observability/index.ts';
-import { createStreamHandler } from '../../lib/pipeline/index.ts';
+import { createStreamHandler, ssmRunRegistry } from '../../lib/pipeline/index.ts';
+import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
 import { captureIo } from '../helpers/cli.ts';
 import { startEnv, type Env } from '../helpers/embedded.ts';
 
@@ -23,12 +31,32 @@ describe('tgstream connector status with the loading job', () => {
     ssm: new SSMClient({ region: 'us-east-1' }),
     lambda: new LambdaClient({ region: 'us-east-1' }),
   });
+  /** The connector's parameters, and the run the handler records (run-registry.ts) kept as SSM would. */
   const store = (config: ConnectorConfig) => {
     ssm.reset();
+    const runs = new Map<string, string>();
+    ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
+      if (input.Name === '/tgstream/dev/company-stream/config')
+        return { Parameter: { Type: 'String', Value: JSON.stringify(toStored(config).stored) } };
+      const value = runs.get(input.Name);
+      if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      return { Parameter: { Type: 'String', Value: value } };
+    });
     ssm
-      .on(GetParameterCommand, { Name: '/tgstream/dev/company-stream/config' })
-      .resolves({ Parameter: { Type: 'String', Value: JSON.stringify(toStored(config).stored) } });
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+      .on(PutParameterCommand)
+      .callsFake((input: { Name: string; Value: string; Overwrite?: boolean }) => {
+        if (runs.has(input.Name) && input.Overwrite !== true)
+          throw new ParameterAlreadyExists({ message: 'exists', $metadata: {} });
+        runs.set(input.Name, input.Value);
+        return {};
+      });
+    // The run registry's generations under runs/<key>; nothing else is listed by path here.
+    ssm.on(GetParametersByPathCommand).callsFake((input: { Path: string }) => ({
+      Parameters: [...runs]
+        .filter(([name]) => name.startsWith(`${input.Path}/`))
+        .map(([Name, Value]) => ({ Name, Value })),
+    }));
+    return runs;
   };
   beforeAll(async () => {
     env = await startEnv({ partitions: 1, settings: { 'tigergraph.loading.eof': 'false' } });
@@ -42,8 +70,8 @@ describe('tgstream connector status with the loading job', () => {
     await env.stop();
   });
 
-  it('shows "no run yet" before the first batch, then the shared streaming run and its progress', async () => {
-    store(env.config);
+  it('shows "no run yet" before the first batch, then the run the registry holds and its progress', async () => {
+    const runs = store(env.config);
     const before = captureIo();
     expect(await runCli(['connector', 'status', 'company-stream'], before.io, deps())).toBe(0);
     expect(before.stdout()).toBe(
@@ -53,6 +81,8 @@ describe('tgstream connector status with the loading job', () => {
     const handler = createStreamHandler({
       loadConfig: () => Promise.resolve(env.config),
       logger: silentLogger(),
+      // As functions/stream.ts: the run is recorded under the connector's SSM path.
+      runRegistry: ssmRunRegistry(deps().ssm, '/tgstream/dev/company-stream'),
     });
     const event = encodeKafkaEvent(
       [0, 1].map((offset) => ({
@@ -92,6 +122,33 @@ describe('tgstream connector status with the loading job', () => {
         run: { jobId: jobIds[0], status: 'RUNNING', validLines: 2 },
       },
     });
+    // The handler recorded the run under the connector's path, generation 1.
+    expect(
+      runs.get(`/tgstream/dev/company-stream/runs/Company_Graph.load_company.${env.target}/g1`),
+    ).toBe(jobIds[0]);
+
+    // Stopped, the run is no longer in SHOW LOADING STATUS ALL (active runs only): status
+    // still shows it, by the id the registry holds.
+    await createTigerGraphClient({ url: env.tg.url, version: 3 }).abortRun(
+      'Company_Graph',
+      jobIds[0] as string,
+    );
+    const stopped = captureIo();
+    await runCli(['connector', 'status', 'company-stream'], stopped.io, deps());
+    expect(stopped.stdout()).toContain(`run ${jobIds[0]} ABORTED since`);
+  });
+
+  it('says when a container is starting the run', async () => {
+    const runs = store(env.config);
+    runs.set(
+      `/tgstream/dev/company-stream/runs/Company_Graph.load_company.${env.target}/g1`,
+      'starting:req-1.ab12cd34:1700000000000',
+    );
+    const { io, stdout } = captureIo();
+    await runCli(['connector', 'status', 'company-stream'], io, deps());
+    expect(stdout()).toContain(
+      'loading job load_company (streaming) in Company_Graph: a container is starting its run (since 2023-11-14T22:13:20.000Z)',
+    );
   });
 
   it('says why when TigerGraph cannot be asked, and still reports the connector', async () => {

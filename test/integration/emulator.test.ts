@@ -5,7 +5,7 @@ import {
   type TigerGraphEmulator,
 } from '../../lib/local/index.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
-import { produce, startEnv, type Env } from '../helpers/embedded.ts';
+import { COMPANY_GSQL, produce, startEnv, type Env } from '../helpers/embedded.ts';
 
 describe('GSQL subset', () => {
   it('parses the reference example with its escaped JSON strings', () => {
@@ -379,16 +379,21 @@ describe('TigerGraph emulator: 3.x and 4.x loading-job answers (sections 2.1, 2.
     expect(unknown.text).toContain('Loading job load_nothing does not exist');
   });
 
-  it('SHOW LOADING STATUS ALL prints the documented block per run; 4.x status without ids lists the graph', async () => {
+  it('SHOW LOADING STATUS <id> prints the documented block of any run, ALL those of the active runs; 4.x status without ids lists the graph', async () => {
     await env.tg.idle();
-    const show = await gsql('SHOW LOADING STATUS ALL');
-    const lines = show.text.split('\n');
-    const heads = lines.filter((l) => l.startsWith('Job "'));
-    expect(heads).toHaveLength(env.tg.runs().length);
     const first = env.tg.runs()[0];
-    expect(heads[0]).toBe(`Job "${first?.id}" loading status`);
-    expect(lines[lines.indexOf(heads[0] as string) + 1]).toBe(
-      `[${first?.status}] m1 ( Finished: 1 / Total: 1 )`,
+    expect(first?.status).toBe('FINISHED');
+    const one = (await gsql(`SHOW LOADING STATUS ${first?.id}`)).text.split('\n');
+    const head = one.indexOf(`Job "${first?.id}" loading status`);
+    expect(one[head + 1]).toBe('[FINISHED] m1 ( Finished: 1 / Total: 1 )');
+    expect(
+      one.some((l) => /^\s*\|\s+FILENAME \|\s+LINES \|\s+OBJECTS \|\s+ERRORS \|/.test(l)),
+    ).toBe(true);
+    // Every run has ended: ALL lists the active ones only (the 3.10 Kafka page leaves out
+    // FINISHED runs; gsql-ref 3.9 "a list of active job IDs").
+    expect(env.tg.runs().some((r) => r.status === 'RUNNING')).toBe(false);
+    expect((await gsql('SHOW LOADING STATUS ALL')).text).toContain(
+      'There are no loading job runs.',
     );
     const list = await call('GET', '/gsql/v1/loading-jobs/status?graph=Company_Graph');
     expect((list.json?.results as unknown[]).length).toBe(env.tg.runs().length);
@@ -415,12 +420,47 @@ describe('TigerGraph emulator: 3.x and 4.x loading-job answers (sections 2.1, 2.
     // The first run stopped: the queued one reads now.
     while ((byId(queued)?.stats.validLine ?? 0) < 1 && Date.now() < until + 5000) await sleep(20);
     expect(byId(queued)?.stats.validLine).toBe(1);
-    expect((await gsql(`ABORT LOADING JOB ${queued}`)).status).toBe(200);
-    expect((await gsql(`RESUME LOADING JOB ${id}`)).text).toContain(id);
+    // ABORT prints the documented block: `[ABORT_SUCCESS] m1` and a summary.
+    const aborted = (await gsql(`ABORT LOADING JOB ${queued}`)).text.split('\n');
+    expect(aborted.slice(1, 4)).toEqual([
+      `Job "${queued}" loading status`,
+      '[ABORT_SUCCESS] m1',
+      '[SUMMARY] Finished: 0 / Total: 1',
+    ]);
+    // ALL lists the active runs: the paused one, not the aborted one.
+    const active = (await gsql('SHOW LOADING STATUS ALL')).text;
+    expect(active).toContain(`Job "${id}" loading status\n[PAUSED] m1`);
+    expect(active).not.toContain(queued);
+    // An aborted run still shows by its id.
+    expect((await gsql(`SHOW LOADING STATUS ${queued}`)).text).toContain(
+      `Job "${queued}" loading status\n[ABORT_SUCCESS] m1 ( Finished: 0 / Total: 1 )`,
+    );
+    // RESUME prints the documented lines; the run shows RESUME_SUCCESS while it runs.
+    expect((await gsql(`RESUME LOADING JOB ${id}`)).text).toBe(
+      "Using graph 'Company_Graph'\n[RESUME_SUCCESS] m1\n[MESSAGE] The current job got resummed",
+    );
     expect(byId(id)?.status).toBe('RUNNING');
-    expect((await gsql('ABORT LOADING JOB ALL')).text).toContain(id);
+    expect((await gsql(`SHOW LOADING STATUS ${id}`)).text).toContain('[RESUME_SUCCESS] m1 (');
+    expect((await gsql('ABORT LOADING JOB ALL')).text).toContain(`Job "${id}" loading status`);
     expect(byId(id)?.status).toBe('ABORTED');
     expect((await gsql('ABORT LOADING JOB nope.1')).status).toBe(404);
+  });
+
+  it('with gsqlErrorsAsText answers a failed GSQL command as a real server does: HTTP 200 text', async () => {
+    const tg = await startTigerGraphEmulator({
+      gsql: COMPANY_GSQL(env.target),
+      gsqlErrorsAsText: true,
+    });
+    try {
+      const r = await fetch(`${tg.url}/gsqlserver/gsql/file`, {
+        method: 'POST',
+        body: encodeURIComponent('USE GRAPH Company_Graph\nRESUME LOADING JOB nope.1'),
+      });
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain('Loading job id nope.1 is not found');
+    } finally {
+      await tg.stop();
+    }
   });
 });
 

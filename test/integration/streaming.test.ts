@@ -1,7 +1,11 @@
 /**
  * Streaming mode (tigergraph.loading.eof=false) as Lambda runs it: several containers, one
- * streaming run per loading job, adopted, resumed, never a second, and every record loaded.
+ * streaming run per loading job, adopted, resumed, never a second, and every record loaded;
+ * and as `tgstream run` runs it, one process after another sharing a file registry.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
 import { withSettings } from '../../lib/config/index.ts';
@@ -9,7 +13,10 @@ import { encodeKafkaEvent, type KafkaRecord } from '../../lib/event/index.ts';
 import { silentLogger } from '../../lib/observability/index.ts';
 import {
   createStreamHandler,
+  fileRunRegistry,
   memoryRunRegistry,
+  runKey,
+  type RunRegistry,
   type StreamHandler,
 } from '../../lib/pipeline/index.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
@@ -21,10 +28,9 @@ const context = {
 } as unknown as Context;
 
 /** Lambda containers of one connector over `env`, sharing one run registry as SSM does. */
-function harness(envOf: () => Env) {
+function harness(envOf: () => Env, registry: RunRegistry = memoryRunRegistry()) {
   const containers: StreamHandler[] = [];
   const offsets: number[] = [];
-  const registry = memoryRunRegistry();
   /** A new Lambda container: its own handler, producer and memory of runs. */
   const container = (): StreamHandler => {
     const h = createStreamHandler({
@@ -72,12 +78,14 @@ function harness(envOf: () => Env) {
   const close = async (): Promise<void> => {
     for (const c of containers) await c.close();
   };
-  return { container, batch, names, tg, loadedNames, waitForVertices, close };
+  /** The registry key of the env's job and target topic. */
+  const key = () => runKey('Company_Graph', 'load_company', envOf().target);
+  return { container, batch, names, tg, loadedNames, waitForVertices, close, registry, key };
 }
 
 describe('one streaming run per loading job, shared by every container', () => {
   let env: Env;
-  const { container, batch, names, tg, waitForVertices, close } = harness(() => env);
+  const { container, batch, names, tg, waitForVertices, close, registry, key } = harness(() => env);
   beforeAll(async () => {
     env = await startEnv({ partitions: 2, settings: { 'tigergraph.loading.eof': 'false' } });
   });
@@ -96,12 +104,15 @@ describe('one streaming run per loading job, shared by every container', () => {
     ]);
     expect(a.jobIds).toHaveLength(1);
     expect(b.jobIds).toEqual(a.jobIds);
-    // Both may have started a run (TigerGraph queues the second, section 1.5): the one recorded
-    // first keeps running, the other container aborted its own.
+    // One container reserved the start in the registry; the other waited for its run.
+    expect(streamingRuns().map((r) => r.id)).toEqual(a.jobIds);
     expect(running().map((r) => r.id)).toEqual(a.jobIds);
-    for (const r of streamingRuns()) if (r.id !== a.jobIds[0]) expect(r.status).toBe('ABORTED');
     // 3.x GSQL-started ids name no job (section 2.1): the registry is how b found a's run.
     expect(a.jobIds[0]).toMatch(/^Company_Graph_m1\.\d{13}$/);
+    expect(await registry.current(key())).toEqual({
+      generation: 1,
+      record: { kind: 'run', id: a.jobIds[0] },
+    });
     expect(await waitForVertices(20)).toEqual([...names('a', 10), ...names('b', 10)].sort());
   });
 
@@ -131,6 +142,58 @@ describe('one streaming run per loading job, shared by every container', () => {
     while ((run?.stats.validLine ?? 0) < linesBefore + 4 && Date.now() < until)
       await new Promise((r) => setTimeout(r, 50));
     expect(run?.stats.validLine).toBe(linesBefore + 4);
+  });
+
+  it('a recorded run TigerGraph no longer knows, two containers at once: one new run RUNNING, both on it', async () => {
+    for (const r of running()) await tg().abortRun('Company_Graph', r.id);
+    const entry = await registry.current(key());
+    await registry.claim(key(), (entry?.generation ?? 0) + 1, {
+      kind: 'run',
+      id: 'Company_Graph_m1.1000000000000',
+    });
+    const before = streamingRuns().length;
+    const [e, f] = await Promise.all([
+      container()(batch(0, names('e', 2)), context),
+      container()(batch(1, names('f', 2)), context),
+    ]);
+    expect(f.jobIds).toEqual(e.jobIds);
+    expect(streamingRuns()).toHaveLength(before + 1);
+    expect(running().map((r) => r.id)).toEqual(e.jobIds);
+    expect(await registry.current(key())).toMatchObject({
+      generation: (entry?.generation ?? 0) + 2,
+      record: { kind: 'run', id: e.jobIds[0] },
+    });
+    expect((await waitForVertices(31)).length).toBe(31);
+  });
+});
+
+describe('tgstream run after tgstream run: one streaming run through the file registry', () => {
+  let env: Env;
+  let dir: string;
+  beforeAll(async () => {
+    env = await startEnv({ partitions: 1, settings: { 'tigergraph.loading.eof': 'false' } });
+    dir = await mkdtemp(join(tmpdir(), 'tgstream-runs-'));
+  });
+  afterAll(async () => {
+    await env.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('three processes one after another, each with its own handler over .tgstream/runs, share one run', async () => {
+    const ids: string[] = [];
+    for (const prefix of ['r', 's', 't']) {
+      // A process of its own: a new handler and a new registry object over the same directory.
+      const h = harness(() => env, fileRunRegistry(dir));
+      try {
+        const out = await h.container()(h.batch(0, h.names(prefix, 3)), context);
+        ids.push(...out.jobIds);
+      } finally {
+        await h.close();
+      }
+    }
+    expect(new Set(ids).size).toBe(1);
+    expect(env.tg.runs().filter((r) => r.streaming)).toHaveLength(1);
+    expect((await harness(() => env).waitForVertices(3)).length).toBeGreaterThanOrEqual(3);
   });
 });
 

@@ -451,6 +451,21 @@ describe('listRuns, abortRun, resumeRun', () => {
     expect(gsqlOf(f.calls[0] as Call)).toBe('USE GRAPH G\nSHOW LOADING STATUS G_m1.1700000000001');
   });
 
+  it('3.x runStatus: an id the GSQL server answers HTTP 404 for is UNKNOWN; other errors reach the caller', async () => {
+    const f = routedFetch({
+      'POST /gsqlserver/gsql/file': (c) =>
+        gsqlOf(c).includes('G_m1.404')
+          ? { status: 404, body: { error: true, message: 'Loading job id G_m1.404 is not found' } }
+          : { status: 503, body: { error: true, message: 'busy' } },
+    });
+    const v3 = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    expect((await v3.runStatus('G', 'G_m1.404')).status).toBe('UNKNOWN');
+    await expect(v3.runStatus('G', 'G_m1.5')).rejects.toMatchObject({
+      code: 'TIGERGRAPH_HTTP_503',
+      retriable: true,
+    });
+  });
+
   it('4.x runStatus asks status/{id}: a word, no word (section 2.2 sample), nothing, or an unknown id', async () => {
     const answers: Record<string, FakeReply> = {
       a: { body: { error: false, results: [{ overall: { id: 'a', status: 'ABORT_SUCCESS' } }] } },
