@@ -13,6 +13,7 @@ import {
   type TigerGraphClient,
 } from '../tigergraph/index.ts';
 import { DLQ_HEADERS } from './policy.ts';
+import type { RunTimes } from './deadline.ts';
 import type { RunRegistry } from './run-registry.ts';
 
 /** The collaborators of one batch. */
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   readonly streamingRuns?: Map<string, StreamingRun>;
   /** Where containers record their job's streaming run (see run-registry.ts). */
   readonly runRegistry?: RunRegistry | undefined;
+  /** How long this container's EOF runs took (deadline.ts): none, no run is refused for time. */
+  readonly runTimes?: RunTimes | undefined;
   /** Called once per retry of a failed call (the batch result counts them). */
   readonly countRetry?: () => void;
   /** The invocation's request id (marks the streaming run this container is starting). */

@@ -2,7 +2,6 @@
  * The stream handler: one middy handler used by the Lambda (functions/stream.ts) and by the
  * local ESM runner (tgstream run), so both run exactly the same code.
  */
-import { memoryRunRegistry, type RunRegistry } from './run-registry.ts';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { requireTigerGraph, type ConnectorConfig, type SecretRegistry } from '../config/index.ts';
@@ -27,6 +26,8 @@ import type { RetryPolicy } from '../errors/retry.ts';
 import { ConfigError } from '../errors/index.ts';
 import { createTigerGraphClient, type TigerGraphClient } from '../tigergraph/index.ts';
 import { processBatch, type BatchResult } from './process.ts';
+import { createRunTimes } from './deadline.ts';
+import { memoryRunRegistry, type RunRegistry } from './run-registry.ts';
 import type { StreamingRun } from './common.ts';
 
 export interface StreamHandlerDeps {
@@ -111,6 +112,8 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
   // Per container: the streaming loading runs started (tigergraph.loading.eof=false).
   const streamingRuns = new Map<string, StreamingRun>();
   const runRegistry = deps.runRegistry ?? memoryRunRegistry();
+  // Per container: how long its EOF runs took, so none starts that the deadline cuts short.
+  const runTimes = createRunTimes();
   const resolveBrokers =
     deps.resolveBrokers ?? createBrokerResolver(() => (kafkaControl ??= new KafkaClient({})));
   let clients:
@@ -223,6 +226,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
         logger,
         streamingRuns,
         runRegistry,
+        runTimes,
         signal,
         deadline,
         now,

@@ -4,7 +4,7 @@
  */
 import { deliveryModeOf, type DeliveryMode } from '../config/index.ts';
 import type { DecodedBatch } from '../event/index.ts';
-import { DeliveryError, TigerGraphError } from '../errors/index.ts';
+import { DeliveryError, TigerGraphError, isTigerStreamError } from '../errors/index.ts';
 import { retry, sleep as defaultSleep } from '../errors/retry.ts';
 import { targetTopicName, type OutRecord, type ProducedRange } from '../kafka/index.ts';
 import type { LoadCounts } from '../tigergraph/index.ts';
@@ -21,6 +21,7 @@ import {
   type PipelineDeps,
 } from './common.ts';
 import { handleRejectedLines, loadDirect, maxLinesPerRecord } from './direct.ts';
+import { abortGivenUp, checkTimeForRun } from './deadline.ts';
 import { ensureStreamingRun } from './streaming.ts';
 import { decideRecordFailure, recordsRejectedError, rejectionsFailBatch } from './policy.ts';
 import { deadLetterOf, handleRefusals, produceLines, sendDeadLetters } from './produce.ts';
@@ -127,30 +128,46 @@ async function convertAll(
   return { out, delivered, deadLetters, rejected, tombstones, lines };
 }
 
-/** Polls a run until it is no longer running; the poll interval grows to 2 s. */
+/**
+ * Polls a run until it is no longer running; the poll interval grows to 2 s. A run still going
+ * when the handler gives up (the deadline, or its status unreadable until the signal fires) is
+ * aborted before the invocation fails: left running, it would load the batch a second time
+ * beside the redelivery's own run.
+ */
 async function waitForRun(deps: PipelineDeps, loader: Loader, jobId: string): Promise<LoadCounts> {
   const now = deps.now ?? Date.now;
   const wait = deps.sleep ?? defaultSleep;
   const { graph } = loader.settings;
-  for (let delay = 25; ; delay = Math.min(2000, delay * 2)) {
-    const progress = await retry(
-      () => loader.client.getProgress(graph, jobId, deps.signal),
-      retryDeps(deps),
-    );
-    if (progress.status === 'FINISHED') return progress.counts;
-    if (progress.status === 'FAILED' || progress.status === 'ABORTED')
-      throw new TigerGraphError(
-        'TIGERGRAPH_LOADING_JOB_FAILED',
-        `Loading job run ${jobId} ended ${progress.status}${progress.error ? `: ${progress.error}` : ''}`,
-        { retriable: true, details: { jobId } },
+  const started = now();
+  try {
+    for (let delay = 25; ; delay = Math.min(2000, delay * 2)) {
+      const progress = await retry(
+        () => loader.client.getProgress(graph, jobId, deps.signal),
+        retryDeps(deps),
       );
-    if (deps.deadline !== undefined && now() + delay >= deps.deadline)
-      throw new TigerGraphError(
-        'TIGERGRAPH_LOADING_JOB_TIMEOUT',
-        `Loading job run ${jobId} was still running at the invocation deadline`,
-        { retriable: true, details: { jobId } },
-      );
-    await wait(delay, deps.signal);
+      if (progress.status === 'FINISHED') {
+        deps.runTimes?.record(now() - started);
+        return progress.counts;
+      }
+      if (progress.status === 'FAILED' || progress.status === 'ABORTED')
+        throw new TigerGraphError(
+          'TIGERGRAPH_LOADING_JOB_FAILED',
+          `Loading job run ${jobId} ended ${progress.status}${progress.error ? `: ${progress.error}` : ''}`,
+          { retriable: true, details: { jobId } },
+        );
+      if (deps.deadline !== undefined && now() + delay >= deps.deadline)
+        throw new TigerGraphError(
+          'TIGERGRAPH_LOADING_JOB_TIMEOUT',
+          `Loading job run ${jobId} was still running at the invocation deadline; it was aborted and the batch is delivered again`,
+          { retriable: true, details: { jobId } },
+        );
+      await wait(delay, deps.signal);
+    }
+  } catch (error) {
+    // A run that ended by itself needs no abort; any other give-up leaves it running.
+    if (!(isTigerStreamError(error) && error.code === 'TIGERGRAPH_LOADING_JOB_FAILED'))
+      await abortGivenUp(deps, loader, [jobId]);
+    throw error;
   }
 }
 
@@ -174,6 +191,8 @@ async function loadFromKafka(
       jobIds.push(await ensureStreamingRun(deps, loader, topic, targetPartitions.get(topic) ?? 0));
       continue;
     }
+    // Waiting for the run: none is started that the time left cannot see finish.
+    if (tg.waitForLoad) checkTimeForRun(deps, tg.loadingJob);
     const ids = await retry(
       () =>
         loader.client.startLoadingJob(

@@ -72,6 +72,8 @@ export class FakeTigerGraph implements TigerGraphClient {
   startFailures: TigerStreamError[] = [];
   /** What getProgress answers for every run. */
   status: RunStatus = 'FINISHED';
+  /** Set by a test that needs run aborts (the real client has one in both dialects). */
+  abortRun?: (graph: string, jobId: string, signal?: AbortSignal) => Promise<void>;
   /** Lines whose JSON lacks this field count as rejected objects. */
   constructor(
     readonly delivery: FakeDelivery,

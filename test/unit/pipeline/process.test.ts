@@ -9,6 +9,7 @@ import {
   type PipelineDeps,
   type StreamingRun,
 } from '../../../lib/pipeline/index.ts';
+import { FIRST_RUN_ESTIMATE_MS, createRunTimes } from '../../../lib/pipeline/deadline.ts';
 import { edit } from '../../helpers/config.ts';
 import { FakeDelivery, FakeTigerGraph, testConfig } from '../../helpers/fakes.ts';
 
@@ -401,5 +402,80 @@ describe('processBatch (direct mode)', () => {
       from: { topic: 'companies' },
       to: { topic: 'companies' },
     });
+  });
+});
+
+describe('processBatch and the Lambda deadline (EOF runs)', () => {
+  const withClock = (start: number, deadline: number) => {
+    const env = setup();
+    let t = start;
+    const aborted: string[] = [];
+    env.tigergraph.abortRun = (_graph, id) => {
+      aborted.push(id);
+      return Promise.resolve();
+    };
+    const deps: PipelineDeps = {
+      ...env.deps,
+      now: () => t,
+      deadline,
+      runTimes: createRunTimes(),
+      // Each poll's wait moves the clock on.
+      sleep: (ms: number) => {
+        t += ms;
+        return Promise.resolve();
+      },
+    };
+    return { ...env, deps, aborted };
+  };
+
+  it('starts no EOF run when the time left cannot cover one, and fails retriable', async () => {
+    const { tigergraph, deps, delivery } = withClock(0, FIRST_RUN_ESTIMATE_MS - 1);
+    await expect(
+      processBatch(batchOf(record(0, 0, '{"company":"A"}')), deps),
+    ).rejects.toMatchObject({
+      code: 'TIGERGRAPH_DEADLINE_TOO_CLOSE',
+      retriable: true,
+    });
+    expect(tigergraph.runs).toHaveLength(0);
+    // Produced already: the redelivery's run covers only its own offsets, so none loads twice.
+    expect(delivery.logs.get('hello.companies')?.[0]).toHaveLength(1);
+  });
+
+  it('aborts the run it gave up on at the deadline before failing', async () => {
+    const { tigergraph, deps, aborted } = withClock(0, FIRST_RUN_ESTIMATE_MS + 1000);
+    tigergraph.status = 'RUNNING';
+    const error = await processBatch(batchOf(record(0, 0, '{"company":"A"}')), deps).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'TIGERGRAPH_LOADING_JOB_TIMEOUT', retriable: true });
+    expect(tigergraph.runs).toHaveLength(1);
+    expect(aborted).toEqual(['run-1']);
+  });
+
+  it('aborts the run when its status cannot be read until the handler gives up', async () => {
+    const { tigergraph, deps, aborted } = withClock(0, 60_000);
+    tigergraph.getProgress = () =>
+      Promise.reject(new TigerStreamError('TIGERGRAPH_UNREACHABLE', 'down', { retriable: true }));
+    await expect(
+      processBatch(batchOf(record(0, 0, '{"company":"A"}')), deps),
+    ).rejects.toMatchObject({
+      code: 'TIGERGRAPH_UNREACHABLE',
+    });
+    expect(aborted).toEqual(['run-1']);
+  });
+
+  it('does not abort a run that ended by itself, and learns how long runs take', async () => {
+    const { tigergraph, deps, aborted } = withClock(0, 60_000);
+    tigergraph.status = 'FAILED';
+    await expect(
+      processBatch(batchOf(record(0, 0, '{"company":"A"}')), deps),
+    ).rejects.toMatchObject({
+      code: 'TIGERGRAPH_LOADING_JOB_FAILED',
+    });
+    expect(aborted).toEqual([]);
+    tigergraph.status = 'FINISHED';
+    await processBatch(batchOf(record(0, 1, '{"company":"B"}')), deps);
+    // A finished run taught the container that runs take 0 ms of its clock here.
+    expect(deps.runTimes?.estimateMs()).toBe(0);
   });
 });
