@@ -46,8 +46,10 @@ export const HTTP_STATUSES: Readonly<Record<number, CodeRule>> = {
   403: { retriable: false, refreshToken: true, meaning: 'forbidden' },
   404: { retriable: false, meaning: 'not found' },
   408: { retriable: true, meaning: 'request timeout' },
-  // The emulator's answer to a second streaming run of a running job (lib/local/EMULATOR.md);
-  // the client adopts the running run instead.
+  // The emulator's answer to a resume of a running or finished run and an abort of an ended
+  // one (UNDOCUMENTED, lib/local/EMULATOR.md); what a real server answers is not in the
+  // reference. A 4.x streaming start refused with 409 adopts the job's running run
+  // (loading-jobs.ts); the emulator itself queues a second run instead (section 1.5).
   409: { retriable: false, meaning: 'conflict: the loading job run is running or cannot resume' },
   413: { retriable: false, meaning: 'request body too large (lower tigergraph.batch.max.bytes)' },
   429: { retriable: true, meaning: 'too many requests' },
