@@ -3,10 +3,12 @@
  * scripted TigerGraph and the run registry in memory: every path from the registry's entry to
  * the run a container uses, and every failure on the way.
  */
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { TigerGraphSettings } from '../../../lib/config/index.ts';
-import { TigerGraphError } from '../../../lib/errors/index.ts';
-import { createLogger } from '../../../lib/observability/index.ts';
+import { encodeKafkaEvent } from '../../../lib/event/index.ts';
+import { ControlError, TigerGraphError } from '../../../lib/errors/index.ts';
+import { BATCH_FAILED_METRIC, createLogger } from '../../../lib/observability/index.ts';
 import {
   STARTING_STALE_MS,
   STREAMING_CHECK_MS,
@@ -15,6 +17,7 @@ import {
 } from '../../../lib/pipeline/streaming.ts';
 import type { Loader, PipelineDeps, StreamingRun } from '../../../lib/pipeline/common.ts';
 import {
+  createStreamHandler,
   memoryRunRegistry,
   runKey,
   type RunRecord,
@@ -29,6 +32,8 @@ import type {
   TigerGraphClient,
 } from '../../../lib/tigergraph/index.ts';
 import { NO_COUNTS } from '../../../lib/tigergraph/index.ts';
+import { edit } from '../../helpers/config.ts';
+import { FakeDelivery, testConfig } from '../../helpers/fakes.ts';
 
 const TOPIC = 'hello.companies';
 const KEY = runKey('G', 'load_company', TOPIC);
@@ -240,6 +245,33 @@ describe('the first streaming run of a job', () => {
     await expect(w.container().run()).rejects.toThrow('SSM is down');
     expect(w.tg.aborted).toEqual([`G_m1.${T0 + 1}`]);
     expect(w.tg.running()).toEqual([]);
+  });
+
+  it('a claim that throws fails the batch before anything starts', async () => {
+    const w = world({
+      current: () => Promise.resolve(undefined),
+      claim: () => Promise.reject(new Error('AccessDeniedException')),
+      update: () => Promise.resolve(),
+    });
+    await expect(w.container().run()).rejects.toThrow('AccessDeniedException');
+    expect(w.tg.starts).toEqual([]);
+  });
+
+  it('an abort that throws is logged; the run is read back', async () => {
+    const w = world();
+    w.tg.abortRun = () => Promise.reject(new Error('GSQL down'));
+    w.tg.status.set('G_m1.newer', 'RUNNING');
+    w.tg.duringStart = async () => {
+      w.tg.duringStart = undefined;
+      await w.registry.claim(KEY, 2, { kind: 'run', id: 'G_m1.newer' });
+    };
+    expect(await w.container().run()).toBe('G_m1.newer');
+    expect(w.messages('WARN')).toContain(
+      'Could not abort the streaming run this container started',
+    );
+    expect(w.messages('ERROR')).toContain(
+      'A streaming run this container started is still running: abort it (3.x ABORT LOADING JOB <id>)',
+    );
   });
 
   it('a registry that cannot be read fails the batch before anything starts', async () => {
@@ -482,5 +514,87 @@ describe('markers and races', () => {
       generation: 2,
       record: { kind: 'run', id: a },
     });
+  });
+});
+
+describe('the stream handler in streaming mode', () => {
+  const event = JSON.parse(
+    JSON.stringify(
+      encodeKafkaEvent(
+        [
+          {
+            topic: 'companies',
+            partition: 0,
+            offset: 1,
+            timestamp: T0,
+            timestampType: 'CREATE_TIME',
+            key: null,
+            value: Buffer.from('{"company":"A"}'),
+            headers: [],
+          },
+        ],
+        { eventSource: 'SelfManagedKafka', bootstrapServers: 'b:1' },
+      ),
+    ),
+  ) as unknown;
+  const context = { awsRequestId: 'req-42', getRemainingTimeInMillis: () => 60_000 } as Context;
+  const handlerWith = (registry: RunRegistry, tg: ScriptedTigerGraph, metrics: string[]) =>
+    createStreamHandler({
+      loadConfig: () => Promise.resolve(testConfig(edit('tigergraph.loading.eof', 'false'))),
+      createDelivery: () => new FakeDelivery({ 'hello.companies': 3 }),
+      resolveBrokers: (value) => Promise.resolve(value),
+      createTigerGraph: () => tg,
+      logger: createLogger({ level: 'silent' }),
+      metrics: { addMetric: (name: string) => metrics.push(name) },
+      retryPolicy: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
+      runRegistry: registry,
+    });
+
+  it('a run registry that cannot be read fails the invocation with its code (the batch is redelivered)', async () => {
+    const tg = new ScriptedTigerGraph();
+    const metrics: string[] = [];
+    const failing: RunRegistry = {
+      current: () =>
+        Promise.reject(
+          new ControlError('CONTROL_RUN_REGISTRY_FAILED', 'SSM could not read', {
+            retriable: true,
+          }),
+        ),
+      claim: () => Promise.resolve(true),
+      update: () => Promise.resolve(),
+    };
+    const handler = handlerWith(failing, tg, metrics);
+    await expect(handler(event, context)).rejects.toMatchObject({
+      code: 'CONTROL_RUN_REGISTRY_FAILED',
+    });
+    await handler.close();
+    expect(tg.starts).toEqual([]);
+    expect(metrics).toContain(BATCH_FAILED_METRIC);
+  });
+
+  it("marks the start with the invocation's request id, then records the run", async () => {
+    const tg = new ScriptedTigerGraph();
+    const inner = memoryRunRegistry();
+    const claims: RunRecord[] = [];
+    const watching: RunRegistry = {
+      current: (k, s) => inner.current(k, s),
+      claim: (k, g, r, s) => {
+        claims.push(r);
+        return inner.claim(k, g, r, s);
+      },
+      update: (k, g, r, s) => inner.update(k, g, r, s),
+    };
+    const handler = handlerWith(watching, tg, []);
+    const result = await handler(event, context);
+    await handler.close();
+    expect(claims).toHaveLength(1);
+    expect(claims[0]?.kind).toBe('starting');
+    expect(claims[0]?.kind === 'starting' && claims[0].owner).toMatch(/^req-42\.[0-9a-f]{8}$/);
+    expect(await inner.current(runKey('Company_Graph', 'load_company', 'hello.companies'))).toEqual(
+      {
+        generation: 1,
+        record: { kind: 'run', id: result.jobIds[0] },
+      },
+    );
   });
 });
