@@ -253,7 +253,12 @@ export async function ensureStreamingRun(
     return remember(id);
   };
 
-  /** A running run of the job TigerGraph lists (one a user started); none when it cannot list. */
+  /**
+   * A running run of the job TigerGraph lists: one a user started before TigerStream took
+   * over (running it beside would only queue, reference section 1.5). None when it cannot
+   * list. Which topic a listed run reads is not in the listing: one loading job per topic.
+   * On 3.x only ids that name the job are listed, so GSQL-started runs are not found here.
+   */
   const discover = async (): Promise<string | undefined> => {
     if (client.listRuns === undefined) return undefined;
     try {
