@@ -24,8 +24,9 @@
  * failed start marks its generation failed and fails the batch. A run that cannot be recorded,
  * or whose generation another container replaced meanwhile, is aborted by its starter.
  *
- * The first run reads every partition, also ones added later (section 5.2: an empty
- * partition_list and default_start_offset), from the job's own default_start_offset, else
+ * The first run reads every partition (section 5.2: an empty partition_list is all partitions,
+ * from default_start_offset; no partition count is fixed in the run, so partitions added
+ * later are TigerGraph's to pick up, which the reference does not confirm), from the job's own default_start_offset, else
  * from the beginning: TigerStream alone writes `<alias>.<topic>`, so no record produced by
  * any container falls before it.
  */
@@ -78,7 +79,7 @@ const fallbackRegistries = new WeakMap<object, RunRegistry>();
 /**
  * The id of the job's streaming run for `topic`, after making sure it runs: adopted, resumed,
  * or started over every partition (see above). `partitions`: the topic's partition count, for
- * the log only (the run reads every partition, also later ones).
+ * the log only (the run is given no partition list: it reads every partition).
  */
 export async function ensureStreamingRun(
   deps: PipelineDeps,
@@ -362,8 +363,7 @@ export async function ensureStreamingRun(
         dataSource: tg.dataSource,
         topic,
         streaming: true,
-        // Section 5.2: an empty partition_list is every partition, also ones added later,
-        // from default_start_offset.
+        // Section 5.2: an empty partition_list is every partition, from default_start_offset.
         partitions: [],
         defaultStartOffset: own ?? -2,
       },

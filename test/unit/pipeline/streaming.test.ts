@@ -160,7 +160,7 @@ const record = (registry: RunRegistry, generation: number, r: RunRecord) =>
   registry.claim(KEY, generation, r);
 
 describe('the first streaming run of a job', () => {
-  it('reserves generation 1, starts once over every partition (also later ones) from the beginning, records the id', async () => {
+  it('reserves generation 1, starts once over every partition (an empty partition list) from the beginning, records the id', async () => {
     const w = world();
     const id = await w.container().run();
     expect(w.tg.starts).toEqual([
