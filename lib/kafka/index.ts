@@ -237,6 +237,42 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
     return a;
   };
 
+  /**
+   * Waits for `work` unless `signal` fires first (the invocation deadline is near): kafkajs
+   * cannot cancel a request in flight, so the handler stops waiting for it instead. Its
+   * records may still be written: the redelivered batch writes them again (at-least-once).
+   */
+  const untilAborted = <T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
+    if (signal === undefined) return work;
+    return new Promise<T>((resolve, reject) => {
+      const stop = (): void =>
+        reject(
+          new DeliveryError(
+            'KAFKA_SEND_ABORTED',
+            'Producing was aborted: the invocation deadline is near',
+            { retriable: true },
+          ),
+        );
+      if (signal.aborted) {
+        work.catch(() => undefined);
+        stop();
+        return;
+      }
+      signal.addEventListener('abort', stop, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener('abort', stop);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', stop);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- kafkajs's own error, passed on as it came for toKafkaError to classify
+          reject(error);
+        },
+      );
+    });
+  };
+
   /** One produce request; its records' first offsets per topic-partition. */
   const sendRequest = async (
     p: Producer,
@@ -329,7 +365,8 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
               'Producing was aborted: the invocation deadline is near',
               { retriable: true },
             );
-          for (const r of await sendRequest(p, request, sendOptions.timeoutMs ?? 30_000)) {
+          const sent = sendRequest(p, request, sendOptions.timeoutMs ?? 30_000);
+          for (const r of await untilAborted(sent, sendOptions.signal)) {
             const key = `${r.topic}\u0000${r.partition}`;
             const existing = ranges.get(key);
             if (!existing || r.firstOffset < existing.firstOffset) ranges.set(key, r);

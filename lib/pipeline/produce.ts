@@ -29,7 +29,21 @@ export interface ProduceResult {
   readonly refused: Refusal[];
 }
 
-const sendOptions = (deps: PipelineDeps) => (deps.signal ? { signal: deps.signal } : {});
+/** The longest one produce request may take (kafkajs's own default). */
+export const PRODUCE_TIMEOUT_MS = 30_000;
+
+/**
+ * A send's abort signal and its request timeout, bounded by the time left before the Lambda
+ * deadline: a request that outlives the invocation would be cut off by Lambda unanswered.
+ */
+const sendOptions = (deps: PipelineDeps): { signal?: AbortSignal; timeoutMs: number } => {
+  const left =
+    deps.deadline === undefined ? PRODUCE_TIMEOUT_MS : deps.deadline - (deps.now ?? Date.now)();
+  return {
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    timeoutMs: Math.max(1, Math.min(PRODUCE_TIMEOUT_MS, left)),
+  };
+};
 
 /**
  * Produces `out` (the line `lines[i]` became `out[i]`), retrying retriable failures. When the
@@ -127,29 +141,76 @@ export const deadLetterOf = (record: KafkaRecord, error: unknown, topic: string)
 });
 
 /**
- * Sends dead letters, retrying retriable failures. The dead-letter topic refusing one (most
- * often a record too large for TigerGraph's Kafka is too large for a dead-letter topic on the
- * same cluster) fails the batch, since nothing may be dropped: `KAFKA_DEAD_LETTER_REFUSED`,
- * not retriable; the event-source mapping's on-failure destination keeps the batch.
+ * Header of a dead letter sent without its value, because the dead-letter topic refused the
+ * value too (most often a record too large for TigerGraph's Kafka is too large for a
+ * dead-letter topic on the same cluster). It says why and how many bytes the value had; the
+ * value itself stays in the source topic, at the coordinates the other headers give.
+ */
+export const DLQ_VALUE_OMITTED_HEADER = 'tigerstream.dead.letter.value.omitted';
+
+/**
+ * Sends dead letters, retrying retriable failures. A dead letter the topic refuses for itself
+ * (record-level) is found by halving the send, as produceLines does, and sent again without
+ * its value, with {@link DLQ_VALUE_OMITTED_HEADER}: its coordinates, code and key still reach
+ * the dead-letter topic, and nothing is dropped. Should even that be refused, the batch fails
+ * (`KAFKA_DEAD_LETTER_REFUSED`, not retriable) and the event-source mapping's on-failure
+ * destination keeps it.
  */
 export async function sendDeadLetters(
   deps: PipelineDeps,
   deadLetters: readonly OutRecord[],
 ): Promise<void> {
-  if (deadLetters.length === 0) return;
-  try {
-    await retry(() => deps.delivery.send(deadLetters, sendOptions(deps)), retryDeps(deps));
-  } catch (error) {
-    if (!isRecordLevelKafkaError(error)) throw error;
-    throw new KafkaError(
+  const send = (part: readonly OutRecord[]) =>
+    retry(() => deps.delivery.send(part, sendOptions(deps)), retryDeps(deps));
+  const refusedBy = (error: KafkaError, letters: readonly OutRecord[]): KafkaError =>
+    new KafkaError(
       'KAFKA_DEAD_LETTER_REFUSED',
-      `The dead-letter topic ${deadLetters[0]?.topic ?? ''} refused ${deadLetters.length} dead letter(s): ${error.message}`,
+      `The dead-letter topic ${letters[0]?.topic ?? ''} refused ${letters.length} dead letter(s), even without the value: ${error.message}`,
       {
         kind: 'fatal',
         kafkaError: error.kafkaError,
         cause: error,
-        details: { topic: deadLetters[0]?.topic },
+        details: { topic: letters[0]?.topic },
       },
     );
-  }
+  const sendPart = async (part: readonly OutRecord[]): Promise<void> => {
+    try {
+      await send(part);
+      return;
+    } catch (error) {
+      if (!isRecordLevelKafkaError(error)) throw error;
+      if (part.length > 1) {
+        const mid = part.length >>> 1;
+        await sendPart(part.slice(0, mid));
+        await sendPart(part.slice(mid));
+        return;
+      }
+      const letter = part[0] as OutRecord;
+      const stub: OutRecord = {
+        ...letter,
+        value: null,
+        headers: [
+          ...letter.headers,
+          {
+            key: DLQ_VALUE_OMITTED_HEADER,
+            value: Buffer.from(
+              `${error.code}: the dead-letter topic refused the value of ${letter.value?.length ?? 0} bytes; read it from the source at the coordinates in the __connect.errors.* headers`,
+            ),
+          },
+        ],
+      };
+      deps.logger.warn('Dead letter sent without its value: the dead-letter topic refused it', {
+        topic: letter.topic,
+        bytes: letter.value?.length ?? 0,
+        error,
+      });
+      try {
+        await send([stub]);
+      } catch (again) {
+        if (!isRecordLevelKafkaError(again)) throw again;
+        throw refusedBy(again, part);
+      }
+    }
+  };
+  if (deadLetters.length > 0) await sendPart(deadLetters);
 }

@@ -40,7 +40,10 @@ export class FakeDelivery implements KafkaDelivery {
   partitionCount(topic: string): Promise<number> {
     return Promise.resolve(this.topics[topic] ?? 0);
   }
-  send(records: readonly OutRecord[]): Promise<ProducedRange[]> {
+  send(
+    records: readonly OutRecord[],
+    _options?: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<ProducedRange[]> {
     this.attempts.push([...records]);
     const failure = this.failures.shift();
     if (failure) return Promise.reject(failure);

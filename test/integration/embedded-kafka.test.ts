@@ -136,6 +136,38 @@ describe('embedded Kafka broker (librdkafka mock cluster)', () => {
     }
   });
 
+  it('a send in flight when the invocation deadline nears stops waiting (KAFKA_SEND_ABORTED), and a request times out within the time left', async () => {
+    kafka = startEmbeddedKafka();
+    const topic = uniqueTopic();
+    kafka.createTopic(topic, 1);
+    const delivery = createKafkaDelivery({
+      brokers: kafka.bootstrapServers.split(','),
+      security: plaintext,
+      requestTimeoutMs: 10_000,
+    });
+    const one = (v: string) => [
+      { topic, partition: 0, key: null, value: Buffer.from(v), headers: [], timestamp: Date.now() },
+    ];
+    try {
+      await delivery.send(one('warm-up'));
+      // Every answer of the broker now takes 3 s.
+      kafka.setRoundTripTime(1, 3000);
+      const started = Date.now();
+      await expect(
+        delivery.send(one('slow'), { signal: AbortSignal.timeout(300) }),
+      ).rejects.toMatchObject({ code: 'KAFKA_SEND_ABORTED', retriable: true });
+      expect(Date.now() - started).toBeLessThan(2000);
+      // A signal that fired before the send: nothing is waited for.
+      const gone = AbortSignal.abort();
+      await expect(delivery.send(one('late'), { signal: gone })).rejects.toMatchObject({
+        code: 'KAFKA_SEND_ABORTED',
+      });
+      kafka.setRoundTripTime(1, 0);
+    } finally {
+      await delivery.disconnect();
+    }
+  });
+
   describe('delivery classifies what the broker answers (lib/kafka/errors.ts)', () => {
     const record = (topic: string, value: string, partition = 0) => ({
       topic,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createByteArrayConverter, type Converter } from '../../../lib/convert/index.ts';
 import { ConvertError, TigerStreamError } from '../../../lib/errors/index.ts';
 import type { DecodedBatch, KafkaRecord } from '../../../lib/event/index.ts';
+import type { OutRecord } from '../../../lib/kafka/index.ts';
 import { createLogger, silentLogger } from '../../../lib/observability/index.ts';
 import {
   DLQ_HEADERS,
@@ -439,6 +440,24 @@ describe('processBatch and the Lambda deadline (EOF runs)', () => {
     expect(tigergraph.runs).toHaveLength(0);
     // Produced already: the redelivery's run covers only its own offsets, so none loads twice.
     expect(delivery.logs.get('hello.companies')?.[0]).toHaveLength(1);
+  });
+
+  it('bounds each produce request by the time left before the deadline, at most 30 s', async () => {
+    const options: ({ timeoutMs?: number; signal?: AbortSignal } | undefined)[] = [];
+    const near = withClock(0, FIRST_RUN_ESTIMATE_MS + 4000);
+    const far = withClock(0, 600_000);
+    for (const env of [near, far]) {
+      const send = env.delivery.send.bind(env.delivery);
+      env.delivery.send = (
+        records: readonly OutRecord[],
+        o?: { timeoutMs?: number; signal?: AbortSignal },
+      ) => {
+        options.push(o);
+        return send(records);
+      };
+      await processBatch(batchOf(record(0, 0, '{"company":"A"}')), env.deps);
+    }
+    expect(options.map((o) => o?.timeoutMs)).toEqual([FIRST_RUN_ESTIMATE_MS + 4000, 30_000]);
   });
 
   it('aborts the run it gave up on at the deadline before failing', async () => {

@@ -16,6 +16,7 @@ import {
   type PipelineDeps,
 } from '../../../lib/pipeline/index.ts';
 import { handleRejectedLines } from '../../../lib/pipeline/direct.ts';
+import { DLQ_VALUE_OMITTED_HEADER } from '../../../lib/pipeline/produce.ts';
 import { edit } from '../../helpers/config.ts';
 import { FakeDelivery, FakeTigerGraph, testConfig } from '../../helpers/fakes.ts';
 
@@ -205,10 +206,25 @@ describe("records TigerGraph's Kafka refuses (record-level Kafka errors)", () =>
     expect(delivery.logs.get('dlq')?.[0]).toEqual([]);
   });
 
-  it('a dead letter the dead-letter topic refuses fails the batch (nothing is dropped)', async () => {
+  it('a dead letter the dead-letter topic refuses goes without its value, saying why (nothing is dropped)', async () => {
     const { delivery, deps } = setup(...ALL_DLQ);
     // The original bytes are as large for the dead-letter topic as they were for the target.
     delivery.refuse = (r) => (r.value?.toString().includes('big') ? tooLarge() : undefined);
+    const result = await processBatch(batchOf(...twelve([3])), deps);
+    expect(result).toMatchObject({ records: 12, deadLettered: 1 });
+    const [letter] = delivery.logs.get('dlq')?.[0] ?? [];
+    expect(letter?.value).toBeNull();
+    const header = (key: string) => letter?.headers.find((h) => h.key === key)?.value?.toString();
+    expect(header(DLQ_VALUE_OMITTED_HEADER)).toMatch(
+      /^KAFKA_RECORD_TOO_LARGE: the dead-letter topic refused the value of \d+ bytes; read it from the source/,
+    );
+    expect(header(DLQ_HEADERS.offset)).toBe('103'); // twelve() numbers offsets from 100
+  });
+
+  it('a dead letter refused even without its value fails the batch (KAFKA_DEAD_LETTER_REFUSED)', async () => {
+    const { delivery, deps } = setup(...ALL_DLQ);
+    delivery.refuse = (r) =>
+      r.value?.toString().includes('big') || r.topic === 'dlq' ? tooLarge() : undefined;
     const error = await processBatch(batchOf(...twelve([3])), deps).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'KAFKA_DEAD_LETTER_REFUSED',
@@ -216,7 +232,7 @@ describe("records TigerGraph's Kafka refuses (record-level Kafka errors)", () =>
       details: expect.objectContaining({ topic: 'dlq' }) as unknown,
     });
     expect((error as Error).message).toContain(
-      'The dead-letter topic dlq refused 1 dead letter(s)',
+      'The dead-letter topic dlq refused 1 dead letter(s), even without the value',
     );
   });
 
