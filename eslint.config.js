@@ -16,6 +16,7 @@ export default tseslint.config(
       'test/**/*.mjs',
       // Plain CommonJS Serverless loads as it is (it builds the TypeScript), outside the TS project.
       'infra/serverless.cjs',
+      'infra/deploy-hooks.cjs',
     ],
   },
   js.configs.recommended,

@@ -40,4 +40,17 @@ const infra = {
   logLevel: 'warning',
 };
 
-module.exports = { lambda, infra, root };
+/** What `serverless deploy` runs to write the connectors' secrets (infra/deploy-hooks.cjs). */
+const deploySecrets = {
+  entryPoints: [join(root, 'infra', 'deploy-secrets.ts')],
+  outfile: join(root, 'dist', 'deploy-secrets.cjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // The deploying machine has the project's node_modules; nothing of this goes to Lambda.
+  packages: 'external',
+  logLevel: 'warning',
+};
+
+module.exports = { lambda, infra, deploySecrets, root };

@@ -177,23 +177,44 @@ export async function createConnector(
   deps: ControlDeps,
 ): Promise<CreateResult> {
   const storable = await storableConnector(config);
-  const desired = parametersOf(storable, deps.stage);
-  const sourceSecrets = sourceSecretsFor(storable, deps.stage);
-  const secretChanges: SecretChange[] = [];
-  for (const secret of sourceSecrets)
-    secretChanges.push(
+  const secrets = await writeTriggerSecrets(storable, deps);
+  const parameters = await writeParameters(config.name, parametersOf(storable, deps.stage), deps);
+  return { parameters, secrets, notes: planSourceSecrets(storable, deps.stage).notes };
+}
+
+/** The trigger's source secrets into Secrets Manager (`storable`: storableConnector's). */
+async function writeTriggerSecrets(
+  storable: ConnectorConfig,
+  deps: Pick<ControlDeps, 'secretsManager' | 'stage'>,
+): Promise<SecretChange[]> {
+  const changes: SecretChange[] = [];
+  for (const secret of sourceSecretsFor(storable, deps.stage))
+    changes.push(
       await writeSourceSecret(secret, {
         client: deps.secretsManager,
         stage: deps.stage,
-        connector: config.name,
+        connector: storable.name,
       }),
     );
-  const parameters = await writeParameters(config.name, desired, deps);
-  return {
-    parameters,
-    secrets: secretChanges,
-    notes: planSourceSecrets(storable, deps.stage).notes,
-  };
+  return changes;
+}
+
+/**
+ * What `serverless deploy` writes of a connector's secrets (infra/deploy-hooks.cjs): before the
+ * stack, the SecureString parameters (the function needs them from its first batch; the stack
+ * owns only `config`); after it, the trigger's secret values into the secrets the stack made.
+ */
+export async function writeDeploySecrets(
+  config: ConnectorConfig,
+  phase: 'before-stack' | 'after-stack',
+  deps: Pick<ControlDeps, 'ssm' | 'secretsManager' | 'stage'>,
+): Promise<CreateResult> {
+  const storable = await storableConnector(config);
+  const notes = planSourceSecrets(storable, deps.stage).notes;
+  if (phase === 'after-stack')
+    return { parameters: [], secrets: await writeTriggerSecrets(storable, deps), notes };
+  const secure = new Map([...parametersOf(storable, deps.stage)].filter(([, p]) => p.secure));
+  return { parameters: await writeParameters(config.name, secure, deps), secrets: [], notes: [] };
 }
 
 async function writeParameters(
