@@ -1,6 +1,7 @@
 /**
  * When a connector writes MirrorMaker 2's heartbeats, and how often: `emit.heartbeats.enabled`
- * (not `false`) and `emit.heartbeats.interval.seconds` (set). A scheduled function writes them
+ * (not `false`) and `emit.heartbeats.interval.seconds` (set, and not negative: MirrorMaker 2
+ * reads a negative interval, its documented -1, as "off"). A scheduled function writes them
  * (functions/heartbeat.ts); its schedule is an EventBridge rate in whole minutes, at least one
  * minute, so an interval is rounded down to whole minutes and never below one. The one reading
  * of these keys for validation (warning {@link HEARTBEAT_ROUNDED}) and for the IaC.
@@ -25,12 +26,15 @@ export interface HeartbeatSchedule {
   readonly expression: string;
 }
 
-/** A positive whole number of seconds, or `undefined` for anything else (also `0`, `-1`, `5.5`). */
+/**
+ * A whole number of seconds other than 0: positive is the interval, negative (MirrorMaker 2's
+ * -1) turns heartbeats off; `undefined` for anything else (`0`, `5.5`, `5s`).
+ */
 export function parseHeartbeatInterval(raw: string | undefined): number | undefined {
   const text = raw?.trim() ?? '';
-  if (!/^\d+$/.test(text)) return undefined;
+  if (!/^-?\d+$/.test(text)) return undefined;
   const seconds = Number(text);
-  return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : undefined;
+  return Number.isSafeInteger(seconds) && seconds !== 0 ? seconds : undefined;
 }
 
 const enabled = (settings: Readonly<Record<string, string>>): boolean =>
@@ -38,7 +42,8 @@ const enabled = (settings: Readonly<Record<string, string>>): boolean =>
 
 /**
  * The heartbeat schedule of a connector, or `undefined` when it writes no heartbeats
- * (`emit.heartbeats.enabled=false`, or no valid `emit.heartbeats.interval.seconds`). Pure.
+ * (`emit.heartbeats.enabled=false`, a negative `emit.heartbeats.interval.seconds`, or no valid
+ * one). Pure.
  *
  * @example
  * heartbeatScheduleFor(config); // emit.heartbeats.interval.seconds=5 → { intervalSeconds: 5, rateMinutes: 1, expression: 'rate(1 minute)' }
@@ -48,7 +53,7 @@ export function heartbeatScheduleFor(
 ): HeartbeatSchedule | undefined {
   if (!enabled(config.settings)) return undefined;
   const intervalSeconds = parseHeartbeatInterval(config.settings[HEARTBEATS_INTERVAL_KEY]);
-  if (intervalSeconds === undefined) return undefined;
+  if (intervalSeconds === undefined || intervalSeconds < 0) return undefined;
   const rateMinutes = Math.max(1, Math.floor(intervalSeconds / MIN_SCHEDULE_SECONDS));
   return Object.freeze({
     intervalSeconds,

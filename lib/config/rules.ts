@@ -18,6 +18,7 @@ import {
 import { parseHeartbeatInterval } from './heartbeat.ts';
 import {
   BYTE_ARRAY_CONVERTER,
+  CLIENT_PREFIXES,
   DEFAULTS,
   MIRROR_SOURCE_CONNECTOR,
   VALUE_CONVERTERS,
@@ -40,7 +41,12 @@ export interface KeyRule {
 }
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):\d{1,5}$/;
-export const MSK_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[0-9a-f-]+(-\d+)?$/;
+/**
+ * An MSK cluster ARN: `.../cluster/<name>/<uuid>-<n>` for provisioned clusters, and
+ * `.../cluster/<name>/<uuid>-s<n>` for MSK Serverless (e.g. `...-aa36e7addd80-s1`).
+ */
+export const MSK_ARN =
+  /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[0-9a-f-]+?(-s?\d+)?$/;
 export const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 
@@ -100,7 +106,13 @@ const SECURITY_GROUPS_RULE = {
     code: 'CONFIG_SECURITY_GROUP_IDS_INVALID',
   },
 } as const satisfies KeyRule;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/**
+ * A complete Secrets Manager secret ARN: the name, then the `-` and six characters Secrets
+ * Manager appends. IAM matches the Resource against the complete ARN, so a role granted a
+ * partial one (without the suffix) cannot read the secret.
+ */
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 
 /**
  * Every key rule of a connector file. Keys whose rule needs other keys (the replication flow,
@@ -216,7 +228,7 @@ export const KEY_RULES = {
       kind: 'pattern',
       test: (v) => parseHeartbeatInterval(v) !== undefined,
       allowed:
-        'a positive whole number of seconds (to write no heartbeats: emit.heartbeats.enabled=false)',
+        'a positive whole number of seconds, or a negative one (-1) for no heartbeats, as in MirrorMaker 2',
       code: 'CONFIG_HEARTBEAT_INTERVAL_INVALID',
     },
   },
@@ -306,7 +318,7 @@ export const KEY_RULES = {
       kind: 'pattern',
       test: (v) => SECRET_ARN.test(v),
       allowed:
-        'the ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+        "the complete ARN of a Secrets Manager secret, with the six characters Secrets Manager appends to its name (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf, as 'aws secretsmanager describe-secret' prints it)",
       code: 'CONFIG_ESM_SECRET_ARN_INVALID',
     },
   },
@@ -458,4 +470,77 @@ export function checkVpcKeysTogether(scope: Scope): void {
       `is set but ${missing} is not; ${what} joins a VPC only with both; allowed: both set, or neither`,
     );
   }
+}
+
+/**
+ * The keys that hold URLs, each with where its login goes instead. A `user:password@` in a URL
+ * is not a secret key's value, so it would be stored, deployed and printed as plain text.
+ */
+const URL_LOGINS: readonly (readonly [key: string, instead: string])[] = [
+  [
+    'tigergraph.url',
+    'tigergraph.auth.username and tigergraph.auth.password (or tigergraph.auth.secret, tigergraph.auth.token)',
+  ],
+  [
+    'value.converter.schema.registry.url',
+    'value.converter.basic.auth.user.info (user:password) with value.converter.basic.auth.credentials.source=USER_INFO, or value.converter.bearer.auth.token',
+  ],
+  ...CLIENT_PREFIXES.map(
+    (p) =>
+      [
+        `${p}.sasl.oauthbearer.token.endpoint.url`,
+        `clientId="..." clientSecret="..." in ${p}.sasl.jaas.config`,
+      ] as const,
+  ),
+];
+
+/** `scheme://userinfo@` at the start of a URL (in a comma-separated list, any of them). */
+const URL_USERINFO = /(?:^|,)\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@,]*@/;
+
+/**
+ * Rule `CONFIG_URL_CREDENTIALS`, beside the URL rows: no URL key may carry a login
+ * (`https://user:password@host`); the message names the key and the keys the login belongs
+ * in, and never the value.
+ */
+export function checkUrlCredentials(scope: Scope): void {
+  for (const [key, instead] of URL_LOGINS) {
+    const value = scope.value(key);
+    if (value === undefined || !URL_USERINFO.test(value)) continue;
+    scope.report(
+      key,
+      'CONFIG_URL_CREDENTIALS',
+      `holds a login (user:password@) in its URL, which would be stored and deployed as plain text; allowed: the URL without it, and the login in ${instead}`,
+    );
+  }
+}
+
+/** AWS's batching window for a Kafka trigger when none is set: 500 ms. */
+export const TRIGGER_DEFAULT_WINDOW_MS = 500;
+
+/**
+ * The `MaximumBatchingWindowInSeconds` a trigger gets for `tigerstream.esm.batching.window.ms`:
+ * whole seconds (0 to 300), or `undefined` to leave AWS's default of 500 ms. Values between 1
+ * and 999 ms cannot be written, so they get that default; larger ones round to a whole second.
+ */
+export const triggerBatchingWindowSeconds = (ms: number): number | undefined =>
+  ms === 0 ? 0 : ms < 1000 ? undefined : Math.round(ms / 1000);
+
+/**
+ * Warning `CONFIG_ESM_BATCHING_WINDOW_ROUNDED`, beside the row: a window the deployed trigger
+ * cannot take as written ({@link triggerBatchingWindowSeconds}); `tgstream run` uses it exactly.
+ */
+export function warnBatchingWindowRounded(scope: Scope): void {
+  const key = 'tigerstream.esm.batching.window.ms';
+  const v = scope.value(key);
+  const check = KEY_RULES[key].check;
+  if (v === undefined || !passes(check, v)) return;
+  const ms = parseInteger(v);
+  if (ms === 0 || ms === TRIGGER_DEFAULT_WINDOW_MS || ms % 1000 === 0) return;
+  const seconds = triggerBatchingWindowSeconds(ms);
+  scope.report(
+    key,
+    'CONFIG_ESM_BATCHING_WINDOW_ROUNDED',
+    `is ${ms} ms, but a Lambda Kafka trigger's batching window is whole seconds (0 to 300) or AWS's default of ${TRIGGER_DEFAULT_WINDOW_MS} ms, so the deployed trigger waits ${seconds === undefined ? `${TRIGGER_DEFAULT_WINDOW_MS} ms` : `${seconds} s`} ('tgstream run' waits ${ms} ms); allowed without this warning: 0, ${TRIGGER_DEFAULT_WINDOW_MS}, or a multiple of 1000`,
+    'warning',
+  );
 }

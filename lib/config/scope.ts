@@ -63,12 +63,12 @@ export class Scope {
   report(key: string, code: string, message: string, severity: Severity = 'error'): void {
     this.problems.push({ file: this.file, line: this.line(key), key, message, code, severity });
   }
-  /** What the user wrote, safe to print. */
+  /** What the user wrote, safe to print (a login inside a URL, `//user:password@`, hidden). */
   found(key: string): string {
     const v = this.map.get(key)?.value;
     if (v === undefined) return 'nothing';
     if (isSecretKey(key) && v !== '') return REDACTED;
-    return v === '' ? 'an empty value' : `"${v}"`;
+    return v === '' ? 'an empty value' : `"${v.replace(/\/\/[^\s/@]*@/g, `//${REDACTED}@`)}"`;
   }
   required(key: string, code: string, what: string): string | undefined {
     const v = this.value(key);

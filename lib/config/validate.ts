@@ -12,7 +12,9 @@ import {
   bool,
   checkKeys,
   checkTigerGraphKeysTogether,
+  checkUrlCredentials,
   checkVpcKeysTogether,
+  warnBatchingWindowRounded,
   choice,
   int,
   text,
@@ -202,6 +204,7 @@ function validateConnector(
   options: ValidateOptions,
 ): ConnectorConfig {
   checkKeys(scope);
+  checkUrlCredentials(scope);
   const sourceAlias = text(scope, 'source.cluster.alias') ?? '';
   const targetAlias = text(scope, 'target.cluster.alias') ?? '';
   const servers = (key: 'source.cluster.bootstrap.servers' | 'target.cluster.bootstrap.servers') =>
@@ -215,6 +218,7 @@ function validateConnector(
   warnSyncTopicConfigs(scope);
   checkVpcKeysTogether(scope);
   warnHeartbeatIntervalRounded(scope);
+  warnBatchingWindowRounded(scope);
   const policyClass = text(scope, 'replication.policy.class') ?? '';
   const replicationPolicy = /(^|\.)IdentityReplicationPolicy$/.test(policyClass)
     ? 'identity'

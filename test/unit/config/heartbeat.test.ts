@@ -87,14 +87,23 @@ describe('validation of the heartbeat keys', () => {
     expect(codes({ 'emit.heartbeats.enabled': 'true' })).toEqual({ errors: [], warnings: [] });
   });
 
-  it('refuses an interval that is not a positive whole number of seconds, naming what is allowed', () => {
-    for (const bad of ['0', '-1', '1.5', '5s', 'often']) {
+  it('refuses an interval that is not a whole number of seconds other than 0, naming what is allowed', () => {
+    for (const bad of ['0', '1.5', '5s', 'often', '-1.5']) {
       const r = validate(withKeys({ 'emit.heartbeats.interval.seconds': bad }));
       expect(r.errors.map((p) => p.code)).toEqual(['CONFIG_HEARTBEAT_INTERVAL_INVALID']);
       expect(r.warnings).toEqual([]);
       expect(formatProblem(r.errors[0]!)).toContain(
-        `emit.heartbeats.interval.seconds: found "${bad}"; allowed: a positive whole number of seconds (to write no heartbeats: emit.heartbeats.enabled=false)`,
+        `emit.heartbeats.interval.seconds: found "${bad}"; allowed: a positive whole number of seconds, or a negative one (-1) for no heartbeats, as in MirrorMaker 2`,
       );
+    }
+  });
+
+  it('reads a negative interval as MirrorMaker 2 does: no heartbeats, no schedule, no warning', () => {
+    for (const off of ['-1', '-60']) {
+      const r = validate(withKeys({ 'emit.heartbeats.interval.seconds': off }));
+      expect(r.errors).toEqual([]);
+      expect(r.warnings).toEqual([]);
+      expect(heartbeatScheduleFor(r.connectors[0]!)).toBeUndefined();
     }
   });
 

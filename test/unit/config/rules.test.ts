@@ -3,12 +3,14 @@ import {
   DEFAULTS,
   KEY_RULES,
   KNOWN_KEYS,
+  MSK_ARN,
   TIGERGRAPH_RULES,
   allowedText,
   deliveryModeOf,
   formatProblem,
   passes,
   requireTigerGraph,
+  triggerBatchingWindowSeconds,
   type Check,
   type KeyRule,
 } from '../../../lib/config/index.ts';
@@ -210,5 +212,89 @@ describe('mirror-only connectors and the tigergraph.* keys required together', (
     );
     const [loader] = validate(VALID).connectors;
     expect(requireTigerGraph(loader!, 'the demo').graph).toBe('Company_Graph');
+  });
+});
+
+describe('logins inside URLs', () => {
+  const OAUTH = [
+    'producer.security.protocol=SASL_SSL',
+    'producer.sasl.mechanism=OAUTHBEARER',
+    'producer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="c" clientSecret="cs-1234";',
+  ];
+  const withLines = (lines: string[], text = VALID) =>
+    text.replace('[connector_1]', `${lines.join('\n')}\n[connector_1]`);
+
+  it.each([
+    [
+      'tigergraph.url',
+      'https://admin:S3cretPw99@tg.example.com:14240',
+      VALID,
+      'tigergraph.auth.username',
+    ],
+    [
+      'value.converter.schema.registry.url',
+      'http://reg.example.com:8081, https://svc:S3cretPw99@reg2.example.com',
+      VALID,
+      'value.converter.basic.auth.user.info',
+    ],
+    [
+      'producer.sasl.oauthbearer.token.endpoint.url',
+      'https://client:S3cretPw99@idp.example.com/token',
+      withLines(OAUTH),
+      'clientSecret="..." in producer.sasl.jaas.config',
+    ],
+  ])(
+    'refuses one in %s, naming where the login goes and never the password',
+    (key, url, text, instead) => {
+      const { errors } = validate(edit(key, url, text));
+      const problem = errors.find((p) => p.code === 'CONFIG_URL_CREDENTIALS');
+      expect(problem?.key).toBe(key);
+      expect(problem?.message).toContain(instead);
+      expect(errors.map(formatProblem).join('\n')).not.toContain('S3cretPw99');
+    },
+  );
+
+  it('accepts URLs without one, and hides one in any message that shows the value', () => {
+    expect(validate(edit('tigergraph.url', 'https://tg.example.com:14240/x@y')).errors).toEqual([]);
+    // A URL that is wrong for another reason is shown without its login.
+    const { errors } = validate(edit('tigergraph.url', 'ftp://admin:S3cretPw99@tg.example.com'));
+    expect(errors.map((p) => p.code)).toEqual([
+      'CONFIG_TIGERGRAPH_URL_INVALID',
+      'CONFIG_URL_CREDENTIALS',
+    ]);
+    expect(errors[0]?.message).toContain('found "ftp://******@tg.example.com"');
+    expect(errors.map(formatProblem).join('\n')).not.toContain('S3cretPw99');
+  });
+});
+
+describe('MSK cluster ARNs', () => {
+  it('takes provisioned (-<n>) and MSK Serverless (-s<n>) clusters as an MSK source', () => {
+    for (const arn of [
+      'arn:aws:kafka:us-east-1:123456789012:cluster/orders/751d2973-a626-431c-9d4e-d7975eb44dd7-2',
+      'arn:aws:kafka:us-east-1:111122223333:cluster/test-cluster/576c2508-db71-4aaf-9449-aa36e7addd80-s1',
+      'arn:aws-cn:kafka:cn-north-1:123456789012:cluster/c/751d2973-a626-431c-9d4e-d7975eb44dd7-25',
+    ]) {
+      expect(MSK_ARN.test(arn), arn).toBe(true);
+      expect(validate(edit('source.cluster.bootstrap.servers', arn)).errors, arn).toEqual([]);
+    }
+    expect(MSK_ARN.test('arn:aws:kafka:us-east-1:123456789012:cluster/orders/xyz-s1')).toBe(false);
+  });
+});
+
+describe("the trigger's batching window", () => {
+  const warnings = (ms: string) =>
+    validate(edit('tigerstream.esm.batching.window.ms', ms)).warnings.filter(
+      (p) => p.code === 'CONFIG_ESM_BATCHING_WINDOW_ROUNDED',
+    );
+
+  it('warns when the deployed trigger cannot wait as long as asked, saying what it waits', () => {
+    expect(warnings('250')[0]?.message).toBe(
+      "is 250 ms, but a Lambda Kafka trigger's batching window is whole seconds (0 to 300) or AWS's default of 500 ms, so the deployed trigger waits 500 ms ('tgstream run' waits 250 ms); allowed without this warning: 0, 500, or a multiple of 1000",
+    );
+    expect(warnings('1500')[0]?.message).toContain('so the deployed trigger waits 2 s');
+    for (const ms of ['0', '500', '1000', '300000']) expect(warnings(ms), ms).toEqual([]);
+    expect(triggerBatchingWindowSeconds(0)).toBe(0);
+    expect(triggerBatchingWindowSeconds(999)).toBeUndefined();
+    expect(triggerBatchingWindowSeconds(2400)).toBe(2);
   });
 });
