@@ -11,6 +11,7 @@
  */
 import {
   connectorPath,
+  storedDocumentText,
   toStored,
   type ConnectorConfig,
   type StoredConnector,
@@ -19,8 +20,7 @@ import { loadSchemas } from '../lib/convert/index.ts';
 import { ConfigError } from '../lib/errors/index.ts';
 import type { Resource } from './template.ts';
 
-/** SSM's value limits: 4 KB for standard parameters, 8 KB for advanced ones. */
-export const STANDARD_MAX_BYTES = 4096;
+/** SSM's value limit: 8 KB (advanced parameters; standard ones take 4 KB). */
 export const ADVANCED_MAX_BYTES = 8192;
 
 const SCHEMA_KEYS = ['value.converter.schemas', 'value.converter.reader.schema'] as const;
@@ -52,12 +52,13 @@ export async function deployedDocument(c: ConnectorConfig): Promise<StoredConnec
 }
 
 /**
- * The `AWS::SSM::Parameter` of a connector's configuration, in the tier its size needs.
+ * The `AWS::SSM::Parameter` of a connector's configuration, its text exactly what `tgstream
+ * connector create` writes (lib/config `storedDocumentText`).
  *
  * @throws ConfigError `CONFIG_SSM_PARAMETER_TOO_LARGE` past 8 KB (SSM's advanced-tier limit).
  */
 export async function configParameter(c: ConnectorConfig, stage: string): Promise<Resource> {
-  const value = JSON.stringify(await deployedDocument(c));
+  const value = storedDocumentText(await deployedDocument(c));
   const bytes = Buffer.byteLength(value, 'utf8');
   const name = `${connectorPath(stage, c.name)}/config`;
   if (bytes > ADVANCED_MAX_BYTES)
@@ -72,8 +73,11 @@ export async function configParameter(c: ConnectorConfig, stage: string): Promis
       Name: name,
       Type: 'String',
       Value: value,
-      // Advanced parameters cost money: only when the document needs their 8 KB.
-      Tier: bytes > STANDARD_MAX_BYTES ? 'Advanced' : 'Standard',
+      // SSM picks Standard, or Advanced once the document passes 4 KB. Not a tier chosen here
+      // by size: SSM cannot turn an Advanced parameter back into a Standard one, so a
+      // configuration that shrinks under 4 KB again would fail the stack update. The same
+      // tier `connector create` writes with.
+      Tier: 'Intelligent-Tiering',
       Description: `TigerStream connector ${c.name}: configuration without secrets (from ${c.file})`,
     },
   };

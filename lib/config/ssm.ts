@@ -94,6 +94,25 @@ export function toStored(config: ConnectorConfig): {
   };
 }
 
+/**
+ * The text of a stored document as SSM holds it: the same document is the same text, whoever
+ * writes it (the deploy's `AWS::SSM::Parameter` or `tgstream connector create`), because the
+ * settings and secret keys are sorted. Otherwise create would see the deployed document as
+ * changed and overwrite the parameter the stack owns.
+ */
+export function storedDocumentText(stored: StoredConnector): string {
+  const settings = Object.fromEntries(
+    Object.entries(stored.settings).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+  return JSON.stringify({
+    format: stored.format,
+    name: stored.name,
+    section: stored.section,
+    settings,
+    ...(stored.secretKeys === undefined ? {} : { secretKeys: [...stored.secretKeys].sort() }),
+  });
+}
+
 /** Validates stored settings and secrets as one connector file section. */
 function validateStored(
   stored: StoredConnector,
@@ -184,11 +203,62 @@ export function missingSecretKeys(
 }
 
 /**
+ * What an SSM error means for reading a connector, by the error's name: a data table, as
+ * external codes are. A denial is not retried (the role or a key policy must change first):
+ * `AccessDeniedException` (for the parameter, or for kms:Decrypt of a SecureString) and
+ * `InvalidKeyId` (the SecureString's key cannot be used). Anything else is taken as SSM being
+ * unreachable for now (retriable).
+ */
+interface ReadFailure {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly message: (
+    where: { stage: string; connector: string; path: string },
+    aws: string,
+  ) => string;
+}
+
+const UNREACHABLE: ReadFailure = {
+  code: 'CONFIG_SSM_UNREACHABLE',
+  retriable: true,
+  message: ({ path }, aws) => `Cannot read ${path} from SSM Parameter Store: ${aws}`,
+};
+const ACCESS_DENIED: ReadFailure = {
+  code: 'CONFIG_SSM_ACCESS_DENIED',
+  retriable: false,
+  message: ({ path }, aws) =>
+    `Not allowed to read ${path} from SSM Parameter Store: ${aws}. The function's role needs ssm:GetParameter and ssm:GetParametersByPath on ${path} and ${path}/*, and kms:Decrypt (through SSM) of the key that encrypts its SecureStrings; the deploy grants these to the connector's own role, so check that the function runs as it and that the key's policy lets this account use the key`,
+};
+
+const SSM_READ_ERRORS: Readonly<Record<string, ReadFailure>> = {
+  ParameterNotFound: {
+    code: 'CONFIG_SSM_NOT_FOUND',
+    retriable: false,
+    message: ({ stage, connector, path }) =>
+      `No connector "${connector}" in stage "${stage}": SSM parameter ${path}/config does not exist (run 'tgstream connector create')`,
+  },
+  AccessDeniedException: ACCESS_DENIED,
+  InvalidKeyId: ACCESS_DENIED,
+};
+
+function ssmReadError(
+  error: unknown,
+  where: { stage: string; connector: string; path: string },
+): ConfigError {
+  const name = (error as { name?: unknown } | null)?.name;
+  const failure = (typeof name === 'string' ? SSM_READ_ERRORS[name] : undefined) ?? UNREACHABLE;
+  return new ConfigError(failure.code, failure.message(where, messageOf(error)), {
+    retriable: failure.retriable,
+    cause: error,
+  });
+}
+
+/**
  * Reads one connector from SSM (one GetParameter, then GetParametersByPath for secrets).
  *
- * @throws ConfigError `CONFIG_SSM_NOT_FOUND`, `CONFIG_SSM_INVALID`, `CONFIG_SECRET_MISSING`
- *   (configuration deployed, secrets not yet written), `CONFIG_INVALID` or
- *   `CONFIG_SSM_UNREACHABLE` (retriable).
+ * @throws ConfigError `CONFIG_SSM_NOT_FOUND`, `CONFIG_SSM_ACCESS_DENIED` (the role or the key
+ *   refuses; not retriable), `CONFIG_SSM_INVALID`, `CONFIG_SECRET_MISSING` (configuration
+ *   deployed, secrets not yet written), `CONFIG_INVALID` or `CONFIG_SSM_UNREACHABLE` (retriable).
  */
 export async function readConnectorFromSsm(
   client: SSMClient,
@@ -216,17 +286,7 @@ export async function readConnectorFromSsm(
       next = page.NextToken;
     } while (next);
   } catch (error) {
-    if ((error as { name?: string }).name === 'ParameterNotFound')
-      throw new ConfigError(
-        'CONFIG_SSM_NOT_FOUND',
-        `No connector "${connector}" in stage "${stage}": SSM parameter ${path}/config does not exist (run 'tgstream connector create')`,
-        { cause: error },
-      );
-    throw new ConfigError(
-      'CONFIG_SSM_UNREACHABLE',
-      `Cannot read ${path} from SSM Parameter Store: ${messageOf(error)}`,
-      { retriable: true, cause: error },
-    );
+    throw ssmReadError(error, { stage, connector, path });
   }
   let doc: unknown;
   try {

@@ -31,6 +31,7 @@ import {
   sourceCaSecretNameFor,
   sourceSecretNameFor,
   sourceSecretsFor,
+  storedDocumentText,
   toStored,
   type ConnectorConfig,
 } from '../config/index.ts';
@@ -152,7 +153,7 @@ function parametersOf(
   const { stored, secrets } = toStored(storable);
   const path = connectorPath(stage, storable.name);
   const params = new Map<string, { value: string; secure: boolean }>();
-  params.set(`${path}/config`, { value: JSON.stringify(stored), secure: false });
+  params.set(`${path}/config`, { value: storedDocumentText(stored), secure: false });
   for (const [key, value] of Object.entries(secrets))
     params.set(`${path}/secrets/${key}`, { value, secure: true });
   return params;

@@ -1,7 +1,13 @@
 import type { Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  InvalidKeyId,
+  SSMClient,
+  SSMServiceException,
+} from '@aws-sdk/client-ssm';
 import {
   cacheConfig,
   readConnectorFromSsm,
@@ -166,5 +172,68 @@ describe('the stream handler (functions/stream.ts wiring) with a missing secret'
     await expect(handler(event, context)).resolves.toMatchObject({ records: 1, produced: 1 });
     expect(lines.join('\n')).not.toContain('src-pass-789');
     await handler.close();
+  });
+});
+
+describe('readConnectorFromSsm when SSM refuses', () => {
+  const metadata = { httpStatusCode: 400, requestId: 'r-1' };
+  const denied = (message: string) =>
+    new SSMServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: metadata,
+      message,
+    });
+
+  it.each([
+    [
+      'the role may not read the parameter',
+      denied(
+        'User: arn:aws:sts::123456789012:assumed-role/other/fn is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:123456789012:parameter/tgstream/dev/company-stream/config',
+      ),
+      'config',
+    ],
+    [
+      'the role may not decrypt a SecureString',
+      denied(
+        'User: arn:aws:sts::123456789012:assumed-role/r/fn is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key/1234abcd',
+      ),
+      'secrets',
+    ],
+    [
+      "the SecureString's key cannot be used",
+      new InvalidKeyId({ $metadata: metadata, message: 'The query key ID is not valid.' }),
+      'secrets',
+    ],
+  ] as const)(
+    'fails with CONFIG_SSM_ACCESS_DENIED, not retried, when %s',
+    async (_what, error, refused) => {
+      store(toStored(testConfig(SCRAM_SOURCE)).stored, {});
+      if (refused === 'config') ssm.on(GetParameterCommand).rejects(error);
+      else ssm.on(GetParametersByPathCommand).rejects(error);
+      const failure = await readConnectorFromSsm(client(), 'dev', 'company-stream').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(failure).toMatchObject({ code: 'CONFIG_SSM_ACCESS_DENIED', retriable: false });
+      expect((failure as Error).message).toContain(`Not allowed to read ${PATH} from SSM`);
+      expect((failure as Error).message).toContain(error.message);
+      expect((failure as Error).message).toContain('kms:Decrypt (through SSM)');
+    },
+  );
+
+  it('keeps other failures retriable as CONFIG_SSM_UNREACHABLE', async () => {
+    ssm.on(GetParameterCommand).rejects(
+      new SSMServiceException({
+        name: 'InternalServerError',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+        message: 'We encountered an internal error',
+      }),
+    );
+    await expect(readConnectorFromSsm(client(), 'dev', 'company-stream')).rejects.toMatchObject({
+      code: 'CONFIG_SSM_UNREACHABLE',
+      retriable: true,
+    });
   });
 });
