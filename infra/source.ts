@@ -15,6 +15,7 @@ import {
   mskSourceSecretNameFor,
   sourceCaSecretNameFor,
   sourceSecretNameFor,
+  triggerBatchingWindowSeconds,
   triggerGroupFor,
   type ConnectorConfig,
 } from '../lib/config/index.ts';
@@ -216,19 +217,33 @@ export interface Mapping {
 }
 
 /**
- * The connector's mappings, one per topic (a mapping reads one topic). A one-topic connector's
- * mapping is `<Connector>EventSourceMapping`; with several, `<Connector><Topic>EventSourceMapping`
- * (numbered when two topics differ only in punctuation).
+ * A topic name as letters and digits only, one-to-one (a logical id takes nothing else):
+ * letters and digits stay, `Z` is `ZZ`, and `.`, `_`, `-` are `Zd`, `Zu`, `Zh`.
+ */
+const escapedTopic = (topic: string): string =>
+  topic.replace(/[Z._-]/g, (ch) => `Z${{ Z: 'Z', '.': 'd', _: 'u', '-': 'h' }[ch] ?? ''}`);
+
+/**
+ * The connector's mappings, one per topic (a mapping reads one topic), each
+ * `<Connector><Topic>EventSourceMapping` with the group `tigerstream-<connector>.<topic>`, also
+ * for a connector of one topic: a topic's mapping and group depend on that topic alone, so
+ * adding or removing another topic never replaces it (a replaced mapping with a new group would
+ * read its topic again from the starting position). Only topics whose PascalCase names clash
+ * (they differ in punctuation or in the case of a first letter) take the escaped topic name,
+ * which is one-to-one.
  */
 export function mappingsOf(c: ConnectorConfig, logical: string): Mapping[] {
   const topics = triggerTopics(c);
-  const used = new Set<string>();
+  const count = new Map<string, number>();
+  for (const t of topics) count.set(logicalName(t), (count.get(logicalName(t)) ?? 0) + 1);
   return topics.map((topic) => {
-    const base = topics.length === 1 ? logical : `${logical}${logicalName(topic)}`;
-    let logicalId = `${base}EventSourceMapping`;
-    for (let n = 2; used.has(logicalId); n++) logicalId = `${base}${n}EventSourceMapping`;
-    used.add(logicalId);
-    return { topic, group: triggerGroupFor(c.name, topic, topics.length), logicalId };
+    const plain = logicalName(topic);
+    const name = (count.get(plain) ?? 0) > 1 || plain === '' ? escapedTopic(topic) : plain;
+    return {
+      topic,
+      group: triggerGroupFor(c.name, topic),
+      logicalId: `${logical}${name}EventSourceMapping`,
+    };
   });
 }
 
@@ -241,6 +256,7 @@ export function eventSourceMappings(
   bucketLogicalId: string,
 ): Resources {
   const access = sourceAccess(plan);
+  const window = triggerBatchingWindowSeconds(c.esm.batchingWindowMs);
   const out: Resources = {};
   for (const { topic, group, logicalId } of mappings)
     out[logicalId] = {
@@ -250,10 +266,9 @@ export function eventSourceMappings(
         Topics: [topic],
         StartingPosition: c.esm.startingPosition,
         BatchSize: c.esm.batchSize,
-        // Whole seconds only; the ESM default for Kafka is 500 ms when unset.
-        ...(c.esm.batchingWindowMs >= 1000
-          ? { MaximumBatchingWindowInSeconds: Math.round(c.esm.batchingWindowMs / 1000) }
-          : {}),
+        // Whole seconds only; unset, AWS's default for Kafka (500 ms). Validation warns when
+        // the setting cannot be written as it is (CONFIG_ESM_BATCHING_WINDOW_ROUNDED).
+        ...(window === undefined ? {} : { MaximumBatchingWindowInSeconds: window }),
         Enabled: true,
         // Retry controls and on-failure destinations need provisioned mode; tasks.max caps pollers.
         ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: Math.max(1, c.tasksMax) },

@@ -15,7 +15,7 @@ export const functionKeyFor = (connector: string): string => `stream${logicalNam
 export const functionNameFor = (service: string, stage: string, connector: string): string =>
   `${service}-${stage}-${functionKeyFor(connector)}`;
 
-/** The ESM's consumer group. */
+/** The consumer group `tgstream run` reads a connector's topics with (the deployed trigger's are {@link triggerGroupFor}). */
 export const consumerGroupFor = (connector: string): string => `tigerstream-${connector}`;
 
 /**
@@ -46,11 +46,13 @@ export const mskSourceSecretNameFor = (stage: string, connector: string): string
   `${MSK_SECRET_PREFIX}${sourceSecretNameFor(stage, connector)}`;
 
 /**
- * The consumer group of a connector's trigger for one of its `topicCount` source topics. A
- * Kafka event-source mapping reads one topic (CloudFormation's `Topics` holds one item) and its
- * group must be unique among the account's Kafka mappings, so a connector with several topics
- * gets a mapping per topic, each with the group `tigerstream-<connector>.<topic>`; a one-topic
- * connector keeps {@link consumerGroupFor}.
+ * The consumer group of a connector's trigger for one of its source topics:
+ * `tigerstream-<connector>.<topic>`. A Kafka event-source mapping reads one topic
+ * (CloudFormation's `Topics` holds one item) and its group must be unique among the account's
+ * Kafka mappings, so each topic gets its own mapping and group. A one-topic connector gets the
+ * per-topic name too: a group cannot be changed on a mapping (it is replaced, and a new group
+ * reads from the starting position again), so adding a second topic must leave the first
+ * topic's group as it was.
  */
-export const triggerGroupFor = (connector: string, topic: string, topicCount: number): string =>
-  topicCount === 1 ? consumerGroupFor(connector) : `${consumerGroupFor(connector)}.${topic}`;
+export const triggerGroupFor = (connector: string, topic: string): string =>
+  `${consumerGroupFor(connector)}.${topic}`;

@@ -3,15 +3,18 @@
  * from connector files and stage params, and the settings it refuses with the validator's
  * `file:line key: message [CODE]` lines. serverless-package.test.ts packages the real thing.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configParameter } from '../../infra/config-parameter.ts';
 import { readConnectorSet } from '../../infra/connectors.ts';
 import { generate } from '../../infra/index.ts';
 import { stageVpc } from '../../infra/network.ts';
+import { connectorParameters } from '../../lib/control/index.ts';
 import { VALID, edit } from '../helpers/config.ts';
 import { testConfig } from '../helpers/fakes.ts';
+import { ROOT } from '../helpers/fixtures.ts';
 
 /** Writes `text` as a connector file of its own directory and reads it as packaging does. */
 const setOf = (text: string) => {
@@ -85,13 +88,15 @@ describe('the IaC generator', () => {
     expect(stageVpc('', '')).toBeUndefined();
   });
 
-  it('stores a configuration over 4 KB as an advanced parameter, and refuses one over 8 KB', async () => {
+  it('lets SSM pick the tier, so a configuration can grow past 4 KB and shrink back, and refuses one over 8 KB', async () => {
     const big = (n: number) => testConfig(withSection([`replication.factor=${'1'.repeat(n)}`]));
     const tier = async (n: number) =>
       (await generate('prod', [big(n)])).resources.Resources.CompanyStreamConfigParameter
         ?.Properties.Tier;
-    expect(await tier(10)).toBe('Standard');
-    expect(await tier(5000)).toBe('Advanced');
+    // SSM cannot turn an Advanced parameter back into a Standard one: a tier chosen by size
+    // would fail the stack update of a configuration that shrinks under 4 KB again.
+    expect(await tier(10)).toBe('Intelligent-Tiering');
+    expect(await tier(5000)).toBe('Intelligent-Tiering');
     const text = withSection([`replication.factor=${'1'.repeat(9000)}`]);
     const { set, file } = setOf(text);
     await expect(generate('prod', set)).rejects.toThrow(
@@ -99,6 +104,76 @@ describe('the IaC generator', () => {
         `${file}:\\d+ name: its configuration without secrets is \\d+ bytes, over the 8192 bytes .*\\[CONFIG_SSM_PARAMETER_TOO_LARGE\\]`,
       ),
     );
+  });
+
+  it("deploys each connector's configuration as the very text 'connector create' writes", async () => {
+    // Otherwise create finds the deployed parameter changed and overwrites what the stack owns.
+    const dirs = [join(ROOT, 'infra', 'connectors'), join(ROOT, 'test', 'fixtures', 'deploy')];
+    let compared = 0;
+    for (const dir of dirs)
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.properties'))) {
+        const set = readConnectorSet(dir);
+        for (const { config } of set.connectors.filter((dc) => dc.config.file.endsWith(f))) {
+          const deployed = (await configParameter(config, 'prod')).Properties.Value;
+          const created = (await connectorParameters(config, 'prod')).get(
+            `/tgstream/prod/${config.name}/config`,
+          )?.value;
+          expect(deployed, `${f} ${config.name}`).toBe(created);
+          compared++;
+        }
+      }
+    expect(compared).toBe(9);
+  });
+
+  it('gives every topic its own mapping and group, so adding a topic leaves the first as it was', async () => {
+    const mappingsOf = async (topics: string) =>
+      Object.entries(
+        (await generate('prod', [testConfig(edit('topics', topics))])).resources.Resources,
+      )
+        .filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')
+        .map(([id, r]) => ({
+          id,
+          topics: r.Properties.Topics,
+          group: (r.Properties.SelfManagedKafkaEventSourceConfig as { ConsumerGroupId: string })
+            .ConsumerGroupId,
+        }));
+    const one = await mappingsOf('companies');
+    expect(one).toEqual([
+      {
+        id: 'CompanyStreamCompaniesEventSourceMapping',
+        topics: ['companies'],
+        group: 'tigerstream-company-stream.companies',
+      },
+    ]);
+    const two = await mappingsOf('people,companies');
+    expect(two).toContainEqual(one[0]);
+    expect(two).toContainEqual({
+      id: 'CompanyStreamPeopleEventSourceMapping',
+      topics: ['people'],
+      group: 'tigerstream-company-stream.people',
+    });
+    // Topics that differ only in punctuation get distinct ids, whatever their order.
+    const clash = await mappingsOf('orders.v1,orders_v1,ZZ-top');
+    expect(clash.map((m) => m.id)).toEqual([
+      'CompanyStreamordersZdv1EventSourceMapping',
+      'CompanyStreamordersZuv1EventSourceMapping',
+      'CompanyStreamZZTopEventSourceMapping',
+    ]);
+    expect((await mappingsOf('orders_v1,orders.v1')).map((m) => m.id).sort()).toEqual(
+      clash.slice(0, 2).map((m) => m.id),
+    );
+  });
+
+  it("writes the batching window the trigger takes: whole seconds, 0, or AWS's 500 ms default", async () => {
+    const window = async (ms: string) =>
+      (await generate('prod', [testConfig(edit('tigerstream.esm.batching.window.ms', ms))]))
+        .resources.Resources.CompanyStreamCompaniesEventSourceMapping?.Properties
+        .MaximumBatchingWindowInSeconds;
+    expect(await window('0')).toBe(0);
+    expect(await window('500')).toBeUndefined();
+    expect(await window('250')).toBeUndefined();
+    expect(await window('3000')).toBe(3);
+    expect(await window('1500')).toBe(2);
   });
 
   const sasl = (protocol: string, jaasPassword: string) => [
@@ -217,5 +292,62 @@ describe('the IaC generator', () => {
       'tigerstream.esm.secret.arn CONFIG_ESM_SECRET_ARN_INVALID',
     ]);
     expect(set.warnings.filter((p) => p.code === 'CONFIG_KEY_UNKNOWN')).toEqual([]);
+  });
+
+  it('refuses a secret ARN without the suffix Secrets Manager appends (IAM would match no secret)', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:crm/kafka_reader';
+    const { set } = setOf(withSection([`tigerstream.esm.secret.arn=${arn}`]));
+    expect(set.errors.map((p) => `${p.key} ${p.code}`)).toEqual([
+      'tigerstream.esm.secret.arn CONFIG_ESM_SECRET_ARN_INVALID',
+    ]);
+    expect(set.errors[0]?.message).toMatch(/with the six characters Secrets Manager appends/);
+    expect(setOf(withSection([`tigerstream.esm.secret.arn=${arn}-AbCdEf`])).set.errors).toEqual([]);
+  });
+
+  it('reads an MSK Serverless cluster ARN (-s1) as an MSK source and grants on it', async () => {
+    const serverless =
+      'arn:aws:kafka:us-east-1:111122223333:cluster/test-cluster/576c2508-db71-4aaf-9449-aa36e7addd80-s1';
+    const text = withSection(
+      [
+        'consumer.security.protocol=SASL_SSL',
+        'consumer.sasl.mechanism=AWS_MSK_IAM',
+        'consumer.sasl.jaas.config=software.amazon.msk.auth.iam.IAMLoginModule required;',
+      ],
+      edit('source.cluster.bootstrap.servers', serverless),
+    );
+    const { set } = setOf(text);
+    expect(set.errors).toEqual([]);
+    const r = (await generate('prod', set)).resources.Resources;
+    expect(r.CompanyStreamCompaniesEventSourceMapping?.Properties.EventSourceArn).toBe(serverless);
+    const statements = (
+      r.CompanyStreamRole?.Properties.Policies as {
+        PolicyDocument: { Statement: { Sid: string; Resource: unknown }[] };
+      }[]
+    )[0]?.PolicyDocument.Statement;
+    expect(statements?.find((s) => s.Sid === 'SourceIamReadTopics')?.Resource).toEqual([
+      'arn:aws:kafka:us-east-1:111122223333:topic/test-cluster/576c2508-db71-4aaf-9449-aa36e7addd80-s1/companies',
+    ]);
+  });
+
+  it('refuses a login inside a URL, naming the key and where the login goes, never the password', async () => {
+    const text = withSection(
+      [
+        'value.converter.schema.registry.url=https://reg.example.com,https://svc:R3g-Pa55@reg2.example.com',
+      ],
+      edit('tigergraph.url', 'https://admin:S3cretPw99@tg.example.com:14240'),
+    );
+    const { set, file } = setOf(text);
+    const error = await generate('prod', set).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toContain(
+      `${file}:${lineOf(text, 'tigergraph.url')} tigergraph.url: holds a login (user:password@) in its URL, which would be stored and deployed as plain text; allowed: the URL without it, and the login in tigergraph.auth.username and tigergraph.auth.password (or tigergraph.auth.secret, tigergraph.auth.token) [CONFIG_URL_CREDENTIALS]`,
+    );
+    expect(error?.message).toMatch(
+      /value\.converter\.schema\.registry\.url: holds a login .* value\.converter\.basic\.auth\.user\.info .*\[CONFIG_URL_CREDENTIALS\]/,
+    );
+    expect(error?.message).not.toContain('S3cretPw99');
+    expect(error?.message).not.toContain('R3g-Pa55');
   });
 });
