@@ -125,7 +125,7 @@ export async function generate(
     const mappings = mappingsOf(c, logicalName(c.name));
     const vpc = functionVpc(c, options.vpc);
     const names = Object.values(functionKeysOf(c)).map((key) => `${service}-${stage}-${key}`);
-    for (const p of deployProblems(dc, plan, mappings, names))
+    for (const p of deployProblems(dc, plan, mappings, names, vpc))
       (p.severity === 'error' ? problems : warnings).push(p);
     try {
       built.push(await buildConnector(dc, { stage, service, plan, mappings, vpc }));

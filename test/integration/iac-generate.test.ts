@@ -3,7 +3,7 @@
  * from connector files and stage params, and the settings it refuses with the validator's
  * `file:line key: message [CODE]` lines. serverless-package.test.ts packages the real thing.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -243,6 +243,69 @@ describe('the IaC generator', () => {
     },
   );
 
+  it('warns about addresses a deployed connector cannot reach as configured, naming the key and the fix', async () => {
+    const warningsOf = async (text: string, vpc = stageVpc(undefined, undefined)) => {
+      const warnings: string[] = [];
+      await generate('prod', setOf(text).set, { vpc, warn: (l) => warnings.push(l) });
+      return warnings;
+    };
+    // The shipped example: localhost everywhere, for `npm start`.
+    const example = readFileSync(join(ROOT, 'infra', 'connectors', 'company.properties'), 'utf8');
+    const shipped = (await warningsOf(example)).filter(
+      (l) => !l.endsWith('[CONFIG_HEARTBEAT_INTERVAL_ROUNDED]'),
+    );
+    expect(shipped).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `:${lineOf(example, 'source.cluster.bootstrap.servers')} source\\.cluster\\.bootstrap\\.servers: is localhost:9092, a loopback address the Lambda trigger cannot reach .*allowed: the addresses of the source brokers .*\\[CONFIG_TRIGGER_SOURCE_LOOPBACK\\]$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `:${lineOf(example, 'target.cluster.bootstrap.servers')} target\\.cluster\\.bootstrap\\.servers: is localhost:30002, a loopback address the Lambda function cannot reach .*\\[CONFIG_FUNCTION_TARGET_LOOPBACK\\]$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `:${lineOf(example, 'tigergraph.url')} tigergraph\\.url: is http://localhost:14240, .*\\[CONFIG_FUNCTION_TARGET_LOOPBACK\\]$`,
+        ),
+      ),
+    ]);
+    const scram = sasl('SASL_SSL', 'p4ss');
+    const privateBoth = withSection(
+      scram,
+      edit(
+        'tigergraph.url',
+        'https://10.0.3.17:14240',
+        edit(
+          'target.cluster.bootstrap.servers',
+          '10.0.3.17:30002',
+          edit('source.cluster.bootstrap.servers', '10.0.1.21:9096,10.0.1.22:9096'),
+        ),
+      ),
+    );
+    const codes = (lines: string[]) => lines.map((l) => /\[([A-Z_]+)\]$/.exec(l)?.[1]);
+    expect(codes(await warningsOf(privateBoth))).toEqual([
+      'CONFIG_TRIGGER_SOURCE_PRIVATE',
+      'CONFIG_FUNCTION_VPC_MISSING',
+      'CONFIG_FUNCTION_VPC_MISSING',
+    ]);
+    // The trigger in a VPC and the function in the stage's VPC: nothing to say.
+    const inVpc = withSection(
+      [
+        'tigerstream.esm.vpc.subnet.ids=subnet-01234567',
+        'tigerstream.esm.vpc.security.group.ids=sg-01234567',
+      ],
+      privateBoth,
+    );
+    expect(await warningsOf(inVpc, stageVpc('subnet-89abcdef', 'sg-89abcdef'))).toEqual([]);
+    // Brokers on the internet with no login.
+    const publicTg = edit('tigergraph.url', 'https://tg.example.com:14240');
+    const internet = edit('source.cluster.bootstrap.servers', 'kafka.example.com:9096', publicTg);
+    expect(codes(await warningsOf(internet))).toEqual(['CONFIG_TRIGGER_SOURCE_NO_LOGIN']);
+    expect(await warningsOf(withSection(scram, internet))).toEqual([]);
+  });
+
   it('refuses connector names that make a Lambda function name too long or clash', async () => {
     const long = `c${'x'.repeat(60)}`;
     const { set, file } = setOf(
@@ -271,7 +334,7 @@ describe('the IaC generator', () => {
     const { resources } = await generate('prod', setOf(text).set, {
       warn: (l) => warnings.push(l),
     });
-    expect(warnings).toEqual([
+    expect(warnings.filter((l) => l.includes('tigerstream.esm.secret.arn'))).toEqual([
       expect.stringMatching(
         /tigerstream\.esm\.secret\.arn: is set, but .* it is ignored \[CONFIG_TRIGGER_SECRET_UNUSED\]/,
       ),
