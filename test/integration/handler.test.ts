@@ -132,7 +132,7 @@ describe('stream handler on the embedded broker and the emulator', () => {
 
   it('retries a loader that answers 503 and succeeds', async () => {
     env.tg.injectFault({
-      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      match: /^POST \/gsqlserver\/gsql\/file/,
       status: 503,
       code: 'REST-12001',
       message: 'no GPE running',
@@ -146,7 +146,7 @@ describe('stream handler on the embedded broker and the emulator', () => {
 
   it('throws (so the ESM redelivers) when the loader keeps failing', async () => {
     env.tg.injectFault({
-      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      match: /^POST \/gsqlserver\/gsql\/file/,
       status: 400,
       code: 'REST-30000',
       message: 'loading job is broken',
@@ -160,7 +160,7 @@ describe('stream handler on the embedded broker and the emulator', () => {
   it("reports a failing batch's records, age and retries in its metrics", async () => {
     env.tg.clearFaults();
     env.tg.injectFault({
-      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      match: /^POST \/gsqlserver\/gsql\/file/,
       status: 503,
       code: 'REST-12001',
       message: 'no GPE running',

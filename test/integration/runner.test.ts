@@ -55,7 +55,7 @@ describe('local ESM runner (tgstream run)', () => {
 
   it('builds batches of at most the batch size, retries a failed batch, loads everything and stops at the end', async () => {
     env.tg.injectFault({
-      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      match: /^POST \/gsqlserver\/gsql\/file/,
       status: 503,
       code: 'REST-12001',
       times: 2,
@@ -86,7 +86,7 @@ describe('local ESM runner (tgstream run)', () => {
       { key: 'late', value: '{"company":"Late","employee_num":1}', partition: 0 },
     ]);
     env.tg.injectFault({
-      match: /^POST \/gsqlserver\/gsql\/loading-jobs/,
+      match: /^POST \/gsqlserver\/gsql\/file/,
       status: 400,
       code: 'REST-30000',
       times: 100,
