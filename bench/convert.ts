@@ -11,6 +11,7 @@ import {
   parseSchema,
 } from '../lib/convert/index.ts';
 import { compare, result, type BenchResult } from './harness.ts';
+import { benchInterop } from './interop.ts';
 
 export const BENCH_SCHEMA = {
   type: 'record',
@@ -159,6 +160,7 @@ export async function benchConvert(): Promise<BenchResult[]> {
     7,
   );
   if (sink === 0) console.log('');
+  const interop = await benchInterop();
   return [
     result(
       'convert: compiled Avro → TigerGraph JSON',
@@ -181,5 +183,6 @@ export async function benchConvert(): Promise<BenchResult[]> {
       wideRun.baseline,
       wideRun.ratio,
     ),
+    ...interop,
   ];
 }
