@@ -1,13 +1,31 @@
-// The esbuild options of the two artifacts packaging needs, shared by scripts/build-lambda.mjs
+// The esbuild options of the artifacts packaging and deploying need, shared by scripts/build-lambda.mjs
 // and infra/serverless.cjs (which builds them when serverless.yml is read).
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 
 /**
- * The Lambda handler bundles the zip carries (the AWS SDK v3 comes with nodejs22.x), one
- * self-contained file per function: dist/stream.mjs (the Kafka trigger's) and
- * dist/heartbeat.mjs (MirrorMaker 2's heartbeats, on a schedule).
+ * The AWS SDK v3 clients the functions import and take from the nodejs22.x runtime instead of
+ * the bundle: the runtime provides each client with what it needs, but only the packages it
+ * happens to ship, not any @aws-sdk/* package a dependency asks for. So nothing else is left
+ * out: the MSK IAM signer (aws-msk-iam-sasl-signer-js, loaded when a cluster uses IAM) is
+ * bundled with its own @aws-sdk/credential-providers, client-sts, util-format-url and the
+ * deprecated util-utf8-browser, which a runtime need not have (aws-sdk-js-v3#5594).
+ * test/e2e/lambda-bundle.test.ts runs the zip with only these (and their dependencies).
+ */
+const RUNTIME_PROVIDED = [
+  '@aws-sdk/client-ssm',
+  '@aws-sdk/client-kafka',
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/client-secrets-manager',
+];
+
+/**
+ * The Lambda handler bundles the zip carries, one self-contained file per function:
+ * dist/stream.mjs (the Kafka trigger's) and dist/heartbeat.mjs (MirrorMaker 2's heartbeats, on
+ * a schedule). Whitespace and syntax are minified (identifiers kept, for readable stacks and
+ * error names): the bundled signer would otherwise take the stream bundle past 3 MB, and the
+ * runtime parses all of it at every cold start.
  */
 const lambda = {
   entryPoints: {
@@ -21,7 +39,9 @@ const lambda = {
   target: 'node20',
   format: 'esm',
   sourcemap: true,
-  external: ['@aws-sdk/*'],
+  minifyWhitespace: true,
+  minifySyntax: true,
+  external: RUNTIME_PROVIDED,
   // kafkajs is CommonJS; give its require() calls a real require in the ESM bundle.
   banner: {
     js: "import { createRequire as __tgsCreateRequire } from 'node:module'; const require = __tgsCreateRequire(import.meta.url);",
@@ -53,4 +73,4 @@ const deploySecrets = {
   logLevel: 'warning',
 };
 
-module.exports = { lambda, infra, deploySecrets, root };
+module.exports = { lambda, infra, deploySecrets, root, RUNTIME_PROVIDED };

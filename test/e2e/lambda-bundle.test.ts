@@ -1,27 +1,26 @@
 /**
- * The artifact that ships: `serverless package` builds and zips it, the test unpacks the zip
- * and runs the function's Handler in a fresh Node process per execution environment, with the
- * environment the generated template sets, configuration from a local SSM-protocol endpoint,
- * the embedded broker and the TigerGraph emulator. It runs on this machine's Node and on
- * Node 22 (Lambda's nodejs22.x), and asserts the batch results and every line on stdout.
+ * The artifact that ships: `serverless package` builds and zips it (in a fresh clone), the test
+ * unpacks the zip and runs the function's Handler in a fresh Node process per execution
+ * environment, with the environment the generated template sets, configuration from a local
+ * SSM-protocol endpoint, the embedded broker and the TigerGraph emulator. Beside the zip the
+ * task root has only what the runtime provides for sure (the AWS SDK clients the bundle leaves
+ * out, scripts/build-options.cjs), so a module the bundle lacks fails here as on Lambda. It
+ * runs on this machine's Node and on Node 22 (Lambda's nodejs22.x), and asserts the batch
+ * results and every line on stdout.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toStored, withSettings, type ConnectorConfig } from '../../lib/config/index.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../../lib/event/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
-import { serverlessPackage } from '../helpers/serverless.ts';
+import { packagesLoadedBy, provideRuntimePackages } from '../helpers/lambda-runtime.ts';
+import { startSaslBroker, type SaslBroker } from '../helpers/sasl-broker.ts';
+import { freshClone, serverlessPackage } from '../helpers/serverless.ts';
 import { node22Path } from '../helpers/node22.ts';
 import { startSsmEndpoint, type SsmEndpoint } from '../helpers/ssm-endpoint.ts';
 import { readTopic, startEnv, uniqueTopic, type Env } from '../helpers/embedded.ts';
@@ -44,6 +43,13 @@ interface Container {
   stderr: string;
 }
 
+/** The packages the bundle takes from the nodejs22.x runtime (and the build leaves out). */
+const { RUNTIME_PROVIDED } = createRequire(import.meta.url)('../../scripts/build-options.cjs') as {
+  RUNTIME_PROVIDED: string[];
+};
+/** What the zip's bundle of one function may weigh. */
+const MAX_BUNDLE_BYTES = 3 * 1024 * 1024;
+
 const STAGE = 'bundle';
 const SECRET = 'rest-secret-4f1c9e';
 const PASSWORD = 'scram-password-77ab2d';
@@ -55,10 +61,17 @@ function packageAndUnpack(): {
   environment: Record<string, string>;
   functionName: string;
   memory: number;
+  runtimePackages: string[];
 } {
   const out = mkdtempSync(join(tmpdir(), 'tgstream-bundle-'));
-  // As a user runs it, right after npm ci: packaging builds the bundle it zips.
-  const sls = serverlessPackage(STAGE, join(out, 'package'));
+  // As a user runs it, right after clone and npm ci: packaging builds the bundle it zips.
+  const clone = freshClone();
+  let sls: ReturnType<typeof serverlessPackage>;
+  try {
+    sls = serverlessPackage(STAGE, join(out, 'package'), {}, clone.dir);
+  } finally {
+    clone.remove();
+  }
   if (sls.status !== 0) throw new Error(`serverless package failed: ${sls.stdout}${sls.stderr}`);
   const template = JSON.parse(
     readFileSync(join(out, 'package', 'cloudformation-template-update-stack.json'), 'utf8'),
@@ -76,10 +89,8 @@ function packageAndUnpack(): {
     encoding: 'utf8',
   });
   if (unzip.status !== 0) throw new Error(`unzip failed: ${unzip.stderr}`);
-  // The nodejs22.x runtime provides the AWS SDK v3 (the bundle leaves it out); stand in for
-  // it with this project's copy, the only thing the task root gets that the zip lacks.
-  mkdirSync(join(taskRoot, 'node_modules'));
-  symlinkSync(join(ROOT, 'node_modules/@aws-sdk'), join(taskRoot, 'node_modules/@aws-sdk'));
+  // The nodejs22.x runtime provides these clients, each with what it needs; nothing else.
+  const runtimePackages = provideRuntimePackages(taskRoot, RUNTIME_PROVIDED);
   const props = fn.Properties as {
     Handler: string;
     FunctionName: string;
@@ -92,6 +103,7 @@ function packageAndUnpack(): {
     environment: props.Environment.Variables,
     functionName: props.FunctionName,
     memory: props.MemorySize,
+    runtimePackages,
   };
 }
 
@@ -100,6 +112,7 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
   let env: Env;
   let ssm: SsmEndpoint;
   let dlq: string;
+  let sasl: SaslBroker;
   let offset = 0;
   const work = mkdtempSync(join(tmpdir(), 'tgstream-bundle-run-'));
 
@@ -133,8 +146,22 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
         'errors.deadletterqueue.topic.name': dlq,
       }),
     );
+    // A third producing to a target over MSK IAM, so the lazily loaded signer runs: a listener
+    // that takes the OAUTHBEARER token and refuses the login.
+    sasl = await startSaslBroker();
+    store(
+      'iam-target',
+      withSettings(env.config, {
+        ...secrets,
+        'target.cluster.bootstrap.servers': sasl.address,
+        'producer.security.protocol': 'SASL_PLAINTEXT',
+        'producer.sasl.mechanism': 'AWS_MSK_IAM',
+        'producer.sasl.jaas.config': 'software.amazon.msk.auth.iam.IAMLoginModule required;',
+      }),
+    );
   }, 300_000);
   afterAll(async () => {
+    await sasl?.stop();
     await ssm?.stop();
     await env?.stop();
   });
@@ -147,6 +174,7 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
     node: string,
     events: unknown[],
     connector = 'company-stream',
+    extraEnv: Record<string, string> = {},
   ): Promise<Container> => {
     const eventsFile = join(work, `${uniqueTopic('events')}.json`);
     const resultsFile = `${eventsFile}.out`;
@@ -179,6 +207,7 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
           AWS_ENDPOINT_URL_SSM: ssm.url,
           AWS_CONFIG_FILE: join(work, 'none'),
           AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'),
+          ...extraEnv,
         },
       },
     );
@@ -230,6 +259,53 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
     ["this machine's Node", () => process.execPath],
     ['Node 22 (Lambda nodejs22.x)', node22Path],
   ];
+
+  it('ships bundles under 3 MB that load nothing but Node and the clients the runtime provides', () => {
+    const dist = join(pkg.taskRoot, 'dist');
+    const bundles = readdirSync(dist).filter((f) => f.endsWith('.mjs'));
+    expect(bundles.sort()).toEqual(['heartbeat.mjs', 'stream.mjs']);
+    for (const f of bundles) {
+      const bytes = statSync(join(dist, f)).size;
+      console.log(`bundle dist/${f}: ${bytes} bytes (${(bytes / 1024 / 1024).toFixed(2)} MB)`);
+      expect(bytes, f).toBeLessThan(MAX_BUNDLE_BYTES);
+      const loaded = packagesLoadedBy(readFileSync(join(dist, f), 'utf8'));
+      expect(
+        loaded.filter((name) => !RUNTIME_PROVIDED.includes(name)),
+        f,
+      ).toEqual([]);
+    }
+    // The stand-in runtime is that narrow: the signer's dependencies come from the bundle.
+    for (const name of ['aws-msk-iam-sasl-signer-js', '@aws-sdk/credential-providers'])
+      expect(pkg.runtimePackages).not.toContain(name);
+    expect(pkg.runtimePackages).toEqual(expect.arrayContaining(RUNTIME_PROVIDED));
+  });
+
+  it('signs an MSK IAM login from the bundle alone (the signer and its AWS SDK parts are in it)', async () => {
+    const before = sasl.tokens.length;
+    const c = await runContainer(
+      node22Path(),
+      [mskEvent(companies(['Bundle IAM']))],
+      'iam-target',
+      { SHIM_TIMEOUT_MS: '20000' },
+    );
+    expect(`${c.stdout}${c.stderr}`).not.toMatch(
+      /ERR_MODULE_NOT_FOUND|Cannot find (module|package)/,
+    );
+    // The login is refused, so the batch fails with a code, after the token was sent.
+    expect(c.results[0]?.error?.code).toMatch(/^[A-Z]+(_[A-Z0-9]+)+$/);
+    const token = sasl.tokens[before];
+    expect(token, 'no OAUTHBEARER token reached the broker').toBeDefined();
+    // MSK's IAM token: a presigned kafka-cluster:Connect URL, base64url-encoded, signed with
+    // the execution environment's credentials.
+    const url = new URL(Buffer.from(token ?? '', 'base64url').toString('utf8'));
+    expect(url.host).toBe('kafka.us-east-1.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+      /^AKIDBUNDLETEST\/\d{8}\/us-east-1\/kafka-cluster\/aws4_request$/,
+    );
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('bundle-test-session');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  }, 120_000);
 
   describe.each(nodes())('on %s', (label, nodePath) => {
     let c: Container;
