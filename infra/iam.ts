@@ -2,7 +2,7 @@
  * One IAM role per connector, shared by its functions (the stream function and, with
  * MirrorMaker heartbeats on, the heartbeat function) and used by its Kafka trigger, which reads
  * the source with the function's execution role. Each statement grants one need on this
- * connector's own resources only. `Resource: '*'` appears only for EC2 network-interface
+ * connector's own resources only. `Resource: '*'` appears only for the network-interface
  * actions, with the reason beside it; no statement allows `*` or `<service>:*` actions.
  */
 import { connectorPath, type ConnectorConfig } from '../lib/config/index.ts';
@@ -132,7 +132,12 @@ export function connectorRole(c: ConnectorConfig, inputs: RoleInputs): Resource 
       ['ssm:GetParameter', 'ssm:GetParametersByPath'],
       [accountArn('ssm', `parameter${path}`), accountArn('ssm', `parameter${path}/*`)],
     ),
-    allow('RunRegistryWrite', ['ssm:PutParameter'], accountArn('ssm', `parameter${path}/runs/*`)),
+    // The streaming-run registry claims generations and deletes old ones (lib/pipeline/run-registry.ts).
+    allow(
+      'RunRegistryWrite',
+      ['ssm:PutParameter', 'ssm:DeleteParameter'],
+      accountArn('ssm', `parameter${path}/runs/*`),
+    ),
     // SecureStrings (and secrets) are encrypted by whichever key `connector create` used, so
     // any key of this account and region, but only when SSM or Secrets Manager asks for it.
     allow('DecryptThroughSsmAndSecretsManager', ['kms:Decrypt'], accountArn('kms', 'key/*'), {
@@ -148,9 +153,11 @@ export function connectorRole(c: ConnectorConfig, inputs: RoleInputs): Resource 
   ];
   if (inputs.functionInVpc || plan.vpc !== undefined || plan.msk !== undefined)
     // Lambda (the function in a VPC) and the trigger (MSK, or a self-managed cluster in a VPC)
-    // create network interfaces in subnets they choose at run time; EC2's Describe* actions
-    // have no resource-level permissions, and Lambda checks these on '*' (as its managed
-    // policies AWSLambdaVPCAccessExecutionRole and AWSLambdaMSKExecutionRole grant them).
+    // create and delete network interfaces with this role. EC2's Describe* actions take no
+    // resource-level permission at all; CreateNetworkInterface and DeleteNetworkInterface take
+    // some, but the interfaces' ids are made at run time and an MSK trigger uses the cluster's
+    // subnets and security groups, which the template does not know. So '*', as Lambda's own
+    // managed policies (AWSLambdaVPCAccessExecutionRole, AWSLambdaMSKExecutionRole) grant them.
     statements.push(
       allow(
         'NetworkInterfaces',

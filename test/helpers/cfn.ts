@@ -63,24 +63,62 @@ export function findCfnLint(): string | undefined {
   return probe.status === 0 ? bin : undefined;
 }
 
-/** cfn-lint's findings on a template file, by level. */
+/**
+ * cfn-lint's exit status is a bit mask of what it found: 2 errors, 4 warnings, 8 informational
+ * (0 nothing). Anything else (1, a signal, no status) means it did not lint: it crashed, or
+ * could not read the template.
+ */
+const CFN_LINT_FOUND = { error: 2, warning: 4, informational: 8 } as const;
+const CFN_LINT_STATUS_BITS = 2 | 4 | 8;
+
+/**
+ * cfn-lint's findings on a template file, by level.
+ *
+ * @throws Error when cfn-lint did not lint the template (a crash, an unreadable file), or when
+ *   its output disagrees with its exit status: a run that cannot be trusted is not "clean".
+ */
 export function cfnLint(
   bin: string,
   file: string,
 ): { errors: string[]; warnings: string[]; version: string } {
   const run = spawnSync(bin, ['--format', 'json', file], { encoding: 'utf8', timeout: 120_000 });
   if (run.error !== undefined) throw run.error;
-  const matches = JSON.parse(run.stdout || '[]') as {
+  const status = run.status;
+  if (status === null || (status & ~CFN_LINT_STATUS_BITS) !== 0)
+    throw new Error(
+      `cfn-lint did not lint ${file} (exit status ${String(status)}, signal ${String(run.signal)}): ${run.stderr.slice(-2000)}`,
+    );
+  let matches: {
     Level: string;
     Rule: { Id: string };
     Message: string;
-    Location: { Path: (string | number)[] };
+    Location: { Path: (string | number)[] | null };
   }[];
+  try {
+    matches = JSON.parse(run.stdout) as typeof matches;
+  } catch (error) {
+    throw new Error(
+      `cfn-lint wrote no JSON for ${file} (exit status ${status}): ${run.stdout.slice(0, 500)}`,
+      {
+        cause: error,
+      },
+    );
+  }
   const line = (m: (typeof matches)[number]) =>
-    `${m.Rule.Id} ${m.Location.Path.join('/')}: ${m.Message}`;
+    `${m.Rule.Id} ${(m.Location.Path ?? []).join('/')}: ${m.Message}`;
+  const errors = matches.filter((m) => m.Level === 'Error').map(line);
+  const warnings = matches.filter((m) => m.Level === 'Warning').map(line);
+  const said = (bit: number) => (status & bit) !== 0;
+  if (
+    said(CFN_LINT_FOUND.error) !== errors.length > 0 ||
+    said(CFN_LINT_FOUND.warning) !== warnings.length > 0
+  )
+    throw new Error(
+      `cfn-lint's exit status ${status} disagrees with its ${errors.length} error(s) and ${warnings.length} warning(s) on ${file}`,
+    );
   return {
-    errors: matches.filter((m) => m.Level === 'Error').map(line),
-    warnings: matches.filter((m) => m.Level === 'Warning').map(line),
+    errors,
+    warnings,
     version: spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim(),
   };
 }

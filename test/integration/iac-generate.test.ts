@@ -122,7 +122,7 @@ describe('the IaC generator', () => {
           compared++;
         }
       }
-    expect(compared).toBe(9);
+    expect(compared).toBe(10);
   });
 
   it('gives every topic its own mapping and group, so adding a topic leaves the first as it was', async () => {
