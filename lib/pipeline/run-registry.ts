@@ -11,20 +11,32 @@
  * every store (SSM PutParameter without Overwrite; a file linked into place, which fails when
  * the name exists; a map in memory). The newest generation is the truth. Its value is a run id,
  * `starting:<owner>:<epochMs>` (a container reserved it before starting a run, so at most one
- * container starts) or `failed:<epochMs>` (that start failed; the next generation may be
- * claimed at once). Only the owner of a generation updates it (starting → run id or failed);
- * replacing a run means claiming the next generation, never overwriting another's.
+ * container starts) or `failed:<epochMs>` (that start failed; the next generation is claimed
+ * only after a wait, streaming.ts). A run id is stored as `run:<epochMs>:<id>` (when it was
+ * recorded, so a run that cannot be resumed is not replaced more than once in a while);
+ * a bare id (written before, or by hand) is a run recorded at an unknown time. Only the
+ * owner of a generation updates it (starting → run id or failed); replacing a run means
+ * claiming the next generation, never overwriting another's.
+ *
+ * Generations older than the newest but one are deleted after a run is recorded (`prune`), so
+ * the entry stays two or three names long: SSM allows 10,000 standard parameters per account
+ * and Region, and `current` lists them all on every check. The one before the newest is kept:
+ * a container that read the registry just before the newest was claimed claims that same
+ * number again, finds it taken and reads again; with it deleted, that claim would win.
  *
  * In Lambda the registry lives in SSM under the connector's path
- * (`/tgstream/<stage>/<connector>/runs/<key>/g<N>`: ssm:PutParameter and
- * ssm:GetParametersByPath); `tgstream run` and `tgstream invoke` keep it in files under
- * `.tgstream/runs/` so that runs of the CLI share one run too; tests keep it in memory.
+ * (`/tgstream/<stage>/<connector>/runs/<key>/g<N>`: ssm:PutParameter, ssm:GetParametersByPath
+ * and ssm:DeleteParameter); `tgstream run` and `tgstream invoke` keep it in files under
+ * `.tgstream/runs/<TigerGraph>/` so that runs of the CLI against one TigerGraph share one run
+ * too; tests keep it in memory.
  */
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  DeleteParameterCommand,
   GetParametersByPathCommand,
+  ParameterNotFound,
   ParameterAlreadyExists,
   PutParameterCommand,
   type SSMClient,
@@ -33,7 +45,8 @@ import { ConfigError, ControlError, LocalError, messageOf } from '../errors/inde
 
 /** What a generation holds. */
 export type RunRecord =
-  | { readonly kind: 'run'; readonly id: string }
+  /** `at`: when it was recorded (epoch ms); undefined for a bare id. */
+  | { readonly kind: 'run'; readonly id: string; readonly at?: number | undefined }
   | { readonly kind: 'starting'; readonly owner: string; readonly at: number }
   | { readonly kind: 'failed'; readonly at: number };
 
@@ -55,6 +68,11 @@ export interface RunRegistry {
   claim(key: string, generation: number, record: RunRecord, signal?: AbortSignal): Promise<boolean>;
   /** Overwrites generation `generation`, which the caller claimed (starting → run id or failed). */
   update(key: string, generation: number, record: RunRecord, signal?: AbortSignal): Promise<void>;
+  /**
+   * Deletes the generations of `key` numbered below `below` (absent ones are no error).
+   * Optional: a registry without it keeps every generation.
+   */
+  prune?(key: string, below: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Kafka topic names allow `[A-Za-z0-9._-]`, GSQL names `[A-Za-z0-9_]`: all fit an SSM name. */
@@ -70,12 +88,13 @@ export const runKey = (graph: string, job: string, topic: string): string =>
 
 const STARTING = /^starting:(.*):(\d+)$/;
 const FAILED = /^failed:(\d+)$/;
+const RUN = /^run:(\d+):(.+)$/;
 
 /** A generation's value as stored. */
 export function encodeRunRecord(record: RunRecord): string {
   switch (record.kind) {
     case 'run':
-      return record.id;
+      return record.at === undefined ? record.id : `run:${String(record.at)}:${record.id}`;
     case 'starting':
       return `starting:${record.owner}:${String(record.at)}`;
     case 'failed':
@@ -84,14 +103,16 @@ export function encodeRunRecord(record: RunRecord): string {
 }
 
 /**
- * A stored value read back. Run ids never start `starting:` or `failed:` (TigerGraph's ids
- * begin with the graph's name, a GSQL name without `:`), so any other value is a run id.
+ * A stored value read back. Run ids never start `starting:`, `failed:` or `run:` (TigerGraph's
+ * ids begin with the graph's name, a GSQL name without `:`), so any other value is a bare id.
  */
 export function decodeRunRecord(value: string): RunRecord {
   const starting = STARTING.exec(value);
   if (starting) return { kind: 'starting', owner: starting[1] as string, at: Number(starting[2]) };
   const failed = FAILED.exec(value);
   if (failed) return { kind: 'failed', at: Number(failed[1]) };
+  const run = RUN.exec(value);
+  if (run) return { kind: 'run', id: run[2] as string, at: Number(run[1]) };
   return { kind: 'run', id: value };
 }
 
@@ -134,6 +155,12 @@ export function memoryRunRegistry(): RunRegistry {
     },
     update: (key, generation, record) => {
       of(key).set(generationName(generation), encodeRunRecord(record));
+      return Promise.resolve();
+    },
+    prune: (key, below) => {
+      const generations = of(key);
+      for (const name of [...generations.keys()])
+        if (Number(GENERATION.exec(name)?.[1]) < below) generations.delete(name);
       return Promise.resolve();
     },
   };
@@ -224,6 +251,20 @@ export function fileRunRegistry(dir: string): RunRegistry {
         throw fileError(`write ${target}`, error);
       }
     },
+    async prune(key, below) {
+      let names: string[];
+      try {
+        names = await readdir(folder(key));
+      } catch (error) {
+        if (codeOf(error) === 'ENOENT') return;
+        throw fileError(`read ${folder(key)}`, error);
+      }
+      for (const name of names)
+        if (Number(GENERATION.exec(name)?.[1]) < below)
+          await unlink(join(folder(key), name)).catch((error: unknown) => {
+            if (codeOf(error) !== 'ENOENT') throw fileError(`delete ${name}`, error);
+          });
+    },
   };
 }
 
@@ -243,7 +284,7 @@ const ssmError = (what: string, error: unknown): ControlError => {
   const name = error instanceof Error ? error.name : '';
   return new ControlError(
     'CONTROL_RUN_REGISTRY_FAILED',
-    `SSM could not ${what}: ${messageOf(error)}${name === 'AccessDeniedException' ? ' (the function needs ssm:PutParameter and ssm:GetParametersByPath on its runs/ path)' : ''}`,
+    `SSM could not ${what}: ${messageOf(error)}${name === 'AccessDeniedException' ? ' (the function needs ssm:PutParameter, ssm:GetParametersByPath and ssm:DeleteParameter on its runs/ path)' : ''}`,
     { retriable: !SSM_PERMANENT.has(name), cause: error },
   );
 };
@@ -252,8 +293,9 @@ const ssmError = (what: string, error: unknown): ControlError => {
  * The registry in SSM Parameter Store under `path` (the connector's parameter path): a
  * generation is a String parameter `<path>/runs/<key>/g<N>`, claimed with PutParameter
  * without Overwrite (which fails for every container but the first) and read with
- * GetParametersByPath. SSM errors become CONTROL_RUN_REGISTRY_FAILED, retriable unless
- * permission or validation is the cause.
+ * GetParametersByPath, pruned with DeleteParameter (one name at a time: usually one is due, and
+ * it needs one IAM action only). SSM errors become CONTROL_RUN_REGISTRY_FAILED, retriable
+ * unless permission or validation is the cause.
  */
 export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunRegistry {
   const folder = (key: string): string => {
@@ -283,30 +325,47 @@ export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunR
       }),
       options(signal),
     );
+  const list = async (key: string, signal?: AbortSignal): Promise<[string, string][]> => {
+    const base = folder(key);
+    const pairs: [string, string][] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const out = await ssm.send(
+          new GetParametersByPathCommand({
+            Path: base,
+            Recursive: false,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+          options(signal),
+        );
+        for (const p of out.Parameters ?? [])
+          if (p.Name !== undefined && p.Value !== undefined)
+            pairs.push([p.Name.slice(base.length + 1), p.Value]);
+        token = out.NextToken;
+      } while (token !== undefined);
+    } catch (error) {
+      throw ssmError(`read ${base}`, error);
+    }
+    return pairs;
+  };
   return {
     async current(key, signal) {
-      const base = folder(key);
-      const pairs: [string, string][] = [];
-      let token: string | undefined;
-      try {
-        do {
-          const out = await ssm.send(
-            new GetParametersByPathCommand({
-              Path: base,
-              Recursive: false,
-              ...(token === undefined ? {} : { NextToken: token }),
-            }),
+      return newest(await list(key, signal));
+    },
+    async prune(key, below, signal) {
+      for (const [name] of await list(key, signal)) {
+        if (!(Number(GENERATION.exec(name)?.[1]) < below)) continue;
+        try {
+          await ssm.send(
+            new DeleteParameterCommand({ Name: `${folder(key)}/${name}` }),
             options(signal),
           );
-          for (const p of out.Parameters ?? [])
-            if (p.Name !== undefined && p.Value !== undefined)
-              pairs.push([p.Name.slice(base.length + 1), p.Value]);
-          token = out.NextToken;
-        } while (token !== undefined);
-      } catch (error) {
-        throw ssmError(`read ${base}`, error);
+        } catch (error) {
+          if (error instanceof ParameterNotFound) continue; // another container pruned it
+          throw ssmError(`delete ${folder(key)}/${name}`, error);
+        }
       }
-      return newest(pairs);
     },
     async claim(key, generation, record, signal) {
       try {

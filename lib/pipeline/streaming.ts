@@ -9,20 +9,39 @@
  * 3.x lists only active runs, without their job, under ids that name none. Its entry is a
  * series of generations, each created once (compare-and-swap by creation):
  * - a run id: asked by that id (3.x SHOW LOADING STATUS <id>, 4.x status/{id}); running, it is
- *   adopted; stopped, it is resumed under its id and read back; a resume that does not take
- *   (TigerGraph no longer knows the run) is the one case that starts anew, in the next
- *   generation, and reloads from the job's start offset: logged as an error and counted
- *   (STREAMING_RUN_RESTARTED_METRIC);
+ *   adopted; otherwise resumed under its id and read back. An answer that refuses the id
+ *   (any non-retriable error but a refused login: 4.x HTTP 400, `"error":true`, a GSQL
+ *   refusal) reads as UNKNOWN, so one bad recorded id cannot fail every batch forever.
+ *   A run that does not run after the resume is replaced (a new run in the next generation,
+ *   from the job's start offset: logged as an error and counted, STREAMING_RUN_RESTARTED_METRIC)
+ *   only when all of these hold:
+ *   - TigerGraph's listing does not show it active (3.x SHOW LOADING STATUS ALL lists active
+ *     runs only, section 2.1; a queued run, section 1.5, is listed there under a word the
+ *     reference does not give, [UNCONFIRMED]; the 4.x list unless it reads stopped). Listed
+ *     active, it is kept: replacing a queued run would queue the next one behind it;
+ *   - it was recorded REPLACE_MIN_MS ago or more (a bare id, at an unknown time, counts as
+ *     old): at most one replacement per REPLACE_MIN_MS whatever TigerGraph answers;
+ *   - it was aborted first (and read back): a run TigerStream gives up is never left running.
  * - `starting:<owner>:<ms>`: a container reserved the generation before starting, so at most
  *   one starts. While fresh, other containers wait a little, then fail the batch with the
  *   retriable TIGERGRAPH_RUN_STARTING: it is delivered again and loses nothing, the run reads
- *   the topic from its start offsets. Stale (the starter died), the next generation is claimed;
- * - `failed:<ms>`: that start failed; the next generation is claimed at once;
- * - nothing: a running run of the job TigerGraph lists (one a user started) is recorded and
- *   adopted; otherwise generation 1 is reserved and the first run started.
+ *   the topic from its start offsets. Stale (the starter died), see `failed:`;
+ * - `failed:<ms>`: that start failed. For FAILED_RETRY_MS nothing is started (the batch fails
+ *   with the retriable TIGERGRAPH_RUN_START_FAILED and no generation is claimed: a start that
+ *   keeps failing neither floods TigerGraph with starts nor the registry with generations).
+ *   After that, and after a stale `starting:`, a running run of the job TigerGraph lists (the
+ *   run of a start whose answer was lost, on 4.x whose ids name the job) is adopted in the
+ *   next generation; only when there is none is the next generation started. On 3.x such a
+ *   run cannot be found (its id names no job, section 2.1): the warning names SHOW LOADING
+ *   STATUS ALL;
+ * - nothing: the newest run of the job TigerGraph lists (one a user started) is recorded and
+ *   adopted, or resumed when stopped (a FINISHED one is an EOF run that ended: a streaming
+ *   run never finishes by itself, section 5.4); otherwise generation 1 is reserved and the
+ *   first run started.
  * A start is never retried blindly (a start whose answer was lost may have started a run): a
  * failed start marks its generation failed and fails the batch. A run that cannot be recorded,
- * or whose generation another container replaced meanwhile, is aborted by its starter.
+ * or whose generation another container replaced meanwhile, is aborted by its starter. After a
+ * run is recorded, generations older than the one before it are deleted (run-registry.ts).
  *
  * The first run reads every partition (section 5.2: an empty partition_list is all partitions,
  * from default_start_offset; no partition count is fixed in the run, so partitions added
@@ -33,7 +52,12 @@
 import { randomUUID } from 'node:crypto';
 import { ControlError, TigerGraphError, isTigerStreamError } from '../errors/index.ts';
 import { retry, sleep, type RetryPolicy } from '../errors/retry.ts';
-import { jobDefaultStartOffset, type RunStatus } from '../tigergraph/index.ts';
+import {
+  isAuthFailure,
+  jobDefaultStartOffset,
+  type LoadingRunSummary,
+  type RunStatus,
+} from '../tigergraph/index.ts';
 import { retryDeps, type Loader, type PipelineDeps } from './common.ts';
 import {
   encodeRunRecord,
@@ -52,6 +76,19 @@ export const STREAMING_CHECK_MS = 60_000;
  * 30-second request timeout; a marker older than this belongs to a container that died.
  */
 export const STARTING_STALE_MS = 180_000;
+/**
+ * After a failed start, how long nothing is started. The same as STARTING_STALE_MS: a start
+ * whose answer was lost may still show its run in TigerGraph's listing within that time, and
+ * a failed start and a dead starter are then treated alike.
+ */
+export const FAILED_RETRY_MS = STARTING_STALE_MS;
+/**
+ * A recorded run that does not run after a resume is replaced only when it was recorded this
+ * long ago: whatever TigerGraph answers (an unreadable status, a queued run, the reference's
+ * [UNCONFIRMED] answers), at most one new run per five minutes, each after aborting the one
+ * before. Five minutes: well above a start (STARTING_STALE_MS) and STREAMING_CHECK_MS.
+ */
+export const REPLACE_MIN_MS = 300_000;
 /** Counted when a run is started anew because the recorded one could not be resumed. */
 export const STREAMING_RUN_RESTARTED_METRIC = 'streaming-run-restarted-count';
 
@@ -104,16 +141,42 @@ export async function ensureStreamingRun(
   };
   const current = (): Promise<RunEntry | undefined> =>
     retry(() => registry.current(key, signal), retryDeps(deps));
-  const statusOf = async (id: string): Promise<RunStatus> =>
-    (
-      await retry(
-        () =>
-          client.runStatus
-            ? client.runStatus(tg.graph, id, signal)
-            : client.getProgress(tg.graph, id, signal),
-        retryDeps(deps),
-      )
-    ).status;
+  /**
+   * The run's status by its id. A non-retriable answer other than a refused login (4.x HTTP
+   * 400 or `"error":true` for an id TigerGraph forgot, whose shape the reference does not give;
+   * a 3.x id GSQL text cannot take) is UNKNOWN: the run is then resumed, read back and, if it
+   * does not run, replaced as below, instead of failing every batch on that one id.
+   */
+  const statusOf = async (id: string): Promise<RunStatus> => {
+    try {
+      return (
+        await retry(
+          () =>
+            client.runStatus
+              ? client.runStatus(tg.graph, id, signal)
+              : client.getProgress(tg.graph, id, signal),
+          retryDeps(deps),
+        )
+      ).status;
+    } catch (error) {
+      if (!isTigerStreamError(error) || error.retriable || isAuthFailure(error)) throw error;
+      deps.logger.warn("TigerGraph refused to tell the streaming run's status; taken as unknown", {
+        ...log,
+        jobId: id,
+        error,
+      });
+      return 'UNKNOWN';
+    }
+  };
+  /** Deletes generations below `generation - 1` (run-registry.ts); a failure only warns. */
+  const prune = async (generation: number): Promise<void> => {
+    if (registry.prune === undefined || generation < 3) return;
+    try {
+      await registry.prune(key, generation - 1, signal);
+    } catch (error) {
+      deps.logger.warn("Could not delete the run registry's old generations", { key, error });
+    }
+  };
 
   /**
    * Claims `generation` for `record`. A claim that answers "exists" may be this container's
@@ -216,6 +279,9 @@ export async function ensureStreamingRun(
    * starting (then this run is aborted): the caller reads the registry again.
    */
   const startAt = async (generation: number, replacing?: string): Promise<string | undefined> => {
+    // The job's definition is read before the claim: the marker stands only while the start
+    // itself runs, so a slow definition read cannot make it look stale to others.
+    const own = await ownStartOffset();
     if (!(await claim(generation, { kind: 'starting', owner, at: clock() }))) return undefined;
     if (replacing !== undefined) {
       deps.logger.error(
@@ -226,9 +292,9 @@ export async function ensureStreamingRun(
     }
     let id: string;
     try {
-      id = await start();
+      id = await start(own);
     } catch (error) {
-      // The next container claims the next generation at once; this batch fails.
+      // No container starts again for FAILED_RETRY_MS; this batch fails.
       await retry(
         () => registry.update(key, generation, { kind: 'failed', at: clock() }, signal),
         retryDeps(deps),
@@ -239,7 +305,7 @@ export async function ensureStreamingRun(
     }
     try {
       await retry(
-        () => registry.update(key, generation, { kind: 'run', id }, signal),
+        () => registry.update(key, generation, { kind: 'run', id, at: clock() }, signal),
         retryDeps(deps),
       );
     } catch (error) {
@@ -251,46 +317,118 @@ export async function ensureStreamingRun(
       await abortOwn(id, 'another container replaced it in the run registry while it started');
       return undefined;
     }
+    await prune(generation);
     return remember(id);
   };
 
   /**
-   * A running run of the job TigerGraph lists: one a user started before TigerStream took
-   * over (running it beside would only queue, reference section 1.5). None when it cannot
-   * list. Which topic a listed run reads is not in the listing: one loading job per topic.
-   * On 3.x only ids that name the job are listed, so GSQL-started runs are not found here.
+   * The run of the job TigerGraph lists to adopt: the newest running one, else (with
+   * `stopped`) the newest stopped one, which is then resumed: a run a user started before
+   * TigerStream took over (running another beside it would only queue, reference section
+   * 1.5). FINISHED runs are left: a streaming run never finishes by itself (section 5.4), so
+   * those are EOF runs that ended. None when it cannot list. Which topic a listed run reads is
+   * not in the listing: one loading job per topic. On 3.x only ids that name the job are
+   * listed, so GSQL-started runs (`<graph>_m1.<ms>`, section 2.1) are not found here.
    */
-  const discover = async (): Promise<string | undefined> => {
+  const discover = async (stopped: boolean): Promise<string | undefined> => {
     if (client.listRuns === undefined) return undefined;
+    let runs: LoadingRunSummary[];
     try {
-      const runs = await retry(
+      runs = await retry(
         () => client.listRuns?.(tg.graph, tg.loadingJob, signal) ?? Promise.resolve([]),
         retryDeps(deps),
       );
-      return runs.filter((r) => r.status === 'RUNNING').at(-1)?.jobId;
     } catch (error) {
-      deps.logger.warn("Could not list the loading job's runs; a new run is started", {
+      deps.logger.warn("Could not list the loading job's runs; none is adopted", {
         ...log,
         error,
       });
       return undefined;
     }
+    return (
+      runs.filter((r) => r.status === 'RUNNING').at(-1) ??
+      (stopped ? runs.filter((r) => r.status !== 'FINISHED').at(-1) : undefined)
+    )?.jobId;
+  };
+
+  /**
+   * Whether TigerGraph's listing shows run `id` as active though its own status did not say
+   * running: 3.x SHOW LOADING STATUS ALL lists active runs only (section 2.1), under any word
+   * (a queued run's is [UNCONFIRMED]); a 4.x list entry reading running or unknown. A listing
+   * that fails answers false (the replacement is still limited by REPLACE_MIN_MS).
+   */
+  const listedActive = async (id: string): Promise<boolean> => {
+    if (client.listRuns === undefined) return false;
+    try {
+      const runs = await retry(
+        () =>
+          client.listRuns?.(tg.graph, tg.loadingJob, signal, new Set([id])) ?? Promise.resolve([]),
+        retryDeps(deps),
+      );
+      const run = runs.find((r) => r.jobId === id);
+      return run?.status === 'RUNNING' || run?.status === 'UNKNOWN';
+    } catch (error) {
+      deps.logger.warn("Could not list the loading job's runs", { ...log, jobId: id, error });
+      return false;
+    }
+  };
+
+  /**
+   * The recorded run did not run after the resume: kept when listed active, else replaced
+   * (see the top of this file). Undefined when another container won the next generation.
+   */
+  const replace = async (
+    generation: number,
+    record: Extract<RunRecord, { kind: 'run' }>,
+  ): Promise<string | undefined> => {
+    const { id } = record;
+    if (await listedActive(id)) {
+      deps.logger.warn(
+        'TigerGraph lists the streaming run as active though its status does not say running (queued, or a word TigerStream does not read): it is kept, not replaced',
+        { ...log, jobId: id },
+      );
+      return remember(id);
+    }
+    if (record.at !== undefined && clock() - record.at < REPLACE_MIN_MS)
+      throw new TigerGraphError(
+        'TIGERGRAPH_RUN_NOT_RESUMED',
+        `The streaming run ${id} of ${tg.loadingJob} does not run after a resume; it was recorded at ${new Date(record.at).toISOString()} and is replaced by a new run (which loads the topic again from the job's start offset) from ${new Date(record.at + REPLACE_MIN_MS).toISOString()} on. To keep it, resume it in TigerGraph (RESUME LOADING JOB ${id})`,
+        { retriable: true, details: { job: tg.loadingJob, jobId: id } },
+      );
+    // Aborted first, so the run given up is never left running beside its replacement.
+    try {
+      await retry(
+        () => client.abortRun?.(tg.graph, id, signal) ?? Promise.resolve(),
+        retryDeps(deps),
+      );
+    } catch (error) {
+      deps.logger.warn('Could not abort the streaming run before replacing it', {
+        ...log,
+        jobId: id,
+        error,
+      });
+    }
+    if ((await statusOf(id)) === 'RUNNING') {
+      deps.logger.info('The streaming run runs after all; adopted', { ...log, jobId: id });
+      return remember(id);
+    }
+    return startAt(generation + 1, id);
   };
 
   const attempt = async (): Promise<string> => {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const entry = await current();
       if (entry === undefined) {
-        const found = await discover();
+        const found = await discover(true);
         if (found !== undefined) {
-          if (await claim(1, { kind: 'run', id: found })) {
-            deps.logger.info('Adopted the running run of the loading job TigerGraph lists', {
+          // Recorded without a time: TigerStream did not start it, so if it cannot be
+          // resumed it may be replaced at once (its replacement is then rate-limited).
+          if (await claim(1, { kind: 'run', id: found }))
+            deps.logger.info('Recorded the run of the loading job TigerGraph lists', {
               ...log,
               jobId: found,
             });
-            return remember(found);
-          }
-          continue;
+          continue; // adopted or resumed as a recorded run in the next round
         }
         const id = await startAt(1);
         if (id !== undefined) return id;
@@ -298,17 +436,30 @@ export async function ensureStreamingRun(
       }
       const { generation, record } = entry;
       if (record.kind === 'run') {
-        const id = (await keepRunning(record.id)) ?? (await startAt(generation + 1, record.id));
+        const id = (await keepRunning(record.id)) ?? (await replace(generation, record));
         if (id !== undefined) return id;
         continue;
       }
+      const age = clock() - record.at;
       if (record.kind === 'starting') {
-        const age = clock() - record.at;
         if (age < STARTING_STALE_MS) throw starting(tg.loadingJob, record);
         deps.logger.warn(
-          'The container that was starting the streaming run never recorded it; starting it here (a run that container may have started is left to SHOW LOADING STATUS ALL)',
+          'The container that was starting the streaming run never recorded it; a run of the job TigerGraph lists is adopted, else one is started here (on 3.x a run that container may have started is not found: see SHOW LOADING STATUS ALL)',
           { ...log, owner: record.owner, ageMs: age },
         );
+      } else if (age < FAILED_RETRY_MS) throw startFailed(tg.loadingJob, record.at);
+      // The run of a start whose answer was lost, when TigerGraph lists it.
+      const found = await discover(false);
+      if (found !== undefined) {
+        if (await claim(generation + 1, { kind: 'run', id: found, at: clock() })) {
+          deps.logger.info('Adopted the running run of the loading job TigerGraph lists', {
+            ...log,
+            jobId: found,
+          });
+          await prune(generation + 1);
+          return remember(found);
+        }
+        continue;
       }
       const id = await startAt(generation + 1);
       if (id !== undefined) return id;
@@ -348,8 +499,7 @@ export async function ensureStreamingRun(
   }
 
   /** Starts the run: one call, not retried (a lost answer may hide a run that started). */
-  async function start(): Promise<string> {
-    const own = await ownStartOffset();
+  async function start(own: number | undefined): Promise<string> {
     if (own === -1)
       deps.logger.warn(
         "The loading job's default_start_offset is -1 (the end of the topic): records produced before its first run starts are not loaded",
@@ -402,4 +552,12 @@ const starting = (job: string, record: Extract<RunRecord, { kind: 'starting' }>)
     'TIGERGRAPH_RUN_STARTING',
     `Another container (${record.owner}) has been starting the streaming run of ${job} since ${new Date(record.at).toISOString()}; this batch is delivered again and loses nothing: the run reads the topic from its start offsets`,
     { retriable: true, details: { job, owner: record.owner } },
+  );
+
+/** A start failed recently: nothing is started until FAILED_RETRY_MS after it. */
+const startFailed = (job: string, at: number): TigerGraphError =>
+  new TigerGraphError(
+    'TIGERGRAPH_RUN_START_FAILED',
+    `The streaming run of ${job} failed to start at ${new Date(at).toISOString()}; it is started again from ${new Date(at + FAILED_RETRY_MS).toISOString()} on (the error of that start is in the log of the invocation that tried); this batch is delivered again and loses nothing`,
+    { retriable: true, details: { job } },
   );

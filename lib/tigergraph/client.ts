@@ -23,6 +23,7 @@ export type {
 } from './loading-jobs.ts';
 export type { LoadingRunSummary, RunStatus } from './runs.ts';
 export { definedFilename, jobDefaultStartOffset } from './job-definition.ts';
+export { isAuthFailure } from './http.ts';
 export { NO_COUNTS, addLoadCounts, sumStatistics, type LoadCounts } from './statistics.ts';
 
 export interface TigerGraphClientOptions {

@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  DeleteParameterCommand,
   GetParametersByPathCommand,
   ParameterAlreadyExists,
+  ParameterNotFound,
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -51,6 +53,21 @@ function behavesAsARegistry(make: () => Promise<RunRegistry>) {
     expect(await r.current(runKey('Company_Graph', 'load_company', 'other'))).toBeUndefined();
   });
 
+  it('prunes the generations below a number, leaving the rest and other keys', async () => {
+    const r = await make();
+    const other = runKey('Company_Graph', 'load_company', 'other');
+    for (let g = 1; g <= 4; g++) await r.claim(KEY, g, { kind: 'failed', at: g });
+    await r.claim(other, 1, { kind: 'failed', at: 1 });
+    await r.prune?.(KEY, 3);
+    await r.prune?.(KEY, 3); // again: absent ones are no error
+    await r.prune?.(runKey('G', 'j', 'never'), 3); // a key without generations
+    expect(await r.claim(KEY, 1, { kind: 'failed', at: 0 })).toBe(true);
+    expect(await r.claim(KEY, 2, { kind: 'failed', at: 0 })).toBe(true);
+    expect(await r.claim(KEY, 3, { kind: 'failed', at: 0 })).toBe(false);
+    expect(await r.current(KEY)).toEqual({ generation: 4, record: { kind: 'failed', at: 4 } });
+    expect(await r.current(other)).toEqual({ generation: 1, record: { kind: 'failed', at: 1 } });
+  });
+
   it('of many claims of one generation at once exactly one wins', async () => {
     const r = await make();
     const wins = await Promise.all(
@@ -70,6 +87,7 @@ describe('run records and keys', () => {
     for (const record of [
       { kind: 'run', id: 'Company_Graph_m1.1700000000001' },
       { kind: 'run', id: 'G.load.kafka.m1.17000000000010001' },
+      { kind: 'run', id: 'G_m1.1700000000001', at: 1_700_000_000_002 },
       STARTING,
       { kind: 'starting', owner: 'a:b', at: 7 },
       { kind: 'failed', at: 1_700_000_000_123 },
@@ -77,6 +95,9 @@ describe('run records and keys', () => {
       expect(decodeRunRecord(encodeRunRecord(record))).toEqual(record);
     expect(encodeRunRecord(STARTING)).toBe('starting:req-1.ab12cd34:1700000000000');
     expect(encodeRunRecord({ kind: 'failed', at: 3 })).toBe('failed:3');
+    expect(encodeRunRecord({ kind: 'run', id: 'G_m1.1', at: 9 })).toBe('run:9:G_m1.1');
+    // A bare id (written by an earlier version, or by hand) is a run recorded at an unknown time.
+    expect(decodeRunRecord('G_m1.1')).toEqual({ kind: 'run', id: 'G_m1.1' });
   });
 
   it('keys a run by graph, job and topic, with only characters an SSM name allows', () => {
@@ -155,6 +176,11 @@ describe('the run registry in SSM', () => {
           ...(from + 2 < under.length ? { NextToken: String(from + 2) } : {}),
         };
       });
+    ssm.on(DeleteParameterCommand).callsFake((input: { Name: string }) => {
+      if (!params.delete(input.Name))
+        throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      return {};
+    });
     return params;
   };
   behavesAsARegistry(() => {
@@ -197,7 +223,30 @@ describe('the run registry in SSM', () => {
       .claim(KEY, 1, STARTING)
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CONTROL_RUN_REGISTRY_FAILED', retriable: false });
-    expect((error as Error).message).toContain('ssm:PutParameter and ssm:GetParametersByPath');
+    expect((error as Error).message).toContain(
+      'ssm:PutParameter, ssm:GetParametersByPath and ssm:DeleteParameter',
+    );
+  });
+
+  it('prunes with DeleteParameter, one name at a time; a name already gone is skipped; a denial is CONTROL_RUN_REGISTRY_FAILED', async () => {
+    const params = parameters();
+    const r = registry();
+    for (let g = 1; g <= 3; g++) await r.claim(KEY, g, { kind: 'failed', at: g });
+    await r.prune?.(KEY, 3);
+    expect(ssm.commandCalls(DeleteParameterCommand).map((c) => c.args[0].input.Name)).toEqual([
+      `${PATH}/runs/${KEY}/g1`,
+      `${PATH}/runs/${KEY}/g2`,
+    ]);
+    expect([...params.keys()]).toEqual([`${PATH}/runs/${KEY}/g3`]);
+    ssm.on(DeleteParameterCommand).rejects(new ParameterNotFound({ message: 'x', $metadata: {} }));
+    params.set(`${PATH}/runs/${KEY}/g1`, 'failed:1');
+    await expect(r.prune?.(KEY, 3)).resolves.toBeUndefined();
+    const denied = Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+    ssm.on(DeleteParameterCommand).rejects(denied);
+    await expect(r.prune?.(KEY, 3)).rejects.toMatchObject({
+      code: 'CONTROL_RUN_REGISTRY_FAILED',
+      retriable: false,
+    });
   });
 
   it('refuses a key that cannot be a parameter name, before calling SSM', async () => {

@@ -10,6 +10,8 @@ import { encodeKafkaEvent } from '../../../lib/event/index.ts';
 import { ControlError, TigerGraphError } from '../../../lib/errors/index.ts';
 import { BATCH_FAILED_METRIC, createLogger } from '../../../lib/observability/index.ts';
 import {
+  FAILED_RETRY_MS,
+  REPLACE_MIN_MS,
   STARTING_STALE_MS,
   STREAMING_CHECK_MS,
   STREAMING_RUN_RESTARTED_METRIC,
@@ -51,6 +53,10 @@ class ScriptedTigerGraph implements TigerGraphClient, LoadingRunControl {
   statusFailures: Error[] = [];
   /** Runs the status answer cannot tell (3.x: no block for the id). */
   readonly unreadable = new Set<string>();
+  /** Ids whose status call is refused with this error (4.x HTTP 400 for a forgotten id). */
+  readonly refused = new Map<string, Error>();
+  /** Every run started from now on reads UNKNOWN (a queued run under an unknown word). */
+  newRunsUnreadable = false;
   listed: LoadingRunSummary[] = [];
   listFailure: Error | undefined;
   definition: string | Error = '';
@@ -67,10 +73,14 @@ class ScriptedTigerGraph implements TigerGraphClient, LoadingRunControl {
     if (failure) throw failure;
     const id = `G_m1.${T0 + ++this.next}`;
     this.status.set(id, 'RUNNING');
+    if (this.newRunsUnreadable) {
+      this.unreadable.add(id);
+      this.unresumable.add(id);
+    }
     return [id];
   }
   runStatus(_graph: string, jobId: string): Promise<RunProgress> {
-    const failure = this.statusFailures.shift();
+    const failure = this.statusFailures.shift() ?? this.refused.get(jobId);
     if (failure) return Promise.reject(failure);
     const status = this.unreadable.has(jobId) ? 'UNKNOWN' : (this.status.get(jobId) ?? 'UNKNOWN');
     return Promise.resolve({ jobId, status, counts: NO_COUNTS, error: undefined });
@@ -171,7 +181,10 @@ describe('the first streaming run of a job', () => {
         defaultStartOffset: -2,
       }),
     ]);
-    expect(await w.registry.current(KEY)).toEqual({ generation: 1, record: { kind: 'run', id } });
+    expect(await w.registry.current(KEY)).toEqual({
+      generation: 1,
+      record: { kind: 'run', id, at: T0 },
+    });
   });
 
   it("starts at the job's own default_start_offset; -1 warns that earlier records are not loaded", async () => {
@@ -193,6 +206,25 @@ describe('the first streaming run of a job', () => {
     expect(w.messages('WARN')).toContain(
       "Could not read the loading job's definition; its first run starts at the beginning of the topic",
     );
+  });
+
+  it("records and resumes the user's stopped run TigerGraph lists when none runs; FINISHED (EOF) runs are left", async () => {
+    const w = world();
+    w.tg.listed = [
+      { jobId: 'G.load_company.stopped', status: 'ABORTED' },
+      { jobId: 'G.load_company.eof', status: 'FINISHED' },
+    ];
+    w.tg.status.set('G.load_company.stopped', 'ABORTED');
+    expect(await w.container().run()).toBe('G.load_company.stopped');
+    expect(w.tg.resumed).toEqual(['G.load_company.stopped']);
+    expect(w.tg.starts).toEqual([]);
+  });
+
+  it('only FINISHED runs listed: a run is started', async () => {
+    const w = world();
+    w.tg.listed = [{ jobId: 'G.load_company.eof', status: 'FINISHED' }];
+    await w.container().run();
+    expect(w.tg.starts).toHaveLength(1);
   });
 
   it('adopts and records a running run of the job TigerGraph lists (one a user started)', async () => {
@@ -228,9 +260,20 @@ describe('the first streaming run of a job', () => {
       generation: 1,
       record: { kind: 'failed', at: T0 },
     });
+    // Within FAILED_RETRY_MS nothing is started and no generation claimed.
+    await expect(w.container().run()).rejects.toMatchObject({
+      code: 'TIGERGRAPH_RUN_START_FAILED',
+      retriable: true,
+    });
+    expect(w.tg.starts).toHaveLength(1);
+    expect(await w.registry.current(KEY)).toMatchObject({ generation: 1 });
+    w.clock.now += FAILED_RETRY_MS;
     const id = await w.container().run();
     expect(w.tg.starts).toHaveLength(2);
-    expect(await w.registry.current(KEY)).toEqual({ generation: 2, record: { kind: 'run', id } });
+    expect(await w.registry.current(KEY)).toEqual({
+      generation: 2,
+      record: { kind: 'run', id, at: T0 + FAILED_RETRY_MS },
+    });
   });
 
   it('a run that cannot be recorded after its start is aborted, and the batch fails', async () => {
@@ -343,13 +386,134 @@ describe('a recorded run', () => {
     await record(w.registry, 1, { kind: 'run', id: 'G_m1.gone' });
     const id = await w.container().run();
     expect(w.tg.starts).toHaveLength(1);
-    expect(await w.registry.current(KEY)).toEqual({ generation: 2, record: { kind: 'run', id } });
+    expect(await w.registry.current(KEY)).toEqual({
+      generation: 2,
+      record: { kind: 'run', id, at: T0 + 1250 },
+    });
     expect(w.messages('ERROR')).toContain(
       "The streaming run could not be resumed; starting a new run from the job's start offset: records loaded before are loaded again",
     );
     expect(w.metrics).toEqual([STREAMING_RUN_RESTARTED_METRIC]);
     // The status was read back after the refused resume, with waits, before giving up.
     expect(w.waits).toEqual([250, 1000]);
+    // The run given up was aborted before its replacement started.
+    expect(w.tg.aborted).toEqual(['G_m1.gone']);
+  });
+
+  it('recorded less than REPLACE_MIN_MS ago and not resumable: TIGERGRAPH_RUN_NOT_RESUMED (retriable), nothing aborted or started; replaced after', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.gone', at: T0 });
+    const error = await w
+      .container()
+      .run()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TIGERGRAPH_RUN_NOT_RESUMED', retriable: true });
+    expect((error as Error).message).toContain('RESUME LOADING JOB G_m1.gone');
+    expect(w.tg.starts).toEqual([]);
+    expect(w.tg.aborted).toEqual([]);
+    w.clock.now = T0 + REPLACE_MIN_MS;
+    await w.container().run();
+    expect(w.tg.aborted).toEqual(['G_m1.gone']);
+    expect(w.tg.starts).toHaveLength(1);
+  });
+
+  it('not running after the resume but listed active (a queued run under another word): kept, nothing aborted or started', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.queued' });
+    w.tg.status.set('G_m1.queued', 'RUNNING');
+    w.tg.unreadable.add('G_m1.queued');
+    w.tg.unresumable.add('G_m1.queued');
+    w.tg.listed = [{ jobId: 'G_m1.queued', status: 'UNKNOWN' }];
+    expect(await w.container().run()).toBe('G_m1.queued');
+    expect(w.tg.starts).toEqual([]);
+    expect(w.tg.aborted).toEqual([]);
+    expect(w.messages('WARN')).toContain(
+      'TigerGraph lists the streaming run as active though its status does not say running (queued, or a word TigerStream does not read): it is kept, not replaced',
+    );
+  });
+
+  it('a listing that fails does not keep it: the replacement goes on (limited by REPLACE_MIN_MS)', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.gone' });
+    w.tg.listFailure = new TigerGraphError('TIGERGRAPH_HTTP_500', 'down', { retriable: false });
+    await w.container().run();
+    expect(w.tg.starts).toHaveLength(1);
+    expect(w.messages('WARN')).toContain("Could not list the loading job's runs");
+  });
+
+  it('runs after the abort before its replacement (its status was unreadable): adopted, nothing started', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.1' });
+    w.tg.status.set('G_m1.1', 'RUNNING');
+    w.tg.unreadable.add('G_m1.1');
+    w.tg.unresumable.add('G_m1.1');
+    w.tg.abortRun = (_graph, jobId) => {
+      w.tg.unreadable.delete(jobId); // the abort does not take; the status reads again
+      return Promise.resolve();
+    };
+    expect(await w.container().run()).toBe('G_m1.1');
+    expect(w.tg.starts).toEqual([]);
+    expect(w.messages('INFO')).toContain('The streaming run runs after all; adopted');
+  });
+
+  it('an abort that throws before a replacement is logged; the replacement starts', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.gone' });
+    w.tg.abortRun = () => Promise.reject(new Error('GSQL down'));
+    await w.container().run();
+    expect(w.tg.starts).toHaveLength(1);
+    expect(w.messages('WARN')).toContain('Could not abort the streaming run before replacing it');
+  });
+
+  it('whose status is never readable: two containers over 20 minutes start at most one run per REPLACE_MIN_MS, each replaced run aborted, one running', async () => {
+    const w = world();
+    w.tg.newRunsUnreadable = true;
+    for (let minute = 0; minute <= 20; minute++) {
+      w.clock.now = T0 + minute * 60_000;
+      for (const c of ['a', 'b'])
+        await w
+          .container(c)
+          .run()
+          .catch((e: unknown) => {
+            expect(e).toMatchObject({ code: 'TIGERGRAPH_RUN_NOT_RESUMED' });
+          });
+    }
+    expect(w.tg.starts.length).toBeLessThanOrEqual(1 + (20 * 60_000) / REPLACE_MIN_MS);
+    expect(w.tg.running()).toHaveLength(1);
+    expect(w.tg.aborted).toHaveLength(w.tg.starts.length - 1);
+  });
+
+  it('whose status call is refused (4.x HTTP 400 for a forgotten id): taken as unknown, resumed, then replaced; no batch stalls on it', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G.load_company.forgotten' });
+    w.tg.refused.set(
+      'G.load_company.forgotten',
+      new TigerGraphError('TIGERGRAPH_HTTP_400', 'bad id', {
+        retriable: false,
+        details: { status: 400 },
+      }),
+    );
+    const id = await w.container().run();
+    expect(w.tg.starts).toHaveLength(1);
+    expect(await w.registry.current(KEY)).toMatchObject({ generation: 2, record: { id } });
+    expect(w.messages('WARN')).toContain(
+      "TigerGraph refused to tell the streaming run's status; taken as unknown",
+    );
+  });
+
+  it('a refused login on the status call is not taken as unknown: the batch fails with it', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.1' });
+    w.tg.refused.set(
+      'G_m1.1',
+      new TigerGraphError('TIGERGRAPH_HTTP_401', 'no', {
+        retriable: false,
+        details: { status: 401 },
+      }),
+    );
+    await expect(w.container().run()).rejects.toMatchObject({ code: 'TIGERGRAPH_HTTP_401' });
+    expect(w.tg.resumed).toEqual([]);
+    expect(w.tg.starts).toEqual([]);
   });
 
   it('a status that cannot be read fails the batch (retriable): nothing is resumed or started', async () => {
@@ -408,17 +572,94 @@ describe('markers and races', () => {
       at: T0 - STARTING_STALE_MS - 1,
     });
     const id = await w.container().run();
-    expect(await w.registry.current(KEY)).toEqual({ generation: 2, record: { kind: 'run', id } });
+    expect(await w.registry.current(KEY)).toEqual({
+      generation: 2,
+      record: { kind: 'run', id, at: T0 },
+    });
     expect(w.messages('WARN')).toContain(
-      'The container that was starting the streaming run never recorded it; starting it here (a run that container may have started is left to SHOW LOADING STATUS ALL)',
+      'The container that was starting the streaming run never recorded it; a run of the job TigerGraph lists is adopted, else one is started here (on 3.x a run that container may have started is not found: see SHOW LOADING STATUS ALL)',
     );
   });
 
-  it('a failed marker: the next generation is claimed at once', async () => {
+  it('a stale starting marker whose run TigerGraph lists running (the starter died after its start): adopted in the next generation, nothing started', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'starting', owner: 'dead', at: T0 - STARTING_STALE_MS });
+    w.tg.listed = [{ jobId: 'G.load_company.lost', status: 'RUNNING' }];
+    w.tg.status.set('G.load_company.lost', 'RUNNING');
+    expect(await w.container().run()).toBe('G.load_company.lost');
+    expect(w.tg.starts).toEqual([]);
+    expect(await w.registry.current(KEY)).toEqual({
+      generation: 2,
+      record: { kind: 'run', id: 'G.load_company.lost', at: T0 },
+    });
+  });
+
+  it('a failed marker: nothing is started within FAILED_RETRY_MS; after it, the next generation, where a listed stopped run is not adopted', async () => {
     const w = world();
     await record(w.registry, 3, { kind: 'failed', at: T0 });
+    w.tg.listed = [{ jobId: 'G.load_company.old', status: 'ABORTED' }];
+    w.clock.now = T0 + FAILED_RETRY_MS - 1;
+    const error = await w
+      .container()
+      .run()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TIGERGRAPH_RUN_START_FAILED', retriable: true });
+    expect((error as Error).message).toContain('loses nothing');
+    expect(await w.registry.current(KEY)).toMatchObject({ generation: 3 });
+    w.clock.now += 1;
     const id = await w.container().run();
-    expect(await w.registry.current(KEY)).toEqual({ generation: 4, record: { kind: 'run', id } });
+    expect(w.tg.starts).toHaveLength(1);
+    expect(await w.registry.current(KEY)).toEqual({
+      generation: 4,
+      record: { kind: 'run', id, at: T0 + FAILED_RETRY_MS },
+    });
+  });
+
+  it('after a run is recorded, generations older than the one before it are pruned; a prune that fails only warns', async () => {
+    const inner = memoryRunRegistry();
+    const pruned: number[] = [];
+    let fail = false;
+    const w = world({
+      current: (k, s) => inner.current(k, s),
+      claim: (k, g, r, s) => inner.claim(k, g, r, s),
+      update: (k, g, r, s) => inner.update(k, g, r, s),
+      prune: (k, below, s) => {
+        pruned.push(below);
+        return fail
+          ? Promise.reject(new Error('AccessDeniedException'))
+          : (inner.prune?.(k, below, s) ?? Promise.resolve());
+      },
+    });
+    for (const g of [1, 2, 3])
+      await inner.claim(KEY, g, { kind: 'failed', at: T0 - FAILED_RETRY_MS });
+    await w.container().run();
+    expect(pruned).toEqual([3]);
+    for (const g of [1, 2]) expect(await inner.claim(KEY, g, { kind: 'failed', at: 0 })).toBe(true);
+    expect(await inner.claim(KEY, 3, { kind: 'failed', at: 0 })).toBe(false);
+    fail = true;
+    await inner.update(KEY, 4, { kind: 'failed', at: T0 - FAILED_RETRY_MS });
+    await w.container().run();
+    expect(pruned).toEqual([3, 4]);
+    expect(w.messages('WARN')).toContain("Could not delete the run registry's old generations");
+  });
+
+  it("reads the job's definition before it reserves the generation", async () => {
+    const inner = memoryRunRegistry();
+    const events: string[] = [];
+    const w = world({
+      current: (k, s) => inner.current(k, s),
+      claim: (k, g, r, s) => {
+        events.push(`claim ${r.kind}`);
+        return inner.claim(k, g, r, s);
+      },
+      update: (k, g, r, s) => inner.update(k, g, r, s),
+    });
+    w.tg.jobDefinition = () => {
+      events.push('definition');
+      return Promise.resolve('');
+    };
+    await w.container().run();
+    expect(events).toEqual(['definition', 'claim starting']);
   });
 
   it("a lost claim: the winner's run is adopted, nothing started", async () => {
@@ -452,7 +693,10 @@ describe('markers and races', () => {
     const w = world(retried);
     const id = await w.container().run();
     expect(w.tg.starts).toHaveLength(1);
-    expect(await inner.current(KEY)).toEqual({ generation: 1, record: { kind: 'run', id } });
+    expect(await inner.current(KEY)).toEqual({
+      generation: 1,
+      record: { kind: 'run', id, at: T0 },
+    });
   });
 
   it('a lost claim whose winner cannot be read yet is never taken for a win', async () => {
@@ -510,7 +754,7 @@ describe('markers and races', () => {
     expect(a).toBe(b);
     expect(w.tg.starts).toHaveLength(1);
     expect(w.tg.running()).toEqual([a]);
-    expect(await w.registry.current(KEY)).toEqual({
+    expect(await w.registry.current(KEY)).toMatchObject({
       generation: 2,
       record: { kind: 'run', id: a },
     });
@@ -593,7 +837,7 @@ describe('the stream handler in streaming mode', () => {
     expect(await inner.current(runKey('Company_Graph', 'load_company', 'hello.companies'))).toEqual(
       {
         generation: 1,
-        record: { kind: 'run', id: result.jobIds[0] },
+        record: { kind: 'run', id: result.jobIds[0], at: expect.any(Number) as number },
       },
     );
   });
