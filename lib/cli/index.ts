@@ -18,7 +18,7 @@ import {
 import type { ControlDeps } from '../control/index.ts';
 import { createBrokerResolver } from '../kafka/index.ts';
 import { isTigerStreamError, messageOf } from '../errors/index.ts';
-import { runLocal } from '../local/index.ts';
+import { runLocal, type RunTotals } from '../local/index.ts';
 import { createLogger, parseLogLevel } from '../observability/index.ts';
 import { createStreamHandler } from '../pipeline/index.ts';
 import { DEMO_MODES, formatSummary, runDemo, type DemoMode } from './demo.ts';
@@ -45,6 +45,8 @@ export interface CliDeps {
   readonly secretsManager?: SecretsManagerClient;
   /** Input of `tgstream convert` (default: process.stdin). */
   readonly stdin?: Readable;
+  /** Hears `tgstream run`'s totals after each successful invocation (the soak samples memory there). */
+  readonly onRunProgress?: (totals: Readonly<RunTotals>) => void;
 }
 
 const USAGE = `tgstream: stream Kafka into TigerGraph (a replacement for TigerGraph's MirrorMaker-based connector)
@@ -209,6 +211,7 @@ async function run(
       signal: abort.signal,
       resolveBrokers,
       sessionTimeoutMs: intFlag(args, 'session-timeout-ms', 30_000, 6000, 300_000),
+      ...(deps.onRunProgress ? { onProgress: deps.onRunProgress } : {}),
     });
     const seconds = (Date.now() - started) / 1000;
     const summary = { ...totals, seconds: Math.round(seconds * 100) / 100 };
