@@ -93,6 +93,9 @@ Usage:
 Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 records not converted (convert).
 `;
 
+/** Records the demo seeds per partition at most (about 2 MiB of its JSON: well within 5 MiB). */
+const DEMO_RECORDS_PER_PARTITION = 40_000;
+
 const BOOLEANS = new Set(['json', 'eof', 'yes', 'help', 'avro', 'embedded', 'mirror-only']);
 
 async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -111,13 +114,20 @@ async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
   const mode = flag(args, 'mode') ?? (args.flags.has('mirror-only') ? 'mirror-only' : 'kafka');
   if (!(DEMO_MODES as readonly string[]).includes(mode))
     throw new UsageError(`--mode must be one of ${DEMO_MODES.join(', ')}, found "${mode}"`);
+  const partitions = intFlag(args, 'partitions', 3, 1, 100);
   const records = intFlag(args, 'records', 5000, 1, 10_000_000);
+  // The demo seeds every record before it streams, and librdkafka's mock cluster keeps at most
+  // 5 MiB (or 100,000 message sets) per partition, silently dropping the oldest beyond that.
+  if (records > partitions * DEMO_RECORDS_PER_PARTITION)
+    throw new UsageError(
+      `--records ${records} is more than the embedded broker holds for ${partitions} partition(s): librdkafka's mock cluster keeps at most 5 MiB per partition and drops the oldest beyond it; allowed: up to ${partitions * DEMO_RECORDS_PER_PARTITION} (${DEMO_RECORDS_PER_PARTITION} per partition), or more --partitions (npm run soak streams a million while it feeds)`,
+    );
   const summary = await runDemo(
     {
       connectorFile: flag(args, 'c') ?? 'infra/connectors/company.properties',
       gsqlFile: flag(args, 'gsql') ?? 'infra/examples/company.gsql',
       records,
-      partitions: intFlag(args, 'partitions', 3, 1, 100),
+      partitions,
       mode: mode as DemoMode,
       bad: intFlag(args, 'bad', 0, 0, records),
       logLevel: parseLogLevel(flag(args, 'log-level') ?? io.env.TGSTREAM_LOG_LEVEL, 'error'),

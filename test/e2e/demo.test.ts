@@ -149,6 +149,16 @@ describe('npm start (tgstream demo) end to end', () => {
     );
   });
 
+  it('refuses more records than the embedded broker holds, naming the limit, before seeding any', () => {
+    const r = tgstream(['demo', '--records', '200000']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      '--records 200000 is more than the embedded broker holds for 3 partition(s)',
+    );
+    expect(r.stderr).toContain('allowed: up to 120000 (40000 per partition), or more --partitions');
+    expect(r.stderr).not.toContain('seeding');
+  });
+
   it('rejects a bad option with exit 2 and the usage', () => {
     const r = tgstream(['demo', '--recrods', '5']);
     expect(r.status).toBe(2);
