@@ -55,7 +55,8 @@ export async function compare(
   return { baseline: median(b), candidate: median(c), ratio: median(ratios) };
 }
 
-const median = (xs: readonly number[]): number =>
+/** The median (the upper one of an even count). */
+export const median = (xs: readonly number[]): number =>
   [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
 
 export const result = (

@@ -1,0 +1,122 @@
+/**
+ * The pipeline benches' surroundings: `tgstream dev` in a child process (the embedded broker
+ * and the TigerGraph emulator, so their work is not counted in the measured process), with one
+ * loading job per kafka mode, and the example connector file set up for each mode.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  parseConnectorFile,
+  validateConnectorFile,
+  type ConnectorConfig,
+} from '../lib/config/index.ts';
+import { LocalError } from '../lib/errors/index.ts';
+
+/** The three ways the handler delivers: kafka with a streaming run, kafka with EOF runs, direct. */
+export const MODES = ['kafka, streaming run', 'kafka, EOF runs', 'direct'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** Source alias (so target topic `<alias>.companies`) and loading job of each mode. */
+const MODE_SETTINGS: Record<Mode, { alias: string; job: string; extra: string }> = {
+  'kafka, streaming run': {
+    alias: 'stream',
+    job: 'load_stream',
+    extra: 'tigergraph.loading.eof=false',
+  },
+  'kafka, EOF runs': { alias: 'eof', job: 'load_eof', extra: 'tigergraph.loading.eof=true' },
+  direct: { alias: 'direct', job: 'load_eof', extra: 'tigergraph.delivery=direct' },
+};
+
+const job = (name: string, topic: string): string =>
+  `CREATE LOADING JOB ${name} FOR GRAPH Company_Graph {
+  DEFINE FILENAME f1 = "$k1:{\\"topic\\":\\"${topic}\\",\\"default_start_offset\\":-2}";
+  LOAD f1 TO VERTEX Company VALUES ($"company", $"employee_num") USING JSON_FILE="true";
+}`;
+
+/** The reference example's schema with a loading job per kafka mode, each on its own topic. */
+const GSQL = [
+  'CREATE VERTEX Company (primary_id name STRING, employee_num INT)',
+  'CREATE GRAPH Company_Graph (Company)',
+  'CREATE DATA_SOURCE KAFKA k1 = "{\\"broker\\":\\"localhost:30002\\"}" FOR GRAPH Company_Graph',
+  job('load_eof', 'eof.companies'),
+  job('load_stream', 'stream.companies'),
+].join('\n');
+
+export interface BenchStack {
+  readonly bootstrapServers: string;
+  readonly tigergraphUrl: string;
+  /** The example connector (source topic `companies`) set up for a mode and batch size. */
+  connector(mode: Mode, batchSize: number): ConnectorConfig;
+  stop(): Promise<void>;
+}
+
+const EXAMPLE = 'infra/connectors/company.properties';
+
+function connectorText(mode: Mode, batchSize: number, where: StackAddresses): string {
+  const m = MODE_SETTINGS[mode];
+  return readFileSync(EXAMPLE, 'utf8')
+    .replace(/^source\.cluster\.alias=.*$/m, `source.cluster.alias=${m.alias}`)
+    .replace(
+      /^source\.cluster\.bootstrap\.servers=.*$/m,
+      `source.cluster.bootstrap.servers=${where.bootstrapServers}`,
+    )
+    .replace(
+      /^target\.cluster\.bootstrap\.servers=.*$/m,
+      `target.cluster.bootstrap.servers=${where.bootstrapServers}`,
+    )
+    .replace(/^tigergraph\.url=.*$/m, `tigergraph.url=${where.tigergraphUrl}`)
+    .replace(/^tigergraph\.loading\.job=.*$/m, `tigergraph.loading.job=${m.job}`)
+    .replace(
+      /^tigerstream\.esm\.batch\.size=.*$/m,
+      `tigerstream.esm.batch.size=${batchSize}\ntigerstream.esm.batching.window.ms=0\n${m.extra}`,
+    );
+}
+
+interface StackAddresses {
+  readonly bootstrapServers: string;
+  readonly tigergraphUrl: string;
+}
+
+/** Starts `tgstream dev` (one partition per topic) and waits for its addresses. */
+export async function startBenchStack(): Promise<BenchStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'tgstream-bench-'));
+  const gsqlFile = join(dir, 'bench.gsql');
+  writeFileSync(gsqlFile, `${GSQL}\n`);
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    ['bin/tgstream.js', 'dev', '--gsql', gsqlFile, '--partitions', '1', '--json'],
+    { stdio: 'pipe' },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const first = await Promise.race([
+    once(createInterface({ input: child.stdout }), 'line') as Promise<[string]>,
+    once(child, 'exit').then(() => {
+      throw new LocalError('BENCH_STACK_START_FAILED', `tgstream dev exited: ${stderr}`);
+    }),
+  ]);
+  const where = JSON.parse(first[0]) as StackAddresses;
+  return {
+    ...where,
+    connector(mode, batchSize) {
+      const { parsed, problems } = parseConnectorFile(
+        connectorText(mode, batchSize, where),
+        'bench.properties',
+      );
+      return validateConnectorFile(parsed, problems).connectors[0] as ConnectorConfig;
+    },
+    async stop() {
+      rmSync(dir, { recursive: true, force: true });
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
