@@ -46,6 +46,15 @@ export interface EmulatorOptions {
    * error with HTTP 4xx. UNDOCUMENTED: the error's wording (the emulator's own message).
    */
   readonly gsqlErrorsAsText?: boolean;
+  /**
+   * How a running (or queued) run reads, to test what the reference leaves open: a queued
+   * run's word (section 1.5 says runs queue, not how they show), an unexpected 3.x status word,
+   * a 4.x answer with no status word. A string replaces the word RUNNING in 3.x SHOW LOADING
+   * STATUS and the 4.x `status` (a resumed run's RESUME_SUCCESS included); `''` leaves the 4.x
+   * `status` out and gives the run an `endTime` (the documented sample's shape, which reads as
+   * ended) and prints `QUEUED_UNKNOWN` in 3.x text. Default: RUNNING.
+   */
+  readonly runningWord?: string;
 }
 
 export interface InjectedFault {
@@ -446,6 +455,14 @@ export async function startTigerGraphEmulator(
     schedule(state);
   };
 
+  /** `status` and `endTime` of a run as `options.runningWord` makes a running one read. */
+  const statusFields = (run: JobRun): Record<string, unknown> => {
+    if (run.status !== 'RUNNING' || options.runningWord === undefined)
+      return { status: run.status, endTime: run.endTime };
+    if (options.runningWord === '') return { endTime: run.startTime + 1 };
+    return { status: options.runningWord, endTime: run.endTime };
+  };
+
   const progress = (run: JobRun): Record<string, unknown> => ({
     // Section 2.2's status shape (also the 3.10 getprogress shape, section 2.1). UNDOCUMENTED:
     // `jobName`, `status` and `error` are the emulator's additions; fileLevel mixes the flat
@@ -453,10 +470,9 @@ export async function startTigerGraphEmulator(
     overall: {
       id: run.id,
       jobName: run.jobName,
-      status: run.status,
       progress: run.status === 'FINISHED' ? 100 : 0,
       startTime: run.startTime,
-      endTime: run.endTime,
+      ...statusFields(run),
       duration: (run.endTime || Date.now()) - run.startTime,
       statistics: {
         fileLevel: {
@@ -536,9 +552,11 @@ export async function startTigerGraphEmulator(
   const wordOf = (state: RunState): string =>
     state.run.status === 'ABORTED'
       ? 'ABORT_SUCCESS'
-      : state.run.status === 'RUNNING' && state.resumed
-        ? 'RESUME_SUCCESS'
-        : state.run.status;
+      : state.run.status === 'RUNNING' && options.runningWord !== undefined
+        ? options.runningWord || 'QUEUED_UNKNOWN'
+        : state.run.status === 'RUNNING' && state.resumed
+          ? 'RESUME_SUCCESS'
+          : state.run.status;
 
   /** The table under a run's status line (section 2.1): one row, the job's counts. */
   const statusTable = (run: JobRun): string[] => {

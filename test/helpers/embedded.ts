@@ -6,6 +6,7 @@ import {
   startEmbeddedKafka,
   startTigerGraphEmulator,
   type EmbeddedKafka,
+  type EmulatorOptions,
   type TigerGraphEmulator,
 } from '../../lib/local/index.ts';
 import { edit, VALID } from './config.ts';
@@ -38,7 +39,7 @@ export async function startEnv(
     partitions?: number;
     brokers?: number;
     settings?: Record<string, string>;
-    emulator?: { secret?: string };
+    emulator?: Pick<EmulatorOptions, 'secret' | 'username' | 'password' | 'runningWord'>;
     /** The emulator's schema and jobs for the target topic (default: the company example). */
     gsql?: (target: string) => string;
   } = {},

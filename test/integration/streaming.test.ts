@@ -27,8 +27,35 @@ const context = {
   getRemainingTimeInMillis: () => 60_000,
 } as unknown as Context;
 
+/** A TigerGraph dialect and how the connector logs in (none: an emulator without auth). */
+interface Dialect {
+  readonly version: 3 | 4;
+  readonly login?: { readonly username: string; readonly password: string };
+}
+const V3: Dialect = { version: 3 };
+const V4_PASSWORD: Dialect = { version: 4, login: { username: 'tigergraph', password: 'pw' } };
+
+/** The env's settings and emulator options for `dialect`, in streaming mode. */
+const streamingEnv = (dialect: Dialect) => ({
+  settings: {
+    'tigergraph.loading.eof': 'false',
+    'tigergraph.version': String(dialect.version),
+    ...(dialect.login === undefined
+      ? {}
+      : {
+          'tigergraph.auth.username': dialect.login.username,
+          'tigergraph.auth.password': dialect.login.password,
+        }),
+  },
+  emulator: dialect.login ?? {},
+});
+
 /** Lambda containers of one connector over `env`, sharing one run registry as SSM does. */
-function harness(envOf: () => Env, registry: RunRegistry = memoryRunRegistry()) {
+function harness(
+  envOf: () => Env,
+  registry: RunRegistry = memoryRunRegistry(),
+  dialect: Dialect = V3,
+) {
   const containers: StreamHandler[] = [];
   const offsets: number[] = [];
   /** A new Lambda container: its own handler, producer and memory of runs. */
@@ -62,7 +89,12 @@ function harness(envOf: () => Env, registry: RunRegistry = memoryRunRegistry()) 
   };
   const names = (prefix: string, n: number): string[] =>
     Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-  const tg = () => createTigerGraphClient({ url: envOf().tg.url, version: 3 });
+  const tg = () =>
+    createTigerGraphClient({
+      url: envOf().tg.url,
+      version: dialect.version,
+      ...(dialect.login === undefined ? {} : { auth: dialect.login }),
+    });
   const loadedNames = async (): Promise<string[]> =>
     (await tg().listVertices('Company_Graph', 'Company')).map((v) => v.v_id).sort();
   /** Waits until the graph holds `count` vertices (the streaming run loads asynchronously). */
@@ -83,11 +115,18 @@ function harness(envOf: () => Env, registry: RunRegistry = memoryRunRegistry()) 
   return { container, batch, names, tg, loadedNames, waitForVertices, close, registry, key };
 }
 
-describe('one streaming run per loading job, shared by every container', () => {
+describe.each([
+  ['3.x', V3],
+  ['4.x with username and password', V4_PASSWORD],
+] as const)('one streaming run per loading job, shared by every container (%s)', (_, dialect) => {
   let env: Env;
-  const { container, batch, names, tg, waitForVertices, close, registry, key } = harness(() => env);
+  const { container, batch, names, tg, waitForVertices, close, registry, key } = harness(
+    () => env,
+    memoryRunRegistry(),
+    dialect,
+  );
   beforeAll(async () => {
-    env = await startEnv({ partitions: 2, settings: { 'tigergraph.loading.eof': 'false' } });
+    env = await startEnv({ partitions: 2, ...streamingEnv(dialect) });
   });
   afterAll(async () => {
     await close();
@@ -108,8 +147,8 @@ describe('one streaming run per loading job, shared by every container', () => {
     expect(streamingRuns().map((r) => r.id)).toEqual(a.jobIds);
     expect(running().map((r) => r.id)).toEqual(a.jobIds);
     // 3.x GSQL-started ids name no job (section 2.1): the registry is how b found a's run.
-    expect(a.jobIds[0]).toMatch(/^Company_Graph_m1\.\d{13}$/);
-    expect(await registry.current(key())).toEqual({
+    if (dialect.version === 3) expect(a.jobIds[0]).toMatch(/^Company_Graph_m1\.\d{13}$/);
+    expect(await registry.current(key())).toMatchObject({
       generation: 1,
       record: { kind: 'run', id: a.jobIds[0] },
     });
@@ -149,7 +188,10 @@ describe('one streaming run per loading job, shared by every container', () => {
     const entry = await registry.current(key());
     await registry.claim(key(), (entry?.generation ?? 0) + 1, {
       kind: 'run',
-      id: 'Company_Graph_m1.1000000000000',
+      id:
+        dialect.version === 3
+          ? 'Company_Graph_m1.1000000000000'
+          : 'Company_Graph.load_company.kafka.m1.10000000000000001',
     });
     const before = streamingRuns().length;
     const [e, f] = await Promise.all([
@@ -238,4 +280,51 @@ describe("a job's first streaming run starts where the job says, else at the beg
         await env.stop();
       }
     });
+});
+
+describe('a run whose status TigerGraph does not say (a queued run, reference section 1.5)', () => {
+  it('3.x, under a status word TigerStream does not read: listed active, so kept by every container; one run, nothing replaced', async () => {
+    const env = await startEnv({
+      partitions: 1,
+      settings: { 'tigergraph.loading.eof': 'false' },
+      emulator: { runningWord: 'WAITING' },
+    });
+    const h = harness(() => env);
+    try {
+      const ids: string[] = [];
+      for (const prefix of ['q', 'r', 's'])
+        ids.push(...(await h.container()(h.batch(0, h.names(prefix, 2)), context)).jobIds);
+      expect(new Set(ids).size).toBe(1);
+      expect(env.tg.runs()).toHaveLength(1);
+      expect(env.tg.runs()[0]?.status).toBe('RUNNING');
+      expect(await h.registry.current(h.key())).toMatchObject({ generation: 1 });
+      expect((await h.waitForVertices(6)).length).toBe(6);
+    } finally {
+      await h.close();
+      await env.stop();
+    }
+  });
+
+  it('4.x, with no status word and an endTime (reads as ended): not replaced within REPLACE_MIN_MS; the batch fails with TIGERGRAPH_RUN_NOT_RESUMED and one run runs', async () => {
+    const env = await startEnv({
+      partitions: 1,
+      ...streamingEnv({ version: 4 }),
+      emulator: { runningWord: '' },
+    });
+    const h = harness(() => env, memoryRunRegistry(), { version: 4 });
+    try {
+      const first = await h.container()(h.batch(0, h.names('q', 2)), context);
+      expect(first.jobIds).toHaveLength(1);
+      await expect(h.container()(h.batch(0, h.names('r', 2)), context)).rejects.toMatchObject({
+        code: 'TIGERGRAPH_RUN_NOT_RESUMED',
+        retriable: true,
+      });
+      expect(env.tg.runs()).toHaveLength(1);
+      expect(env.tg.runs()[0]?.status).toBe('RUNNING');
+      expect(await h.registry.current(h.key())).toMatchObject({ generation: 1 });
+    } finally {
+      await h.close();
+      await env.stop();
+    }
+  });
 });
