@@ -148,7 +148,7 @@ export async function buildConnector(
   };
   if (plan.secret?.logicalId !== undefined)
     outputs[`${logical}SourceSecretArn`] = {
-      Description: `Connector ${c.name}: the trigger's login secret ('tgstream connector create' writes it)`,
+      Description: `Connector ${c.name}: the trigger's login secret (serverless deploy writes its value after the stack)`,
       Value: ref(plan.secret.logicalId),
     };
   return { c, functions, resources, fnLogicalId, outputs };

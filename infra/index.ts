@@ -5,7 +5,8 @@
  * the trigger's empty login secrets (source.ts), one IAM role (iam.ts), the configuration as an
  * SSM parameter (config-parameter.ts), a dead-letter bucket, alarms and a dashboard row
  * (observability.ts), and with MirrorMaker heartbeats on, a scheduled heartbeat function. No
- * secret enters the template: `tgstream connector create` writes them after the deploy.
+ * secret enters the template: `serverless deploy` writes them itself (deploy-hooks.cjs), the
+ * SecureStrings before the stack and the trigger's login secrets after it.
  */
 import { join } from 'node:path';
 import {

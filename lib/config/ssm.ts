@@ -179,7 +179,7 @@ export function secretMissingError(
   const path = connectorPath(stage, connector);
   return new ConfigError(
     'CONFIG_SECRET_MISSING',
-    `Connector "${connector}" in stage "${stage}" has its configuration in SSM (${path}/config) but not ${missing.length === 1 ? 'the secret' : `${missing.length} secrets`} it needs: ${missing.map((k) => `${path}/secrets/${k}`).join(', ')} (SecureString). The deploy writes the configuration; the secrets are written by 'tgstream connector create --c <the connector file defining ${connector}> --stage ${stage}': run it`,
+    `Connector "${connector}" in stage "${stage}" has its configuration in SSM (${path}/config) but not ${missing.length === 1 ? 'the secret' : `${missing.length} secrets`} it needs: ${missing.map((k) => `${path}/secrets/${k}`).join(', ')} (SecureString). \`serverless deploy\` writes them before the stack from the connector file on the deploying machine, and 'tgstream connector create --c <the connector file defining ${connector}> --stage ${stage}' writes them too: deploy again from a machine with the file, or run it`,
     { details: { stage, connector, missing: missing.join(',') } },
   );
 }

@@ -92,7 +92,7 @@ describe('readConnectorFromSsm when the deploy wrote the configuration but not i
       details: { stage: 'dev', connector: 'company-stream', missing: 'consumer.sasl.jaas.config' },
     });
     expect((error as Error).message).toBe(
-      `Connector "company-stream" in stage "dev" has its configuration in SSM (${PATH}/config) but not the secret it needs: ${PATH}/secrets/consumer.sasl.jaas.config (SecureString). The deploy writes the configuration; the secrets are written by 'tgstream connector create --c <the connector file defining company-stream> --stage dev': run it`,
+      `Connector "company-stream" in stage "dev" has its configuration in SSM (${PATH}/config) but not the secret it needs: ${PATH}/secrets/consumer.sasl.jaas.config (SecureString). \`serverless deploy\` writes them before the stack from the connector file on the deploying machine, and 'tgstream connector create --c <the connector file defining company-stream> --stage dev' writes them too: deploy again from a machine with the file, or run it`,
     );
   });
 
