@@ -205,7 +205,7 @@ async function run(
     resolveBrokers,
     secrets,
     // Streaming runs outlive the command: the next `tgstream run` finds this one's run.
-    runRegistry: localRunRegistry(io),
+    runRegistry: localRunRegistry(io, config.tigergraph?.url),
   });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();

@@ -3,8 +3,9 @@
  * stream handler, as `serverless invoke local` would, with the connector file's configuration;
  * with `--embedded`, against the local stack (`tgstream dev`'s) instead of the file's clusters.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   loadConnectorFile,
   withSettings,
@@ -41,10 +42,24 @@ const SHOWN = [
  * Where `tgstream run` and `tgstream invoke` record streaming runs (lib/pipeline/run-registry.ts):
  * files under `.tgstream/runs` of the working directory, or `$TGSTREAM_RUNS_DIR`, so that one
  * command after another shares one streaming run per loading job, as Lambda containers do
- * through SSM. Delete the directory to forget the runs (the next command starts a new one).
+ * through SSM. Per TigerGraph (`tigerGraphUrl`, a directory named by a hash of it: a URL holds
+ * characters a file name cannot): a restarted `tgstream dev` listens elsewhere and knows none of
+ * the runs recorded for the one before, which would otherwise be asked for, not resumed, and
+ * replaced with an error. Delete the directory to forget the runs.
  */
-export const localRunRegistry = (io: Pick<CliIo, 'cwd' | 'env'>): RunRegistry =>
-  fileRunRegistry(resolve(io.cwd, io.env.TGSTREAM_RUNS_DIR ?? '.tgstream/runs'));
+export const localRunRegistry = (
+  io: Pick<CliIo, 'cwd' | 'env'>,
+  tigerGraphUrl: string | undefined,
+): RunRegistry =>
+  fileRunRegistry(
+    join(
+      resolve(io.cwd, io.env.TGSTREAM_RUNS_DIR ?? '.tgstream/runs'),
+      createHash('sha256')
+        .update(tigerGraphUrl ?? '')
+        .digest('hex')
+        .slice(0, 16),
+    ),
+  );
 
 /** Lambda's own limit on a Kafka function's timeout (14 minutes, the ESM maximum). */
 const LAMBDA_TIMEOUT_MS = 840_000;
@@ -149,7 +164,7 @@ export async function invokeCommand(
     logger,
     secrets,
     // The embedded stack lives as long as this command: so do its runs.
-    runRegistry: stack ? memoryRunRegistry() : localRunRegistry(io),
+    runRegistry: stack ? memoryRunRegistry() : localRunRegistry(io, config.tigergraph?.url),
   });
   try {
     const result = await handler(event, lambdaContext(LAMBDA_TIMEOUT_MS, Date.now()));

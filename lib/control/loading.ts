@@ -9,6 +9,7 @@ import type { ConnectorConfig } from '../config/index.ts';
 import { isTigerStreamError, messageOf } from '../errors/index.ts';
 import { targetTopicName } from '../kafka/index.ts';
 import { runKey, type RunRegistry } from '../pipeline/index.ts';
+import { FAILED_RETRY_MS, STARTING_STALE_MS } from '../pipeline/streaming.ts';
 import {
   createTigerGraphClient,
   type LoadingRunControl,
@@ -100,14 +101,21 @@ export async function loadingJobStatus(
   }
 }
 
-/** One line for a person: the job, its newest run and the run's progress. */
-export function formatLoadingJobStatus(s: LoadingJobStatus): string {
+/**
+ * One line for a person: the job, its newest run and the run's progress. A `starting:` marker
+ * older than STARTING_STALE_MS is said to be stale (its container stopped before recording a
+ * run; lib/pipeline/streaming.ts), and a failed start says when the next one may happen.
+ */
+export function formatLoadingJobStatus(s: LoadingJobStatus, now: number = Date.now()): string {
   const head = `loading job ${s.job} (${s.mode}) in ${s.graph}`;
   if (s.error !== undefined) return `${head}: could not be read: ${s.error}`;
+  const pendingSince = s.pending === undefined ? '' : new Date(s.pending.since).toISOString();
   if (s.pending?.state === 'starting')
-    return `${head}: a container is starting its run (since ${new Date(s.pending.since).toISOString()})`;
+    return now - s.pending.since < STARTING_STALE_MS
+      ? `${head}: a container is starting its run (since ${pendingSince})`
+      : `${head}: a stale start (since ${pendingSince}): the container that was starting its run stopped before recording one; the next batch adopts a run TigerGraph lists or starts one`;
   if (s.pending?.state === 'failed')
-    return `${head}: the last start failed at ${new Date(s.pending.since).toISOString()}; the next batch starts it again`;
+    return `${head}: the last start failed at ${pendingSince}; a batch starts it again from ${new Date(s.pending.since + FAILED_RETRY_MS).toISOString()} on`;
   if (s.run === undefined) return `${head}: no run yet`;
   const r = s.run;
   const since = r.startTime === undefined ? '' : ` since ${new Date(r.startTime).toISOString()}`;

@@ -122,10 +122,12 @@ describe('tgstream connector status with the loading job', () => {
         run: { jobId: jobIds[0], status: 'RUNNING', validLines: 2 },
       },
     });
-    // The handler recorded the run under the connector's path, generation 1.
-    expect(
-      runs.get(`/tgstream/dev/company-stream/runs/Company_Graph.load_company.${env.target}/g1`),
-    ).toBe(jobIds[0]);
+    // The handler recorded the run under the connector's path, generation 1, with its time.
+    const recorded = runs.get(
+      `/tgstream/dev/company-stream/runs/Company_Graph.load_company.${env.target}/g1`,
+    );
+    expect(recorded).toMatch(/^run:\d+:/);
+    expect(recorded?.endsWith(`:${jobIds[0] ?? ''}`)).toBe(true);
 
     // Stopped, the run is no longer in SHOW LOADING STATUS ALL (active runs only): status
     // still shows it, by the id the registry holds.
@@ -138,16 +140,21 @@ describe('tgstream connector status with the loading job', () => {
     expect(stopped.stdout()).toContain(`run ${jobIds[0]} ABORTED since`);
   });
 
-  it('says when a container is starting the run', async () => {
+  it('says when a container is starting the run, and when that start is stale', async () => {
     const runs = store(env.config);
-    runs.set(
-      `/tgstream/dev/company-stream/runs/Company_Graph.load_company.${env.target}/g1`,
-      'starting:req-1.ab12cd34:1700000000000',
-    );
+    const name = `/tgstream/dev/company-stream/runs/Company_Graph.load_company.${env.target}/g1`;
+    runs.set(name, 'starting:req-1.ab12cd34:1700000000000');
     const { io, stdout } = captureIo();
     await runCli(['connector', 'status', 'company-stream'], io, deps());
     expect(stdout()).toContain(
-      'loading job load_company (streaming) in Company_Graph: a container is starting its run (since 2023-11-14T22:13:20.000Z)',
+      'loading job load_company (streaming) in Company_Graph: a stale start (since 2023-11-14T22:13:20.000Z): the container that was starting its run stopped before recording one',
+    );
+    const fresh = Date.now() - 1000;
+    runs.set(name, `starting:req-1.ab12cd34:${String(fresh)}`);
+    const again = captureIo();
+    await runCli(['connector', 'status', 'company-stream'], again.io, deps());
+    expect(again.stdout()).toContain(
+      `loading job load_company (streaming) in Company_Graph: a container is starting its run (since ${new Date(fresh).toISOString()})`,
     );
   });
 
