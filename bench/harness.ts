@@ -7,6 +7,23 @@ export interface BenchResult {
   readonly ratio: number;
 }
 
+/** Cold start: importing the Lambda bundle in a fresh process. */
+export interface ColdStartResult {
+  readonly name: string;
+  readonly milliseconds: number;
+  readonly bundleBytes: number;
+}
+
+/** End-to-end latency percentiles of one mode. */
+export interface LatencyResult {
+  readonly name: string;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** One entry of bench/results.json. */
+export type BenchEntry = BenchResult | ColdStartResult | LatencyResult;
+
 /** Runs `fn` (which handles `records` records per call) for at least `minMs`, after a warm-up. */
 export async function throughput(
   records: number,
@@ -73,7 +90,15 @@ export const result = (
   ratio: Math.round(ratio * 100) / 100,
 });
 
-export const print = (r: BenchResult): void => {
+export const print = (r: BenchEntry): void => {
+  if ('milliseconds' in r) {
+    console.log(`${r.name.padEnd(34)} ${r.milliseconds} ms import, bundle ${r.bundleBytes} bytes`);
+    return;
+  }
+  if ('p50Ms' in r) {
+    console.log(`${r.name.padEnd(34)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
+    return;
+  }
   console.log(
     `${r.name.padEnd(34)} ${String(r.recordsPerSecond).padStart(10)} rec/s   ${r.baselineName.padEnd(34)} ${String(r.baselineRecordsPerSecond).padStart(10)} rec/s   ratio ${r.ratio.toFixed(2)}`,
   );

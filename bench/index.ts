@@ -4,19 +4,25 @@
  * suite and replaces only its entries).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { print, type BenchResult } from './harness.ts';
+import { cpus, loadavg } from 'node:os';
+import { print, type BenchEntry } from './harness.ts';
 import { benchConvert } from './convert.ts';
 import { benchPipeline } from './pipeline.ts';
+import { benchLatency } from './latency.ts';
+import { benchColdStart } from './cold-start.ts';
 
-const suites: Record<string, () => Promise<BenchResult[]>> = {
+const suites: Record<string, () => Promise<readonly BenchEntry[]>> = {
   convert: benchConvert,
   pipeline: benchPipeline,
+  latency: benchLatency,
+  'cold-start': benchColdStart,
 };
 const only = process.argv.slice(2);
-const results: BenchResult[] = [];
+const results: BenchEntry[] = [];
 console.log(
-  `TigerStream benchmarks: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
+  `TigerStream benchmarks: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
 );
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;
@@ -27,7 +33,7 @@ for (const [name, run] of Object.entries(suites)) {
 }
 const FILE = 'bench/results.json';
 const kept = existsSync(FILE)
-  ? (JSON.parse(readFileSync(FILE, 'utf8')) as BenchResult[]).filter(
+  ? (JSON.parse(readFileSync(FILE, 'utf8')) as BenchEntry[]).filter(
       (old) => !results.some((r) => r.name === old.name),
     )
   : [];

@@ -33,11 +33,11 @@ export const benchContext = (): Context =>
   ({ awsRequestId: 'bench', getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
 
 /** The Kafka events of `count` records starting at `first`, in batches of `batch`. */
-export function events(first: number, count: number, batch: number): unknown[] {
+export function events(topic: string, first: number, count: number, batch: number): unknown[] {
   const out: unknown[] = [];
   for (let start = first; start < first + count; start += batch) {
     const records: KafkaRecord[] = Array.from({ length: batch }, (_, i) => ({
-      topic: 'companies',
+      topic,
       partition: 0,
       offset: start + i,
       timestamp: Date.now(),
@@ -101,13 +101,13 @@ async function scenario(
   };
   try {
     // Warm-up: connects the producer and, in streaming mode, starts the run the rounds use.
-    await invoke(events(next.offset, batch, batch));
+    await invoke(events(stack.sourceTopic(mode), next.offset, batch, batch));
     next.offset += batch;
     const b: number[] = [];
     const c: number[] = [];
     const ratios: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const list = events(next.offset, ROUND_RECORDS, batch);
+      const list = events(stack.sourceTopic(mode), next.offset, ROUND_RECORDS, batch);
       next.offset += ROUND_RECORDS;
       let bi: number;
       let ci: number;

@@ -20,7 +20,11 @@ import { LocalError } from '../lib/errors/index.ts';
 export const MODES = ['kafka, streaming run', 'kafka, EOF runs', 'direct'] as const;
 export type Mode = (typeof MODES)[number];
 
-/** Source alias (so target topic `<alias>.companies`) and loading job of each mode. */
+/**
+ * Source alias and loading job of each mode. Each mode has its own source topic
+ * (`companies-<alias>`, so target topic `<alias>.companies-<alias>`) and connector name (so
+ * consumer group), and so never reads another mode's records.
+ */
 const MODE_SETTINGS: Record<Mode, { alias: string; job: string; extra: string }> = {
   'kafka, streaming run': {
     alias: 'stream',
@@ -42,24 +46,30 @@ const GSQL = [
   'CREATE VERTEX Company (primary_id name STRING, employee_num INT)',
   'CREATE GRAPH Company_Graph (Company)',
   'CREATE DATA_SOURCE KAFKA k1 = "{\\"broker\\":\\"localhost:30002\\"}" FOR GRAPH Company_Graph',
-  job('load_eof', 'eof.companies'),
-  job('load_stream', 'stream.companies'),
+  job('load_eof', 'eof.companies-eof'),
+  job('load_stream', 'stream.companies-stream'),
 ].join('\n');
 
 export interface BenchStack {
   readonly bootstrapServers: string;
   readonly tigergraphUrl: string;
-  /** The example connector (source topic `companies`) set up for a mode and batch size. */
+  /** The example connector set up for a mode and batch size. */
   connector(mode: Mode, batchSize: number): ConnectorConfig;
+  /** The source topic the mode's connector reads. */
+  sourceTopic(mode: Mode): string;
   stop(): Promise<void>;
 }
 
 const EXAMPLE = 'infra/connectors/company.properties';
 
+const sourceTopicOf = (mode: Mode): string => `companies-${MODE_SETTINGS[mode].alias}`;
+
 function connectorText(mode: Mode, batchSize: number, where: StackAddresses): string {
   const m = MODE_SETTINGS[mode];
   return readFileSync(EXAMPLE, 'utf8')
     .replace(/^source\.cluster\.alias=.*$/m, `source.cluster.alias=${m.alias}`)
+    .replace(/^topics=.*$/m, `topics=${sourceTopicOf(mode)}`)
+    .replace(/^name=.*$/m, `name=bench-${m.alias}`)
     .replace(
       /^source\.cluster\.bootstrap\.servers=.*$/m,
       `source.cluster.bootstrap.servers=${where.bootstrapServers}`,
@@ -102,6 +112,7 @@ export async function startBenchStack(): Promise<BenchStack> {
   const where = JSON.parse(first[0]) as StackAddresses;
   return {
     ...where,
+    sourceTopic: sourceTopicOf,
     connector(mode, batchSize) {
       const { parsed, problems } = parseConnectorFile(
         connectorText(mode, batchSize, where),
