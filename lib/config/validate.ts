@@ -80,7 +80,7 @@ function checkStreamingOneTopic(scope: Scope, targets: readonly string[], eof: b
   scope.report(
     'tigergraph.loading.eof',
     'CONFIG_STREAMING_TOPICS_MANY',
-    `found false with ${targets.length} topics (${targets.join(', ')}), but the one streaming run of loading job ${text(scope, 'tigergraph.loading.job') ?? ''} reads one topic; allowed: one topic per connector in streaming mode (a connector per topic, each with its own loading job), or tigergraph.loading.eof=true`,
+    `found false with ${targets.length} topics (${targets.join(', ')}), but the one streaming run of loading job ${text(scope, 'tigergraph.loading.job') ?? ''} reads one topic; allowed: one topic per connector in streaming mode (a connector per topic, each with its own loading job: their streaming runs never end, and TigerGraph runs one loading job at a time by default, so raise its loading concurrency, KafkaLoader.ReplicaNumber, or the others' runs stay queued), or tigergraph.loading.eof=true`,
   );
 }
 

@@ -94,6 +94,13 @@ const RUN_JOB_ID = /\bjobid:\s*([A-Za-z0-9_][A-Za-z0-9_.:-]*)/i;
 /** How much of GSQL's console output an error quotes. */
 const OUTPUT_QUOTED = 400;
 
+/** Whether id `id` has the form `<graph>.<job>.` with a job other than `job`. */
+const namesOtherJob = (id: string, graph: string, job: string): boolean => {
+  if (!id.startsWith(`${graph}.`)) return false;
+  const named = /^([A-Za-z_][A-Za-z0-9_]*)\./.exec(id.slice(graph.length + 1))?.[1];
+  return named !== undefined && named !== job;
+};
+
 /** A GSQL double-quoted string: backslash and quote escaped. */
 const gsqlString = (value: string): string => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 
@@ -240,8 +247,11 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
    * and shows the documented ids `<graph>_m1.<ms>`, which name none either, so no filter by
    * job could find it. Starts of this client run one at a time, so an id that appeared is
    * another caller's only when someone else started a run in the same moment: then the start
-   * fails rather than follow the wrong run. The listing before the RUN is skipped once the
-   * server has printed a `jobid:` line.
+   * fails rather than follow the wrong run (the run it started is left running: its id is
+   * among those named, and the streaming caller waits before starting again). Ids that name
+   * another job (`<graph>.<other>.`, the JSON-started id form of section 2.2's sample) are no
+   * candidates: the SHOW text names no job, but such an id does. The listing before the RUN is
+   * skipped once the server has printed a `jobid:` line.
    */
   const start3 = (run: LoadingJobRun, signal?: AbortSignal): Promise<string[]> =>
     oneAtATime(async () => {
@@ -256,7 +266,8 @@ export function createLoadingJobs(deps: LoadingJobsDeps): LoadingJobs {
       for (const wait of before === undefined ? [] : FIND_RUN_WAITS_MS) {
         if (wait > 0) await sleep(wait, signal);
         const appeared = (await activeIds(run.graph, signal)).filter(
-          (i) => !(before?.has(i) ?? true) && !claimed.has(i),
+          (i) =>
+            !(before?.has(i) ?? true) && !claimed.has(i) && !namesOtherJob(i, run.graph, run.job),
         );
         if (appeared.length === 1) return [claim(appeared[0] as string)];
         if (appeared.length > 1)

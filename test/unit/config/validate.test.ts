@@ -275,6 +275,8 @@ describe('validateConnectorFile', () => {
     expect(problem?.key).toBe('tigergraph.loading.eof');
     expect(problem?.message).toContain('found false with 2 topics (hello.alpha, hello.beta)');
     expect(problem?.message).toContain('or tigergraph.loading.eof=true');
+    // Several streaming jobs queue behind each other by default (reference section 1.5).
+    expect(problem?.message).toContain('KafkaLoader.ReplicaNumber');
     expect(validate(edit('topics', 'alpha,beta', VALID)).errors).toEqual([]);
     expect(validate(edit('tigergraph.loading.eof', 'false', VALID)).errors).toEqual([]);
   });

@@ -184,6 +184,23 @@ describe('3.x start: GSQL RUN LOADING JOB', () => {
     });
   });
 
+  it("without a jobid line, an id that names another job is not this start's run", async () => {
+    const f = routedFetch({
+      'POST /gsqlserver/gsql/file': gsqlServer(
+        () => '',
+        (n) =>
+          n === 1
+            ? ''
+            : show(
+                ['G.load_other.kafka.m1.17000000000010001', 'RUNNING'],
+                ['G_m1.1700000000004', 'RUNNING'],
+              ),
+      ),
+    });
+    const client = createTigerGraphClient({ url: 'http://tg', version: 3, fetch: f.fetch });
+    expect(await client.startLoadingJob(RUN)).toEqual(['G_m1.1700000000004']);
+  });
+
   it('starts of one client run one at a time, so two starts without jobid lines each find their own run', async () => {
     const active: string[] = [];
     let n = 0;
