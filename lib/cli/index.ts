@@ -35,6 +35,7 @@ import {
 import type { Readable } from 'node:stream';
 import { convertCommand } from './convert.ts';
 import { devCommand } from './dev.ts';
+import { EXAMPLE_CONNECTOR, EXAMPLE_GSQL } from './examples.ts';
 import { invokeCommand, localRunRegistry } from './invoke.ts';
 
 /** AWS clients; built lazily (with --region) unless injected, as tests do. */
@@ -124,8 +125,9 @@ async function demo(args: ParsedArgs, io: CliIo): Promise<number> {
     );
   const summary = await runDemo(
     {
-      connectorFile: flag(args, 'c') ?? 'infra/connectors/company.properties',
-      gsqlFile: flag(args, 'gsql') ?? 'infra/examples/company.gsql',
+      // The shipped examples, found from the package: the demo runs from any directory.
+      connectorFile: flag(args, 'c') ?? EXAMPLE_CONNECTOR,
+      gsqlFile: flag(args, 'gsql') ?? EXAMPLE_GSQL,
       records,
       partitions,
       mode: mode as DemoMode,
@@ -329,6 +331,12 @@ export async function runCli(
   };
   const args = parseArgs(argv, BOOLEANS);
   const [command, ...rest] = args.positional;
+  // `--help` or `-h` after any command prints the usage and succeeds, before the command checks
+  // its own flags (which would otherwise call --help an unknown option).
+  if (command !== undefined && (args.flags.has('help') || rest.includes('-h'))) {
+    io.stdout(USAGE);
+    return EXIT.OK;
+  }
   try {
     switch (command) {
       case 'demo':
