@@ -47,7 +47,10 @@
  * from default_start_offset; no partition count is fixed in the run, so partitions added
  * later are TigerGraph's to pick up, which the reference does not confirm), from the job's own default_start_offset, else
  * from the beginning: TigerStream alone writes `<alias>.<topic>`, so no record produced by
- * any container falls before it.
+ * any container falls before it. A job default of -1 (the end of the topic) is refused before
+ * anything is started (TIGERGRAPH_JOB_START_OFFSET_LATEST): the batch that triggers the first
+ * run is produced before the run starts, and a replacement would skip what was produced since
+ * the old run stopped, so records counted as delivered would never be loaded.
  */
 import { randomUUID } from 'node:crypto';
 import { ControlError, TigerGraphError, isTigerStreamError } from '../errors/index.ts';
@@ -278,15 +281,20 @@ export async function ensureStreamingRun(
    * Undefined when another container won the generation, or replaced it while this one was
    * starting (then this run is aborted): the caller reads the registry again.
    */
-  const startAt = async (generation: number, replacing?: string): Promise<string | undefined> => {
+  const startAt = async (
+    generation: number,
+    replacing?: { readonly id: string; readonly own: number | undefined },
+  ): Promise<string | undefined> => {
     // The job's definition is read before the claim: the marker stands only while the start
     // itself runs, so a slow definition read cannot make it look stale to others.
-    const own = await ownStartOffset();
+    const own = replacing === undefined ? await ownStartOffset() : replacing.own;
     if (!(await claim(generation, { kind: 'starting', owner, at: clock() }))) return undefined;
     if (replacing !== undefined) {
       deps.logger.error(
-        "The streaming run could not be resumed; starting a new run from the job's start offset: records loaded before are loaded again",
-        { ...log, jobId: replacing, generation },
+        own === undefined || own === -2
+          ? 'The streaming run could not be resumed; starting a new run from the beginning of the topic: records loaded before are loaded again'
+          : `The streaming run could not be resumed; starting a new run from the job's default_start_offset ${own}: records from that offset on that were loaded before are loaded again`,
+        { ...log, jobId: replacing.id, generation, defaultStartOffset: own ?? -2 },
       );
       deps.metrics?.addMetric(STREAMING_RUN_RESTARTED_METRIC, 'Count', 1);
     }
@@ -395,6 +403,8 @@ export async function ensureStreamingRun(
         `The streaming run ${id} of ${tg.loadingJob} does not run after a resume; it was recorded at ${new Date(record.at).toISOString()} and is replaced by a new run (which loads the topic again from the job's start offset) from ${new Date(record.at + REPLACE_MIN_MS).toISOString()} on. To keep it, resume it in TigerGraph (RESUME LOADING JOB ${id})`,
         { retriable: true, details: { job: tg.loadingJob, jobId: id } },
       );
+    // Refused (a -1 default) before the old run is aborted: it is left as it is.
+    const own = await ownStartOffset();
     // Aborted first, so the run given up is never left running beside its replacement.
     try {
       await retry(
@@ -412,7 +422,7 @@ export async function ensureStreamingRun(
       deps.logger.info('The streaming run runs after all; adopted', { ...log, jobId: id });
       return remember(id);
     }
-    return startAt(generation + 1, id);
+    return startAt(generation + 1, { id, own });
   };
 
   const attempt = async (): Promise<string> => {
@@ -480,15 +490,17 @@ export async function ensureStreamingRun(
   /**
    * The job's own `default_start_offset` (section 5.2), when its DEFINE FILENAME sets one: the
    * user's choice of where the job's first run starts. Unreadable: the beginning (-2).
+   *
+   * @throws TigerGraphError `TIGERGRAPH_JOB_START_OFFSET_LATEST` (not retriable) for -1.
    */
   async function ownStartOffset(): Promise<number | undefined> {
     if (client.jobDefinition === undefined) return undefined;
+    let text: string;
     try {
-      const text = await retry(
+      text = await retry(
         () => client.jobDefinition?.(tg.graph, tg.loadingJob, signal) ?? Promise.resolve(''),
         retryDeps(deps),
       );
-      return jobDefaultStartOffset(text, tg.loadingFilename);
     } catch (error) {
       deps.logger.warn(
         "Could not read the loading job's definition; its first run starts at the beginning of the topic",
@@ -496,15 +508,13 @@ export async function ensureStreamingRun(
       );
       return undefined;
     }
+    const own = jobDefaultStartOffset(text, tg.loadingFilename);
+    if (own === -1) throw startOffsetLatest(tg.loadingJob, tg.loadingFilename);
+    return own;
   }
 
   /** Starts the run: one call, not retried (a lost answer may hide a run that started). */
   async function start(own: number | undefined): Promise<string> {
-    if (own === -1)
-      deps.logger.warn(
-        "The loading job's default_start_offset is -1 (the end of the topic): records produced before its first run starts are not loaded",
-        log,
-      );
     const ids = await client.startLoadingJob(
       {
         graph: tg.graph,
@@ -560,4 +570,15 @@ const startFailed = (job: string, at: number): TigerGraphError =>
     'TIGERGRAPH_RUN_START_FAILED',
     `The streaming run of ${job} failed to start at ${new Date(at).toISOString()}; it is started again from ${new Date(at + FAILED_RETRY_MS).toISOString()} on (the error of that start is in the log of the invocation that tried); this batch is delivered again and loses nothing`,
     { retriable: true, details: { job } },
+  );
+
+/**
+ * A streaming job whose DEFINE FILENAME sets default_start_offset -1 (the end of the topic):
+ * its run would skip the batch that starts it and whatever a replacement follows.
+ */
+const startOffsetLatest = (job: string, filename: string): TigerGraphError =>
+  new TigerGraphError(
+    'TIGERGRAPH_JOB_START_OFFSET_LATEST',
+    `Loading job ${job} sets "default_start_offset": -1 (the end of the topic) in DEFINE FILENAME ${filename}; a streaming run started there would never load the records produced before it starts (the batch that starts it, and those produced while a stopped run is replaced), though they count as delivered. Set default_start_offset to -2 (the beginning), to an offset of 0 or more, or leave it out, and run the job definition again; no run was started`,
+    { retriable: false, details: { job, filename, defaultStartOffset: -1 } },
   );

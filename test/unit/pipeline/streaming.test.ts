@@ -169,6 +169,10 @@ function world(registry: RunRegistry = memoryRunRegistry()) {
 const record = (registry: RunRegistry, generation: number, r: RunRecord) =>
   registry.claim(KEY, generation, r);
 
+/** A 3.x job definition whose DEFINE FILENAME f1 sets `default_start_offset`. */
+const definitionAt = (offset: number): string =>
+  `DEFINE FILENAME f1 = "$k1:{\\"topic\\":\\"t\\",\\"default_start_offset\\":${offset}}";`;
+
 describe('the first streaming run of a job', () => {
   it('reserves generation 1, starts once over every partition (an empty partition list) from the beginning, records the id', async () => {
     const w = world();
@@ -187,15 +191,31 @@ describe('the first streaming run of a job', () => {
     });
   });
 
-  it("starts at the job's own default_start_offset; -1 warns that earlier records are not loaded", async () => {
+  it("starts at the job's own default_start_offset", async () => {
     const w = world();
-    w.tg.definition =
-      'DEFINE FILENAME f1 = "$k1:{\\"topic\\":\\"t\\",\\"default_start_offset\\":-1}";';
+    w.tg.definition = definitionAt(42);
     await w.container().run();
-    expect(w.tg.starts[0]).toMatchObject({ partitions: [], defaultStartOffset: -1 });
-    expect(w.messages('WARN')).toContain(
-      "The loading job's default_start_offset is -1 (the end of the topic): records produced before its first run starts are not loaded",
+    expect(w.tg.starts[0]).toMatchObject({ partitions: [], defaultStartOffset: 42 });
+  });
+
+  it('a job default of -1 (the end of the topic) is refused: TIGERGRAPH_JOB_START_OFFSET_LATEST, not retriable, naming the job and what is allowed; nothing claimed or started', async () => {
+    const w = world();
+    w.tg.definition = definitionAt(-1);
+    const failure = w.container().run();
+    await expect(failure).rejects.toMatchObject({
+      code: 'TIGERGRAPH_JOB_START_OFFSET_LATEST',
+      retriable: false,
+      details: { job: 'load_company', filename: 'f1', defaultStartOffset: -1 },
+    });
+    await expect(failure).rejects.toThrow(
+      /load_company sets "default_start_offset": -1 .* DEFINE FILENAME f1; .* Set default_start_offset to -2 \(the beginning\), to an offset of 0 or more, or leave it out/,
     );
+    expect(w.tg.starts).toEqual([]);
+    // No generation reserved: once the job is fixed, the next batch starts generation 1.
+    expect(await w.registry.current(KEY)).toBeUndefined();
+    w.tg.definition = definitionAt(-2);
+    await w.container().run();
+    expect(w.tg.starts).toEqual([expect.objectContaining({ defaultStartOffset: -2 })]);
   });
 
   it('an unreadable job definition starts at the beginning, with a warning', async () => {
@@ -391,13 +411,37 @@ describe('a recorded run', () => {
       record: { kind: 'run', id, at: T0 + 1250 },
     });
     expect(w.messages('ERROR')).toContain(
-      "The streaming run could not be resumed; starting a new run from the job's start offset: records loaded before are loaded again",
+      'The streaming run could not be resumed; starting a new run from the beginning of the topic: records loaded before are loaded again',
     );
     expect(w.metrics).toEqual([STREAMING_RUN_RESTARTED_METRIC]);
     // The status was read back after the refused resume, with waits, before giving up.
     expect(w.waits).toEqual([250, 1000]);
     // The run given up was aborted before its replacement started.
     expect(w.tg.aborted).toEqual(['G_m1.gone']);
+  });
+
+  it('that cannot be resumed, the job starting at an offset: the error log names the offset it reloads from', async () => {
+    const w = world();
+    w.tg.definition = definitionAt(500);
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.gone' });
+    await w.container().run();
+    expect(w.tg.starts).toEqual([expect.objectContaining({ defaultStartOffset: 500 })]);
+    expect(w.messages('ERROR')).toContain(
+      "The streaming run could not be resumed; starting a new run from the job's default_start_offset 500: records from that offset on that were loaded before are loaded again",
+    );
+  });
+
+  it('that cannot be resumed, the job now starting at -1: refused before the old run is aborted; nothing started, no generation claimed', async () => {
+    const w = world();
+    await record(w.registry, 1, { kind: 'run', id: 'G_m1.gone' });
+    w.tg.definition = definitionAt(-1);
+    await expect(w.container().run()).rejects.toMatchObject({
+      code: 'TIGERGRAPH_JOB_START_OFFSET_LATEST',
+    });
+    expect(w.tg.aborted).toEqual([]);
+    expect(w.tg.starts).toEqual([]);
+    expect(w.metrics).toEqual([]);
+    expect((await w.registry.current(KEY))?.generation).toBe(1);
   });
 
   it('recorded less than REPLACE_MIN_MS ago and not resumable: TIGERGRAPH_RUN_NOT_RESUMED (retriable), nothing aborted or started; replaced after', async () => {
