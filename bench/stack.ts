@@ -53,8 +53,8 @@ const GSQL = [
 export interface BenchStack {
   readonly bootstrapServers: string;
   readonly tigergraphUrl: string;
-  /** The example connector set up for a mode and batch size. */
-  connector(mode: Mode, batchSize: number): ConnectorConfig;
+  /** The example connector set up for a mode, batch size and batching window (default 0 ms). */
+  connector(mode: Mode, batchSize: number, windowMs?: number): ConnectorConfig;
   /** The source topic the mode's connector reads. */
   sourceTopic(mode: Mode): string;
   stop(): Promise<void>;
@@ -64,7 +64,12 @@ const EXAMPLE = 'infra/connectors/company.properties';
 
 const sourceTopicOf = (mode: Mode): string => `companies-${MODE_SETTINGS[mode].alias}`;
 
-function connectorText(mode: Mode, batchSize: number, where: StackAddresses): string {
+function connectorText(
+  mode: Mode,
+  batchSize: number,
+  windowMs: number,
+  where: StackAddresses,
+): string {
   const m = MODE_SETTINGS[mode];
   return readFileSync(EXAMPLE, 'utf8')
     .replace(/^source\.cluster\.alias=.*$/m, `source.cluster.alias=${m.alias}`)
@@ -82,7 +87,7 @@ function connectorText(mode: Mode, batchSize: number, where: StackAddresses): st
     .replace(/^tigergraph\.loading\.job=.*$/m, `tigergraph.loading.job=${m.job}`)
     .replace(
       /^tigerstream\.esm\.batch\.size=.*$/m,
-      `tigerstream.esm.batch.size=${batchSize}\ntigerstream.esm.batching.window.ms=0\n${m.extra}`,
+      `tigerstream.esm.batch.size=${batchSize}\ntigerstream.esm.batching.window.ms=${windowMs}\n${m.extra}`,
     );
 }
 
@@ -113,9 +118,9 @@ export async function startBenchStack(): Promise<BenchStack> {
   return {
     ...where,
     sourceTopic: sourceTopicOf,
-    connector(mode, batchSize) {
+    connector(mode, batchSize, windowMs = 0) {
       const { parsed, problems } = parseConnectorFile(
-        connectorText(mode, batchSize, where),
+        connectorText(mode, batchSize, windowMs, where),
         'bench.properties',
       );
       return validateConnectorFile(parsed, problems).connectors[0] as ConnectorConfig;
