@@ -31,6 +31,9 @@ class TigerStreamDeployHooks {
     this.hooks = {
       'before:deploy:deploy': () => this.write('before-stack'),
       'after:deploy:deploy': () => this.write('after-stack'),
+      // A function's role is its connector's own, a CloudFormation resource that
+      // `deploy function` cannot resolve; and it would skip the secrets.
+      'before:deploy:function:initialize': () => this.refuse('deploy function'),
     };
   }
 
@@ -53,11 +56,22 @@ class TigerStreamDeployHooks {
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       const code = error && typeof error.code === 'string' ? ` [${error.code}]` : '';
+      const after =
+        phase === 'after-stack'
+          ? ' The stack is deployed; deploy again to write the secrets.'
+          : ' Nothing was deployed.';
       process.stderr.write(
-        `\ntigerstream: cannot write the connectors' secrets (${phase}): ${text}${code}\n`,
+        `\ntigerstream: cannot write the connectors' secrets (${phase}): ${text}${code}.${after}\n`,
       );
       process.exit(1);
     }
+  }
+
+  refuse(command) {
+    process.stderr.write(
+      `\ntigerstream: 'serverless ${command}' is not supported: each function runs as its connector's own role (a CloudFormation resource) and needs its secrets written; run 'serverless deploy --stage ${this.serverless.getProvider('aws').getStage()}'\n`,
+    );
+    process.exit(1);
   }
 }
 

@@ -58,17 +58,24 @@ export async function deploySecrets(
   const secretsManager = options.secretsManager ?? new SecretsManagerClient(base);
   const lines: string[] = [];
   for (const { config } of set.connectors) {
-    const result = await writeDeploySecrets(config, phase, {
-      ssm,
-      secretsManager,
-      stage: options.stage,
-    });
-    // AWS's messages could quote what was sent; every line passes the connector's redactor.
+    // AWS's messages could quote what was sent; every line, and every error, passes the
+    // connector's redactor.
     const redact = createRedactor(
       Object.entries(config.settings)
         .filter(([k, v]) => isSecretKey(k) && v !== '')
         .map(([, v]) => v),
     );
+    let result: CreateResult;
+    try {
+      result = await writeDeploySecrets(config, phase, {
+        ssm,
+        secretsManager,
+        stage: options.stage,
+      });
+    } catch (error) {
+      if (error instanceof Error) error.message = redact(error.message);
+      throw error;
+    }
     lines.push(...linesOf(config.name, result).map(redact));
   }
   return lines;

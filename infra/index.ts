@@ -207,7 +207,7 @@ const mskSecretsKey = (stage: string): Resources => ({
 });
 
 const description = (stage: string): string =>
-  `TigerStream ${stage}: per connector a stream function and its Kafka trigger, an IAM role, the configuration as an SSM parameter, a dead-letter bucket, alarms and a dashboard row. No secret is in this template: the Secrets Manager secrets a trigger logs in with are created empty, and a trigger cannot authenticate until 'tgstream connector create --c <file> --stage ${stage}' has written them (and the SecureString secrets the functions read).`;
+  `TigerStream ${stage}: per connector a stream function and its Kafka trigger, an IAM role, the configuration as an SSM parameter, a dead-letter bucket, alarms and a dashboard row. No secret is in this template: 'serverless deploy' writes the SecureString secrets the functions read before the stack, and the values of the Secrets Manager secrets the triggers log in with (created empty here) after it, from the connector files on the deploying machine (infra/deploy-hooks.cjs).`;
 
 /** What `${file(./infra/serverless.cjs):...}` hands the generator. */
 interface ResolverContext {

@@ -6,8 +6,9 @@
  * "Configuring cluster authentication methods" page (SASL only over TLS).
  *
  * The secrets hold no value in the template: the stack creates each one empty, named from the
- * stage and connector (lib/config/naming.ts), so the mapping can name its ARN; `tgstream
- * connector create` writes the value (PutSecretValue). Until then the trigger cannot log in.
+ * stage and connector (lib/config/naming.ts), so the mapping can name its ARN; `serverless
+ * deploy` writes the value right after the stack (infra/deploy-hooks.cjs, PutSecretValue), and
+ * `tgstream connector create` writes the same. Until then the trigger cannot log in.
  */
 import {
   MSK_ARN,
@@ -155,7 +156,7 @@ export function planTrigger(c: ConnectorConfig, stage: string, logical: string):
 }
 
 const UNTIL_CREATE = (stage: string, c: ConnectorConfig) =>
-  `Empty until 'tgstream connector create --c ${c.file} --stage ${stage}' writes it; the trigger cannot authenticate before.`;
+  `Written by 'serverless deploy' right after the stack (or 'tgstream connector create --c ${c.file} --stage ${stage}'); the trigger cannot authenticate before.`;
 
 /** The empty secrets the stack creates for the trigger; no value ever enters the template. */
 export function triggerSecretResources(

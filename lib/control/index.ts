@@ -203,7 +203,9 @@ async function writeTriggerSecrets(
 /**
  * What `serverless deploy` writes of a connector's secrets (infra/deploy-hooks.cjs): before the
  * stack, the SecureString parameters (the function needs them from its first batch; the stack
- * owns only `config`); after it, the trigger's secret values into the secrets the stack made.
+ * owns only `config`); after it, the trigger's secret values into the secrets the stack made,
+ * and only then are SecureStrings the file no longer has deleted: until the stack is updated
+ * (or when it rolls back) the old `config` still lists them.
  */
 export async function writeDeploySecrets(
   config: ConnectorConfig,
@@ -212,16 +214,21 @@ export async function writeDeploySecrets(
 ): Promise<CreateResult> {
   const storable = await storableConnector(config);
   const notes = planSourceSecrets(storable, deps.stage).notes;
-  if (phase === 'after-stack')
-    return { parameters: [], secrets: await writeTriggerSecrets(storable, deps), notes };
   const secure = new Map([...parametersOf(storable, deps.stage)].filter(([, p]) => p.secure));
-  return { parameters: await writeParameters(config.name, secure, deps), secrets: [], notes: [] };
+  if (phase === 'after-stack') {
+    const secrets = await writeTriggerSecrets(storable, deps);
+    const parameters = await deleteStaleSecrets(config.name, secure, deps);
+    return { parameters, secrets, notes };
+  }
+  const parameters = await writeParameters(config.name, secure, deps, { deleteStale: false });
+  return { parameters, secrets: [], notes: [] };
 }
 
 async function writeParameters(
   connector: string,
   desired: ReadonlyMap<string, { value: string; secure: boolean }>,
   deps: Pick<ControlDeps, 'ssm' | 'stage'>,
+  options: { deleteStale: boolean } = { deleteStale: true },
 ): Promise<ParamChange[]> {
   const path = connectorPath(deps.stage, connector);
   const existing = new Map(
@@ -250,13 +257,32 @@ async function writeParameters(
     );
     changes.push({ name, action: current === undefined ? 'created' : 'updated', secure });
   }
-  // Only secrets go stale: other parameters under the path (the Lambda's runs/) are not ours.
-  const stale = [...existing.keys()].filter(
-    (n) => n.startsWith(`${path}/secrets/`) && !desired.has(n),
-  );
-  await deleteNames(deps.ssm, stale);
-  for (const name of stale) changes.push({ name, action: 'deleted', secure: true });
+  if (options.deleteStale)
+    changes.push(...(await deleteStale(path, existing.keys(), desired, deps)));
   return changes;
+}
+
+/** Deletes the SecureStrings under the connector's path that `desired` no longer has. */
+async function deleteStaleSecrets(
+  connector: string,
+  desired: ReadonlyMap<string, unknown>,
+  deps: Pick<ControlDeps, 'ssm' | 'stage'>,
+): Promise<ParamChange[]> {
+  const path = connectorPath(deps.stage, connector);
+  const names = (await readPath(deps.ssm, `${path}/`)).map((p) => p.Name as string);
+  return deleteStale(path, names, desired, deps);
+}
+
+async function deleteStale(
+  path: string,
+  names: Iterable<string>,
+  desired: ReadonlyMap<string, unknown>,
+  deps: Pick<ControlDeps, 'ssm'>,
+): Promise<ParamChange[]> {
+  // Only secrets go stale: other parameters under the path (the Lambda's runs/) are not ours.
+  const stale = [...names].filter((n) => n.startsWith(`${path}/secrets/`) && !desired.has(n));
+  await deleteNames(deps.ssm, stale);
+  return stale.map((name) => ({ name, action: 'deleted' as const, secure: true }));
 }
 
 async function deleteNames(ssm: SSMClient, names: readonly string[]): Promise<void> {

@@ -119,7 +119,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
     });
     // No provider-wide role: every function runs as its connector's own.
     expect(t.Resources.IamRoleLambdaExecution).toBeUndefined();
-    expect(t.Description).toContain("until 'tgstream connector create --c <file> --stage ci'");
+    expect(t.Description).toContain("'serverless deploy' writes the SecureString secrets");
     const parameter = props(t, 'CompanyStreamConfigParameter');
     expect(parameter).toMatchObject({
       Name: '/tgstream/ci/company-stream/config',

@@ -15,7 +15,12 @@ import {
   CreateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParametersCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { deploySecrets } from '../../../infra/deploy-secrets.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -61,6 +66,7 @@ describe('serverless deploy writes the connectors secrets', () => {
   });
 
   it('after the stack: the trigger login into the secret the stack made, and no SSM write', async () => {
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
     sm.on(GetSecretValueCommand).rejects(
       Object.assign(new Error('no value yet'), { name: 'ResourceNotFoundException' }),
     );
@@ -74,8 +80,39 @@ describe('serverless deploy writes the connectors secrets', () => {
     });
     expect(sm.commandCalls(CreateSecretCommand)).toHaveLength(0);
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    expect(ssm.commandCalls(DeleteParametersCommand)).toHaveLength(0);
     expect(lines.join('\n')).toContain('(Secrets Manager)');
     expect(lines.join('\n')).not.toContain('Msk-Scram-Pa55');
+  });
+
+  it('deletes SecureStrings the file no longer has only after the stack (the old config still lists them until then)', async () => {
+    const gone = '/tgstream/prod/shop-scram/secrets/producer.ssl.key.password';
+    ssm.on(GetParametersByPathCommand).resolves({
+      Parameters: [{ Name: gone, Type: 'SecureString', Value: 'old' }],
+    });
+    ssm.on(PutParameterCommand).resolves({});
+    ssm.on(DeleteParametersCommand).resolves({});
+    await run('before-stack');
+    expect(ssm.commandCalls(DeleteParametersCommand)).toHaveLength(0);
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{}' });
+    sm.on(PutSecretValueCommand).resolves({});
+    const lines = await run('after-stack');
+    expect(ssm.commandCalls(DeleteParametersCommand).map((c) => c.args[0].input.Names)).toEqual([
+      [gone],
+    ]);
+    expect(lines).toContain(`tigerstream: shop-scram: deleted ${gone} (SecureString)`);
+  });
+
+  it('an AWS message that quotes a secret is redacted before it is printed', async () => {
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+    ssm.on(PutParameterCommand).rejects(
+      Object.assign(new Error('Value Tg-Gsql-Pa55 is not valid'), {
+        name: 'ValidationException',
+      }),
+    );
+    const error = await run('before-stack').catch((e: unknown) => e);
+    expect((error as Error).message).toContain('Value ****** is not valid');
+    expect((error as Error).message).not.toContain('Tg-Gsql-Pa55');
   });
 
   it('an AWS refusal is a coded error naming the parameter, never its value', async () => {
@@ -116,6 +153,7 @@ describe('the plugin serverless.yml loads (infra/deploy-hooks.cjs)', () => {
     expect(Object.keys(plugin.hooks).sort()).toEqual([
       'after:deploy:deploy',
       'before:deploy:deploy',
+      'before:deploy:function:initialize',
     ]);
     const calls: unknown[][] = [];
     plugin.load = () => ({
@@ -138,6 +176,52 @@ describe('the plugin serverless.yml loads (infra/deploy-hooks.cjs)', () => {
     ]);
   });
 
+  it("passes Serverless's resolved credentials to the SDK, waiting for a profile or role to resolve", async () => {
+    const v2 = {
+      accessKeyId: '',
+      secretAccessKey: '',
+      sessionToken: '',
+      getPromise() {
+        Object.assign(this, { accessKeyId: 'AKIA1', secretAccessKey: 's3', sessionToken: 't0' });
+        return Promise.resolve();
+      },
+    };
+    const withCreds = {
+      getProvider: () => ({ ...provider, getCredentials: () => ({ credentials: v2 }) }),
+    };
+    const plugin = new Plugin(withCreds, {}, { log: { notice: () => undefined } });
+    let given: unknown;
+    plugin.load = () => ({
+      deploySecrets: (_phase: unknown, options: unknown) => {
+        given = options;
+        return Promise.resolve([]);
+      },
+    });
+    await plugin.hooks['before:deploy:deploy']?.();
+    const credentials = (given as { credentials: () => Promise<unknown> }).credentials;
+    expect(await credentials()).toEqual({
+      accessKeyId: 'AKIA1',
+      secretAccessKey: 's3',
+      sessionToken: 't0',
+    });
+  });
+
+  it("refuses 'serverless deploy function', naming what to run instead", () => {
+    const plugin = new Plugin(serverless, {}, { log: { notice: () => undefined } });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+    try {
+      void plugin.hooks['before:deploy:function:initialize']?.();
+      expect(exit).toHaveBeenCalledWith(1);
+      expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain(
+        "'serverless deploy function' is not supported: each function runs as its connector's own role",
+      );
+    } finally {
+      stderr.mockRestore();
+      exit.mockRestore();
+    }
+  });
+
   it('a failure stops the deploy with the coded line and no stack trace', async () => {
     const plugin = new Plugin(serverless, {}, { log: { notice: () => undefined } });
     plugin.load = () => ({
@@ -154,7 +238,7 @@ describe('the plugin serverless.yml loads (infra/deploy-hooks.cjs)', () => {
       await plugin.hooks['before:deploy:deploy']?.();
       expect(exit).toHaveBeenCalledWith(1);
       expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toBe(
-        "\ntigerstream: cannot write the connectors' secrets (before-stack): Writing SSM parameter /x failed [CONTROL_AWS_CALL_FAILED]\n",
+        "\ntigerstream: cannot write the connectors' secrets (before-stack): Writing SSM parameter /x failed [CONTROL_AWS_CALL_FAILED]. Nothing was deployed.\n",
       );
     } finally {
       stderr.mockRestore();
