@@ -35,6 +35,11 @@ export interface BatchHandlers {
   /** Runs after a batch's offsets are committed. */
   readonly onCommitted?: (records: readonly KafkaRecord[]) => void;
   /**
+   * Runs when a partition's position moved to `next`: after each committed batch, and past
+   * the control records kafkajs does not hand over (see {@link positionAfter}).
+   */
+  readonly onPosition?: (position: { topic: string; partition: number; next: number }) => void;
+  /**
    * Runs once when the consumer stopped for good without being asked to (a crash kafkajs does
    * not restart, or one crash too many): consuming will not resume, so the caller must stop.
    */
@@ -67,6 +72,27 @@ export interface BatchConsumer {
  * would restart is stopped instead: a source that keeps failing fails the run.
  */
 export const MAX_CONSUMER_RESTARTS = 5;
+
+/** What kafkajs tells of a fetched batch's end: its `Batch`, or the END_BATCH_PROCESS payload. */
+export interface FetchedBatchEnd {
+  /**
+   * The offset of the batch's last entry, control records included (kafkajs 2.2.4
+   * src/consumer/batch.js `lastOffset()`; the high watermark - 1 when the fetch held nothing).
+   */
+  readonly lastOffset: string | (() => string);
+}
+
+/**
+ * The partition's position once a fetched batch is consumed: one past its last entry. kafkajs
+ * hands over data records only (src/consumer/batch.js drops control records: a transaction's
+ * commit or abort marker), so a partition whose last entry is a marker never reaches its high
+ * watermark through the records' offsets; its batch's last offset does.
+ *
+ * @example
+ * positionAfter(batch); // 3 for records at 0 and 1 and a commit marker at 2
+ */
+export const positionAfter = (batch: FetchedBatchEnd): number =>
+  Number(typeof batch.lastOffset === 'function' ? batch.lastOffset() : batch.lastOffset) + 1;
 
 const headersOf = (headers: Record<string, unknown> | undefined): RecordHeader[] =>
   Object.entries(headers ?? {}).flatMap(([key, v]) =>
@@ -130,9 +156,10 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
       }
     },
 
-    async start({ onBatch, onCommitted, onFailure }) {
+    async start({ onBatch, onCommitted, onPosition, onFailure }) {
       let restarts = 0;
       let failed = false;
+      let stopped = false;
       const c = kafka.consumer({
         groupId: options.groupId,
         ...(options.sessionTimeoutMs
@@ -166,6 +193,16 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
         failed = true;
         onFailure(consumerFailure(payload.error, { groupId: options.groupId, restarts }));
       });
+      // A fetch of control records only (a commit marker at the end of a partition) never
+      // reaches eachBatch: kafkajs resolves it and reports it here with no records.
+      c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize === 0 && !stopped)
+          onPosition?.({
+            topic: payload.topic,
+            partition: payload.partition,
+            next: positionAfter(payload),
+          });
+      });
       try {
         await c.connect();
         for (const topic of options.topics)
@@ -178,7 +215,6 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
           { retriable: true, cause: error },
         );
       }
-      let stopped = false;
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -209,8 +245,25 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
             ]);
             restarts = 0;
             onCommitted?.(records);
+            onPosition?.({
+              topic: batch.topic,
+              partition: batch.partition,
+              next: Number(last) + 1,
+            });
             await payload.heartbeat();
           }
+          if (stopped || !payload.isRunning() || payload.isStale()) return;
+          // Control records after the last data record: the group moves past them too, so a
+          // later run does not start on a marker.
+          const next = positionAfter(batch);
+          const lastRecord = batch.messages.at(-1)?.offset;
+          if (lastRecord !== undefined && next > Number(lastRecord) + 1) {
+            payload.resolveOffset(String(next - 1));
+            await c.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: String(next) },
+            ]);
+          }
+          onPosition?.({ topic: batch.topic, partition: batch.partition, next });
         },
       });
     },

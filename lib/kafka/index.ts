@@ -160,6 +160,8 @@ export {
   type BatchCallback,
   type BatchHandlers,
   type PartitionEnd,
+  type FetchedBatchEnd,
+  positionAfter,
 } from './consumer.ts';
 
 export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDelivery {

@@ -66,6 +66,20 @@ export const lambdaContext = (timeoutMs: number, started: number): Context =>
     getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
   }) as Context;
 
+/**
+ * Whether an EOF run is done: every partition that had records to read when it started
+ * (`ends`: its high watermark then, by `topic-partition`) has its position (`reached`) there.
+ * A position counts control records (the consumer's positionAfter): a partition that ends in
+ * a transaction's commit marker is caught up once the marker is passed, though no record
+ * carries the last offset.
+ */
+export function caughtUp(
+  ends: ReadonlyMap<string, number>,
+  reached: ReadonlyMap<string, number>,
+): boolean {
+  return [...ends].every(([key, end]) => (reached.get(key) ?? 0) >= end);
+}
+
 /** Runs until stopped, or with `eof` until caught up; resolves with the totals. */
 export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
   const { config, logger } = options;
@@ -106,14 +120,14 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
   if (options.eof)
     for (const p of await consumer.positions())
       if (p.next < p.end) ends.set(`${p.topic}-${p.partition}`, p.end);
-  const caughtUp = (): boolean => [...ends].every(([k, end]) => (reached.get(k) ?? 0) >= end);
+  const done = (): boolean => caughtUp(ends, reached);
 
   let failure: unknown;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  if (options.eof && caughtUp()) finish();
+  if (options.eof && done()) finish();
   options.signal?.addEventListener('abort', () => finish(), { once: true });
 
   const onBatch = async (records: KafkaRecord[]): Promise<boolean> => {
@@ -165,10 +179,10 @@ export async function runLocal(options: RunnerOptions): Promise<RunTotals> {
     // An EOF run ends only after the last batch's offsets are committed.
     await consumer.start({
       onBatch,
-      onCommitted: (records) => {
-        const last = records[records.length - 1] as KafkaRecord;
-        reached.set(`${last.topic}-${last.partition}`, last.offset + 1);
-        if (options.eof && caughtUp()) finish();
+      onPosition: ({ topic, partition, next }) => {
+        const key = `${topic}-${partition}`;
+        reached.set(key, Math.max(reached.get(key) ?? 0, next));
+        if (options.eof && done()) finish();
       },
       // The consumer stopped for good (a batch it cannot decode, a source it cannot reach):
       // nothing more will arrive, so the run ends with that error rather than waiting.
