@@ -57,31 +57,68 @@ export function checkTimeForRun(deps: PipelineDeps, job: string): void {
     );
 }
 
+/** Which given-up runs TigerGraph took the abort of, and which it did not. */
+export interface AbortOutcome {
+  readonly aborted: readonly string[];
+  readonly notAborted: readonly string[];
+}
+
 /**
  * Aborts runs the handler gave up on (3.x `ABORT LOADING JOB`, 4.x abort endpoint), with a
  * timeout of its own: the handler's signal has usually fired already. A failed abort is
- * logged, never thrown: the invocation fails with the reason it gave up.
+ * logged, never thrown: the invocation fails with the reason it gave up, which says, from the
+ * outcome returned, which runs were aborted and which still need it.
  */
 export async function abortGivenUp(
   deps: PipelineDeps,
   loader: Loader,
   jobIds: readonly string[],
-): Promise<void> {
+): Promise<AbortOutcome> {
   const { client, settings } = loader;
   if (client.abortRun === undefined) {
-    deps.logger.warn('This TigerGraph client cannot abort runs; the given-up run keeps going', {
-      jobIds,
-    });
-    return;
+    if (jobIds.length > 0)
+      deps.logger.error('This TigerGraph client cannot abort runs; the given-up runs keep going', {
+        jobIds,
+      });
+    return { aborted: [], notAborted: jobIds };
   }
+  const aborted: string[] = [];
+  const notAborted: string[] = [];
   for (const jobId of jobIds)
     try {
       await client.abortRun(settings.graph, jobId, AbortSignal.timeout(ABORT_TIMEOUT_MS));
+      aborted.push(jobId);
       deps.logger.warn('Aborted the loading run given up at the invocation deadline', { jobId });
     } catch (error) {
+      notAborted.push(jobId);
       deps.logger.error('Could not abort the loading run given up at the invocation deadline', {
         jobId,
         error: messageOf(error),
       });
     }
+  return { aborted, notAborted };
+}
+
+/**
+ * The error of a batch given up while run `jobId` was still running at the deadline, saying
+ * truthfully what became of the given-up runs (retriable: the batch is delivered again).
+ */
+export function runTimedOut(jobId: string, outcome: AbortOutcome): TigerGraphError {
+  const { aborted, notAborted } = outcome;
+  const what = [
+    aborted.length > 0 ? `aborted ${aborted.join(', ')}` : '',
+    notAborted.length > 0
+      ? `could not abort ${notAborted.join(', ')}: abort ${notAborted.length > 1 ? 'them' : 'it'} (3.x ABORT LOADING JOB <id>, 4.x the abort endpoint), or it loads the batch a second time beside the redelivery`
+      : '',
+  ]
+    .filter((s) => s !== '')
+    .join('; ');
+  return new TigerGraphError(
+    'TIGERGRAPH_LOADING_JOB_TIMEOUT',
+    `Loading job run ${jobId} was still running at the invocation deadline; ${what}; the batch is delivered again`,
+    {
+      retriable: true,
+      details: { jobId, aborted: aborted.join(','), notAborted: notAborted.join(',') },
+    },
+  );
 }

@@ -21,7 +21,7 @@ import {
   type PipelineDeps,
 } from './common.ts';
 import { handleRejectedLines, loadDirect, maxLinesPerRecord } from './direct.ts';
-import { abortGivenUp, checkTimeForRun } from './deadline.ts';
+import { abortGivenUp, checkTimeForRun, runTimedOut } from './deadline.ts';
 import { ensureStreamingRun } from './streaming.ts';
 import { decideRecordFailure, recordsRejectedError, rejectionsFailBatch } from './policy.ts';
 import { deadLetterOf, handleRefusals, produceLines, sendDeadLetters } from './produce.ts';
@@ -128,46 +128,61 @@ async function convertAll(
   return { out, delivered, deadLetters, rejected, tombstones, lines };
 }
 
+/** Thrown inside waitForRun at the deadline; waitForRuns replaces it with {@link runTimedOut}. */
+class RunStillRunning extends Error {
+  constructor(readonly jobId: string) {
+    super(`Loading job run ${jobId} was still running at the invocation deadline`);
+  }
+}
+
 /**
- * Polls a run until it is no longer running; the poll interval grows to 2 s. A run still going
- * when the handler gives up (the deadline, or its status unreadable until the signal fires) is
- * aborted before the invocation fails: left running, it would load the batch a second time
- * beside the redelivery's own run.
+ * Waits for the runs one after the other. When the handler gives up on one (the deadline, or
+ * its status unreadable until the signal fires), that run and every one not waited for yet
+ * are aborted before the invocation fails: left running, they would load the batch a second
+ * time beside the redelivery's own runs. A run that ended FAILED needs no abort, the others do.
  */
+async function waitForRuns(
+  deps: PipelineDeps,
+  loader: Loader,
+  jobIds: readonly string[],
+): Promise<LoadCounts> {
+  let counts = ZERO;
+  for (const [i, jobId] of jobIds.entries()) {
+    try {
+      counts = add(counts, await waitForRun(deps, loader, jobId));
+    } catch (error) {
+      const ended = isTigerStreamError(error) && error.code === 'TIGERGRAPH_LOADING_JOB_FAILED';
+      const outcome = await abortGivenUp(deps, loader, jobIds.slice(ended ? i + 1 : i));
+      throw error instanceof RunStillRunning ? runTimedOut(error.jobId, outcome) : error;
+    }
+  }
+  return counts;
+}
+
+/** Polls a run until it is no longer running; the poll interval grows to 2 s. */
 async function waitForRun(deps: PipelineDeps, loader: Loader, jobId: string): Promise<LoadCounts> {
   const now = deps.now ?? Date.now;
   const wait = deps.sleep ?? defaultSleep;
   const { graph } = loader.settings;
   const started = now();
-  try {
-    for (let delay = 25; ; delay = Math.min(2000, delay * 2)) {
-      const progress = await retry(
-        () => loader.client.getProgress(graph, jobId, deps.signal),
-        retryDeps(deps),
-      );
-      if (progress.status === 'FINISHED') {
-        deps.runTimes?.record(now() - started);
-        return progress.counts;
-      }
-      if (progress.status === 'FAILED' || progress.status === 'ABORTED')
-        throw new TigerGraphError(
-          'TIGERGRAPH_LOADING_JOB_FAILED',
-          `Loading job run ${jobId} ended ${progress.status}${progress.error ? `: ${progress.error}` : ''}`,
-          { retriable: true, details: { jobId } },
-        );
-      if (deps.deadline !== undefined && now() + delay >= deps.deadline)
-        throw new TigerGraphError(
-          'TIGERGRAPH_LOADING_JOB_TIMEOUT',
-          `Loading job run ${jobId} was still running at the invocation deadline; it was aborted and the batch is delivered again`,
-          { retriable: true, details: { jobId } },
-        );
-      await wait(delay, deps.signal);
+  for (let delay = 25; ; delay = Math.min(2000, delay * 2)) {
+    const progress = await retry(
+      () => loader.client.getProgress(graph, jobId, deps.signal),
+      retryDeps(deps),
+    );
+    if (progress.status === 'FINISHED') {
+      deps.runTimes?.record(now() - started);
+      return progress.counts;
     }
-  } catch (error) {
-    // A run that ended by itself needs no abort; any other give-up leaves it running.
-    if (!(isTigerStreamError(error) && error.code === 'TIGERGRAPH_LOADING_JOB_FAILED'))
-      await abortGivenUp(deps, loader, [jobId]);
-    throw error;
+    if (progress.status === 'FAILED' || progress.status === 'ABORTED')
+      throw new TigerGraphError(
+        'TIGERGRAPH_LOADING_JOB_FAILED',
+        `Loading job run ${jobId} ended ${progress.status}${progress.error ? `: ${progress.error}` : ''}`,
+        { retriable: true, details: { jobId } },
+      );
+    if (deps.deadline !== undefined && now() + delay >= deps.deadline)
+      throw new RunStillRunning(jobId);
+    await wait(delay, deps.signal);
   }
 }
 
@@ -210,8 +225,7 @@ async function loadFromKafka(
       retryDeps(deps),
     );
     jobIds.push(...ids);
-    if (tg.waitForLoad)
-      for (const id of ids) counts = add(counts, await waitForRun(deps, loader, id));
+    if (tg.waitForLoad) counts = add(counts, await waitForRuns(deps, loader, ids));
   }
   return { counts, jobIds };
 }

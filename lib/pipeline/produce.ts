@@ -29,12 +29,16 @@ export interface ProduceResult {
   readonly refused: Refusal[];
 }
 
-/** The longest one produce request may take (kafkajs's own default). */
+/**
+ * The longest the broker waits for the replicas' acknowledgements of one produce request
+ * (acks=all; kafkajs's sendBatch `timeout`, its own default 30 s).
+ */
 export const PRODUCE_TIMEOUT_MS = 30_000;
 
 /**
- * A send's abort signal and its request timeout, bounded by the time left before the Lambda
- * deadline: a request that outlives the invocation would be cut off by Lambda unanswered.
+ * A send's abort signal, and the broker's ack timeout bounded by the time left before the
+ * Lambda deadline: a broker that waits for replicas past the invocation would answer nobody.
+ * The client's own wait for the answer is cut by the signal (lib/kafka/index.ts untilAborted).
  */
 const sendOptions = (deps: PipelineDeps): { signal?: AbortSignal; timeoutMs: number } => {
   const left =

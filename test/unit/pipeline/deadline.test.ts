@@ -89,7 +89,10 @@ describe('a run given up at the deadline', () => {
       return Promise.resolve();
     });
     const { logger, lines } = logged();
-    await abortGivenUp({ ...depsAt(0, 1), logger }, loader, ['r1', 'r2']);
+    await expect(abortGivenUp({ ...depsAt(0, 1), logger }, loader, ['r1', 'r2'])).resolves.toEqual({
+      aborted: ['r1', 'r2'],
+      notAborted: [],
+    });
     expect(calls.map((c) => [c.graph, c.id])).toEqual([
       [loader.settings.graph, 'r1'],
       [loader.settings.graph, 'r2'],
@@ -103,12 +106,13 @@ describe('a run given up at the deadline', () => {
     ).toHaveLength(2);
   });
 
-  it('a failed abort is logged with the run id, not thrown', async () => {
+  it('a failed abort is logged with the run id and returned as not aborted, not thrown', async () => {
     const loader = loaderWith(() => Promise.reject(new Error('connect ECONNREFUSED')));
     const { logger, lines } = logged();
-    await expect(
-      abortGivenUp({ ...depsAt(0, 1), logger }, loader, ['r9']),
-    ).resolves.toBeUndefined();
+    await expect(abortGivenUp({ ...depsAt(0, 1), logger }, loader, ['r9'])).resolves.toEqual({
+      aborted: [],
+      notAborted: ['r9'],
+    });
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 'ERROR',

@@ -442,7 +442,10 @@ describe('processBatch and the Lambda deadline (EOF runs)', () => {
     expect(delivery.logs.get('hello.companies')?.[0]).toHaveLength(1);
   });
 
-  it('bounds each produce request by the time left before the deadline, at most 30 s', async () => {
+  // timeoutMs becomes kafkajs's sendBatch `timeout`: the broker's wait for the replicas' acks
+  // (acks=all), not a client-side request timeout; the client's wait is cut by the abort
+  // signal at the deadline (test/integration/embedded-kafka.test.ts).
+  it("passes the time left before the deadline, at most 30 s, as each produce request's broker ack timeout", async () => {
     const options: ({ timeoutMs?: number; signal?: AbortSignal } | undefined)[] = [];
     const near = withClock(0, FIRST_RUN_ESTIMATE_MS + 4000);
     const far = withClock(0, 600_000);
@@ -467,8 +470,75 @@ describe('processBatch and the Lambda deadline (EOF runs)', () => {
       (e: unknown) => e,
     );
     expect(error).toMatchObject({ code: 'TIGERGRAPH_LOADING_JOB_TIMEOUT', retriable: true });
+    expect((error as Error).message).toBe(
+      'Loading job run run-1 was still running at the invocation deadline; aborted run-1; the batch is delivered again',
+    );
     expect(tigergraph.runs).toHaveLength(1);
     expect(aborted).toEqual(['run-1']);
+  });
+
+  /** A start that answers two run ids (the second one `<id>.b`). */
+  const twoRunsPerStart = (tigergraph: FakeTigerGraph): void => {
+    const start = tigergraph.startLoadingJob.bind(tigergraph);
+    tigergraph.startLoadingJob = async (run) => {
+      const ids = await start(run);
+      return [...ids, `${ids[0] ?? ''}.b`];
+    };
+  };
+
+  it('with several runs, aborts the one it gave up on and every one not waited for yet', async () => {
+    const { tigergraph, deps, aborted } = withClock(0, FIRST_RUN_ESTIMATE_MS + 1000);
+    twoRunsPerStart(tigergraph);
+    tigergraph.status = 'RUNNING';
+    const error = await processBatch(batchOf(record(0, 0, '{"company":"A"}')), deps).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'TIGERGRAPH_LOADING_JOB_TIMEOUT',
+      details: { jobId: 'run-1', aborted: 'run-1,run-1.b', notAborted: '' },
+    });
+    expect(aborted).toEqual(['run-1', 'run-1.b']);
+  });
+
+  it('with several runs, one that ended FAILED is not aborted but those not waited for are', async () => {
+    const { tigergraph, deps, aborted } = withClock(0, 60_000);
+    twoRunsPerStart(tigergraph);
+    tigergraph.status = 'FAILED';
+    await expect(
+      processBatch(batchOf(record(0, 0, '{"company":"A"}')), deps),
+    ).rejects.toMatchObject({ code: 'TIGERGRAPH_LOADING_JOB_FAILED' });
+    expect(aborted).toEqual(['run-1.b']);
+  });
+
+  it('says which runs it could not abort, and how to abort them, instead of claiming it aborted them', async () => {
+    const { tigergraph, deps } = withClock(0, FIRST_RUN_ESTIMATE_MS + 1000);
+    twoRunsPerStart(tigergraph);
+    tigergraph.status = 'RUNNING';
+    tigergraph.abortRun = (_graph, id) =>
+      id === 'run-1' ? Promise.resolve() : Promise.reject(new Error('connect ECONNREFUSED'));
+    const error = await processBatch(batchOf(record(0, 0, '{"company":"A"}')), deps).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'TIGERGRAPH_LOADING_JOB_TIMEOUT',
+      retriable: true,
+      details: { aborted: 'run-1', notAborted: 'run-1.b' },
+    });
+    expect((error as Error).message).toBe(
+      'Loading job run run-1 was still running at the invocation deadline; aborted run-1; could not abort run-1.b: abort it (3.x ABORT LOADING JOB <id>, 4.x the abort endpoint), or it loads the batch a second time beside the redelivery; the batch is delivered again',
+    );
+  });
+
+  it('a client that cannot abort: the error says the run was not aborted', async () => {
+    const { tigergraph, deps } = withClock(0, FIRST_RUN_ESTIMATE_MS + 1000);
+    tigergraph.status = 'RUNNING';
+    delete tigergraph.abortRun;
+    const error = await processBatch(batchOf(record(0, 0, '{"company":"A"}')), deps).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ details: { aborted: '', notAborted: 'run-1' } });
+    expect((error as Error).message).toContain('could not abort run-1: abort it');
+    expect((error as Error).message).not.toContain('aborted run-1');
   });
 
   it('aborts the run when its status cannot be read until the handler gives up', async () => {
