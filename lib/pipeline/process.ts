@@ -231,6 +231,27 @@ async function loadFromKafka(
 }
 
 /**
+ * Under errors.tolerance=all with a dead-letter topic, checks that the topic exists before
+ * anything is produced. A missing one would otherwise surface only at the first dead letter,
+ * as UNKNOWN_TOPIC_OR_PARTITION, which Kafka calls retriable (a topic being created): every
+ * redelivery would retry it and the partition would stall without a word of why.
+ *
+ * @throws DeliveryError `KAFKA_DEAD_LETTER_TOPIC_MISSING` (not retriable).
+ */
+async function checkDeadLetterTopic(deps: PipelineDeps): Promise<void> {
+  const { config } = deps;
+  const topic = config.deadLetterTopic;
+  if (config.errorsTolerance !== 'all' || topic === undefined) return;
+  const count = await retry(() => deps.delivery.partitionCount(topic), retryDeps(deps));
+  if (count === 0)
+    throw new DeliveryError(
+      'KAFKA_DEAD_LETTER_TOPIC_MISSING',
+      `Dead-letter topic ${topic} (errors.deadletterqueue.topic.name) does not exist on ${config.targetBootstrapServers}; create it there, or remove the key to count failed records as rejected instead`,
+      { retriable: false, details: { topic } },
+    );
+}
+
+/**
  * Processes one decoded batch. Resolves only when every record is acknowledged by the
  * target (or dead-lettered) and the loader call succeeded; otherwise throws, so the ESM
  * redelivers the batch. A mirror-only connector (no tigergraph.* key) stops after the
@@ -266,6 +287,7 @@ export async function processBatch(
       targetPartitions.set(topic, count);
     }
   }
+  await checkDeadLetterTopic(deps);
   const converted = await convertAll(batch, deps, targetPartitions);
   await sendDeadLetters(deps, converted.deadLetters);
   let counts = ZERO;

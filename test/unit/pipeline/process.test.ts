@@ -266,6 +266,39 @@ describe('processBatch record-level errors', () => {
     });
   });
 
+  it('a dead-letter topic that does not exist fails the batch before anything is produced: KAFKA_DEAD_LETTER_TOPIC_MISSING, not retriable, naming the topic', async () => {
+    const { deps } = setup(
+      edit('errors.deadletterqueue.topic.name', 'missing', edit('errors.tolerance', 'all')),
+    );
+    const delivery = new FakeDelivery({ 'hello.companies': 3 });
+    const sends: number[] = [];
+    const send = delivery.send.bind(delivery);
+    delivery.send = (records, options) => {
+      sends.push(records.length);
+      return send(records, options);
+    };
+    const error = await processBatch(batchOf(record(0, 1, '{"company":"ok"}')), {
+      ...deps,
+      delivery,
+      tigergraph: new FakeTigerGraph(delivery),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'KAFKA_DEAD_LETTER_TOPIC_MISSING',
+      retriable: false,
+      details: { topic: 'missing' },
+    });
+    expect((error as Error).message).toMatch(
+      /^Dead-letter topic missing \(errors.deadletterqueue.topic.name\) does not exist on .*; create it there, or remove the key/,
+    );
+    expect(sends).toEqual([]);
+  });
+
+  it('a dead-letter topic name is not checked under errors.tolerance=none (nothing is dead-lettered)', async () => {
+    const { deps } = setup(edit('errors.deadletterqueue.topic.name', 'missing'));
+    const result = await processBatch(batchOf(record(0, 1, '{"company":"ok"}')), deps);
+    expect(result).toMatchObject({ records: 1, loaded: 1 });
+  });
+
   it('counts the record as rejected under errors.tolerance=all without a dead-letter topic', async () => {
     const { deps } = setup(edit('errors.tolerance', 'all'));
     const result = await processBatch(
