@@ -62,6 +62,8 @@ export const KAFKA_ERROR_RULES: Readonly<Record<string, KafkaErrorRule>> = {
     meaning: 'the partition leader moved to another broker',
   },
   REQUEST_TIMED_OUT: { kind: 'retriable', kafkaCode: 7, meaning: 'the request timed out' },
+  // Deliberately retriable though Kafka's table (and kafkajs) call it non-retriable: a broker
+  // that is down or restarting comes back, and a new connection finds it or its successor.
   BROKER_NOT_AVAILABLE: {
     kind: 'retriable',
     kafkaCode: 8,
@@ -98,12 +100,6 @@ export const KAFKA_ERROR_RULES: Readonly<Record<string, KafkaErrorRule>> = {
   },
   FENCED_LEADER_EPOCH: { kind: 'retriable', kafkaCode: 74, meaning: 'stale leader epoch' },
   UNKNOWN_LEADER_EPOCH: { kind: 'retriable', kafkaCode: 75, meaning: 'newer leader epoch' },
-  ILLEGAL_SASL_STATE: {
-    kind: 'retriable',
-    kafkaCode: 34,
-    reconnect: true,
-    meaning: 'the SASL exchange got out of step (a new connection recovers)',
-  },
   THROTTLING_QUOTA_EXCEEDED: {
     kind: 'retriable',
     kafkaCode: 89,
@@ -150,15 +146,22 @@ export const KAFKA_ERROR_RULES: Readonly<Record<string, KafkaErrorRule>> = {
     reconnect: true,
     meaning: 'timed out waiting for the connection',
   },
-  // kafkajs's plain non-retriable error without a cause: the producer was disconnecting or
-  // disconnected under us. A new producer recovers.
+  // kafkajs's plain non-retriable error without a cause: it refused the request before sending
+  // it ("Invalid topic", "Invalid message without value", a producer disconnecting). The same
+  // request fails the same way, so it is not retried; the client is rebuilt for the next one.
   KafkaJSNonRetriableError: {
-    kind: 'retriable',
+    kind: 'fatal',
+    code: 'KAFKA_PRODUCE_REQUEST_INVALID',
     reconnect: true,
-    meaning: 'the producer was disconnected',
+    meaning: 'the Kafka client refused the request before sending it',
   },
 
   // Record-level: these records, and only these, are refused, whatever the retries.
+  // CORRUPT_MESSAGE is record-level by choice (Kafka calls it retriable): the broker refuses the
+  // same bytes every time when the record itself is the cause (a null key for a compacted
+  // topic, a size it cannot take). The price: a CRC error in transit, which a resend would
+  // heal, dead-letters a good record under errors.tolerance=all (its original stays in the
+  // source topic, at the coordinates the dead letter carries).
   CORRUPT_MESSAGE: {
     kind: 'record',
     kafkaCode: 2,
@@ -227,6 +230,15 @@ export const KAFKA_ERROR_RULES: Readonly<Record<string, KafkaErrorRule>> = {
     kafkaCode: 33,
     code: AUTHENTICATION,
     meaning: 'the broker does not enable this SASL mechanism (producer.sasl.mechanism)',
+  },
+  // Kafka: non-retriable. The SASL exchange got out of step, which a retry on the same setup
+  // repeats: a mechanism or listener mismatch (producer.sasl.mechanism, the security protocol).
+  ILLEGAL_SASL_STATE: {
+    kind: 'fatal',
+    kafkaCode: 34,
+    code: AUTHENTICATION,
+    meaning:
+      'the SASL exchange got out of step (producer.sasl.mechanism or the security protocol does not match the listener)',
   },
   SASL_AUTHENTICATION_FAILED: {
     kind: 'fatal',

@@ -73,6 +73,8 @@ describe('the Kafka error table', () => {
     ['TOPIC_AUTHORIZATION_FAILED', 29, false, 'fatal', 'KAFKA_AUTHORIZATION_FAILED'],
     ['CLUSTER_AUTHORIZATION_FAILED', 31, false, 'fatal', 'KAFKA_AUTHORIZATION_FAILED'],
     ['SASL_AUTHENTICATION_FAILED', 58, false, 'fatal', 'KAFKA_AUTHENTICATION_FAILED'],
+    // Kafka calls it non-retriable; kafkajs's own flag is not trusted for it.
+    ['ILLEGAL_SASL_STATE', 34, true, 'fatal', 'KAFKA_AUTHENTICATION_FAILED'],
     ['UNSUPPORTED_COMPRESSION_TYPE', 76, false, 'fatal', 'KAFKA_COMPRESSION_UNSUPPORTED'],
     // Not in the table: kafkajs's flag decides, and the call names a fatal one.
     ['OFFSET_METADATA_TOO_LARGE', 12, false, 'fatal', 'KAFKA_PRODUCE_FAILED'],
@@ -164,11 +166,28 @@ describe('the Kafka error table', () => {
       code: 'KAFKA_BROKER_API_UNSUPPORTED',
       retriable: false,
     });
-    // Plain kafkajs non-retriable error without a cause: the producer was disconnecting.
-    expect(
-      toKafkaError(new KafkaJSNonRetriableError('The producer is disconnecting'), context),
-    ).toMatchObject({ code: 'KAFKA_PRODUCE_RETRIABLE', retriable: true, reconnect: true });
   });
+
+  it.each([
+    'Invalid topic',
+    'Invalid message without value for topic "hello.t": {"key":null}',
+    "The producer is disconnecting; therefore, it can't safely accept messages anymore",
+  ])(
+    'kafkajs refusing a request itself ("%s") is not retried: KAFKA_PRODUCE_REQUEST_INVALID, the client rebuilt',
+    (message) => {
+      const error = toKafkaError(new KafkaJSNonRetriableError(message), context);
+      expect(error).toMatchObject({
+        code: 'KAFKA_PRODUCE_REQUEST_INVALID',
+        retriable: false,
+        kind: 'fatal',
+        reconnect: true,
+      });
+      expect(error.message).toBe(
+        `Producing 3 record(s) to hello.t failed: the Kafka client refused the request before sending it (KafkaJSNonRetriableError): ${message}`,
+      );
+      expect(isRecordLevelKafkaError(error)).toBe(false);
+    },
+  );
 
   it('keeps one of our own errors found in the chain, and calls anything else fatal', () => {
     const ours = new TigerStreamError('KAFKA_OAUTH_TOKEN_FAILED', 'refused', { retriable: false });
