@@ -117,6 +117,14 @@ export function rejectedRecords(records: number, counts: LoadCounts, linesPerRec
   return Math.max(0, Math.min(records, Math.ceil(lines / Math.max(1, linesPerRecord))));
 }
 
+/**
+ * The most of `records` TigerGraph's statistics could stand for: every rejected line and every
+ * rejected object from a different record. With {@link rejectedRecords} it brackets the truth
+ * when the statistics cannot say which record each rejection came from.
+ */
+export const rejectedRecordsAtMost = (records: number, counts: LoadCounts): number =>
+  Math.max(0, Math.min(records, counts.rejectedLines + counts.rejectedObjects));
+
 /** The retry helper's settings from the batch's collaborators, logging each retry. */
 export const retryDeps = (deps: PipelineDeps) => ({
   ...(deps.retryPolicy ? { policy: deps.retryPolicy } : {}),

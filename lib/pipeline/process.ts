@@ -14,6 +14,7 @@ import {
   coordinates,
   loaderOf,
   rejectedRecords,
+  rejectedRecordsAtMost,
   rejections,
   retryDeps,
   type Line,
@@ -51,7 +52,12 @@ export interface BatchResult {
    * Kafka acknowledged (acks=all): the user's loading job loads them later.
    */
   readonly loaded: number;
-  /** Records TigerGraph or the converter rejected and that were not dead-lettered. */
+  /**
+   * Records TigerGraph or the converter rejected and that were not dead-lettered. Where
+   * TigerGraph's statistics cannot say which record a rejected object came from (an EOF run,
+   * several objects per line), the fewest records that explain them: a lower bound (the log's
+   * `rejectedAtMost` gives the most); `objectsRejected` is exact.
+   */
   readonly rejected: number;
   readonly deadLettered: number;
   /** Null values (and Avro values that hold no datum): skipped and counted. */
@@ -300,6 +306,8 @@ export async function processBatch(
   let tgDeadLettered = 0;
   // Records TigerGraph rejected (not dead-lettered), where its verdict is known by the end.
   let tgRejected = 0;
+  // The most records its statistics could stand for (tgRejected is the fewest).
+  let tgRejectedAtMost = 0;
   if (tg === undefined || tg.delivery === 'kafka') {
     // Checked before the produce: a missing client must not leave records loaded by nobody.
     const loader = tg === undefined ? undefined : loaderOf(deps, tg);
@@ -331,6 +339,7 @@ export async function processBatch(
         counts,
         maxLinesPerRecord(converted.lines.filter((l) => !refused.has(l.record))),
       );
+      tgRejectedAtMost = rejectedRecordsAtMost(converted.delivered - refused.size, counts);
     }
   } else {
     const loader = loaderOf(deps, tg);
@@ -342,6 +351,13 @@ export async function processBatch(
       converted.delivered - tgDeadLettered,
       direct.unresolved.reduce(
         (n, u) => n + rejectedRecords(u.records, u.counts, u.linesPerRecord),
+        handled.rejected,
+      ),
+    );
+    tgRejectedAtMost = Math.min(
+      converted.delivered - tgDeadLettered,
+      direct.unresolved.reduce(
+        (n, u) => n + rejectedRecordsAtMost(u.records, u.counts),
         handled.rejected,
       ),
     );
@@ -364,6 +380,14 @@ export async function processBatch(
   if (tgRejected > 0 || counts.rejectedObjects > 0)
     deps.logger.warn('TigerGraph rejected records of this batch', {
       rejected: tgRejected,
+      // TigerGraph's statistics are sums: when they cannot say which record a rejected object
+      // came from, `rejected` is the fewest records that explain them, and this the most.
+      ...(tgRejectedAtMost > tgRejected
+        ? {
+            rejectedAtMost: tgRejectedAtMost,
+            note: `rejected is a lower bound: ${counts.rejectedLines} line(s) and ${counts.rejectedObjects} object(s) were rejected, which could be from up to ${tgRejectedAtMost} record(s)`,
+          }
+        : {}),
       objectsRejected: counts.rejectedObjects,
       jobIds,
       // Kafka mode: where the run read, since its statistics do not say which records.

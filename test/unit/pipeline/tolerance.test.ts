@@ -362,3 +362,50 @@ describe('decideRecordFailure', () => {
     expect(decideRecordFailure(tooLarge(), config('all'))).toBe('reject');
   });
 });
+
+describe("TigerGraph's rejections that its statistics cannot pin to records (kafka mode, EOF run)", () => {
+  it('counts the fewest records that explain them, keeps the sum, and logs the most they could be with a note', async () => {
+    const { tigergraph, deps, lines } = setup(['errors.tolerance', 'all']);
+    // Two objects per line (a vertex and an edge): each record lost its edge.
+    tigergraph.getProgress = (_graph, jobId) =>
+      Promise.resolve({
+        jobId,
+        status: 'FINISHED',
+        counts: {
+          validLines: 2,
+          rejectedLines: 0,
+          validObjects: 2,
+          rejectedObjects: 2,
+          filteredObjects: 0,
+        },
+        error: undefined,
+      });
+    const result = await processBatch(
+      batchOf(record(0, 1, company(1)), record(0, 2, company(2))),
+      deps,
+    );
+    expect(result).toMatchObject({ records: 2, loaded: 1, rejected: 1, objectsRejected: 2 });
+    expect(result.loaded + result.rejected + result.deadLettered + result.tombstones).toBe(2);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: 'TigerGraph rejected records of this batch',
+        rejected: 1,
+        rejectedAtMost: 2,
+        note: 'rejected is a lower bound: 0 line(s) and 2 object(s) were rejected, which could be from up to 2 record(s)',
+        objectsRejected: 2,
+      }),
+    );
+  });
+
+  it('one object per line: the count is exact and no bound is logged', async () => {
+    const { deps, lines } = setup(['errors.tolerance', 'all']);
+    const result = await processBatch(
+      batchOf(record(0, 1, company(1)), record(0, 2, '{"pad":"no id"}')),
+      deps,
+    );
+    expect(result).toMatchObject({ loaded: 1, rejected: 1, objectsRejected: 1 });
+    const warned = lines.find((l) => l.message === 'TigerGraph rejected records of this batch');
+    expect(warned).toMatchObject({ rejected: 1 });
+    expect(warned).not.toHaveProperty('rejectedAtMost');
+  });
+});
