@@ -1,6 +1,7 @@
 /**
- * The soak (`npm run soak`) in small: 20,000 records through `tgstream run --eof` on
- * `tgstream dev`, seeded with kcat; every record must be loaded and the heap must stay flat.
+ * The soak (`npm run soak`) in small: 20,000 records through `tgstream run` (without `--eof`:
+ * kcat feeds the topic while it runs, and it is stopped with SIGINT once every record is
+ * loaded) on `tgstream dev`; every record must be loaded and the heap must stay flat.
  * The full million is run by hand (README, Benchmarks).
  */
 import { spawn, spawnSync } from 'node:child_process';

@@ -175,7 +175,7 @@ describe('record-level, fatal and retriable Kafka errors through the handler', (
     expect(await newlyMirrored(3)).toEqual(['leader-0', 'leader-1', 'leader-2']);
   });
 
-  it('a record larger than producer.max.request.size is refused before it is sent: errors.tolerance=none fails the batch; a dead letter as large fails it too', async () => {
+  it('a record larger than producer.max.request.size is refused before it is sent: errors.tolerance=none fails the batch; under all its dead letter, as large, goes without its value and the batch goes on', async () => {
     const big = companies('huge', 2).map((r, i) =>
       i === 1
         ? { ...r, value: Buffer.from(JSON.stringify({ company: 'huge-1', pad: 'x'.repeat(2000) })) }
@@ -198,6 +198,11 @@ describe('record-level, fatal and retriable Kafka errors through the handler', (
       'errors.deadletterqueue.topic.name': dlq,
     })(event(big), context);
     expect(result).toMatchObject({ deadLettered: 1 });
+    const [dead] = await readTopic(env.kafka.bootstrapServers, dlq, 1);
+    expect(dead?.value).toBeNull();
+    expect(String(dead?.headers['tigerstream.dead.letter.value.omitted'])).toMatch(
+      /^KAFKA_RECORD_TOO_LARGE: the dead-letter topic refused the value of \d+ bytes/,
+    );
     // huge-0 was delivered by the first attempt's first half, then by the one that went on.
     expect(await newlyMirrored(2)).toEqual(['huge-0', 'huge-0']);
   });
