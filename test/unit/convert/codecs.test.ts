@@ -1,7 +1,8 @@
 /**
  * Container codecs: snappy (with its CRC-32) and zstandard beside null and deflate, each
  * bounded (MAX_BLOCK_BYTES per value; zstd windows), each failure a coded record-level error.
- * The weather files are our own (test/fixtures/avro/generate.mjs), with the readings Apache
+ * The weather files are our own (test/fixtures/avro/generate.mjs), beside Apache Avro's own
+ * data files (test/fixtures/avro/apache), with the readings Apache
  * Avro documents for its interoperability data.
  */
 import { readFileSync } from 'node:fs';
@@ -308,5 +309,39 @@ describe('deflate and the codec list', () => {
     expect(error.message).toBe(
       'The Avro container file uses codec bzip2; supported: null, deflate, snappy, zstandard',
     );
+  });
+});
+
+describe("Apache Avro's own data files (test/fixtures/avro/apache, written by Java's Avro)", () => {
+  const apache = (name: string): Buffer =>
+    readFileSync(join(ROOT, 'test/fixtures/avro/apache', name));
+
+  it.each(['weather.avro', 'weather-deflate.avro', 'weather-snappy.avro', 'weather-zstd.avro'])(
+    '%s gives the five readings of Apache weather.json',
+    async (name) => {
+      expect(await convert(apache(name))).toEqual(WEATHER_LINES);
+    },
+  );
+
+  it('weather-sorted.avro gives the same readings in its own order', async () => {
+    const lines = await convert(apache('weather-sorted.avro'));
+    expect(lines).toHaveLength(5);
+    expect([...lines].sort()).toEqual([...WEATHER_LINES].sort());
+    expect(lines[0]).toBe(WEATHER_LINES[3]);
+  });
+
+  it('syncInMeta.avro (a sync marker inside the metadata): 6,001 records, as avsc reads them', async () => {
+    const file = apache('syncInMeta.avro');
+    const expected: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const decoder = new avro.streams.BlockDecoder();
+      decoder.on('data', (r: unknown) => expected.push(JSON.stringify(r)));
+      decoder.on('end', resolve);
+      decoder.on('error', reject);
+      decoder.end(file);
+    });
+    const lines = await convert(file);
+    expect(lines).toHaveLength(6001);
+    expect(lines).toEqual(expected);
   });
 });
