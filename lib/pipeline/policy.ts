@@ -21,9 +21,10 @@
  * - "Rejected": counted in the batch's `rejected` and logged with its coordinates (never its
  *   bytes).
  * - TigerGraph rejections that cannot be mapped back to records are counted, never
- *   dead-lettered: an EOF run reports sums over the lines it read, not which lines it
- *   rejected, and direct mode stops singling out lines when its re-post budget is spent
- *   (lib/pipeline/direct.ts). With `tigergraph.loading.eof=false`, `tigergraph.loading.wait=false`
+ *   dead-lettered. An EOF run reports sums over the lines it read, not which lines it
+ *   rejected: with a dead-letter topic the lines are posted again to /ddl to single the
+ *   records out (process.ts isolateRejected); when /ddl refuses, or direct mode's re-post
+ *   budget is spent (lib/pipeline/direct.ts), they are counted. With `tigergraph.loading.eof=false`, `tigergraph.loading.wait=false`
  *   or a mirror-only connector TigerStream never learns TigerGraph's verdict: the loading job's
  *   own statistics report it.
  * - Retriable errors (network, timeouts, 5xx, 429, leader changes, the registry down) fail the

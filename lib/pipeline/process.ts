@@ -192,6 +192,76 @@ async function waitForRun(deps: PipelineDeps, loader: Loader, jobId: string): Pr
   }
 }
 
+/** What became of the records TigerGraph rejected in a post to /ddl. */
+interface Settled {
+  readonly deadLettered: number;
+  /** Counted as rejected: the fewest records the unresolved statistics explain. */
+  readonly rejected: number;
+  /** The most records those statistics could stand for. */
+  readonly rejectedAtMost: number;
+}
+
+/**
+ * The records of a direct load TigerGraph rejected: singled-out ones dead-lettered or counted
+ * (handleRejectedLines), the rest (chunks past the re-post budget) counted from the statistics.
+ */
+async function settleRejected(
+  deps: PipelineDeps,
+  loader: Loader,
+  direct: Awaited<ReturnType<typeof loadDirect>>,
+  delivered: number,
+): Promise<Settled> {
+  const handled = await handleRejectedLines(deps, loader, direct.rejected);
+  const left = delivered - handled.deadLettered;
+  return {
+    deadLettered: handled.deadLettered,
+    rejected: Math.min(
+      left,
+      direct.unresolved.reduce(
+        (n, u) => n + rejectedRecords(u.records, u.counts, u.linesPerRecord),
+        handled.rejected,
+      ),
+    ),
+    rejectedAtMost: Math.min(
+      left,
+      direct.unresolved.reduce(
+        (n, u) => n + rejectedRecordsAtMost(u.records, u.counts),
+        handled.rejected,
+      ),
+    ),
+  };
+}
+
+/**
+ * Kafka mode under errors.tolerance=all with a dead-letter topic, after an EOF run reported
+ * rejections: the run's statistics do not say which lines, so the batch's lines are posted
+ * again to `/ddl` with the same job and filename variable (direct mode's isolation) and the
+ * records it rejects are dead-lettered with the reason. The records load a second time
+ * (upserts; the README warns about accumulating jobs). [UNCONFIRMED] that TigerGraph's /ddl
+ * runs a job whose filename variable names a Kafka data source (reference section 1.1
+ * documents /ddl for a job's filename variable, not which sources): when it refuses,
+ * undefined, and the records are counted as before.
+ */
+async function isolateRejected(
+  deps: PipelineDeps,
+  loader: Loader,
+  lines: readonly Line[],
+  delivered: number,
+): Promise<Settled | undefined> {
+  let direct: Awaited<ReturnType<typeof loadDirect>>;
+  try {
+    direct = await loadDirect(deps, loader, lines);
+  } catch (error) {
+    if (isTigerStreamError(error) && error.retriable) throw error;
+    deps.logger.warn(
+      "Could not single out the records TigerGraph rejected (its /ddl refused the loading job's lines); they are counted, not dead-lettered",
+      { job: loader.settings.loadingJob, error },
+    );
+    return undefined;
+  }
+  return settleRejected(deps, loader, direct, delivered);
+}
+
 /**
  * Kafka mode: one EOF run per target topic over exactly the offsets this batch produced, or
  * (tigergraph.loading.eof=false) the job's one shared streaming run made sure of.
@@ -332,35 +402,39 @@ export async function processBatch(
           details: { jobIds: jobIds.join(',') },
         });
       // An EOF run's statistics are sums over its lines: which record a rejection belongs to
-      // is not known, so rejectedRecords counts the fewest records that explain them.
+      // is not known. With a dead-letter topic, the batch's lines are posted again to /ddl
+      // (direct mode's isolation) to single the rejected records out; otherwise, or when
+      // /ddl refuses, rejectedRecords counts the fewest records that explain the statistics.
       const refused = new Set(sent.refused.map((r) => r.record));
-      tgRejected = rejectedRecords(
-        converted.delivered - refused.size,
-        counts,
-        maxLinesPerRecord(converted.lines.filter((l) => !refused.has(l.record))),
-      );
-      tgRejectedAtMost = rejectedRecordsAtMost(converted.delivered - refused.size, counts);
+      const lines = converted.lines.filter((l) => !refused.has(l.record));
+      const isolated =
+        config.deadLetterTopic === undefined || loader === undefined
+          ? undefined
+          : await isolateRejected(deps, loader, lines, converted.delivered - refused.size);
+      if (isolated !== undefined)
+        ({
+          deadLettered: tgDeadLettered,
+          rejected: tgRejected,
+          rejectedAtMost: tgRejectedAtMost,
+        } = isolated);
+      else {
+        tgRejected = rejectedRecords(
+          converted.delivered - refused.size,
+          counts,
+          maxLinesPerRecord(lines),
+        );
+        tgRejectedAtMost = rejectedRecordsAtMost(converted.delivered - refused.size, counts);
+      }
     }
   } else {
     const loader = loaderOf(deps, tg);
     const direct = await loadDirect(deps, loader, converted.lines);
     counts = direct.counts;
-    const handled = await handleRejectedLines(deps, loader, direct.rejected);
-    tgDeadLettered = handled.deadLettered;
-    tgRejected = Math.min(
-      converted.delivered - tgDeadLettered,
-      direct.unresolved.reduce(
-        (n, u) => n + rejectedRecords(u.records, u.counts, u.linesPerRecord),
-        handled.rejected,
-      ),
-    );
-    tgRejectedAtMost = Math.min(
-      converted.delivered - tgDeadLettered,
-      direct.unresolved.reduce(
-        (n, u) => n + rejectedRecordsAtMost(u.records, u.counts),
-        handled.rejected,
-      ),
-    );
+    ({
+      deadLettered: tgDeadLettered,
+      rejected: tgRejected,
+      rejectedAtMost: tgRejectedAtMost,
+    } = await settleRejected(deps, loader, direct, converted.delivered));
   }
   const refusedRecords = refusedDeadLettered + refusedRejected;
   const result: BatchResult = {

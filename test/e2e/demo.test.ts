@@ -96,8 +96,10 @@ describe('npm start (tgstream demo) end to end', () => {
   });
 
   it.each([
-    // Half the bad records are JSON without an id (an object rejected), half not JSON.
-    ['kafka', { loaded: 1990, rejected: 10, deadLettered: 0, objectsRejected: 5 }],
+    // Half the bad records are JSON without an id (an object rejected), half not JSON. In
+    // kafka mode the EOF run reports sums; the lines are posted again to /ddl to single the
+    // rejected records out and dead-letter them.
+    ['kafka', { loaded: 1990, rejected: 0, deadLettered: 10, objectsRejected: 5 }],
     ['direct', { loaded: 1990, rejected: 0, deadLettered: 10, objectsRejected: 5 }],
     ['mirror-only', { loaded: 2000, rejected: 0, deadLettered: 0 }],
   ] as const)('--mode %s --bad 10 accounts for every record', (mode, counts) => {

@@ -277,11 +277,43 @@ describe('records TigerGraph rejects follow errors.tolerance', () => {
     expect(tigergraph.runs).toHaveLength(1);
   });
 
-  it('kafka mode, errors.tolerance=all: counted as rejected, not dead-lettered (an EOF run reports sums)', async () => {
-    const { delivery, deps } = setup(...ALL_DLQ);
-    const result = await processBatch(batchOf(...mixed()), deps);
-    expect(result).toMatchObject({ records: 10, loaded: 9, rejected: 1, deadLettered: 0 });
-    expect(delivery.logs.get('dlq')?.[0]).toEqual([]);
+  it('kafka mode, errors.tolerance=all with a dead-letter topic: the rejected record is singled out through /ddl and dead-lettered with the reason', async () => {
+    const { delivery, tigergraph, deps } = setup(...ALL_DLQ);
+    const batch = mixed();
+    const result = await processBatch(batchOf(...batch), deps);
+    expect(result).toMatchObject({ records: 10, loaded: 9, rejected: 0, deadLettered: 1 });
+    // The EOF run's sums said one object was rejected; the lines were posted again to find it.
+    expect(tigergraph.runs).toHaveLength(1);
+    expect(tigergraph.posts.length).toBeGreaterThan(0);
+    const letters = delivery.logs.get('dlq')?.[0] ?? [];
+    expect(letters).toHaveLength(1);
+    const header = (key: string) =>
+      letters[0]?.headers.find((h) => h.key === key)?.value?.toString();
+    expect(header(DLQ_HEADERS.code)).toBe('TIGERGRAPH_RECORD_REJECTED');
+    const bad = batch.find((r) => !r.value?.toString().includes('company'));
+    expect(header(DLQ_HEADERS.offset)).toBe(String(bad?.offset));
+  });
+
+  it('kafka mode, errors.tolerance=all: when /ddl refuses the job, or without a dead-letter topic, the rejected record is counted', async () => {
+    const refusing = setup(...ALL_DLQ);
+    refusing.tigergraph.postDdl = () =>
+      Promise.reject(
+        new TigerStreamError('TIGERGRAPH_REST_30000', 'not a file job', { retriable: false }),
+      );
+    expect(await processBatch(batchOf(...mixed()), refusing.deps)).toMatchObject({
+      records: 10,
+      loaded: 9,
+      rejected: 1,
+      deadLettered: 0,
+    });
+    expect(refusing.delivery.logs.get('dlq')?.[0]).toEqual([]);
+    const plain = setup(['errors.tolerance', 'all']);
+    expect(await processBatch(batchOf(...mixed()), plain.deps)).toMatchObject({
+      loaded: 9,
+      rejected: 1,
+      deadLettered: 0,
+    });
+    expect(plain.tigergraph.posts).toHaveLength(0);
   });
 
   it.each([
