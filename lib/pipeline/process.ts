@@ -4,13 +4,11 @@
  */
 import { deliveryModeOf, type DeliveryMode } from '../config/index.ts';
 import type { DecodedBatch } from '../event/index.ts';
-import { DeliveryError, TigerGraphError, isTigerStreamError } from '../errors/index.ts';
-import { retry, sleep as defaultSleep } from '../errors/retry.ts';
+import { DeliveryError } from '../errors/index.ts';
+import { retry } from '../errors/retry.ts';
 import { targetTopicName, type OutRecord, type ProducedRange } from '../kafka/index.ts';
-import type { LoadCounts } from '../tigergraph/index.ts';
 import {
   ZERO,
-  add,
   coordinates,
   loaderOf,
   rejectedRecords,
@@ -18,12 +16,10 @@ import {
   rejections,
   retryDeps,
   type Line,
-  type Loader,
   type PipelineDeps,
 } from './common.ts';
-import { handleRejectedLines, loadDirect, maxLinesPerRecord } from './direct.ts';
-import { abortGivenUp, checkTimeForRun, runTimedOut } from './deadline.ts';
-import { ensureStreamingRun } from './streaming.ts';
+import { loadDirect, maxLinesPerRecord } from './direct.ts';
+import { isolateRejected, loadFromKafka, settleRejected } from './load.ts';
 import { decideRecordFailure, recordsRejectedError, rejectionsFailBatch } from './policy.ts';
 import { deadLetterOf, handleRefusals, produceLines, sendDeadLetters } from './produce.ts';
 
@@ -132,178 +128,6 @@ async function convertAll(
     }
   }
   return { out, delivered, deadLetters, rejected, tombstones, lines };
-}
-
-/** Thrown inside waitForRun at the deadline; waitForRuns replaces it with {@link runTimedOut}. */
-class RunStillRunning extends Error {
-  constructor(readonly jobId: string) {
-    super(`Loading job run ${jobId} was still running at the invocation deadline`);
-  }
-}
-
-/**
- * Waits for the runs one after the other. When the handler gives up on one (the deadline, or
- * its status unreadable until the signal fires), that run and every one not waited for yet
- * are aborted before the invocation fails: left running, they would load the batch a second
- * time beside the redelivery's own runs. A run that ended FAILED needs no abort, the others do.
- */
-async function waitForRuns(
-  deps: PipelineDeps,
-  loader: Loader,
-  jobIds: readonly string[],
-): Promise<LoadCounts> {
-  let counts = ZERO;
-  for (const [i, jobId] of jobIds.entries()) {
-    try {
-      counts = add(counts, await waitForRun(deps, loader, jobId));
-    } catch (error) {
-      const ended = isTigerStreamError(error) && error.code === 'TIGERGRAPH_LOADING_JOB_FAILED';
-      const outcome = await abortGivenUp(deps, loader, jobIds.slice(ended ? i + 1 : i));
-      throw error instanceof RunStillRunning ? runTimedOut(error.jobId, outcome) : error;
-    }
-  }
-  return counts;
-}
-
-/** Polls a run until it is no longer running; the poll interval grows to 2 s. */
-async function waitForRun(deps: PipelineDeps, loader: Loader, jobId: string): Promise<LoadCounts> {
-  const now = deps.now ?? Date.now;
-  const wait = deps.sleep ?? defaultSleep;
-  const { graph } = loader.settings;
-  const started = now();
-  for (let delay = 25; ; delay = Math.min(2000, delay * 2)) {
-    const progress = await retry(
-      () => loader.client.getProgress(graph, jobId, deps.signal),
-      retryDeps(deps),
-    );
-    if (progress.status === 'FINISHED') {
-      deps.runTimes?.record(now() - started);
-      return progress.counts;
-    }
-    if (progress.status === 'FAILED' || progress.status === 'ABORTED')
-      throw new TigerGraphError(
-        'TIGERGRAPH_LOADING_JOB_FAILED',
-        `Loading job run ${jobId} ended ${progress.status}${progress.error ? `: ${progress.error}` : ''}`,
-        { retriable: true, details: { jobId } },
-      );
-    if (deps.deadline !== undefined && now() + delay >= deps.deadline)
-      throw new RunStillRunning(jobId);
-    await wait(delay, deps.signal);
-  }
-}
-
-/** What became of the records TigerGraph rejected in a post to /ddl. */
-interface Settled {
-  readonly deadLettered: number;
-  /** Counted as rejected: the fewest records the unresolved statistics explain. */
-  readonly rejected: number;
-  /** The most records those statistics could stand for. */
-  readonly rejectedAtMost: number;
-}
-
-/**
- * The records of a direct load TigerGraph rejected: singled-out ones dead-lettered or counted
- * (handleRejectedLines), the rest (chunks past the re-post budget) counted from the statistics.
- */
-async function settleRejected(
-  deps: PipelineDeps,
-  loader: Loader,
-  direct: Awaited<ReturnType<typeof loadDirect>>,
-  delivered: number,
-): Promise<Settled> {
-  const handled = await handleRejectedLines(deps, loader, direct.rejected);
-  const left = delivered - handled.deadLettered;
-  return {
-    deadLettered: handled.deadLettered,
-    rejected: Math.min(
-      left,
-      direct.unresolved.reduce(
-        (n, u) => n + rejectedRecords(u.records, u.counts, u.linesPerRecord),
-        handled.rejected,
-      ),
-    ),
-    rejectedAtMost: Math.min(
-      left,
-      direct.unresolved.reduce(
-        (n, u) => n + rejectedRecordsAtMost(u.records, u.counts),
-        handled.rejected,
-      ),
-    ),
-  };
-}
-
-/**
- * Kafka mode under errors.tolerance=all with a dead-letter topic, after an EOF run reported
- * rejections: the run's statistics do not say which lines, so the batch's lines are posted
- * again to `/ddl` with the same job and filename variable (direct mode's isolation) and the
- * records it rejects are dead-lettered with the reason. The records load a second time
- * (upserts; the README warns about accumulating jobs). [UNCONFIRMED] that TigerGraph's /ddl
- * runs a job whose filename variable names a Kafka data source (reference section 1.1
- * documents /ddl for a job's filename variable, not which sources): when it refuses,
- * undefined, and the records are counted as before.
- */
-async function isolateRejected(
-  deps: PipelineDeps,
-  loader: Loader,
-  lines: readonly Line[],
-  delivered: number,
-): Promise<Settled | undefined> {
-  let direct: Awaited<ReturnType<typeof loadDirect>>;
-  try {
-    direct = await loadDirect(deps, loader, lines);
-  } catch (error) {
-    if (isTigerStreamError(error) && error.retriable) throw error;
-    deps.logger.warn(
-      "Could not single out the records TigerGraph rejected (its /ddl refused the loading job's lines); they are counted, not dead-lettered",
-      { job: loader.settings.loadingJob, error },
-    );
-    return undefined;
-  }
-  return settleRejected(deps, loader, direct, delivered);
-}
-
-/**
- * Kafka mode: one EOF run per target topic over exactly the offsets this batch produced, or
- * (tigergraph.loading.eof=false) the job's one shared streaming run made sure of.
- */
-async function loadFromKafka(
-  deps: PipelineDeps,
-  loader: Loader,
-  ranges: readonly ProducedRange[],
-  targetPartitions: ReadonlyMap<string, number>,
-): Promise<{ counts: LoadCounts; jobIds: string[] }> {
-  const tg = loader.settings;
-  const byTopic = new Map<string, ProducedRange[]>();
-  for (const r of ranges) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-  let counts = ZERO;
-  const jobIds: string[] = [];
-  for (const [topic, list] of byTopic) {
-    if (!tg.eof) {
-      jobIds.push(await ensureStreamingRun(deps, loader, topic, targetPartitions.get(topic) ?? 0));
-      continue;
-    }
-    // Waiting for the run: none is started that the time left cannot see finish.
-    if (tg.waitForLoad) checkTimeForRun(deps, tg.loadingJob);
-    const ids = await retry(
-      () =>
-        loader.client.startLoadingJob(
-          {
-            graph: tg.graph,
-            job: tg.loadingJob,
-            filename: tg.loadingFilename,
-            dataSource: tg.dataSource,
-            topic,
-            streaming: false,
-            partitions: list.map((r) => ({ partition: r.partition, start_offset: r.firstOffset })),
-          },
-          deps.signal,
-        ),
-      retryDeps(deps),
-    );
-    jobIds.push(...ids);
-    if (tg.waitForLoad) counts = add(counts, await waitForRuns(deps, loader, ids));
-  }
-  return { counts, jobIds };
 }
 
 /**
