@@ -13,6 +13,7 @@ import {
   add,
   rejectedRecords,
   rejectedRecordsAtMost,
+  rejections,
   retryDeps,
   type Line,
   type Loader,
@@ -120,6 +121,9 @@ export async function settleRejected(
   };
 }
 
+/** The least time left before the deadline for singling out rejected records (re-posts). */
+export const ISOLATION_MIN_MS = 5_000;
+
 /**
  * Kafka mode under errors.tolerance=all with a dead-letter topic, after an EOF run reported
  * rejections: the run's statistics do not say which lines, so the batch's lines are posted
@@ -127,26 +131,46 @@ export async function settleRejected(
  * records it rejects are dead-lettered with the reason. The records load a second time
  * (upserts; the README warns about accumulating jobs). [UNCONFIRMED] that TigerGraph's /ddl
  * runs a job whose filename variable names a Kafka data source (reference section 1.1
- * documents /ddl for a job's filename variable, not which sources): when it refuses,
- * undefined, and the records are counted as before.
+ * documents /ddl for a job's filename variable, not which sources). Its verdict is trusted
+ * only when it read every line and rejected exactly what the run rejected; otherwise (it
+ * refused, failed past its retries, disagreed) or with too little time left, null: the
+ * records are counted from the run's statistics, as before, and the log says why.
  */
 export async function isolateRejected(
   deps: PipelineDeps,
   loader: Loader,
   lines: readonly Line[],
   delivered: number,
-): Promise<Settled | undefined> {
+  run: LoadCounts,
+): Promise<Settled | null> {
+  const job = loader.settings.loadingJob;
+  const notSingledOut = (why: string, fields: Record<string, unknown> = {}): null => {
+    deps.logger.warn(
+      `Could not single out the records TigerGraph rejected (${why}); they are counted from the run's statistics, not dead-lettered`,
+      { job, ...fields },
+    );
+    return null;
+  };
+  const left = deps.deadline === undefined ? Infinity : deps.deadline - (deps.now ?? Date.now)();
+  if (left < ISOLATION_MIN_MS)
+    return notSingledOut('too little time left before the invocation deadline', { leftMs: left });
   let direct: Awaited<ReturnType<typeof loadDirect>>;
   try {
     direct = await loadDirect(deps, loader, lines);
   } catch (error) {
-    if (isTigerStreamError(error) && error.retriable) throw error;
-    deps.logger.warn(
-      "Could not single out the records TigerGraph rejected (its /ddl refused the loading job's lines); they are counted, not dead-lettered",
-      { job: loader.settings.loadingJob, error },
-    );
-    return undefined;
+    // Past its retries, or refused: the run already loaded the batch; only the handler giving
+    // up (the deadline) still fails it.
+    if (deps.signal?.aborted === true) throw error;
+    return notSingledOut("its /ddl did not take the loading job's lines", { error });
   }
+  const read = direct.counts.validLines + direct.counts.rejectedLines;
+  if (read !== lines.length || rejections(direct.counts) !== rejections(run))
+    return notSingledOut('its /ddl answer disagrees with the run', {
+      linesPosted: lines.length,
+      linesRead: read,
+      rejectedByRun: rejections(run),
+      rejectedByDdl: rejections(direct.counts),
+    });
   return settleRejected(deps, loader, direct, delivered);
 }
 

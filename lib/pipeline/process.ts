@@ -233,9 +233,9 @@ export async function processBatch(
       const lines = converted.lines.filter((l) => !refused.has(l.record));
       const isolated =
         config.deadLetterTopic === undefined || loader === undefined
-          ? undefined
-          : await isolateRejected(deps, loader, lines, converted.delivered - refused.size);
-      if (isolated !== undefined)
+          ? null
+          : await isolateRejected(deps, loader, lines, converted.delivered - refused.size, counts);
+      if (isolated !== null)
         ({
           deadLettered: tgDeadLettered,
           rejected: tgRejected,

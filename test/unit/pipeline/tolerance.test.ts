@@ -294,6 +294,59 @@ describe('records TigerGraph rejects follow errors.tolerance', () => {
     expect(header(DLQ_HEADERS.offset)).toBe(String(bad?.offset));
   });
 
+  it.each([
+    [
+      'a /ddl failing past its retries (5xx)',
+      (tg: FakeTigerGraph) => {
+        tg.postDdl = () =>
+          Promise.reject(new TigerStreamError('TIGERGRAPH_HTTP_503', 'busy', { retriable: true }));
+      },
+      {},
+    ],
+    [
+      'a /ddl that reads fewer lines than were posted',
+      (tg: FakeTigerGraph) => {
+        tg.postDdl = () =>
+          Promise.resolve({
+            validLines: 1,
+            rejectedLines: 0,
+            validObjects: 1,
+            rejectedObjects: 0,
+            filteredObjects: 0,
+          });
+      },
+      {},
+    ],
+    [
+      'a /ddl that rejects other records than the run did',
+      (tg: FakeTigerGraph) => {
+        tg.postDdl = (_g, _j, _f, body) =>
+          Promise.resolve({
+            validLines: body.split('\n').length,
+            rejectedLines: 0,
+            validObjects: body.split('\n').length,
+            rejectedObjects: 0,
+            filteredObjects: 0,
+          });
+      },
+      {},
+    ],
+    [
+      'too little time left before the deadline',
+      () => undefined,
+      { deadline: 4_000, now: () => 0 },
+    ],
+  ] as const)(
+    'kafka mode, errors.tolerance=all: with %s the records are counted from the run, nothing dead-lettered, the batch goes on',
+    async (_what, arrange, extra) => {
+      const { delivery, tigergraph, deps } = setup(...ALL_DLQ);
+      arrange(tigergraph);
+      const result = await processBatch(batchOf(...mixed()), { ...deps, ...extra });
+      expect(result).toMatchObject({ records: 10, loaded: 9, rejected: 1, deadLettered: 0 });
+      expect(delivery.logs.get('dlq')?.[0]).toEqual([]);
+    },
+  );
+
   it('kafka mode, errors.tolerance=all: when /ddl refuses the job, or without a dead-letter topic, the rejected record is counted', async () => {
     const refusing = setup(...ALL_DLQ);
     refusing.tigergraph.postDdl = () =>
