@@ -12,6 +12,8 @@ export default tseslint.config(
       'scripts/',
       'eslint.config.js',
       '.scratch/',
+      '.cache/',
+      'reports/',
       // Plain JavaScript that Node 20 and 22 run directly (the Lambda runtime stand-in), outside the TS project.
       'test/**/*.mjs',
       // Plain CommonJS Serverless loads as it is (it builds the TypeScript), outside the TS project.

@@ -486,7 +486,9 @@ describe('tgstream connector status, pause, resume, list, delete', () => {
       Marker: 'm2',
     });
     expect(paused.stdout()).toContain('company-stream: PAUSED');
-    expect(paused.stdout()).toContain('(a: PAUSED (USER_INITIATED; OK); b: PAUSED (USER_INITIATED; OK))');
+    expect(paused.stdout()).toContain(
+      '(a: PAUSED (USER_INITIATED; OK); b: PAUSED (USER_INITIATED; OK))',
+    );
 
     // One mapping failing makes the connector FAILED, naming the topic.
     lambda.reset();
