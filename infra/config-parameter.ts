@@ -2,7 +2,8 @@
  * The deploy carries a connector's configuration: its non-secret part becomes the String
  * parameter `/tgstream/<stage>/<connector>/config`, the document `tgstream connector create`
  * writes and the functions read. Secrets never enter it (nor the template): they stay
- * SecureStrings under `secrets/` and Secrets Manager values, written by `connector create`.
+ * SecureStrings under `secrets/` and Secrets Manager values, written by the deploy's hook
+ * (infra/deploy-hooks.cjs) or `connector create`.
  *
  * The document is the one `connector create` writes, file for file: a key or trust store file is
  * stored as the PEM keys it becomes (secrets, so only named in `secretKeys`) and `.type=PEM`
@@ -11,38 +12,33 @@
  */
 import {
   connectorPath,
+  storeLocations,
   storedDocumentText,
   toStored,
   type ConnectorConfig,
   type StoredConnector,
 } from '../lib/config/index.ts';
-import { loadSchemas } from '../lib/convert/index.ts';
+import { inlineSchemaFiles } from '../lib/convert/index.ts';
 import { ConfigError } from '../lib/errors/index.ts';
 import type { Resource } from './template.ts';
 
 /** SSM's value limit: 8 KB (advanced parameters; standard ones take 4 KB). */
 export const ADVANCED_MAX_BYTES = 8192;
 
-const SCHEMA_KEYS = ['value.converter.schemas', 'value.converter.reader.schema'] as const;
-
-/** The settings as `connector create` stores them, before secrets are split out. */
+/**
+ * The settings as `connector create` stores them, before secrets are split out: each store
+ * file named as the PEM keys it becomes (`.type=PEM`; the keys themselves are secrets, written
+ * by the deploy's hook, not read here), schema files inline.
+ */
 async function deployedSettings(
   settings: Readonly<Record<string, string>>,
 ): Promise<Record<string, string>> {
   const out = new Map(Object.entries(settings));
-  for (const [k, path] of Object.entries(settings)) {
-    const m = /^(.*)\.ssl\.(keystore|truststore)\.location$/.exec(k);
-    if (!m || path.trim() === '') continue;
-    out.set(`${m[1] ?? ''}.ssl.${m[2] ?? ''}.type`, 'PEM');
-    out.delete(k);
+  for (const { key, prefix, kind } of storeLocations(settings)) {
+    out.set(`${prefix}.ssl.${kind}.type`, 'PEM');
+    out.delete(key);
   }
-  for (const key of SCHEMA_KEYS) {
-    const value = settings[key];
-    if (value === undefined || /^\s*[[{"]/.test(value)) continue;
-    const schemas = await loadSchemas(key, value);
-    out.set(key, key.endsWith('reader.schema') ? (schemas[0] ?? '') : `[${schemas.join(',')}]`);
-  }
-  return Object.fromEntries(out);
+  return inlineSchemaFiles(Object.fromEntries(out));
 }
 
 /** The stored document of a connector as the deploy writes it. */

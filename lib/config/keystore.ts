@@ -292,6 +292,28 @@ export async function readStoreAsPem(
   return storeToPem(bytes, { key, path, password, keyPassword });
 }
 
+/** A `<prefix>.ssl.keystore.location` / `.ssl.truststore.location` setting naming a file. */
+export interface StoreLocation {
+  readonly key: string;
+  readonly prefix: string;
+  readonly kind: 'keystore' | 'truststore';
+  readonly path: string;
+}
+
+/**
+ * The key and trust store files `settings` names: what `inlineStores` turns into PEM keys, and
+ * what the deploy's configuration document names as `.type=PEM` (infra/config-parameter.ts).
+ */
+export function storeLocations(settings: Readonly<Record<string, string>>): StoreLocation[] {
+  const out: StoreLocation[] = [];
+  for (const [key, path] of Object.entries(settings)) {
+    const m = /^(.*)\.ssl\.(keystore|truststore)\.location$/.exec(key);
+    if (!m || path.trim() === '') continue;
+    out.push({ key, prefix: m[1] as string, kind: m[2] as StoreLocation['kind'], path });
+  }
+  return out;
+}
+
 /**
  * Replaces `<prefix>.ssl.keystore.location` / `.ssl.truststore.location` in `settings` by the
  * PEM keys Kafka clients understand, reading the files. Returns the new settings.
@@ -300,11 +322,8 @@ export async function inlineStores(
   settings: Readonly<Record<string, string>>,
 ): Promise<Record<string, string>> {
   const out = new Map(Object.entries(settings));
-  for (const [k, path] of Object.entries(settings)) {
-    const m = /^(.*)\.ssl\.(keystore|truststore)\.location$/.exec(k);
-    if (!m || path.trim() === '') continue;
-    const prefix = m[1] as string;
-    if (m[2] === 'keystore') {
+  for (const { key: k, prefix, kind, path } of storeLocations(settings)) {
+    if (kind === 'keystore') {
       const pem = await readStoreAsPem(
         k,
         path,
@@ -320,7 +339,7 @@ export async function inlineStores(
       out.set(`${prefix}.ssl.truststore.certificates`, pem.certificates);
       out.delete(`${prefix}.ssl.truststore.password`);
     }
-    out.set(`${prefix}.ssl.${m[2]}.type`, 'PEM');
+    out.set(`${prefix}.ssl.${kind}.type`, 'PEM');
     out.delete(k);
   }
   return Object.fromEntries(out);

@@ -35,7 +35,7 @@ import {
   toStored,
   type ConnectorConfig,
 } from '../config/index.ts';
-import { loadSchemas } from '../convert/index.ts';
+import { inlineSchemaFiles } from '../convert/index.ts';
 import { ControlError, messageOf } from '../errors/index.ts';
 import { writeSourceSecret, type SecretChange } from './secrets-manager.ts';
 
@@ -108,20 +108,6 @@ async function readPath(ssm: SSMClient, path: string): Promise<Parameter[]> {
     out.push(...(page.Parameters ?? []));
     next = page.NextToken;
   } while (next);
-  return out;
-}
-
-/** Schema files named by value.converter.schemas / reader.schema become inline JSON (the Lambda has no files). */
-async function inlineSchemaFiles(
-  settings: Record<string, string>,
-): Promise<Record<string, string>> {
-  const out = { ...settings };
-  for (const key of ['value.converter.schemas', 'value.converter.reader.schema']) {
-    const value = settings[key];
-    if (value === undefined || /^\s*[[{"]/.test(value)) continue;
-    const schemas = await loadSchemas(key, value);
-    out[key] = key.endsWith('reader.schema') ? (schemas[0] ?? '') : `[${schemas.join(',')}]`;
-  }
   return out;
 }
 

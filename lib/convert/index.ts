@@ -206,3 +206,17 @@ export async function createConverter(
     });
   return avroConverter('TigerGraphAvroConverter', createRegistryAvroConverter(registry, options));
 }
+
+/** Schema files named by value.converter.schemas / reader.schema become inline JSON (the Lambda has no files). */
+export async function inlineSchemaFiles(
+  settings: Record<string, string>,
+): Promise<Record<string, string>> {
+  const out = { ...settings };
+  for (const key of ['value.converter.schemas', 'value.converter.reader.schema']) {
+    const value = settings[key];
+    if (value === undefined || /^\s*[[{"]/.test(value)) continue;
+    const schemas = await loadSchemas(key, value);
+    out[key] = key.endsWith('reader.schema') ? (schemas[0] ?? '') : `[${schemas.join(',')}]`;
+  }
+  return out;
+}
