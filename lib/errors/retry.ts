@@ -98,3 +98,22 @@ export async function retry<T>(
     }
   }
 }
+
+/**
+ * An invocation's deadline (epoch ms: the time Lambda gives it, less `marginMs` kept for the
+ * error to surface) and the signal that fires then. Without a Lambda context (a local run that
+ * gives none), `fallbackMs` stands for the time left.
+ */
+export function invocationDeadline(
+  context: { getRemainingTimeInMillis?: () => number },
+  started: number,
+  marginMs: number,
+  fallbackMs: number,
+): { deadline: number; signal: AbortSignal } {
+  const remaining =
+    typeof context.getRemainingTimeInMillis === 'function'
+      ? context.getRemainingTimeInMillis()
+      : fallbackMs;
+  const deadline = started + remaining - marginMs;
+  return { deadline, signal: AbortSignal.timeout(Math.max(1, deadline - started)) };
+}

@@ -12,7 +12,7 @@ import {
   type ConnectorConfig,
   type SecretRegistry,
 } from '../config/index.ts';
-import { retry, type RetryPolicy } from '../errors/retry.ts';
+import { invocationDeadline, retry, type RetryPolicy } from '../errors/retry.ts';
 import { compressionTypeOf, createKafkaDelivery, type KafkaDelivery } from '../kafka/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
 import {
@@ -129,12 +129,12 @@ export function createHeartbeatHandler(deps: HeartbeatHandlerDeps): HeartbeatHan
       return { sent: false, reason: 'disabled' };
     }
     const started = now();
-    const remaining =
-      typeof context.getRemainingTimeInMillis === 'function'
-        ? context.getRemainingTimeInMillis()
-        : 60_000;
-    const deadline = started + remaining - (deps.deadlineMarginMs ?? 1000);
-    const signal = AbortSignal.timeout(Math.max(1, deadline - started));
+    const { deadline, signal } = invocationDeadline(
+      context,
+      started,
+      deps.deadlineMarginMs ?? 1000,
+      60_000,
+    );
     const { delivery, logger } = await clientsFor(config);
 
     const heartbeat: Heartbeat = {

@@ -22,7 +22,7 @@ import {
   type Logger,
   type MetricsSink,
 } from '../observability/index.ts';
-import type { RetryPolicy } from '../errors/retry.ts';
+import { invocationDeadline, type RetryPolicy } from '../errors/retry.ts';
 import { ConfigError } from '../errors/index.ts';
 import { createTigerGraphClient, type TigerGraphClient } from '../tigergraph/index.ts';
 import { processBatch, type BatchResult } from './process.ts';
@@ -211,12 +211,12 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
           'The connector configuration was not loaded before the handler ran',
         );
       const c = await clientsFor(config);
-      const remaining =
-        typeof context.getRemainingTimeInMillis === 'function'
-          ? context.getRemainingTimeInMillis()
-          : 900_000;
-      const deadline = started + remaining - (deps.deadlineMarginMs ?? 2000);
-      const signal = AbortSignal.timeout(Math.max(1, deadline - started));
+      const { deadline, signal } = invocationDeadline(
+        context,
+        started,
+        deps.deadlineMarginMs ?? 2000,
+        900_000,
+      );
       const logger = c.logger.child({ requestId: context.awsRequestId });
       const result = await processBatch(batch, {
         config,
