@@ -282,6 +282,17 @@ export const KEY_RULES = {
     },
     loader: 'optional',
   },
+  // /ddl posts in flight at once for one batch (lib/pipeline/direct.ts lanes). 16 bounds what
+  // one invocation asks of RESTPP; TigerGraph documents no limit on concurrent /ddl posts.
+  'tigergraph.direct.concurrency': {
+    check: {
+      kind: 'int',
+      min: 1,
+      max: 16,
+      code: 'CONFIG_TIGERGRAPH_DIRECT_CONCURRENCY_INVALID',
+    },
+    loader: 'optional',
+  },
   'tigergraph.request.timeout.ms': {
     check: {
       kind: 'int',

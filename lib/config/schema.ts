@@ -79,6 +79,8 @@ export interface TigerGraphSettings {
   /** Wait for each EOF run to finish and read its statistics (kafka mode). */
   readonly waitForLoad: boolean;
   readonly batchMaxBytes: number;
+  /** How many /ddl posts one batch keeps in flight, each for other source partitions. */
+  readonly directConcurrency: number;
   readonly requestTimeoutMs: number;
   readonly auth: {
     readonly username: string | undefined;
@@ -159,6 +161,9 @@ export const DEFAULTS = Object.freeze({
   'tigergraph.loading.eof': 'true',
   'tigergraph.loading.wait': 'true',
   'tigergraph.batch.max.bytes': String(4 * 1024 * 1024),
+  // 4: a batch holding several source partitions (one invocation can) overlaps up to 4 /ddl
+  // round trips, while one invocation adds at most 4 posts to what TigerGraph's RESTPP serves.
+  'tigergraph.direct.concurrency': '4',
   'tigergraph.request.timeout.ms': '30000',
   'errors.tolerance': 'none',
   'tigerstream.esm.batch.size': '100',
@@ -210,6 +215,7 @@ export const KNOWN_KEYS = new Set<string>([
   'tigergraph.auth.password',
   'tigergraph.auth.token',
   'tigergraph.batch.max.bytes',
+  'tigergraph.direct.concurrency',
   'tigergraph.request.timeout.ms',
   'tigerstream.esm.batch.size',
   'tigerstream.esm.batching.window.ms',

@@ -147,6 +147,7 @@ const tigergraphSettings = (scope: Scope): TigerGraphSettings => {
     eof: bool(scope, 'tigergraph.loading.eof'),
     waitForLoad: bool(scope, 'tigergraph.loading.wait'),
     batchMaxBytes: int(scope, 'tigergraph.batch.max.bytes'),
+    directConcurrency: int(scope, 'tigergraph.direct.concurrency'),
     requestTimeoutMs: int(scope, 'tigergraph.request.timeout.ms'),
     auth: Object.freeze({
       username: scope.get('tigergraph.auth.username'),

@@ -67,31 +67,95 @@ export const maxLinesPerRecord = (part: readonly Line[]): number => {
   return most;
 };
 
+/** A source partition: its lines are posted in order, never two of its chunks at once. */
+const partitionOf = (line: Line): string => `${line.record.topic}\u0000${line.record.partition}`;
+
 /**
- * Direct mode: JSON lines chunked under tigergraph.batch.max.bytes, in order, to /ddl.
+ * The batch's lines dealt into at most `concurrency` lanes, each holding whole source
+ * partitions, its lines in source order. Partitions go largest first to the lane with the
+ * fewest bytes so far (ties: the first such lane, and partitions in the order they appear), so
+ * lanes finish close together. One lane (concurrency 1, or one partition): every line in
+ * source order, the chunks direct mode always posted.
+ */
+export function planLanes(lines: readonly Line[], concurrency: number): Line[][] {
+  const bytes = new Map<string, number>();
+  for (const l of lines) {
+    const key = partitionOf(l);
+    bytes.set(key, (bytes.get(key) ?? 0) + l.value.length + 1);
+  }
+  const count = Math.min(Math.max(1, concurrency), bytes.size);
+  if (count <= 1) return lines.length === 0 ? [] : [[...lines]];
+  const load = new Array<number>(count).fill(0);
+  const laneOf = new Map<string, number>();
+  // Array.prototype.sort is stable: equal partitions keep the order they appear in.
+  for (const [key, size] of [...bytes].sort((a, b) => b[1] - a[1])) {
+    let lane = 0;
+    for (let i = 1; i < count; i++) if ((load[i] as number) < (load[lane] as number)) lane = i;
+    laneOf.set(key, lane);
+    load[lane] = (load[lane] as number) + size;
+  }
+  const lanes = Array.from({ length: count }, (): Line[] => []);
+  for (const l of lines) lanes[laneOf.get(partitionOf(l)) as number]?.push(l);
+  return lanes;
+}
+
+/** `lines` in chunks of at most `maxBytes` (newlines counted); a longer line goes alone. */
+function chunksOf(lines: readonly Line[], maxBytes: number): Line[][] {
+  const chunks: Line[][] = [];
+  let chunk: Line[] = [];
+  let size = 0;
+  for (const line of lines) {
+    if (chunk.length > 0 && size + line.value.length + 1 > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(line);
+    size += line.value.length + 1;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/**
+ * Direct mode: JSON lines chunked under tigergraph.batch.max.bytes to /ddl, up to
+ * tigergraph.direct.concurrency posts in flight. The lines are dealt into that many lanes
+ * ({@link planLanes}), each holding whole source partitions; a lane posts its chunks one after
+ * the other, in source order, and lanes run side by side. So two chunks holding lines of one
+ * partition are never in flight together, and a later line of a partition never reaches
+ * TigerGraph before an earlier one: its upserts land in source order, as with one post at a
+ * time. A batch of one partition has one lane and gains nothing.
  * TigerGraph answers a post with counts only, so when a chunk has rejections its halves are
- * posted again (loading is an upsert; delivery is at-least-once anyway) until each rejected
- * line stands alone, within {@link ISOLATION_POSTS} extra posts per batch: that is what makes
- * the rejected records known, to dead-letter them and to count them exactly. A chunk whose
- * every record was rejected needs no re-post. What the budget does not reach is counted from
- * its piece's statistics and logged with the piece's offsets. Under errors.tolerance=none the
- * first chunk with rejections fails the batch at once (`TIGERGRAPH_RECORDS_REJECTED`, naming
- * the chunk's first and last offsets), without singling out its lines or posting the chunks
- * after it: the event-source mapping's retries and bisection take it from there.
+ * posted again in its lane (loading is an upsert; delivery is at-least-once anyway) until
+ * each rejected line stands alone, within {@link ISOLATION_POSTS} extra posts per batch, shared
+ * by the lanes: that is what makes the rejected records known, to dead-letter them and to count
+ * them exactly. A chunk whose every record was rejected needs no re-post. What the budget does
+ * not reach is counted from its piece's statistics and logged with the piece's offsets. Under
+ * errors.tolerance=none the first chunk with rejections fails the batch
+ * (`TIGERGRAPH_RECORDS_REJECTED`, naming the chunk's first and last offsets), without singling
+ * out its lines: the event-source mapping's retries and bisection take it from there. A lane
+ * that fails (that, or a post failing past its retries) fails the batch with its error: the
+ * other lanes start no further post, the posts they have in flight are aborted (their signal
+ * fires) and waited for, and then the first error is thrown. Rejected lines are returned in
+ * source order whatever lane found them.
  */
 export async function loadDirect(
   deps: PipelineDeps,
   { settings: tg, client }: Loader,
   lines: readonly Line[],
 ): Promise<DirectResult> {
+  // Fired when a lane fails: the others stop posting and their requests and retries end.
+  const stop = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+  const retrying = retryDeps({ ...deps, signal });
   let budget = ISOLATION_POSTS;
   const post = (part: readonly Line[]): Promise<LoadCounts> => {
     const body = Buffer.concat(
       part.flatMap((l, i) => (i === 0 ? [l.value] : [Buffer.from('\n'), l.value])),
     ).toString('utf8');
     return retry(
-      () => client.postDdl(tg.graph, tg.loadingJob, tg.loadingFilename, body, deps.signal),
-      retryDeps(deps),
+      () => client.postDdl(tg.graph, tg.loadingJob, tg.loadingFilename, body, signal),
+      retrying,
     );
   };
   const isolate = async (part: readonly Line[], counts: LoadCounts): Promise<DirectResult> => {
@@ -135,17 +199,7 @@ export async function loadDirect(
       unresolved: [...a.unresolved, ...b.unresolved],
     };
   };
-
-  let counts = ZERO;
-  const rejected: RejectedLine[] = [];
-  const unresolved: Unresolved[] = [];
-  let chunk: Line[] = [];
-  let size = 0;
-  const flush = async (): Promise<void> => {
-    if (chunk.length === 0) return;
-    const part = chunk;
-    chunk = [];
-    size = 0;
+  const load = async (part: readonly Line[]): Promise<DirectResult> => {
     const first = await post(part);
     if (rejections(first) > 0 && rejectionsFailBatch(deps.config)) {
       const from = coordinates((part[0] as Line).record);
@@ -158,18 +212,37 @@ export async function loadDirect(
         details: { topic: from.topic, partition: from.partition, offset: from.offset },
       });
     }
-    const result = await isolate(part, first);
-    counts = add(counts, result.counts);
-    rejected.push(...result.rejected);
-    unresolved.push(...result.unresolved);
+    return isolate(part, first);
   };
-  for (const line of lines) {
-    if (size + line.value.length + 1 > tg.batchMaxBytes) await flush();
-    chunk.push(line);
-    size += line.value.length + 1;
+
+  const results: DirectResult[] = [];
+  let failure: { readonly error: unknown } | undefined;
+  const runLane = async (lane: readonly Line[]): Promise<void> => {
+    try {
+      for (const part of chunksOf(lane, tg.batchMaxBytes)) {
+        if (stop.signal.aborted) return;
+        results.push(await load(part));
+      }
+    } catch (error) {
+      if (failure === undefined) {
+        failure = { error };
+        stop.abort();
+      }
+    }
+  };
+  // runLane never rejects: every lane is waited for before the batch fails or goes on.
+  await Promise.all(planLanes(lines, tg.directConcurrency).map(runLane));
+  if (failure !== undefined) throw failure.error;
+  const rejected = results.flatMap((r) => r.rejected);
+  if (results.length > 1 && rejected.length > 1) {
+    const order = new Map(lines.map((l, i) => [l, i]));
+    rejected.sort((x, y) => (order.get(x.line) ?? 0) - (order.get(y.line) ?? 0));
   }
-  await flush();
-  return { counts, rejected, unresolved };
+  return {
+    counts: results.reduce((c, r) => add(c, r.counts), ZERO),
+    rejected,
+    unresolved: results.flatMap((r) => r.unresolved),
+  };
 }
 
 /**

@@ -37,6 +37,7 @@ const GOOD: Record<string, string> = {
   'tigergraph.loading.eof': 'false',
   'tigergraph.loading.wait': 'false',
   'tigergraph.batch.max.bytes': '2048',
+  'tigergraph.direct.concurrency': '2',
   'tigergraph.request.timeout.ms': '1000',
 };
 

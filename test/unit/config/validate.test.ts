@@ -29,6 +29,7 @@ describe('validateConnectorFile', () => {
         version: 3,
         eof: true,
         batchMaxBytes: 4 * 1024 * 1024,
+        directConcurrency: 4,
         graph: 'Company_Graph',
       },
       esm: { batchSize: 100, batchingWindowMs: 500, startingPosition: 'TRIM_HORIZON' },
@@ -77,6 +78,28 @@ describe('validateConnectorFile', () => {
     ['producer.max.request.size', '1MB', 'CONFIG_MAX_REQUEST_SIZE_INVALID'],
   ])('reports %s=%s as %s', (key, value, code) => {
     expect(codes(edit(key, value))).toContain(code);
+  });
+
+  it.each(['0', '17', '-1', '2.5', 'four'])(
+    'refuses tigergraph.direct.concurrency=%s, naming the key and the range allowed',
+    (value) => {
+      const { errors } = validate(edit('tigergraph.direct.concurrency', value));
+      expect(errors).toEqual([
+        expect.objectContaining({
+          key: 'tigergraph.direct.concurrency',
+          code: 'CONFIG_TIGERGRAPH_DIRECT_CONCURRENCY_INVALID',
+          message: `found "${value}"; allowed: an integer from 1 to 16`,
+        }),
+      ]);
+    },
+  );
+
+  it('reads tigergraph.direct.concurrency from 1 to 16', () => {
+    for (const n of [1, 6, 16])
+      expect(
+        validate(edit('tigergraph.direct.concurrency', String(n))).connectors[0]?.tigergraph
+          ?.directConcurrency,
+      ).toBe(n);
   });
 
   it('accepts producer.max.request.size, the producer request limit lib/kafka honours', () => {
