@@ -143,3 +143,26 @@ export function registerCodecs(): void {
   for (const [id, codec] of Object.entries(CODECS)) table[Number(id)] = () => codec;
   for (let id = COMPRESSION_TYPES.length; id < CODEC_IDS; id++) table[id] = unsupported(id);
 }
+
+/**
+ * The codec lib/kafka/fast-produce.ts compresses a record batch's records with (kafkajs's
+ * registered codecs: gzip its own, the others {@link registerCodecs}'s); undefined for none.
+ */
+export function recordsCodec(
+  type: CompressionType,
+): { id: number; compress(records: Buffer): Promise<Buffer> } | undefined {
+  if (type === 'none') return undefined;
+  registerCodecs();
+  const id = KAFKAJS_CODEC_IDS[type] as number;
+  // Looked up per batch, as kafkajs does: the table is the one registry of codecs.
+  const table = CompressionCodecs as unknown as Record<number, (() => KafkaJsCodec) | undefined>;
+  return {
+    id,
+    compress: (records) => {
+      const codec = table[id];
+      if (codec === undefined)
+        return Promise.reject(new Error(`No ${type} codec is registered with kafkajs`));
+      return codec().compress({ buffer: records });
+    },
+  };
+}

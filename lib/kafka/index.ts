@@ -110,6 +110,12 @@ export interface KafkaDeliveryOptions {
    * `message.max.bytes` decides.
    */
   readonly maxRequestSize?: number | undefined;
+  /**
+   * Which producer writes the records: `fast` (default) encodes record batches itself on
+   * kafkajs's connections (lib/kafka/fast-produce.ts); `kafkajs` is kafkajs's own producer
+   * (kept for comparison in the bench, and used when kafkajs lacks what the fast one needs).
+   */
+  readonly producer?: 'fast' | 'kafkajs';
 }
 
 /**
@@ -142,7 +148,8 @@ export {
 import { MAX_REQUEST_SIZE_KEY, requestSizeBound, requestsWithin } from './request-size.ts';
 export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
-import { kafkaCompression, registerCodecs, type CompressionType } from './codecs.ts';
+import { kafkaCompression, recordsCodec, registerCodecs, type CompressionType } from './codecs.ts';
+import { createFastProducer, type FastProducer } from './fast-produce.ts';
 export {
   CodecError,
   COMPRESSION_TYPES,
@@ -181,6 +188,10 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
     ...kafkaSecurity(options.security),
   };
   const kafka = new Kafka(kafkaConfig);
+  const fast: FastProducer | undefined =
+    options.producer === 'kafkajs'
+      ? undefined
+      : createFastProducer(kafka, recordsCodec(options.compression ?? 'none'));
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
   let admin: Admin | undefined;
@@ -225,7 +236,23 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
     return connecting;
   };
 
+  /** The fast producer, connected; connecting errors coded as kafkajs's producer's are. */
+  const connectFast = async (f: FastProducer): Promise<FastProducer> => {
+    try {
+      await f.connect();
+      return f;
+    } catch (error) {
+      await f.disconnect().catch(() => undefined);
+      throw toKafkaError(error, {
+        action: `Connecting to the target Kafka cluster (${brokers})`,
+        retriableCode: 'KAFKA_CONNECT_FAILED',
+        fallbackCode: 'KAFKA_CONNECT_FAILED',
+      });
+    }
+  };
+
   const rebuild = async (): Promise<void> => {
+    await fast?.disconnect().catch(() => undefined);
     const broken = producer;
     producer = undefined;
     await broken?.disconnect().catch(() => undefined);
@@ -277,10 +304,11 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
 
   /** One produce request; its records' first offsets per topic-partition. */
   const sendRequest = async (
-    p: Producer,
+    p: Producer | FastProducer,
     records: readonly OutRecord[],
     timeoutMs: number,
   ): Promise<ProducedRange[]> => {
+    if (!('sendBatch' in p)) return p.send(records, -1, timeoutMs);
     const byTopic = new Map<string, Message[]>();
     for (const r of records) {
       const list = byTopic.get(r.topic) ?? [];
@@ -355,7 +383,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
             },
           );
       }
-      const p = await getProducer();
+      const p = fast === undefined ? await getProducer() : await connectFast(fast);
       const ranges = new Map<string, ProducedRange>();
       try {
         for (const request of maxRequestSize === undefined
@@ -387,7 +415,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
     },
 
     async disconnect() {
-      await Promise.all([producer?.disconnect(), admin?.disconnect()]);
+      await Promise.all([producer?.disconnect(), admin?.disconnect(), fast?.disconnect()]);
       producer = undefined;
       admin = undefined;
     },

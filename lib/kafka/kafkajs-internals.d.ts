@@ -1,0 +1,9 @@
+// kafkajs's own Produce request definitions (CommonJS, no types): lib/kafka/fast-produce.ts
+// looks up the negotiated version's response decoder through them.
+declare module 'kafkajs/src/protocol/requests/produce/index.js' {
+  const definition: {
+    readonly versions: readonly string[];
+    readonly protocol: (options: { version: number }) => unknown;
+  };
+  export default definition;
+}
