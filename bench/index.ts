@@ -10,9 +10,11 @@ import { benchConvert } from './convert.ts';
 import { benchPipeline } from './pipeline.ts';
 import { benchLatency } from './latency.ts';
 import { benchColdStart } from './cold-start.ts';
+import { benchProduce } from './produce.ts';
 
 const suites: Record<string, () => Promise<readonly BenchEntry[]>> = {
   convert: benchConvert,
+  produce: benchProduce,
   pipeline: benchPipeline,
   latency: benchLatency,
   'cold-start': benchColdStart,
