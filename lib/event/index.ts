@@ -159,11 +159,17 @@ function eventProblem(event: unknown): string | undefined {
   return undefined;
 }
 
-const decodeHeaders = (headers: readonly RawHeader[] | undefined | null): RecordHeader[] =>
-  // Header values are signed Java bytes; Buffer.from masks each with & 255, which restores them.
-  (headers ?? []).flatMap((header) =>
-    Object.entries(header).map(([key, bytes]) => ({ key, value: Buffer.from(bytes) })),
-  );
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+
+const decodeHeaders = (
+  headers: readonly RawHeader[] | undefined | null,
+): readonly RecordHeader[] =>
+  headers === undefined || headers === null || headers.length === 0
+    ? NO_HEADERS
+    : // Header values are signed Java bytes; Buffer.from masks each with & 255, which restores them.
+      headers.flatMap((header) =>
+        Object.entries(header).map(([key, bytes]) => ({ key, value: Buffer.from(bytes) })),
+      );
 
 const decodeBytes = (text: string | null | undefined): Buffer | null =>
   text === undefined || text === null ? null : Buffer.from(text, 'base64');

@@ -91,10 +91,15 @@ async function convertAll(
   let rejected = 0;
   let tombstones = 0;
   let delivered = 0;
+  // Target topic names, once per source topic rather than once per record.
+  const targets = new Map<string, string>();
   for (const record of batch.records) {
     let converted;
     try {
-      converted = await converter.convert(record);
+      // The compiled converters answer synchronously: awaited only when a promise comes back
+      // (a schema to fetch), so a batch does not pay a microtask per record.
+      const answer = converter.convert(record);
+      converted = answer instanceof Promise ? await answer : answer;
     } catch (error) {
       const outcome = decideRecordFailure(error, config);
       if (outcome === 'fail-batch') throw error;
@@ -112,7 +117,9 @@ async function convertAll(
       tombstones++;
       continue;
     }
-    const topic = targetTopicName(config, record.topic);
+    let topic = targets.get(record.topic);
+    if (topic === undefined)
+      targets.set(record.topic, (topic = targetTopicName(config, record.topic)));
     const count = targetPartitions.get(topic) ?? 0;
     delivered++;
     for (const value of converted.values) {
