@@ -1,6 +1,7 @@
 /**
  * The stream handler end to end (decode, convert, deliver, acknowledge) in each mode and at two
- * batch sizes, against kcat (librdkafka) producing the same JSON lines to the same embedded
+ * batch sizes, and direct mode over 6 source partitions in batches of several chunks at
+ * tigergraph.direct.concurrency 1 and at its default, against kcat (librdkafka) producing the same JSON lines to the same embedded
  * broker with acks=all, measured in the same run: rounds alternate baseline and candidate (and
  * which goes first), and the medians of each and of the paired per-round ratios are reported.
  * The broker and the emulator run in a `tgstream dev` child process (bench/stack.ts).
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Context } from 'aws-lambda';
+import { DEFAULTS, withSettings } from '../lib/config/index.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../lib/event/index.ts';
 import { silentLogger } from '../lib/observability/index.ts';
 import { createStreamHandler } from '../lib/pipeline/index.ts';
@@ -32,14 +34,23 @@ export const companyLine = (n: number): string =>
 export const benchContext = (): Context =>
   ({ awsRequestId: 'bench', getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
 
-/** The Kafka events of `count` records starting at `first`, in batches of `batch`. */
-export function events(topic: string, first: number, count: number, batch: number): unknown[] {
+/**
+ * The Kafka events of `count` records starting at `first`, in batches of `batch`. Record n is
+ * in partition n mod `partitions` at offset n div `partitions` (one partition: offset n).
+ */
+export function events(
+  topic: string,
+  first: number,
+  count: number,
+  batch: number,
+  partitions = 1,
+): unknown[] {
   const out: unknown[] = [];
   for (let start = first; start < first + count; start += batch) {
     const records: KafkaRecord[] = Array.from({ length: batch }, (_, i) => ({
       topic,
-      partition: 0,
-      offset: start + i,
+      partition: (start + i) % partitions,
+      offset: Math.floor((start + i) / partitions),
       timestamp: Date.now(),
       timestampType: 'CREATE_TIME',
       key: Buffer.from(`c${start + i}`),
@@ -78,14 +89,58 @@ export async function kcatProduce(
   return records / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-async function scenario(
-  stack: BenchStack,
-  mode: Mode,
-  batch: number,
-  kcatFile: string,
-  next: { offset: number },
-): Promise<BenchResult> {
-  const config = stack.connector(mode, batch);
+/** One measured configuration of the handler. */
+export interface Scenario {
+  readonly mode: Mode;
+  readonly batch: number;
+  /** Source partitions the records are spread over (default 1). */
+  readonly partitions?: number;
+  /** tigergraph.direct.concurrency (direct mode); none: the key is left at its default. */
+  readonly concurrency?: number;
+  /** tigergraph.batch.max.bytes (direct mode); none: its default. */
+  readonly chunkBytes?: number;
+}
+
+/** The default of tigergraph.direct.concurrency, measured beside 1. */
+const DEFAULT_CONCURRENCY = Number(DEFAULTS['tigergraph.direct.concurrency']);
+
+/**
+ * Every group of scenarios, in the order they run. A group is measured in the same rounds
+ * (each against kcat, and each after the first against the first as well). The last group is
+ * direct mode over 6 partitions at concurrency 1 and at the default, so its gain is a paired
+ * ratio too. Its chunks are 64 KiB so that a 10,000-record batch of these records of about 50
+ * bytes (about half a megabyte) needs 8 or 9 of them: concurrency only acts on a batch of
+ * several chunks (one that fits one chunk is one post at any concurrency), and with the
+ * default 4 MiB that takes batches of over 4 MiB.
+ */
+export const SCENARIOS: readonly (readonly Scenario[])[] = [
+  ...BATCHES.flatMap((batch) => MODES.map((mode) => [{ mode, batch }])),
+  [1, DEFAULT_CONCURRENCY].map((concurrency) => ({
+    mode: 'direct' as const,
+    batch: 10_000,
+    partitions: 6,
+    chunkBytes: 64 * 1024,
+    concurrency,
+  })),
+];
+
+const nameOf = ({ mode, batch, partitions = 1, concurrency, chunkBytes }: Scenario): string =>
+  `pipeline: handler, ${mode}${partitions > 1 ? `, ${partitions} partitions` : ''}${
+    chunkBytes === undefined ? '' : `, ${chunkBytes / 1024} KiB chunks`
+  }${concurrency === undefined ? '' : `, concurrency ${concurrency}`}, ${batch.toLocaleString(
+    'en-US',
+  )}-record batches`;
+
+/** A handler for one scenario and how fast it takes a list of events. */
+function candidate(stack: BenchStack, s: Scenario) {
+  const base = stack.connector(s.mode, s.batch);
+  const overrides: Record<string, string> = {
+    ...(s.concurrency === undefined
+      ? {}
+      : { 'tigergraph.direct.concurrency': String(s.concurrency) }),
+    ...(s.chunkBytes === undefined ? {} : { 'tigergraph.batch.max.bytes': String(s.chunkBytes) }),
+  };
+  const config = Object.keys(overrides).length === 0 ? base : withSettings(base, overrides);
   const handler = createStreamHandler({
     loadConfig: () => Promise.resolve(config),
     logger: silentLogger(),
@@ -94,47 +149,72 @@ async function scenario(
     const started = process.hrtime.bigint();
     for (const event of list) {
       const r = await handler(event, benchContext());
-      if (r.records !== batch || r.loaded !== batch)
-        throw new Error(`${mode}: a batch of ${batch} loaded ${r.loaded} of ${r.records}`);
+      if (r.records !== s.batch || r.loaded !== s.batch)
+        throw new Error(`${s.mode}: a batch of ${s.batch} loaded ${r.loaded} of ${r.records}`);
     }
-    return (list.length * batch) / (Number(process.hrtime.bigint() - started) / 1e9);
+    return (list.length * s.batch) / (Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  return { handler, invoke };
+}
+
+/**
+ * Measures a group: per round kcat and each scenario once, in an order that rotates by round
+ * (with one scenario: kcat first in even rounds, the handler first in odd ones).
+ */
+async function scenario(
+  stack: BenchStack,
+  group: readonly Scenario[],
+  kcatFile: string,
+  next: { offset: number },
+): Promise<BenchResult[]> {
+  const runs = group.map((s) => ({ s, ...candidate(stack, s), c: [] as number[] }));
+  const take = (s: Scenario, count: number): unknown[] => {
+    const list = events(stack.sourceTopic(s.mode), next.offset, count, s.batch, s.partitions);
+    next.offset += count;
+    return list;
   };
   try {
     // Warm-up: connects the producer and, in streaming mode, starts the run the rounds use.
-    await invoke(events(stack.sourceTopic(mode), next.offset, batch, batch));
-    next.offset += batch;
+    for (const r of runs) await r.invoke(take(r.s, r.s.batch));
     const b: number[] = [];
-    const c: number[] = [];
-    const ratios: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const list = events(stack.sourceTopic(mode), next.offset, ROUND_RECORDS, batch);
-      next.offset += ROUND_RECORDS;
-      let bi: number;
-      let ci: number;
-      if (i % 2 === 0) {
-        bi = await kcatProduce(stack.bootstrapServers, kcatFile, ROUND_RECORDS);
-        ci = await invoke(list);
-      } else {
-        ci = await invoke(list);
-        bi = await kcatProduce(stack.bootstrapServers, kcatFile, ROUND_RECORDS);
+      const lists = runs.map((r) => take(r.s, ROUND_RECORDS));
+      // Step -1 is kcat; the order rotates by round so none always runs on a warmer machine.
+      const steps = [-1, ...runs.keys()];
+      const shift = i % steps.length;
+      for (const step of [...steps.slice(shift), ...steps.slice(0, shift)]) {
+        const run = runs[step];
+        if (run === undefined)
+          b.push(await kcatProduce(stack.bootstrapServers, kcatFile, ROUND_RECORDS));
+        else run.c.push(await run.invoke(lists[step] as unknown[]));
       }
-      b.push(bi);
-      c.push(ci);
-      ratios.push(ci / bi);
     }
-    return result(
-      `pipeline: handler, ${mode}, ${batch.toLocaleString('en-US')}-record batches`,
-      median(c),
-      KCAT,
-      median(b),
-      median(ratios),
-    );
+    const paired = (x: readonly number[], y: readonly number[]): number =>
+      median(x.map((xi, i) => xi / (y[i] as number)));
+    const first = runs[0];
+    return runs.flatMap((r, k) => [
+      result(nameOf(r.s), median(r.c), KCAT, median(b), paired(r.c, b)),
+      ...(k > 0 && first !== undefined
+        ? [
+            result(
+              `${nameOf(r.s)}, against concurrency ${first.s.concurrency ?? 'default'}`,
+              median(r.c),
+              `the handler, ${nameOf(first.s).replace('pipeline: handler, ', '')}`,
+              median(first.c),
+              paired(r.c, first.c),
+            ),
+          ]
+        : []),
+    ]);
   } finally {
-    await handler.close();
+    for (const r of runs) await r.handler.close();
   }
 }
 
-export async function benchPipeline(): Promise<BenchResult[]> {
+/** Runs the groups of scenarios `only` keeps (all by default). */
+export async function benchPipeline(
+  only: (group: readonly Scenario[]) => boolean = () => true,
+): Promise<BenchResult[]> {
   const stack = await startBenchStack();
   const dir = mkdtempSync(join(tmpdir(), 'tgstream-kcat-'));
   const kcatFile = join(dir, 'lines.tsv');
@@ -145,8 +225,8 @@ export async function benchPipeline(): Promise<BenchResult[]> {
   const next = { offset: 0 };
   const out: BenchResult[] = [];
   try {
-    for (const batch of BATCHES)
-      for (const mode of MODES) out.push(await scenario(stack, mode, batch, kcatFile, next));
+    for (const group of SCENARIOS.filter(only))
+      out.push(...(await scenario(stack, group, kcatFile, next)));
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
