@@ -71,19 +71,24 @@ export const maxLinesPerRecord = (part: readonly Line[]): number => {
 const partitionOf = (line: Line): string => `${line.record.topic}\u0000${line.record.partition}`;
 
 /**
- * The batch's lines dealt into at most `concurrency` lanes, each holding whole source
- * partitions, its lines in source order. Partitions go largest first to the lane with the
- * fewest bytes so far (ties: the first such lane, and partitions in the order they appear), so
- * lanes finish close together. One lane (concurrency 1, or one partition): every line in
- * source order, the chunks direct mode always posted.
+ * The batch's lines dealt into lanes, each holding whole source partitions, its lines in source
+ * order: at most `concurrency` lanes, and no more than the chunks of `maxBytes` the batch needs
+ * anyway. A batch that fits one chunk is one lane and one post, as before: split into a post
+ * per partition it would pay a round trip and TigerGraph's per-request work for each, and on
+ * the emulator 4 posts of a 1,000-record batch in place of one were slower (README,
+ * Benchmarks). Partitions go largest first to the lane with the fewest bytes
+ * so far (ties: the first such lane, partitions in the order they appear), so lanes finish
+ * close together. One lane: every line in source order, the chunks direct mode always posted.
  */
-export function planLanes(lines: readonly Line[], concurrency: number): Line[][] {
+export function planLanes(lines: readonly Line[], concurrency: number, maxBytes: number): Line[][] {
   const bytes = new Map<string, number>();
+  let total = 0;
   for (const l of lines) {
     const key = partitionOf(l);
     bytes.set(key, (bytes.get(key) ?? 0) + l.value.length + 1);
+    total += l.value.length + 1;
   }
-  const count = Math.min(Math.max(1, concurrency), bytes.size);
+  const count = Math.min(concurrency, bytes.size, Math.ceil(total / maxBytes));
   if (count <= 1) return lines.length === 0 ? [] : [[...lines]];
   const load = new Array<number>(count).fill(0);
   const laneOf = new Map<string, number>();
@@ -119,12 +124,13 @@ function chunksOf(lines: readonly Line[], maxBytes: number): Line[][] {
 
 /**
  * Direct mode: JSON lines chunked under tigergraph.batch.max.bytes to /ddl, up to
- * tigergraph.direct.concurrency posts in flight. The lines are dealt into that many lanes
- * ({@link planLanes}), each holding whole source partitions; a lane posts its chunks one after
- * the other, in source order, and lanes run side by side. So two chunks holding lines of one
+ * tigergraph.direct.concurrency posts in flight. The lines are dealt into up to that many
+ * lanes ({@link planLanes}: no more than the chunks the batch needs), each holding whole
+ * source partitions; a lane posts its chunks one after the other, in source order, and lanes
+ * run side by side. So two chunks holding lines of one
  * partition are never in flight together, and a later line of a partition never reaches
  * TigerGraph before an earlier one: its upserts land in source order, as with one post at a
- * time. A batch of one partition has one lane and gains nothing.
+ * time. A batch of one partition, or that fits one chunk, has one lane and gains nothing.
  * TigerGraph answers a post with counts only, so when a chunk has rejections its halves are
  * posted again in its lane (loading is an upsert; delivery is at-least-once anyway) until
  * each rejected line stands alone, within {@link ISOLATION_POSTS} extra posts per batch, shared
@@ -231,7 +237,7 @@ export async function loadDirect(
     }
   };
   // runLane never rejects: every lane is waited for before the batch fails or goes on.
-  await Promise.all(planLanes(lines, tg.directConcurrency).map(runLane));
+  await Promise.all(planLanes(lines, tg.directConcurrency, tg.batchMaxBytes).map(runLane));
   if (failure !== undefined) throw failure.error;
   const rejected = results.flatMap((r) => r.rejected);
   if (results.length > 1 && rejected.length > 1) {

@@ -214,6 +214,18 @@ describe('direct mode: chunks of different partitions posted side by side', () =
     expect(sizes.slice(0, -1).every((n) => n + 76 > 1024)).toBe(true);
   });
 
+  it('posts a batch that fits one chunk as one post, whatever the concurrency', async () => {
+    const ddl = new SlowDdl(() => 1);
+    const { deps } = setup(
+      ddl,
+      ['tigergraph.direct.concurrency', '16'],
+      ['tigergraph.batch.max.bytes', '4096'],
+    );
+    const list = records(6, 6); // 36 lines of about 76 bytes: 2.7 KiB
+    await processBatch(batchOf(list), deps);
+    expect(ddl.posts.map((p) => p.body)).toEqual([list.map((r) => r.value?.toString()).join('\n')]);
+  });
+
   it('keeps each partition in order: later posts answering first never let a later line land first', async () => {
     // 6 partitions of 40 updates of one vertex each, 1 KiB chunks (about 12 lines): about
     // 4 chunks per partition; post n answers after 40 - 3n ms, so a partition whose chunks
@@ -324,7 +336,7 @@ describe('planLanes', () => {
       lineOf(3, 0, 100), // 100
       lineOf(4, 0, 100), // 100
     ];
-    const lanes = planLanes(lines, 3);
+    const lanes = planLanes(lines, 3, 100);
     // 300, 250 and 200 bytes open the lanes; 100 joins the 200, the last 100 the 250.
     expect(lanes.map(partitionsOf)).toEqual([[0], [2, 4], [1, 3]]);
     for (const lane of lanes)
@@ -334,17 +346,24 @@ describe('planLanes', () => {
     expect(lanes.flat()).toHaveLength(lines.length);
   });
 
+  it('makes no more lanes than the chunks the batch needs: one for a batch that fits one chunk', () => {
+    const lines = [0, 1, 2, 3, 4].map((p) => lineOf(p, 0, 210)); // 1,050 bytes in 5 partitions
+    expect(planLanes(lines, 8, 500)).toHaveLength(3);
+    expect(planLanes(lines, 8, 1050)).toEqual([lines]);
+    expect(planLanes(lines, 8, 1049)).toHaveLength(2);
+  });
+
   it('makes one lane of every line at concurrency 1 or with one partition, and none of no line', () => {
     const mixed = [lineOf(0, 0, 10), lineOf(1, 0, 10), lineOf(0, 1, 10)];
-    expect(planLanes(mixed, 1)).toEqual([mixed]);
+    expect(planLanes(mixed, 1, 10)).toEqual([mixed]);
     const one = [lineOf(5, 0, 10), lineOf(5, 1, 10)];
-    expect(planLanes(one, 8)).toEqual([one]);
-    expect(planLanes([], 4)).toEqual([]);
+    expect(planLanes(one, 8, 10)).toEqual([one]);
+    expect(planLanes([], 4, 10)).toEqual([]);
   });
 
   it('tells partitions of different topics apart', () => {
     const a = lineOf(0, 0, 10);
     const b = { ...lineOf(0, 0, 10), record: { ...lineOf(0, 0, 10).record, topic: 'u' } };
-    expect(planLanes([a, b], 2)).toEqual([[a], [b]]);
+    expect(planLanes([a, b], 2, 10)).toEqual([[a], [b]]);
   });
 });
