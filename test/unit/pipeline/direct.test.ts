@@ -53,6 +53,9 @@ class SlowDdl implements TigerGraphClient {
     /** An error for a post, by its lines' partitions and call number. */
     readonly fail: (partitions: ReadonlySet<number>, call: number) => Error | undefined = () =>
       undefined,
+    /** Whether a post whose delay is over may answer yet (else it waits another millisecond). */
+    readonly ready: (call: number, partitions: ReadonlySet<number>, ddl: SlowDdl) => boolean = () =>
+      true,
   ) {}
   postDdl(
     _graph: string,
@@ -81,8 +84,13 @@ class SlowDdl implements TigerGraphClient {
         post.done = true;
         this.inFlight--;
       };
-      const timer = setTimeout(
-        () => {
+      let timer: ReturnType<typeof setTimeout>;
+      const answer = (): void => {
+        if (!this.ready(post.call, post.partitions, this)) {
+          timer = setTimeout(answer, 1);
+          return;
+        }
+        {
           signal?.removeEventListener('abort', onAbort);
           settle();
           const error = this.fail(post.partitions, post.call);
@@ -107,9 +115,9 @@ class SlowDdl implements TigerGraphClient {
             rejectedObjects: rejected,
             filteredObjects: 0,
           });
-        },
-        this.delayMs(post.call, post.partitions),
-      );
+        }
+      };
+      timer = setTimeout(answer, this.delayMs(post.call, post.partitions));
       // As the real client: an aborted request is a retriable TIGERGRAPH_UNREACHABLE.
       const onAbort = (): void => {
         clearTimeout(timer);
@@ -244,13 +252,15 @@ describe('direct mode: chunks of different partitions posted side by side', () =
 
   it('a lane that fails fails the batch with its code; the others start nothing more and their posts in flight are aborted and waited for', async () => {
     // One lane per partition. The first round (calls 0-5) loads; partition 2's second post
-    // is refused (not retriable) after 5 ms while the other lanes' second posts take 30 ms.
+    // is refused (not retriable) once every lane's second post has started (so the machine's
+    // load cannot decide the order), while the other lanes' second posts would take 5 s.
     const ddl = new SlowDdl(
-      (call, partitions) => (call < 6 ? 10 : partitions.has(2) ? 5 : 30),
+      (call, partitions) => (call < 6 ? 10 : partitions.has(2) ? 5 : 5000),
       (partitions, call) =>
         partitions.has(2) && call >= 6
           ? new TigerGraphError('TIGERGRAPH_HTTP_400', 'refused', { retriable: false })
           : undefined,
+      (call, partitions, self) => !(partitions.has(2) && call >= 6) || self.posts.length >= 12,
     );
     const { deps } = setup(ddl, ['tigergraph.direct.concurrency', '6']);
     const error = await processBatch(batchOf(records(6, 40)), deps).catch((e: unknown) => e);
