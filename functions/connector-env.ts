@@ -3,7 +3,8 @@
  * connector from the environment the template sets, the SSM client, the redacting logger and
  * the cached configuration loader. Wiring only, shared by functions/stream.ts and heartbeat.ts.
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { ssmSdk } from '../lib/aws/index.ts';
 import {
   cacheConfig,
   createSecretRegistry,
@@ -17,7 +18,11 @@ import { createLogger, parseLogLevel } from '../lib/observability/index.ts';
 export interface ConnectorEnvironment {
   readonly stage: string;
   readonly connector: string;
-  readonly ssm: SSMClient;
+  /**
+   * The SSM client, built on first call: the first invocation loads the SDK (lib/aws), not the
+   * import of the handler, so the init phase stays short (README, Benchmarks, "Cold start").
+   */
+  readonly ssm: () => SSMClient;
   /** Every log line passes through the secrets of the loaded configuration. */
   readonly secrets: SecretRegistry;
   readonly logger: ReturnType<typeof createLogger>;
@@ -34,7 +39,8 @@ export function connectorEnvironment(fields: Record<string, string> = {}): Conne
       'The Lambda needs TGSTREAM_STAGE and TGSTREAM_CONNECTOR in its environment (serverless.yml sets them)',
     );
   }
-  const ssm = new SSMClient({});
+  let client: SSMClient | undefined;
+  const ssm = (): SSMClient => (client ??= new (ssmSdk().SSMClient)({}));
   const maxAge = process.env.TGSTREAM_CONFIG_MAX_AGE_MS;
   const secrets = createSecretRegistry();
   const logger = createLogger({
@@ -44,7 +50,7 @@ export function connectorEnvironment(fields: Record<string, string> = {}): Conne
     fields: { connector, stage, ...fields },
   });
   const loadConfig = cacheConfig(
-    () => readConnectorFromSsm(ssm, stage, connector),
+    () => readConnectorFromSsm(ssm(), stage, connector),
     maxAge === undefined ? {} : { maxAgeMs: () => Number(maxAge) },
   );
   return { stage, connector, ssm, secrets, logger, loadConfig };

@@ -3,8 +3,9 @@
  * heartbeats are on. Wiring only: SSM and Kafka control clients, Powertools logger with its
  * middy middleware, configuration cache; the behaviour lives in lib/heartbeat.
  */
-import { KafkaClient } from '@aws-sdk/client-kafka';
+import type { KafkaClient } from '@aws-sdk/client-kafka';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { kafkaSdk } from '../lib/aws/index.ts';
 import { createHeartbeatHandler } from '../lib/heartbeat/index.ts';
 import { createBrokerResolver } from '../lib/kafka/index.ts';
 import { connectorEnvironment } from './connector-env.ts';
@@ -15,7 +16,7 @@ let kafkaControl: KafkaClient | undefined;
 
 export const handler = createHeartbeatHandler({
   loadConfig,
-  resolveBrokers: createBrokerResolver(() => (kafkaControl ??= new KafkaClient({}))),
+  resolveBrokers: createBrokerResolver(() => (kafkaControl ??= new (kafkaSdk().KafkaClient)({}))),
   logger,
   secrets,
   middlewares: [injectLambdaContext(logger.powertools, { resetKeys: true })],

@@ -26,6 +26,12 @@ import { ref, sub, type Resource, type Resources } from './template.ts';
 const KAFKA_MAX_TIMEOUT_S = 840;
 /** One heartbeat is one small produce. */
 const HEARTBEAT_TIMEOUT_S = 60;
+/**
+ * The functions' NODE_OPTIONS: stack traces in the logs point into lib/ through the bundles'
+ * source maps, which Node then reads as it loads each module (bench/cold-start.ts measures the
+ * import with it, as Lambda runs it).
+ */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
 /** A CloudFormation output. */
 export interface Output {
@@ -97,7 +103,7 @@ export async function buildConnector(
   const environment = {
     TGSTREAM_STAGE: stage,
     TGSTREAM_CONNECTOR: c.name,
-    NODE_OPTIONS: '--enable-source-maps',
+    NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
   };
   const placement = vpc === undefined ? {} : { vpc: { ...vpc } };
   const functions: Record<string, unknown> = {

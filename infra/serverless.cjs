@@ -3,18 +3,22 @@
 // packages: so it builds the Lambda bundles (dist/*.mjs, which the zip carries) and the IaC
 // generator (dist/infra.cjs) with esbuild first. `serverless package` and `serverless deploy`
 // therefore work straight after `npm ci`, with no separate build step.
-const { buildSync } = require('esbuild');
-const { lambda, infra } = require('../scripts/build-options.cjs');
+const { build } = require('esbuild');
+const { lambda, infra, cleanChunks } = require('../scripts/build-options.cjs');
 
 let generator;
 
-/** Builds once per serverless run, then hands out the generator. */
+/**
+ * Builds once per serverless run, then hands out the generator. Asynchronous: the Lambda build
+ * has a plugin, which esbuild's buildSync does not run.
+ */
 function load() {
-  if (generator === undefined) {
-    buildSync(lambda);
-    buildSync(infra);
-    generator = require(infra.outfile);
-  }
+  generator ??= (async () => {
+    cleanChunks();
+    await build(lambda);
+    await build(infra);
+    return require(infra.outfile);
+  })();
   return generator;
 }
 
@@ -24,7 +28,7 @@ function load() {
  */
 async function generate(part, context) {
   try {
-    return await load()[part](context);
+    return await (await load())[part](context);
   } catch (error) {
     // Serverless's own: a variable the generator asked for (param:, self:) that Serverless
     // resolves in a later pass, or a problem Serverless reports itself.

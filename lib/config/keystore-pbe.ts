@@ -6,7 +6,9 @@
  * node-forge, RC4 is written here. Internal to lib/config.
  */
 import { createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
-import forge from 'node-forge';
+// node-forge's modules one by one, not its index (all of node-forge): node-forge-lib.d.ts.
+import rc2Cipher from 'node-forge/lib/rc2.js';
+import forgeUtil from 'node-forge/lib/util.js';
 import {
   StoreProblem,
   algorithm,
@@ -170,12 +172,12 @@ function unpad(plain: Buffer, block: number): Buffer | undefined {
 function decryptWith(c: Cipher, key: Buffer, iv: Buffer, data: Buffer): Buffer | undefined {
   if (c.cipher === 'rc4') return rc4(key, data);
   if (c.cipher === 'rc2-cbc') {
-    const rc2 = forge.rc2.createDecryptionCipher(
-      forge.util.createBuffer(key.toString('binary')),
+    const rc2 = rc2Cipher.createDecryptionCipher(
+      forgeUtil.createBuffer(key.toString('binary')),
       key.length * 8,
     );
-    rc2.start(forge.util.createBuffer(iv.toString('binary')));
-    rc2.update(forge.util.createBuffer(data.toString('binary')));
+    rc2.start(forgeUtil.createBuffer(iv.toString('binary')));
+    rc2.update(forgeUtil.createBuffer(data.toString('binary')));
     // Padding is checked below, as strictly as for the other ciphers.
     if (!rc2.finish(() => true)) return undefined;
     return unpad(Buffer.from(rc2.output.getBytes(), 'binary'), 8);

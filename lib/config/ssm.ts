@@ -5,11 +5,8 @@
  *   /tgstream/<stage>/<connector>/secrets/<key>   SecureString, one per secret key (only
  *                                                 `tgstream connector create` writes them)
  */
-import {
-  GetParameterCommand,
-  GetParametersByPathCommand,
-  type SSMClient,
-} from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { ssmSdk } from '../aws/index.ts';
 import { ConfigError, messageOf } from '../errors/index.ts';
 import type { Entry, ParsedFile } from './parse.ts';
 import type { ConnectorConfig } from './schema.ts';
@@ -268,6 +265,7 @@ export async function readConnectorFromSsm(
   const path = connectorPath(stage, connector);
   let text: string | undefined;
   const secrets: Record<string, string> = {};
+  const { GetParameterCommand, GetParametersByPathCommand } = ssmSdk();
   try {
     const result = await client.send(new GetParameterCommand({ Name: `${path}/config` }));
     text = result.Parameter?.Value;

@@ -2,8 +2,6 @@
  * Confluent Schema Registry client (`GET /schemas/ids/{id}`): basic auth or a bearer token,
  * a custom CA, a timeout; schemas cached by id with one fetch in flight per id.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { ConvertError, TigerStreamError, messageOf } from '../errors/index.ts';
 import { MAX_SCHEMA_BYTES } from './schema.ts';
 
@@ -31,14 +29,23 @@ interface Answer {
   body: string;
 }
 
-const get = (
+/**
+ * Node's http or https `request`, loaded on the first request: only a connector with a schema
+ * registry needs them, and loading https (with tls) took part of every Lambda's cold start.
+ */
+const requestFor = async (url: URL) =>
+  url.protocol === 'https:'
+    ? (await import('node:https')).request
+    : (await import('node:http')).request;
+
+const get = async (
   url: URL,
   headers: Record<string, string>,
   ca: string | undefined,
   timeoutMs: number,
-): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+): Promise<Answer> => {
+  const request = await requestFor(url);
+  return new Promise((resolve, reject) => {
     const req = request(
       url,
       { method: 'GET', headers, timeout: timeoutMs, ...(ca ? { ca } : {}) },
@@ -61,6 +68,7 @@ const get = (
     req.on('error', reject);
     req.end();
   });
+};
 
 export function createRegistryClient(options: RegistryOptions): RegistryClient {
   const urls = options.url

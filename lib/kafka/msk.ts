@@ -2,11 +2,8 @@
  * An MSK cluster ARN in `*.bootstrap.servers` is resolved to brokers with
  * GetBootstrapBrokers, choosing the broker string of the auth mode in use.
  */
-import {
-  GetBootstrapBrokersCommand,
-  type GetBootstrapBrokersResponse,
-  type KafkaClient,
-} from '@aws-sdk/client-kafka';
+import type { GetBootstrapBrokersResponse, KafkaClient } from '@aws-sdk/client-kafka';
+import { kafkaSdk } from '../aws/index.ts';
 import type { ClientSecurity } from '../config/index.ts';
 import { DeliveryError, messageOf } from '../errors/index.ts';
 
@@ -29,7 +26,8 @@ export function brokerField(security: Pick<ClientSecurity, 'protocol' | 'mechani
 
 /**
  * Returns `value` unchanged unless it is an MSK cluster ARN; then the brokers for the auth
- * mode, cached per ARN and mode for the life of the container.
+ * mode, cached per ARN and mode for the life of the container. `client` is called (and the
+ * MSK SDK loaded) only for an ARN.
  */
 export function createBrokerResolver(
   client: () => KafkaClient,
@@ -43,6 +41,7 @@ export function createBrokerResolver(
     if (!found) {
       found = (async () => {
         let response: GetBootstrapBrokersResponse;
+        const { GetBootstrapBrokersCommand } = kafkaSdk();
         try {
           response = await client().send(new GetBootstrapBrokersCommand({ ClusterArn: value }));
         } catch (error) {

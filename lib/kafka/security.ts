@@ -12,7 +12,9 @@ export type IamTokenProvider = () => Promise<string>;
  * chain (the Lambda's role) for the region in AWS_REGION.
  */
 export const defaultIamToken: IamTokenProvider = async () => {
-  const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
+  // CommonJS: its exports are the default export of `import()`. Node adds named ones too, but
+  // the bundle's chunk of it (esbuild code splitting, scripts/build-options.cjs) has no others.
+  const { generateAuthToken } = (await import('aws-msk-iam-sasl-signer-js')).default;
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (region === undefined)
     throw new DeliveryError(

@@ -7,7 +7,8 @@ import type { Context } from 'aws-lambda';
 import { requireTigerGraph, type ConnectorConfig, type SecretRegistry } from '../config/index.ts';
 import { createConverter as defaultConverter, type Converter } from '../convert/index.ts';
 import { decodeKafkaEvent } from '../event/index.ts';
-import { KafkaClient } from '@aws-sdk/client-kafka';
+import type { KafkaClient } from '@aws-sdk/client-kafka';
+import { kafkaSdk } from '../aws/index.ts';
 import {
   compressionTypeOf,
   createBrokerResolver,
@@ -115,7 +116,8 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
   // Per container: how long its EOF runs took, so none starts that the deadline cuts short.
   const runTimes = createRunTimes();
   const resolveBrokers =
-    deps.resolveBrokers ?? createBrokerResolver(() => (kafkaControl ??= new KafkaClient({})));
+    deps.resolveBrokers ??
+    createBrokerResolver(() => (kafkaControl ??= new (kafkaSdk().KafkaClient)({})));
   let clients:
     | {
         config: ConnectorConfig;

@@ -33,14 +33,8 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  DeleteParameterCommand,
-  GetParametersByPathCommand,
-  ParameterNotFound,
-  ParameterAlreadyExists,
-  PutParameterCommand,
-  type SSMClient,
-} from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { ssmSdk } from '../aws/index.ts';
 import { ConfigError, ControlError, LocalError, messageOf } from '../errors/index.ts';
 
 /** What a generation holds. */
@@ -296,8 +290,15 @@ const ssmError = (what: string, error: unknown): ControlError => {
  * GetParametersByPath, pruned with DeleteParameter (one name at a time: usually one is due, and
  * it needs one IAM action only). SSM errors become CONTROL_RUN_REGISTRY_FAILED, retriable
  * unless permission or validation is the cause.
+ *
+ * @param client the SSM client, or a function returning it: the Lambda's, built on first use
+ *   (functions/connector-env.ts) so that the SDK is not loaded while the handler is imported.
  */
-export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunRegistry {
+export function ssmRunRegistry(
+  client: Pick<SSMClient, 'send'> | (() => Pick<SSMClient, 'send'>),
+  path: string,
+): RunRegistry {
+  const ssm = (): Pick<SSMClient, 'send'> => (typeof client === 'function' ? client() : client);
   const folder = (key: string): string => {
     const full = `${path}/runs/${key}`;
     if (!SSM_NAME.test(full))
@@ -315,8 +316,8 @@ export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunR
     overwrite: boolean,
     signal?: AbortSignal,
   ) =>
-    ssm.send(
-      new PutParameterCommand({
+    ssm().send(
+      new (ssmSdk().PutParameterCommand)({
         Name: `${folder(key)}/${generationName(generation)}`,
         Value: encodeRunRecord(record),
         Type: 'String',
@@ -331,8 +332,8 @@ export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunR
     let token: string | undefined;
     try {
       do {
-        const out = await ssm.send(
-          new GetParametersByPathCommand({
+        const out = await ssm().send(
+          new (ssmSdk().GetParametersByPathCommand)({
             Path: base,
             Recursive: false,
             ...(token === undefined ? {} : { NextToken: token }),
@@ -357,12 +358,12 @@ export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunR
       for (const [name] of await list(key, signal)) {
         if (!(Number(GENERATION.exec(name)?.[1]) < below)) continue;
         try {
-          await ssm.send(
-            new DeleteParameterCommand({ Name: `${folder(key)}/${name}` }),
+          await ssm().send(
+            new (ssmSdk().DeleteParameterCommand)({ Name: `${folder(key)}/${name}` }),
             options(signal),
           );
         } catch (error) {
-          if (error instanceof ParameterNotFound) continue; // another container pruned it
+          if (error instanceof ssmSdk().ParameterNotFound) continue; // another container pruned it
           throw ssmError(`delete ${folder(key)}/${name}`, error);
         }
       }
@@ -372,7 +373,7 @@ export function ssmRunRegistry(ssm: Pick<SSMClient, 'send'>, path: string): RunR
         await put(key, generation, record, false, signal);
         return true;
       } catch (error) {
-        if (error instanceof ParameterAlreadyExists) return false;
+        if (error instanceof ssmSdk().ParameterAlreadyExists) return false;
         throw ssmError(`create ${folder(key)}/${generationName(generation)}`, error);
       }
     },

@@ -18,7 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toStored, withSettings, type ConnectorConfig } from '../../lib/config/index.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../../lib/event/index.ts';
 import { ROOT } from '../helpers/fixtures.ts';
-import { packagesLoadedBy, provideRuntimePackages } from '../helpers/lambda-runtime.ts';
+import {
+  bundleFiles,
+  packagesLoadedBy,
+  provideRuntimePackages,
+} from '../helpers/lambda-runtime.ts';
 import { startSaslBroker, type SaslBroker } from '../helpers/sasl-broker.ts';
 import { freshClone, serverlessPackage } from '../helpers/serverless.ts';
 import { node22Path } from '../helpers/node22.ts';
@@ -37,6 +41,8 @@ interface ShimOutcome {
 interface Container {
   node: string;
   importMs: number;
+  /** The packages in node_modules the import of the handler loaded (lambda-shim.mjs). */
+  initPackages: string[];
   results: ShimOutcome[];
   lines: Record<string, unknown>[];
   stdout: string;
@@ -262,16 +268,28 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
 
   it('ships bundles under 3 MB that load nothing but Node and the clients the runtime provides', () => {
     const dist = join(pkg.taskRoot, 'dist');
-    const bundles = readdirSync(dist).filter((f) => f.endsWith('.mjs'));
-    expect(bundles.sort()).toEqual(['heartbeat.mjs', 'stream.mjs']);
-    for (const f of bundles) {
-      const bytes = statSync(join(dist, f)).size;
-      console.log(`bundle dist/${f}: ${bytes} bytes (${(bytes / 1024 / 1024).toFixed(2)} MB)`);
+    const entries = readdirSync(dist).filter((f) => f.endsWith('.mjs'));
+    expect(entries.sort()).toEqual(['heartbeat.mjs', 'stream.mjs']);
+    const chunks = readdirSync(join(dist, 'chunks')).filter((f) => f.endsWith('.mjs'));
+    const used = new Set<string>();
+    for (const f of entries) {
+      // Each function's bundle: its file and every chunk it can load, all in the zip.
+      const { imported, all } = bundleFiles(join(dist, f));
+      const bytes = all.reduce((n, file) => n + statSync(file).size, 0);
+      const read = imported.reduce((n, file) => n + statSync(file).size, 0);
+      console.log(
+        `bundle dist/${f}: ${bytes} bytes (${(bytes / 1024 / 1024).toFixed(2)} MB) in ${all.length} files; its import reads ${read}`,
+      );
       expect(bytes, f).toBeLessThan(MAX_BUNDLE_BYTES);
-      const loaded = packagesLoadedBy(readFileSync(join(dist, f), 'utf8'));
+      for (const file of all) used.add(file);
+    }
+    // No chunk is left over from another build (serverless.yml packages dist/chunks/*).
+    expect(chunks.map((c) => join(dist, 'chunks', c)).filter((c) => !used.has(c))).toEqual([]);
+    for (const file of used) {
+      const loaded = packagesLoadedBy(readFileSync(file, 'utf8'));
       expect(
         loaded.filter((name) => !RUNTIME_PROVIDED.includes(name)),
-        f,
+        file,
       ).toEqual([]);
     }
     // The stand-in runtime is that narrow: the signer's dependencies come from the bundle.
@@ -323,6 +341,12 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
       console.log(`bundle ran on Node ${c.node}, import ${c.importMs.toFixed(0)} ms`);
       expect(c.node).toMatch(/^v\d+\./);
       if (label.startsWith('Node 22')) expect(c.node).toMatch(/^v22\./);
+    });
+
+    it("imports the handler without the runtime's SDK clients (the first invocation loads SSM's)", () => {
+      // The init phase loads nothing from node_modules (lib/aws loads the clients on first use);
+      // the batches below still read their configuration through the SSM client.
+      expect(c.initPackages).toEqual([]);
     });
 
     it('returns each batch result with every record counted once', () => {

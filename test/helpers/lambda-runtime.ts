@@ -5,7 +5,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { ROOT } from './fixtures.ts';
 
 interface PackageJson {
@@ -70,6 +70,8 @@ export function packagesLoadedBy(code: string): string[] {
     /(?<![\w$["'`])import\s*\(\s*["']([^"']+)["']\s*\)/g,
     /(?<![\w$["'`])import\s*["']([^"']+)["']/g,
     /(?<![\w$["'`])(?:__)?require\s*\(\s*["']([^"']+)["']\s*\)/g,
+    // lib/aws's loader of the runtime's SDK clients (createRequire, on first use).
+    /(?<![\w$["'`])runtimeRequire\s*\(\s*["']([^"']+)["']\s*\)/g,
   ];
   for (const pattern of patterns)
     for (const m of code.matchAll(pattern)) {
@@ -80,4 +82,29 @@ export function packagesLoadedBy(code: string): string[] {
       if (!BUILTIN.has(name)) found.add(name);
     }
   return [...found].sort();
+}
+
+/**
+ * The files of a bundle (scripts/build-options.cjs splits it into an entry and chunks): those
+ * an import of `entry` reads (it and, transitively, the relative modules it imports
+ * statically), and every file it can load (with the chunks `import()` brings in later).
+ *
+ * @throws Error when a relative import names a file that is not there (a chunk left out).
+ */
+export function bundleFiles(entry: string): { imported: string[]; all: string[] } {
+  const reach = (withDynamic: boolean): string[] => {
+    const seen = new Set<string>();
+    const queue = [entry];
+    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+      if (seen.has(file)) continue;
+      if (!existsSync(file)) throw new Error(`${file}, imported by the bundle, is missing`);
+      seen.add(file);
+      for (const m of readFileSync(file, 'utf8').matchAll(
+        /(?<![\w$.])(?:from|import)\s*(\(?)\s*["'](\.{1,2}\/[^"']+)["']/g,
+      ))
+        if (withDynamic || m[1] !== '(') queue.push(resolve(dirname(file), m[2] ?? ''));
+    }
+    return [...seen].sort();
+  };
+  return { imported: reach(false), all: reach(true) };
 }

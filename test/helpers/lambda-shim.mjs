@@ -7,6 +7,7 @@
 // usage: node lambda-shim.mjs <taskRoot> <Handler> <events.json> <results.json>
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -25,6 +26,15 @@ try {
   process.exit(0);
 }
 const importMs = Number(process.hrtime.bigint() - started) / 1e6;
+// The packages the import loaded from node_modules: CommonJS ones, as the runtime's SDK
+// clients are, are in the module cache whether imported or required.
+const initPackages = [
+  ...new Set(
+    Object.keys(createRequire(import.meta.url).cache)
+      .map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1])
+      .filter((name) => name !== undefined),
+  ),
+].sort();
 const timeoutMs = Number(process.env.SHIM_TIMEOUT_MS ?? 60_000);
 for (const event of JSON.parse(readFileSync(eventsFile, 'utf8'))) {
   const begin = Date.now();
@@ -49,6 +59,9 @@ for (const event of JSON.parse(readFileSync(eventsFile, 'utf8'))) {
     });
   }
 }
-writeFileSync(resultsFile, JSON.stringify({ node: process.version, importMs, results }));
+writeFileSync(
+  resultsFile,
+  JSON.stringify({ node: process.version, importMs, initPackages, results }),
+);
 // Lambda freezes the environment after the last invocation; here the process just ends.
 process.exit(0);
