@@ -1,9 +1,11 @@
 /**
  * The produce leg alone (issue 12 item 3): 200,000 JSON lines of about 45 bytes to 6
- * partitions of the embedded broker (in a child process), acks=all, through lib/kafka's
- * delivery port with each producer and send shape, against kcat producing the same lines to
- * the same broker in the same run. Rounds alternate baseline and candidate; medians of each
- * and of the paired ratios.
+ * partitions of the embedded broker (in a child process), acks=all, by each candidate: lib/kafka's
+ * delivery port with each producer and send shape, @platformatic/kafka under Node 22 and the
+ * system librdkafka through koffi (each in a child process, bench/produce-child.ts); against kcat
+ * producing the same lines to the same broker in the same run. Rounds alternate baseline and
+ * candidate; medians of each and of the paired ratios. Each candidate's topic must then hold
+ * exactly what it was given (kcat -Q), or the bench fails.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,14 +14,30 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { createKafkaDelivery, type KafkaDelivery, type OutRecord } from '../lib/kafka/index.ts';
+import { node22Path } from '../scripts/node22.ts';
 import { median, result, type BenchResult } from './harness.ts';
 import { companyLine } from './pipeline.ts';
+import { startProduceChild } from './produce-child.ts';
 
 const run = promisify(execFile);
 const RECORDS = 200_000;
 const PARTITIONS = 6;
 const ROUNDS = 5;
 const KCAT = 'kcat, acks=all, 6 partitions (librdkafka, a child process)';
+
+/** A candidate's producer, connected and warmed up. */
+interface OpenCandidate {
+  /** Records the warm-up wrote to the candidate's topic. */
+  readonly warmUpRecords: number;
+  /** Produces the 200,000 lines once; records per second. */
+  round(): Promise<number>;
+  close(): Promise<void>;
+}
+
+interface Candidate {
+  readonly name: string;
+  open(bootstrapServers: string, topic: string, linesFile: string): Promise<OpenCandidate>;
+}
 
 interface Shape {
   readonly name: string;
@@ -101,6 +119,73 @@ async function timed(
   return RECORDS / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
+/** lib/kafka's delivery port in this process. */
+const throughPort = (shape: Shape): Candidate => ({
+  name: shape.name,
+  open: async (bootstrapServers, topic) => {
+    const delivery = createKafkaDelivery({
+      brokers: bootstrapServers.split(','),
+      security: { protocol: 'PLAINTEXT' } as Parameters<typeof createKafkaDelivery>[0]['security'],
+      producer: shape.producer,
+    });
+    const warmUp = sendsOf(topic, shape).slice(0, 6);
+    await timed(delivery, warmUp, shape.parallel);
+    return {
+      warmUpRecords: warmUp.reduce((n, s) => n + s.length, 0),
+      round: () => timed(delivery, sendsOf(topic, shape), shape.parallel),
+      close: () => delivery.disconnect(),
+    };
+  },
+});
+
+/** A candidate answering from a child process (bench/produce-child.ts) that times itself. */
+const inChild = (
+  name: string,
+  node: () => string,
+  script: string,
+  args: readonly string[] = [],
+): Candidate => ({
+  name,
+  open: async (bootstrapServers, topic, linesFile) => {
+    const child = await startProduceChild(node(), [
+      'bin/run-ts.js',
+      script,
+      bootstrapServers,
+      topic,
+      String(PARTITIONS),
+      linesFile,
+      ...args,
+    ]);
+    return {
+      warmUpRecords: child.warmUpRecords,
+      round: async () => RECORDS / (await child.round()),
+      close: () => child.stop(),
+    };
+  },
+});
+
+const CANDIDATES: readonly Candidate[] = [
+  ...SHAPES.map(throughPort),
+  // Needs Node >= 22.22, so it runs under the Lambda runtime's Node 22 (scripts/node22.ts).
+  inChild(
+    '@platformatic/kafka (Node 22), serial sends of 1,000',
+    node22Path,
+    'bench/produce-platformatic.ts',
+    ['1000', '1'],
+  ),
+  inChild(
+    '@platformatic/kafka (Node 22), 6 × 5,000 in parallel',
+    node22Path,
+    'bench/produce-platformatic.ts',
+    ['5000', '6'],
+  ),
+  inChild(
+    'librdkafka through koffi, rd_kafka_produce each record, then flush',
+    () => process.execPath,
+    'bench/produce-rdkafka.ts',
+  ),
+];
+
 async function kcat(bootstrapServers: string, file: string): Promise<number> {
   const started = process.hrtime.bigint();
   await run('kcat', [
@@ -119,6 +204,51 @@ async function kcat(bootstrapServers: string, file: string): Promise<number> {
   return RECORDS / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
+/** The records a topic holds: the sum of its partitions' high watermarks, as kcat reads them. */
+async function recordsIn(bootstrapServers: string, topic: string): Promise<number> {
+  const partitions = Array.from({ length: PARTITIONS }, (_, p) => ['-t', `${topic}:${p}:-1`]);
+  const { stdout } = await run('kcat', ['-Q', '-b', bootstrapServers, ...partitions.flat()]);
+  return [...stdout.matchAll(/ offset (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+/** Rounds alternating kcat and the candidate; then checks the candidate's topic. */
+async function paired(
+  candidate: Candidate,
+  bootstrapServers: string,
+  topic: string,
+  file: string,
+): Promise<BenchResult> {
+  const open = await candidate.open(bootstrapServers, topic, file);
+  try {
+    const b: number[] = [];
+    const c: number[] = [];
+    const ratios: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      let bi: number;
+      let ci: number;
+      if (r % 2 === 0) {
+        bi = await kcat(bootstrapServers, file);
+        ci = await open.round();
+      } else {
+        ci = await open.round();
+        bi = await kcat(bootstrapServers, file);
+      }
+      b.push(bi);
+      c.push(ci);
+      ratios.push(ci / bi);
+    }
+    const expected = open.warmUpRecords + ROUNDS * RECORDS;
+    const held = await recordsIn(bootstrapServers, topic);
+    if (held !== expected)
+      throw new Error(
+        `produce: ${candidate.name}: ${topic} holds ${held} records, not ${expected}`,
+      );
+    return result(`produce: ${candidate.name}`, median(c), KCAT, median(b), median(ratios));
+  } finally {
+    await open.close();
+  }
+}
+
 export async function benchProduce(): Promise<BenchResult[]> {
   const child = spawn(
     process.execPath,
@@ -126,7 +256,7 @@ export async function benchProduce(): Promise<BenchResult[]> {
       'bin/run-ts.js',
       'bench/broker-child.ts',
       `kcat:${PARTITIONS}`,
-      ...SHAPES.map((_, i) => `p${i}:${PARTITIONS}`),
+      ...CANDIDATES.map((_, i) => `p${i}:${PARTITIONS}`),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
@@ -140,40 +270,8 @@ export async function benchProduce(): Promise<BenchResult[]> {
   );
   const out: BenchResult[] = [];
   try {
-    for (const [i, shape] of SHAPES.entries()) {
-      const topic = `p${i}`;
-      const delivery = createKafkaDelivery({
-        brokers: bootstrapServers.split(','),
-        security: { protocol: 'PLAINTEXT' } as Parameters<
-          typeof createKafkaDelivery
-        >[0]['security'],
-        producer: shape.producer,
-      });
-      try {
-        await timed(delivery, sendsOf(topic, { ...shape }).slice(0, 6), shape.parallel); // warm-up
-        const b: number[] = [];
-        const c: number[] = [];
-        const ratios: number[] = [];
-        for (let r = 0; r < ROUNDS; r++) {
-          const sends = sendsOf(topic, shape);
-          let bi: number;
-          let ci: number;
-          if (r % 2 === 0) {
-            bi = await kcat(bootstrapServers, file);
-            ci = await timed(delivery, sends, shape.parallel);
-          } else {
-            ci = await timed(delivery, sends, shape.parallel);
-            bi = await kcat(bootstrapServers, file);
-          }
-          b.push(bi);
-          c.push(ci);
-          ratios.push(ci / bi);
-        }
-        out.push(result(`produce: ${shape.name}`, median(c), KCAT, median(b), median(ratios)));
-      } finally {
-        await delivery.disconnect();
-      }
-    }
+    for (const [i, candidate] of CANDIDATES.entries())
+      out.push(await paired(candidate, bootstrapServers, `p${i}`, file));
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });

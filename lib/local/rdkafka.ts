@@ -45,6 +45,8 @@ const bind = (lib: LibraryHandle) => {
     _private: 'void*',
   });
   return {
+    /** The loaded library, for binding functions beyond these (bench/produce-rdkafka.ts). */
+    library: lib,
     message,
     version: lib.func('const char* rd_kafka_version_str()'),
     confNew: lib.func('void* rd_kafka_conf_new()'),
@@ -116,11 +118,15 @@ export function loadRdKafka(): RdKafka {
   );
 }
 
-/** Creates a configured rd_kafka_t handle. */
+/**
+ * Creates a configured rd_kafka_t handle; `configure` gets the rd_kafka_conf_t before the
+ * handle takes it over, for settings that are not strings (callbacks).
+ */
 export function createRdKafkaHandle(
   rd: RdKafka,
   type: number,
   settings: Record<string, string>,
+  configure?: (conf: unknown) => void,
 ): unknown {
   const errstr = Buffer.alloc(ERRSTR_SIZE);
   const conf: unknown = rd.confNew();
@@ -132,6 +138,7 @@ export function createRdKafkaHandle(
       );
     }
   }
+  configure?.(conf);
   const rk: unknown = rd.kafkaNew(type, conf, errstr, ERRSTR_SIZE);
   if (!rk)
     throw new LocalError(
