@@ -4,7 +4,8 @@
  * profiler (node:inspector, as `node --cpu-prof` records it). Prints the main thread's time by
  * kind of work and writes the profile to reports/produce.cpuprofile (open it in Chrome DevTools).
  *
- * `node bin/run-ts.js bench/produce-profile.ts [batches]` (default 200 sends).
+ * `node bin/run-ts.js bench/produce-profile.ts [batches] [fast|kafkajs]` (default 200 sends, the
+ * default producer: our own record batches, lib/kafka/fast-produce.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -16,6 +17,7 @@ import { companyLine } from './pipeline.ts';
 
 const BATCH = 1000;
 const BATCHES = Number(process.argv[2] ?? 200);
+const PRODUCER = process.argv[3] === 'kafkajs' ? 'kafkajs' : 'fast';
 
 interface ProfileNode {
   readonly id: number;
@@ -39,6 +41,11 @@ const KINDS: readonly (readonly [string, RegExp])[] = [
   ['garbage collection', /^ \(garbage collector\)$/],
   ['(program): V8 and native code outside JavaScript', /^ \(program\)$/],
   ['CRC-32C of record batches', /crc32/i],
+  [
+    'encoding record batches and the produce request (ours)',
+    /\/lib\/kafka\/produce-request\.ts/,
+  ],
+  ['grouping per partition and leader (ours)', /\/lib\/kafka\/fast-produce\.ts/],
   ['compression', /compression|snappy|lz4|zstd|gzip/i],
   [
     'grouping messages per partition (kafkajs copies the array per message)',
@@ -95,6 +102,7 @@ const delivery = createKafkaDelivery({
   brokers: kafka.bootstrapServers.split(','),
   // PLAINTEXT needs none of the other security fields.
   security: { protocol: 'PLAINTEXT' } as ClientSecurity,
+  producer: PRODUCER,
 });
 const session = new Session();
 try {
@@ -120,7 +128,7 @@ try {
   writeFileSync('reports/produce.cpuprofile', JSON.stringify(profile));
   const sampled = profile.timeDeltas.reduce((a, b) => a + b, 0) / 1000;
   console.log(
-    `produce leg: ${BATCHES} serial sends of ${BATCH} records (about ${companyLine(1).length} bytes each), acks=all, ${((BATCHES * BATCH) / (wallMs / 1000)).toFixed(0)} records/s; per send median ${median(sendMs).toFixed(2)} ms (building the records ${median(buildMs).toFixed(2)} ms)`,
+    `produce leg (${PRODUCER} producer): ${BATCHES} serial sends of ${BATCH} records (about ${companyLine(1).length} bytes each), acks=all, ${((BATCHES * BATCH) / (wallMs / 1000)).toFixed(0)} records/s; per send median ${median(sendMs).toFixed(2)} ms (building the records ${median(buildMs).toFixed(2)} ms)`,
   );
   console.log(`main thread, ${sampled.toFixed(0)} ms sampled:`);
   for (const { kind, ms } of breakdown(profile))
