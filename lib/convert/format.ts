@@ -21,9 +21,47 @@ export const formatDouble = (x: number): string =>
         ? '"-Infinity"'
         : '"NaN"';
 
-/** Shortest text that reads back (through float32) as the same float; -0 as `-0`. */
+/** Significant digits of a number's text (before any exponent, zeros at either end left out). */
+function significantDigits(text: string): number {
+  let first = -1;
+  let last = -1;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x65) break; // e
+    if (c < 0x30 || c > 0x39) continue; // the sign or the point
+    if (c !== 0x30) {
+      if (first < 0) first = n;
+      last = n;
+    }
+    n++;
+  }
+  return first < 0 ? 0 : last - first + 1;
+}
+
+/** Smallest float32 magnitude the fast path of {@link formatFloat} takes (above FLT_MIN). */
+const FLOAT_NORMAL_MIN = 1e-37;
+/** Largest float32 magnitude the fast path takes (below FLT_MAX, 3.4e38). */
+const FLOAT_FAST_MAX = 1e38;
+
+/**
+ * Shortest text that reads back (through float32) as the same float; -0 as `-0`.
+ *
+ * The answer is the first precision p at which `x.toPrecision(p)` reads back as x. Two fast
+ * paths give that same text without the search: an integer below 2^24 is exact in a float
+ * and no shorter rounding of it reads back as it; and when the double's own shortest text
+ * (String(x)) has at most 6 significant digits, no shorter text can read back as x either,
+ * because distinct decimals of at most 6 digits (FLT_DIG) always round to distinct normal
+ * floats, and toPrecision at that length gives the double's text.
+ */
 export function formatFloat(x: number): string {
   if (!Number.isFinite(x) || x === 0) return formatDouble(x);
+  const abs = Math.abs(x);
+  if (Number.isInteger(x) && abs < 16_777_216) return String(x);
+  if (abs >= FLOAT_NORMAL_MIN && abs < FLOAT_FAST_MAX) {
+    const text = String(x);
+    if (significantDigits(text) <= 6) return text;
+  }
   for (let p = 1; p < 10; p++) {
     const text = x.toPrecision(p);
     if (Math.fround(Number(text)) === x) return String(Number(text));
