@@ -5,12 +5,13 @@
  *
  * The generated code is shaped for V8: one function per schema with the input and output
  * positions in locals (records used once are inlined), varints decoded inline with the rare
- * cases in small helpers that take and return positions, and constant text written as
- * unrolled byte stores.
+ * cases in small helpers that take and return positions (compiled-runtime.ts), and constant
+ * text written as unrolled stores, four bytes at a time through a DataView over the pool.
  * Its output must equal the interpreted converter's byte for byte (checked by tests and by
  * `npm run bench`).
  */
 import { ConvertError } from '../errors/index.ts';
+import { RUNTIME } from './compiled-runtime.ts';
 import * as format from './format.ts';
 import type { TimestampFormat } from './format.ts';
 import { truncated, type DatumConverter } from './interpreted.ts';
@@ -25,7 +26,7 @@ interface Helpers {
   readonly MAX_EMPTY_ITEMS: number;
   readonly blockCountInvalid: typeof blockCountInvalid;
   readonly emptyItemsTooMany: typeof emptyItemsTooMany;
-  readonly pool: { buf: Buffer; pos: number };
+  readonly pool: { buf: Buffer; pos: number; dv: DataView };
 }
 
 /**
@@ -34,27 +35,15 @@ interface Helpers {
  * means one pool per container instead of 1 MiB per compiled schema. Conversions are
  * synchronous, so one at a time writes to it; it is taken at the first conversion.
  */
-const pool = { buf: Buffer.alloc(0), pos: 0 };
+const pool = { buf: Buffer.alloc(0), pos: 0, dv: new DataView(new ArrayBuffer(0)) };
 
-/**
- * The helpers every generated converter shares. Records are written one after another into a
- * pool and returned as views (no copy); a full pool is replaced, never overwritten, so earlier
- * views stay valid. Helpers that read take the position and leave the new one in P.
- */
-const RUNTIME = String.raw`
-var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS,BC=H.blockCountInvalid,EM=H.emptyItemsTooMany;
-var formatDate=F.formatDate,formatTime=F.formatTime,formatTimestamp=F.formatTimestamp,formatFloat=F.formatFloat,formatDouble=F.formatDouble,formatDecimal=F.formatDecimal,formatDuration=F.formatDuration,formatBytes=F.formatBytes,civil=F.civil,C=F.CIVIL;
-var W=H.pool,POOL=1048576,P=0,Q=0,FL=true,Z=M;
-function ws(o,q,t){const n=t.length;for(let i=0;i<n;i++){const c=t.charCodeAt(i);if(c<128)o[q++]=c;else return q+o.write(t.slice(i),q);}return q;}
-function wu(o,q,n){const len=n<10?1:n<100?2:n<1000?3:n<10000?4:n<100000?5:n<1000000?6:n<10000000?7:n<100000000?8:n<1000000000?9:10;let i=q+len-1;do{const d=(n/10)|0;o[i--]=48+(n-d*10);n=d;}while(n>0);return q+len;}
-function wn(o,q,n){if(n<0){o[q++]=45;n=-n;}if(n<2147483648)return wu(o,q,n);return wbig(o,q,n);}
-function wbig(o,q,n){if(n>=9007199254740992)return ws(o,q,String(n));const hi=Math.floor(n/1e9);let lo=n-hi*1e9;q=hi<2147483648?wu(o,q,hi):wbig(o,q,hi);for(let k=100000000;k>=1;k=(k/10)|0){const d=(lo/k)|0;o[q++]=48+d;lo-=d*k;}return q;}
-function big(b,p){let x=0n,h=0n,c,k=0;do{c=b[p++];if(c===undefined)throw T();if(++k>10)throw new E('CONVERT_AVRO_INVALID','An Avro long is longer than 10 bytes');x|=BigInt(c&127)<<h;h+=7n;}while(c&128);P=p;return (x>>1n)^-(x&1n);}
-function rv(b,p){const s=p;let n=0,f=1,c,k=0;do{if(k===7)return Number(big(b,s));c=b[p++];if(c===undefined)throw T();n+=(c&127)*f;f*=128;k++;}while(c&128);P=p;return n%2===0?n/2:-(n+1)/2;}
-function wl(o,q,b,p){const s=p;let n=0,f=1,c,k=0;do{if(k===7)return ws(o,q,String(big(b,s)));c=b[p++];if(c===undefined)throw T();n+=(c&127)*f;f*=128;k++;}while(c&128);P=p;return wn(o,q,n%2===0?n/2:-(n+1)/2);}
-function d2(o,q,v){const d=(v/10)|0;o[q]=48+d;o[q+1]=48+v-d*10;}
-function wdt(o,q,ms){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datetime'));const y=C[0];o[q]=34;o[q+1]=48+((y/1000)|0);o[q+2]=48+(((y/100)|0)%10);o[q+3]=48+(((y/10)|0)%10);o[q+4]=48+y%10;o[q+5]=45;d2(o,q+6,C[1]);o[q+8]=45;d2(o,q+9,C[2]);o[q+11]=32;d2(o,q+12,C[3]);o[q+14]=58;d2(o,q+15,C[4]);o[q+17]=58;d2(o,q+18,C[5]);o[q+20]=34;return q+21;}
-`;
+/** Enums with at most this many symbols write them as byte stores (a switch); larger ones copy. */
+const MAX_ENUM_CASES = 16;
+/** Longest text of a double (`-1.2345678901234567e-308`, or 25 characters below 1e-5). */
+const MAX_DOUBLE_TEXT = 32;
+/** Bytes of a base64 string of n bytes with its quotes (n a number or an expression). */
+const base64Length = (n: string | number): string | number =>
+  typeof n === 'number' ? Math.ceil(n / 3) * 4 + 2 : `((${n}+2)/3|0)*4+2`;
 
 /** Longest generated code of one record's fields kept in one function (V8 optimizes it). */
 const MAX_FUNCTION_SOURCE = 12_000;
@@ -92,14 +81,36 @@ export function generateSource(
   /** Writes the string in t. */
   const writeText = `${room('t.length*3')}q=ws(o,q,t);`;
   const emit = (expr: string): string => `t=${expr};${writeText}`;
-  /** Writes a constant string: unrolled byte stores when it is short ASCII. */
+  /**
+   * Writes a constant string: unrolled stores when it is short ASCII, a 32-bit store per four
+   * bytes (half the time of byte stores on the 12-field record's keys, and less code).
+   */
   const lit = (text: string): string => {
     const bytes = Buffer.from(text, 'utf8');
     if (bytes.some((c) => c > 127) || bytes.length > 64) return emit(JSON.stringify(text));
+    if (bytes.length >= 4) {
+      let code = '';
+      let i = 0;
+      for (; i + 4 <= bytes.length; i += 4)
+        code += `dv.setUint32(q+${i},${bytes.readUInt32LE(i)},true);`;
+      for (; i < bytes.length; i++) code += `o[q+${i}]=${bytes[i]};`;
+      return `${room(bytes.length)}${code}q+=${bytes.length};`;
+    }
     const stores = Array.from(bytes, (c, i) => `o[q${i === 0 ? '' : `+${i}`}]=${c};`).join('');
     return `${room(bytes.length)}${stores}q+=${bytes.length};`;
   };
   const bounded = (n: string): string => `if(${n}<0||p+${n}>b.length)throw T();`;
+  /**
+   * Writes the input bytes [s, e) as a JSON string. Printable ASCII without a quote or a
+   * backslash is the same bytes in JSON, so it is copied as it is read; at any other byte the
+   * copy is dropped and the text goes through JSON.stringify (UTF-8 decoding, escapes), as the
+   * interpreted converter does. It runs inside `before` code, so it leaves c and x as they were.
+   */
+  const writeUtf8 = (s: string, e: string): string => {
+    const i = v();
+    const at = v();
+    return `${room(`${e}-${s}+2`)}{let ${i}=${s};const ${at}=q;o[q++]=34;for(;${i}<${e};${i}++){const d=b[${i}];if(d<32||d===34||d===92||d>127)break;o[q++]=d;}if(${i}<${e}){q=${at};t=JSON.stringify(b.toString('utf8',${s},${e}));${writeText}}else o[q++]=34;}`;
+  };
 
   // A record referenced once (and not from inside itself) is inlined where it is used; any
   // other gets a function, called with the positions passed through P and Q.
@@ -156,44 +167,49 @@ export function generateSource(
             const micros = node.logical.endsWith('micros');
             if (ts === 'epoch') return `${before}${room(24)}q=wl(o,q,b,p);p=P;`;
             if (ts === 'datetime')
-              return `${read}${before}${room(32)}q=wdt(o,q,${micros ? 'Math.floor(x/1000)' : 'x'});`;
+              return `${before}${room(32)}q=${micros ? 'wtu' : 'wts'}(o,dv,q,b,p);p=P;`;
             return `${read}${before}${emit(`formatTimestamp(x,${micros},'iso8601')`)}`;
           }
           default:
             return `c=b[p];${before}${room(24)}if(c<128){p++;q=wn(o,q,(c>>>1)^-(c&1));}else{q=wl(o,q,b,p);p=P;}`;
         }
       case 'float':
-        return `if(p+4>b.length)throw T();${before}${emit('formatFloat(b.readFloatLE(p))')}p+=4;`;
+        return `if(p+4>b.length)throw T();${before}${room(MAX_DOUBLE_TEXT)}q=wf(o,q,b.readFloatLE(p));p+=4;`;
       case 'double':
-        return `if(p+8>b.length)throw T();${before}${emit('formatDouble(b.readDoubleLE(p))')}p+=8;`;
+        return `if(p+8>b.length)throw T();${before}${room(MAX_DOUBLE_TEXT)}q=wd(o,q,b.readDoubleLE(p));p+=8;`;
       case 'bytes': {
-        const text =
-          node.logical === 'decimal'
-            ? `formatDecimal(b.subarray(p,p+x),${node.scale ?? 0})`
-            : 'formatBytes(b.subarray(p,p+x))';
-        return `${read}${bounded('x')}${before}${emit(text)}p+=x;`;
+        if (node.logical === 'decimal')
+          return `${read}${bounded('x')}${before}${emit(`formatDecimal(b.subarray(p,p+x),${node.scale ?? 0})`)}p+=x;`;
+        return `${read}${bounded('x')}${before}${room(base64Length('x'))}q=w64(o,q,b,p,x);p+=x;`;
       }
       case 'string': {
-        // ASCII without characters JSON escapes is copied byte for byte; anything else goes
-        // through JSON.stringify.
+        // In a record split into functions, a helper call keeps the code small (see compact).
+        if (compact)
+          return `${read}${bounded('x')}${before}${room('x+2')}q=wstr(o,q,b,p,p+x);p+=x;if(q<0)return -1;`;
         const start = v();
-        const end = v();
-        const at = v();
-        return `${read}${bounded('x')}${before}${room('x+2')}{const ${start}=p,${end}=p+x,${at}=q;o[q++]=34;for(;p<${end};p++){c=b[p];if(c<32||c===34||c===92||c>127)break;o[q++]=c;}if(p<${end}){q=${at};t=JSON.stringify(b.toString('utf8',${start},${end}));${writeText}p=${end};}else o[q++]=34;}`;
+        return `${read}${bounded('x')}${before}{const ${start}=p;p+=x;${writeUtf8(start, 'p')}}`;
       }
       case 'fixed': {
-        const at = `b.subarray(p,p+${node.size})`;
-        const text =
-          node.logical === 'decimal'
-            ? `formatDecimal(${at},${node.scale ?? 0})`
-            : node.logical === 'duration'
-              ? `formatDuration(${at})`
-              : `formatBytes(${at})`;
-        return `if(p+${node.size}>b.length)throw T();${before}${emit(text)}p+=${node.size};`;
+        const size = node.size;
+        const check = `if(p+${size}>b.length)throw T();${before}`;
+        if (node.logical === 'decimal' || node.logical === 'duration') {
+          const at = `b.subarray(p,p+${size})`;
+          const text =
+            node.logical === 'decimal'
+              ? `formatDecimal(${at},${node.scale ?? 0})`
+              : `formatDuration(${at})`;
+          return `${check}${emit(text)}p+=${size};`;
+        }
+        return `${check}${room(base64Length(size))}q=w64(o,q,b,p,${size});p+=${size};`;
       }
       case 'enum': {
+        // Symbols are Avro names (ASCII letters, digits, _): a few are written as byte stores.
+        const cases = node.symbols.map((s, k) => `case ${k}:${lit(JSON.stringify(s))}break;`);
+        const invalid = `throw new E('CONVERT_AVRO_INVALID','Enum ${node.name} has no symbol number '+x);`;
+        if (node.symbols.length <= MAX_ENUM_CASES)
+          return `${read}${before}switch(x){${cases.join('')}default:${invalid}}`;
         const symbols = constant(node.symbols.map((s) => JSON.stringify(s)));
-        return `${read}${before}t=${symbols}[x];if(t===undefined)throw new E('CONVERT_AVRO_INVALID','Enum ${node.name} has no symbol number '+x);${writeText}`;
+        return `${read}${before}t=${symbols}[x];if(t===undefined)${invalid}${writeText}`;
       }
       case 'union': {
         const cases = node.branches
@@ -208,7 +224,7 @@ export function generateSource(
           name = `r${names.size}`;
           names.set(node, name);
           functions.push(
-            `function ${name}(b){let p=P,q=Q;const o=W.buf;${LOCALS}${recordBody(node)}P=p;return q;}`,
+            `function ${name}(b){let p=P,q=Q;const o=W.buf,dv=W.dv;${LOCALS}${recordBody(node)}P=p;return q;}`,
           );
         }
         return `${before}P=p;Q=q;q=${name}(b);if(q<0)return -1;p=P;`;
@@ -230,21 +246,44 @@ export function generateSource(
         let item: string;
         if (array) item = gen(node.items, separator, 'null');
         else {
+          // The key is written only once the value is known not to be null (else the entry is
+          // left out), so its bytes are remembered and copied then.
           const key = v();
-          item = `${read}${bounded('x')}const ${key}=JSON.stringify(b.toString('utf8',p,p+x));p+=x;${gen(node.values, `${separator}t=${key};${writeText}${lit(':')}`, undefined)}`;
+          const keyEnd = v();
+          item = `${read}${bounded('x')}const ${key}=p,${keyEnd}=p+x;p+=x;${gen(node.values, `${separator}${writeUtf8(key, keyEnd)}${lit(':')}`, undefined)}`;
         }
         return `${before}${lit(array ? '[' : '{')}{let ${first}=true,${n}=0;for(;;){${read}${n}=x;if(${n}===0)break;if(${n}<0){${n}=-${n};${read}}${check}for(let ${i}=0;${i}<${n};${i}++){${item}}}}${lit(array ? ']' : '}')}`;
       }
     }
   };
 
+  /**
+   * Set while the fields of a record too long for one function are generated: strings are
+   * then written by a helper call instead of inline code. The code is shorter, so V8 takes
+   * less time to optimize the functions (seconds for a 150-field record otherwise, on a
+   * loaded machine) and the record is split into fewer of them.
+   */
+  let compact = false;
+  const length = (fields: readonly string[]): number => fields.reduce((n, f) => n + f.length, 0);
+
   const canBeNull = (node: Node): boolean =>
     node.kind === 'null' || (node.kind === 'union' && node.branches.some(canBeNull));
 
   function recordBody(node: RecordNode): string {
+    const flag = v();
+    let fields = fieldCode(node, flag);
+    if (!compact && length(fields) > maxSource) {
+      compact = true;
+      fields = fieldCode(node, flag);
+      compact = false;
+    }
+    return `{let ${flag}=true;${lit('{')}${split(fields, flag)}${lit('}')}}`;
+  }
+
+  /** The code of each field of a record, `flag` its "no field written yet" variable. */
+  function fieldCode(node: RecordNode, flag: string): string[] {
     // Whether a field is the first one written is known at generation time until a field
     // that may be null (omitted) comes; from there a runtime flag decides.
-    const flag = v();
     let state: 'first' | 'later' | 'runtime' = 'first';
     const fields: string[] = [];
     for (const f of node.fields) {
@@ -262,7 +301,7 @@ export function generateSource(
       if (nullable) state = state === 'later' ? 'later' : 'runtime';
       else state = 'later';
     }
-    return `{let ${flag}=true;${lit('{')}${split(fields, flag)}${lit('}')}}`;
+    return fields;
   }
 
   /**
@@ -271,7 +310,7 @@ export function generateSource(
    * bytecode, and an unoptimized converter runs slower than the baseline.
    */
   function split(fields: readonly string[], flag: string): string {
-    if (fields.reduce((n, f) => n + f.length, 0) <= maxSource) return fields.join('');
+    if (length(fields) <= maxSource) return fields.join('');
     const groups: string[] = [];
     let group = '';
     for (const f of fields) {
@@ -286,7 +325,7 @@ export function generateSource(
       .map((code) => {
         const name = `g${functions.length}`;
         functions.push(
-          `function ${name}(b){let p=P,q=Q,${flag}=FL;const o=W.buf;${LOCALS}${code}P=p;FL=${flag};return q;}`,
+          `function ${name}(b){let p=P,q=Q,${flag}=FL;const o=W.buf,dv=W.dv;${LOCALS}${code}P=p;FL=${flag};return q;}`,
         );
         return `P=p;Q=q;FL=${flag};q=${name}(b);if(q<0)return -1;p=P;${flag}=FL;`;
       })
@@ -296,10 +335,10 @@ export function generateSource(
   const top = gen(root, '', undefined);
   const source = `${RUNTIME}
 ${functions.join('\n')}
-function run(b,start){let p=start,q=W.pos;const o=W.buf;${LOCALS}${top}P=p;return q;}
+function run(b,start){let p=start,q=W.pos;const o=W.buf,dv=W.dv;${LOCALS}${top}P=p;return q;}
 // A full pool is replaced (twice as large when one datum does not fit in a whole one), and the
 // datum read again with the budget of empty items it started with.
-return function convert(b,start,z){const z0=z===undefined?M:z.left;Z=z0;let q=run(b,start);while(q<0){W.buf=Buffer.allocUnsafe(W.pos===0&&W.buf.length>=POOL?W.buf.length*2:POOL);W.pos=0;Z=z0;q=run(b,start);}if(z!==undefined)z.left=Z;const s=W.pos;W.pos=q;return {value:q===s?undefined:W.buf.subarray(s,q),end:P};};`;
+return function convert(b,start,z){const z0=z===undefined?M:z.left;Z=z0;let q=run(b,start);while(q<0){W.buf=Buffer.allocUnsafe(W.pos===0&&W.buf.length>=POOL?W.buf.length*2:POOL);W.dv=new DataView(W.buf.buffer,W.buf.byteOffset,W.buf.length);W.pos=0;Z=z0;q=run(b,start);}if(z!==undefined)z.left=Z;const s=W.pos;W.pos=q;return {value:q===s?undefined:W.buf.subarray(s,q),end:P};};`;
   return { source, constants };
 }
 

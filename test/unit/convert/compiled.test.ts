@@ -59,19 +59,22 @@ describe('compiled converter output pool', () => {
   });
 
   it('converts one datum larger than the pool (a 3 MiB string, an array of 200,000 items)', () => {
-    const compiled = createCompiledConverter(node, 'datetime');
     const big = type.toBuffer({
       id: 1,
       name: 'é'.repeat(1_500_000),
       tags: Array.from({ length: 200_000 }, (_, i) => `tag-${i}`),
     });
-    const value = compiled(big, 0).value as Buffer;
-    expect(value.length).toBeGreaterThan(4 * 1048576);
-    expect(JSON.parse(value.toString('utf8'))).toEqual({
-      id: 1,
-      name: 'é'.repeat(1_500_000),
-      tags: Array.from({ length: 200_000 }, (_, i) => `tag-${i}`),
-    });
+    // Inline string code, and the string helper of records split into functions.
+    for (const options of [{}, { maxFunctionSource: 1 }]) {
+      const compiled = createCompiledConverter(node, 'datetime', options);
+      const value = compiled(big, 0).value as Buffer;
+      expect(value.length).toBeGreaterThan(4 * 1048576);
+      expect(JSON.parse(value.toString('utf8'))).toEqual({
+        id: 1,
+        name: 'é'.repeat(1_500_000),
+        tags: Array.from({ length: 200_000 }, (_, i) => `tag-${i}`),
+      });
+    }
   });
 
   it('a datum that fails leaves no trace in the values before and after it', () => {
