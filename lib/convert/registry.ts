@@ -29,14 +29,23 @@ interface Answer {
   body: string;
 }
 
+type Request = typeof import('node:http').request;
+
 /**
  * Node's http or https `request`, loaded on the first request: only a connector with a schema
  * registry needs them, and loading https (with tls) took part of every Lambda's cold start.
  */
-const requestFor = async (url: URL) =>
-  url.protocol === 'https:'
-    ? (await import('node:https')).request
-    : (await import('node:http')).request;
+const requestFor = async (url: URL): Promise<Request> => {
+  // In the Lambda bundle a built-in imported on demand is a chunk whose only export is
+  // `default` (code splitting); under Node itself the named export is there too.
+  const m = (
+    url.protocol === 'https:' ? await import('node:https') : await import('node:http')
+  ) as {
+    request?: Request;
+    default?: { request: Request };
+  };
+  return (m.request ?? m.default?.request) as Request;
+};
 
 const get = async (
   url: URL,

@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toStored, withSettings, type ConnectorConfig } from '../../lib/config/index.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../../lib/event/index.ts';
+import { startSchemaRegistry, type SchemaRegistryStandIn } from '../../lib/local/index.ts';
+import { encode } from '../helpers/avro.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import {
   bundleFiles,
@@ -119,6 +121,7 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
   let ssm: SsmEndpoint;
   let dlq: string;
   let sasl: SaslBroker;
+  let registry: SchemaRegistryStandIn;
   let offset = 0;
   const work = mkdtempSync(join(tmpdir(), 'tgstream-bundle-run-'));
 
@@ -152,6 +155,17 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
         'errors.deadletterqueue.topic.name': dlq,
       }),
     );
+    // One whose Avro values name their schema in a registry reached over plain http: the
+    // registry client loads node:http on its first request (a chunk of the bundle).
+    registry = await startSchemaRegistry();
+    store(
+      'avro-registry',
+      withSettings(env.config, {
+        ...secrets,
+        'value.converter': 'com.tigergraph.kafka.connect.converters.TigerGraphAvroConverter',
+        'value.converter.schema.registry.url': registry.url,
+      }),
+    );
     // A third producing to a target over MSK IAM, so the lazily loaded signer runs: a listener
     // that takes the OAUTHBEARER token and refuses the login.
     sasl = await startSaslBroker();
@@ -167,6 +181,7 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
     );
   }, 300_000);
   afterAll(async () => {
+    await registry?.stop();
     await sasl?.stop();
     await ssm?.stop();
     await env?.stop();
@@ -323,6 +338,31 @@ describe('the packaged Lambda bundle, run as Lambda runs it', () => {
     );
     expect(url.searchParams.get('X-Amz-Security-Token')).toBe('bundle-test-session');
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  }, 120_000);
+
+  it('fetches Avro schemas from a schema registry over http from the bundle (Node 22)', async () => {
+    const schema = {
+      type: 'record',
+      name: 'Company',
+      fields: [
+        { name: 'company', type: 'string' },
+        { name: 'employee_num', type: 'int' },
+      ],
+    };
+    const id = registry.register(`${env.source}-value`, schema);
+    const records = companies(['Registry A', 'Registry B']).map((r, i) => {
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(id, 1);
+      return {
+        ...r,
+        value: Buffer.concat([head, encode(schema, { company: `Registry ${i}`, employee_num: 9 })]),
+      };
+    });
+    const c = await runContainer(node22Path(), [mskEvent(records)], 'avro-registry');
+    expect(c.results.map((r) => r.error ?? r.result)).toEqual([
+      expect.objectContaining({ records: 2, loaded: 2, rejected: 0, deadLettered: 0 }),
+    ]);
+    expect(registry.fetches(id)).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   describe.each(nodes())('on %s', (label, nodePath) => {
