@@ -42,6 +42,19 @@ const fastVarint = (onBig: string, done: (n: string) => string): string => {
   return `${code}${onBig}`;
 };
 
+/** Whether byte d is written differently in JSON (below 32, `"`, `\`) or starts a non-ASCII character. */
+const special = (d: string): string => `(${d}-32)>>>0>95||${d}===34||${d}===92`;
+
+/**
+ * Code that copies the input bytes from i (a variable) up to e into the output while they are
+ * printable ASCII other than `"` and `\`, which JSON writes as they are; `stop` runs at any
+ * other byte (i is then at it, or at the start of the four bytes holding it). Four bytes a
+ * step: a quarter of the loop's checks and jumps, a quarter faster on short strings.
+ */
+export const copyAscii = (i: string, e: string, stop: string): string =>
+  `for(;${i}+4<=${e};${i}+=4){const d0=b[${i}],d1=b[${i}+1],d2=b[${i}+2],d3=b[${i}+3];if(${['d0', 'd1', 'd2', 'd3'].map(special).join('||')}){${stop}}o[q]=d0;o[q+1]=d1;o[q+2]=d2;o[q+3]=d3;q+=4;}` +
+  `for(;${i}<${e};${i}++){const d=b[${i}];if(${special('d')}){${stop}}o[q++]=d;}`;
+
 /** Base64's alphabet (RFC 4648 section 4, as Buffer#toString('base64') writes it). */
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -57,8 +70,8 @@ var DD16=new Uint16Array(100);for(let i=0;i<100;i++)DD16[i]=(48+((i/10)|0))|(48+
 var B64=new Uint8Array(64);for(let i=0;i<64;i++)B64[i]=${JSON.stringify(BASE64)}.charCodeAt(i);
 function ws(o,q,t){const n=t.length;for(let i=0;i<n;i++){const c=t.charCodeAt(i);if(c<128)o[q++]=c;else return q+o.write(t.slice(i),q);}return q;}
 function wu(o,q,n){if(n<100){if(n<10){o[q]=48+n;return q+1;}o[q]=DD[2*n];o[q+1]=DD[2*n+1];return q+2;}const e=q+(n<1000?3:n<10000?4:n<100000?5:n<1000000?6:n<10000000?7:n<100000000?8:n<1000000000?9:10);let i=e;while(n>=100){const d=(n/100)|0,k=2*(n-100*d);o[--i]=DD[k+1];o[--i]=DD[k];n=d;}if(n<10)o[i-1]=48+n;else{o[i-1]=DD[2*n+1];o[i-2]=DD[2*n];}return e;}
-function wn(o,q,n){if(n<0){o[q++]=45;n=-n;}if(n<2147483648)return wu(o,q,n);return wbig(o,q,n);}
-function wbig(o,q,n){if(n>=9007199254740992)return ws(o,q,String(n));let h=Math.floor(n/1e8),l=n-h*1e8;if(l<0){h--;l+=1e8;}else if(l>=1e8){h++;l-=1e8;}q=wu(o,q,h);const a=(l/10000)|0,z=l-a*10000;let d=(a/100)|0;o[q]=DD[2*d];o[q+1]=DD[2*d+1];d=a-100*d;o[q+2]=DD[2*d];o[q+3]=DD[2*d+1];d=(z/100)|0;o[q+4]=DD[2*d];o[q+5]=DD[2*d+1];d=z-100*d;o[q+6]=DD[2*d];o[q+7]=DD[2*d+1];return q+8;}
+function wn(o,q,n){if(n<0){o[q++]=45;n=-n;}if(n<2147483648)return wu(o,q,n|0);return wbig(o,q,n);}
+function wbig(o,q,n){if(n>=9007199254740992)return ws(o,q,String(n));let h=Math.floor(n/1e8),l=n-h*1e8;if(l<0){h--;l+=1e8;}else if(l>=1e8){h++;l-=1e8;}q=wu(o,q,h|0);l|=0;const a=(l/10000)|0,z=l-a*10000;let d=(a/100)|0;o[q]=DD[2*d];o[q+1]=DD[2*d+1];d=a-100*d;o[q+2]=DD[2*d];o[q+3]=DD[2*d+1];d=(z/100)|0;o[q+4]=DD[2*d];o[q+5]=DD[2*d+1];d=z-100*d;o[q+6]=DD[2*d];o[q+7]=DD[2*d+1];return q+8;}
 function big(b,p){let x=0n,h=0n,c,k=0;do{c=b[p++];if(c===undefined)throw T();if(++k>10)throw new E('CONVERT_AVRO_INVALID','An Avro long is longer than 10 bytes');x|=BigInt(c&127)<<h;h+=7n;}while(c&128);P=p;return (x>>1n)^-(x&1n);}
 function rv(b,p){${fastVarint('return Number(big(b,s));', (n) => `return ${n};`)}}
 function wl(o,q,b,p){${fastVarint('return ws(o,q,String(big(b,s)));', (n) => `return wn(o,q,${n});`)}}
@@ -68,9 +81,10 @@ function wdec(o,q,neg,y,k){while(y%10===0){y/=10;k--;}if(neg)o[q++]=45;const h=M
 function wd(o,q,x){const a=x<0?-x:x;if(a<9007199254740992&&a===Math.floor(a)){if(x!==0||1/x>0)return wn(o,q,x);}else if(a>=1e-6&&a<1e9){const k=dk(a,1e15);if(k>0)return wdec(o,q,x<0,a*P10[k],k);}return ws(o,q,formatDouble(x));}
 function wf(o,q,x){const a=x<0?-x:x;if(a<16777216&&a===Math.floor(a)){if(x!==0||1/x>0)return wn(o,q,x);}else if(a>=1e-6&&a<1e9){const k=dk(a,1e6);if(k>0)return wdec(o,q,x<0,a*P10[k],k);}return ws(o,q,formatFloat(x));}
 function w64(o,q,b,p,n){if(n>=${NATIVE_BASE64_MIN}){o[q]=34;q=ws(o,q+1,b.toString('base64',p,p+n));o[q]=34;return q+1;}o[q++]=34;const e=p+n,f=e-2;let i=p;for(;i<f;i+=3){const v=(b[i]<<16)|(b[i+1]<<8)|b[i+2];o[q]=B64[v>>>18];o[q+1]=B64[(v>>>12)&63];o[q+2]=B64[(v>>>6)&63];o[q+3]=B64[v&63];q+=4;}if(e-i===1){const v=b[i];o[q]=B64[v>>>2];o[q+1]=B64[(v&3)<<4];o[q+2]=61;o[q+3]=61;q+=4;}else if(e-i===2){const v=(b[i]<<8)|b[i+1];o[q]=B64[v>>>10];o[q+1]=B64[(v>>>4)&63];o[q+2]=B64[(v&15)<<2];o[q+3]=61;q+=4;}o[q]=34;return q+1;}
-function wstr(o,q,b,s,e){const a=q;o[q++]=34;for(let i=s;i<e;i++){const d=b[i];if(d<32||d===34||d===92||d>127){q=a;const t=JSON.stringify(b.toString('utf8',s,e));if(q+t.length*3>o.length)return -1;return ws(o,q,t);}o[q++]=d;}o[q]=34;return q+1;}
-var DAY=NaN,D0=0,D1=0,D2=0;
-function wdt(o,dv,q,ms){const days=Math.floor(ms/86400000);if(days!==DAY||ms>8.64e15){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datetime'));const y=C[0];D0=34|(48+((y/1000)|0))<<8|(48+(((y/100)|0)%10))<<16|(48+(((y/10)|0)%10))<<24;D1=(48+y%10)|45<<8|DD16[C[1]]<<16;D2=45|DD16[C[2]]<<8|32<<24;DAY=days;}dv.setUint32(q,D0,true);dv.setUint32(q+4,D1,true);dv.setUint32(q+8,D2,true);let r=ms-days*86400000;const h=(r/3600000)|0;r-=h*3600000;const m=(r/60000)|0;r-=m*60000;dv.setUint16(q+12,DD16[h],true);o[q+14]=58;dv.setUint16(q+15,DD16[m],true);o[q+17]=58;dv.setUint16(q+18,DD16[(r/1000)|0],true);o[q+20]=34;return q+21;}
+function wstr(o,q,b,s,e){const a=q;o[q++]=34;let i=s;${copyAscii('i', 'e', 'return wslow(o,a,b,s,e);')}o[q]=34;return q+1;}
+function wslow(o,q,b,s,e){const t=JSON.stringify(b.toString('utf8',s,e));if(q+t.length*3>o.length)return -1;return ws(o,q,t);}
+var DS=NaN,D0=0,D1=0,D2=0;
+function wdt(o,dv,q,ms){let r=ms-DS;if(!(r>=0&&r<86400000)){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datetime'));const y=C[0];D0=34|(48+((y/1000)|0))<<8|(48+(((y/100)|0)%10))<<16|(48+(((y/10)|0)%10))<<24;D1=(48+y%10)|45<<8|DD16[C[1]]<<16;D2=45|DD16[C[2]]<<8|32<<24;DS=Math.floor(ms/86400000)*86400000;r=ms-DS;}r|=0;dv.setUint32(q,D0,true);dv.setUint32(q+4,D1,true);dv.setUint32(q+8,D2,true);const h=(r/3600000)|0;r-=h*3600000;const m=(r/60000)|0;r-=m*60000;dv.setUint16(q+12,DD16[h],true);o[q+14]=58;dv.setUint16(q+15,DD16[m],true);o[q+17]=58;dv.setUint16(q+18,DD16[(r/1000)|0],true);o[q+20]=34;return q+21;}
 function wts(o,dv,q,b,p){${fastVarint('return wdt(o,dv,q,Number(big(b,s)));', (n) => `return wdt(o,dv,q,${n});`)}}
 function wtu(o,dv,q,b,p){${fastVarint('return wdt(o,dv,q,Math.floor(Number(big(b,s))/1000));', (n) => `return wdt(o,dv,q,Math.floor(${n}/1000));`)}}
 `;

@@ -11,7 +11,7 @@
  * `npm run bench`).
  */
 import { ConvertError } from '../errors/index.ts';
-import { RUNTIME } from './compiled-runtime.ts';
+import { RUNTIME, copyAscii } from './compiled-runtime.ts';
 import * as format from './format.ts';
 import type { TimestampFormat } from './format.ts';
 import { truncated, type DatumConverter } from './interpreted.ts';
@@ -109,7 +109,7 @@ export function generateSource(
   const writeUtf8 = (s: string, e: string): string => {
     const i = v();
     const at = v();
-    return `${room(`${e}-${s}+2`)}{let ${i}=${s};const ${at}=q;o[q++]=34;for(;${i}<${e};${i}++){const d=b[${i}];if(d<32||d===34||d===92||d>127)break;o[q++]=d;}if(${i}<${e}){q=${at};t=JSON.stringify(b.toString('utf8',${s},${e}));${writeText}}else o[q++]=34;}`;
+    return `${room(`${e}-${s}+2`)}{let ${i}=${s};const ${at}=q;o[q++]=34;${copyAscii(i, e, 'break;')}if(${i}<${e}){q=${at};t=JSON.stringify(b.toString('utf8',${s},${e}));${writeText}}else o[q++]=34;}`;
   };
 
   // A record referenced once (and not from inside itself) is inlined where it is used; any

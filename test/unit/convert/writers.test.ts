@@ -245,6 +245,20 @@ describe('compiled writers agree with the interpreted converter', () => {
     }
   });
 
+  it('strings of every length to 13 with a character JSON escapes (or non-ASCII) at every place', () => {
+    const inputs: Buffer[] = [];
+    for (let length = 0; length <= 13; length++)
+      for (let at = -1; at < length; at++)
+        for (const special of ['"', '\\', '\n', '\u001f', '\u007f', ' ', '~', 'é', '\ud800']) {
+          const chars = Array.from({ length }, (_, i) => String.fromCharCode(97 + (i % 26)));
+          if (at >= 0) chars[at] = special;
+          inputs.push(avroBytes(chars.join('')));
+        }
+    const out = agree(record('string'), inputs);
+    expect(texts(out)).toContain('{"f0":"ab\\"defg"}');
+    expect(texts(out)).toContain('{"f0":"abcd\\nf"}');
+  });
+
   it('strings and map keys: printable ASCII, escapes, control characters, non-ASCII, broken UTF-8', () => {
     const samples: (string | Buffer)[] = [
       '',
