@@ -1,6 +1,7 @@
 /**
  * A consumer-group reader over kafkajs for the local ESM runner: hands over batches of at
- * most `batchSize` records from one partition, commits only what the callback accepted.
+ * most `batchSize` records from one partition, gathered across fetches for up to the batching
+ * window as the ESM gathers them (gather.ts), and commits only what the callback accepted.
  */
 import { Kafka, logLevel as KafkaLogLevel, type Consumer, type Admin } from 'kafkajs';
 import type { ClientSecurity } from '../config/index.ts';
@@ -9,6 +10,7 @@ import { DeliveryError, TigerStreamError, messageOf } from '../errors/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { registerCodecs } from './codecs.ts';
 import { consumerFailure } from './crash.ts';
+import { createGatherer, type Gatherer } from './gather.ts';
 import { kafkaSecurity } from './security.ts';
 
 export interface BatchConsumerOptions {
@@ -18,7 +20,11 @@ export interface BatchConsumerOptions {
   readonly topics: readonly string[];
   readonly fromBeginning: boolean;
   readonly batchSize: number;
-  /** How long the broker may wait to fill a batch (the ESM batching window). */
+  /**
+   * The ESM batching window: how long a record may wait for its batch to fill before the
+   * batch is handed over anyway (0: each fetch at once). Also how long a fetch may wait at the
+   * broker when nothing is there.
+   */
   readonly batchingWindowMs: number;
   /** Consumer-group session timeout (kafkajs default 30 s). A restarted runner may wait this long to rejoin. */
   readonly sessionTimeoutMs?: number;
@@ -112,6 +118,7 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
     ...kafkaSecurity(options.security),
   });
   let consumer: Consumer | undefined;
+  let gathered: Gatherer | undefined;
   const withAdmin = async <T>(fn: (admin: Admin) => Promise<T>): Promise<T> => {
     const admin = kafka.admin();
     await admin.connect();
@@ -196,12 +203,13 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
       // A fetch of control records only (a commit marker at the end of a partition) never
       // reaches eachBatch: kafkajs resolves it and reports it here with no records.
       c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize === 0 && !stopped)
-          onPosition?.({
-            topic: payload.topic,
-            partition: payload.partition,
-            next: positionAfter(payload),
-          });
+        if (payload.batchSize !== 0 || stopped) return;
+        const where = { topic: payload.topic, partition: payload.partition };
+        const next = positionAfter(payload);
+        // Behind records still held, the position moves when they are handed over.
+        if (gathered && gathered.held(where.topic, where.partition) > 0)
+          gathered.advance(where.topic, where.partition, next);
+        else onPosition?.({ ...where, next });
       });
       try {
         await c.connect();
@@ -215,60 +223,80 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
           { retriable: true, cause: error },
         );
       }
+      // The ESM's batching window across fetches (gather.ts); a batch is committed once handled.
+      const gatherer = createGatherer({
+        batchSize: options.batchSize,
+        windowMs: options.batchingWindowMs,
+        deliver: async ({ topic, partition, records, next: nextOf }) => {
+          const restartsBefore = restarts;
+          if (!(await onBatch(records))) {
+            stopped = true;
+            return false;
+          }
+          const next = nextOf();
+          await c.commitOffsets([{ topic, partition, offset: String(next) }]);
+          // Crashes in a row are those with no batch committed between them; a batch handed
+          // over while fetching crashed began before the crash, so it does not count.
+          if (restarts === restartsBefore) restarts = 0;
+          onCommitted?.(records);
+          onPosition?.({ topic, partition, next });
+          return true;
+        },
+        onPosition: (position) => onPosition?.(position),
+        // A batch could not be committed (outside a rebalance, which clears what is held): it
+        // is read again from there, as the ESM delivers a batch again.
+        onHandOverFailure: (error, { topic, partition, from }) => {
+          options.logger?.warn('Committing a batch failed; reading it again', {
+            topic,
+            partition,
+            offset: from,
+            error: messageOf(error),
+          });
+          try {
+            c.seek({ topic, partition, offset: String(from) });
+          } catch (seekError) {
+            failed = true;
+            onFailure(consumerFailure(seekError, { groupId: options.groupId, restarts }));
+          }
+        },
+      });
+      gathered = gatherer;
+      // Records held but not committed are fetched again after a rebalance or a restart, which
+      // start from the committed offsets.
+      c.on(c.events.REBALANCING, () => gatherer.clear());
+      c.on(c.events.GROUP_JOIN, () => gatherer.clear());
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: async (payload) => {
           const { batch } = payload;
-          for (let i = 0; i < batch.messages.length && !stopped; i += options.batchSize) {
-            if (!payload.isRunning() || payload.isStale()) return;
-            const slice = batch.messages.slice(i, i + options.batchSize);
-            const records: KafkaRecord[] = slice.map((m) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: Number(m.offset),
-              timestamp: Number(m.timestamp),
-              timestampType: 'CREATE_TIME',
-              key: m.key ?? null,
-              value: m.value ?? null,
-              headers: headersOf(m.headers as Record<string, unknown> | undefined),
-            }));
-            if (!(await onBatch(records))) {
-              stopped = true;
-              return;
-            }
-            const last = slice[slice.length - 1]?.offset as string;
-            payload.resolveOffset(last);
-            await c.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) },
-            ]);
-            restarts = 0;
-            onCommitted?.(records);
-            onPosition?.({
-              topic: batch.topic,
-              partition: batch.partition,
-              next: Number(last) + 1,
-            });
-            await payload.heartbeat();
-          }
           if (stopped || !payload.isRunning() || payload.isStale()) return;
-          // Control records after the last data record: the group moves past them too, so a
-          // later run does not start on a marker.
+          const records: KafkaRecord[] = batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: Number(m.offset),
+            timestamp: Number(m.timestamp),
+            timestampType: 'CREATE_TIME',
+            key: m.key ?? null,
+            value: m.value ?? null,
+            headers: headersOf(m.headers as Record<string, unknown> | undefined),
+          }));
+          // Past control records after the last data record too, so a later run does not start
+          // on a marker; committed with the last batch that empties the partition.
           const next = positionAfter(batch);
-          const lastRecord = batch.messages.at(-1)?.offset;
-          if (lastRecord !== undefined && next > Number(lastRecord) + 1) {
-            payload.resolveOffset(String(next - 1));
-            await c.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: String(next) },
-            ]);
-          }
-          onPosition?.({ topic: batch.topic, partition: batch.partition, next });
+          payload.resolveOffset(String(next - 1));
+          if (!(await gatherer.add(batch.topic, batch.partition, records, next))) return;
+          await payload.heartbeat();
         },
       });
     },
 
     async stop() {
+      // A batch being handed over is finished and committed first, as kafkajs finishes the
+      // batch its eachBatch is handling before it disconnects; what is only held is dropped.
+      gathered?.clear();
+      await gathered?.idle();
       await consumer?.disconnect();
       consumer = undefined;
     },

@@ -382,7 +382,11 @@ describe('a source the consumer cannot get past', () => {
       expect(error.message).toMatch(
         /^The source consumer of group group-\w+ stopped after 1 restart\(s\): /,
       );
-      expect(warnings).toEqual(['The source consumer crashed; restarting it']);
+      // The batch taken before the broker went down may also fail its commit (logged, and
+      // read again), depending on when the broker's going down reaches the connection.
+      expect(warnings.filter((w) => w !== 'Committing a batch failed; reading it again')).toEqual([
+        'The source consumer crashed; restarting it',
+      ]);
     } finally {
       kafka.stop();
     }

@@ -1,3 +1,4 @@
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/index.ts';
 import { silentLogger } from '../../lib/observability/index.ts';
@@ -95,5 +96,36 @@ describe('local ESM runner (tgstream run)', () => {
     env.tg.clearFaults();
     const { totals } = await run();
     expect(totals).toMatchObject({ records: 1, loaded: 1 });
+  });
+
+  it('gathers batches across fetches as the ESM does: 60 sends of 5 records make batches of 50', async () => {
+    // The embedded broker answers each fetch with one producer request's records, so handing
+    // over each fetch would make batches of 5.
+    const producer = new Kafka({
+      brokers: env.kafka.bootstrapServers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await producer.connect();
+    try {
+      for (let send = 0; send < 60; send++)
+        await producer.send({
+          topic: env.source,
+          acks: -1,
+          messages: Array.from({ length: 5 }, (_, i) => ({
+            partition: 0,
+            key: `g${send * 5 + i}`,
+            value: JSON.stringify({ company: `G${send * 5 + i}`, employee_num: i }),
+          })),
+        });
+    } finally {
+      await producer.disconnect();
+    }
+    // A window long enough that every batch fills, however slowly this machine fetches.
+    const { totals, sizes } = await run({
+      ...env.config,
+      esm: { ...env.config.esm, batchingWindowMs: 30_000 },
+    });
+    expect(totals).toMatchObject({ records: 300, loaded: 300 });
+    expect(sizes).toEqual([50, 50, 50, 50, 50, 50]);
   });
 });
