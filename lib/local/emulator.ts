@@ -17,7 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { LocalError, isTigerStreamError, messageOf } from '../errors/index.ts';
-import { GraphStore, emptyStats, type LoadStats } from './graph-store.ts';
+import { GraphStore, emptyStats, type LoadStats, type Vertex } from './graph-store.ts';
 import { jobText, type LoadingControl, type LoadingJob, type RunLoadingJob } from './gsql.ts';
 import { listPartitions, readPartitions, type PartitionStart } from './rdkafka-reader.ts';
 
@@ -312,6 +312,7 @@ export async function startTigerGraphEmulator(
               }));
         state.partitions.set(index, partitions);
       }
+      const lines: string[] = [];
       await readPartitions({
         bootstrapServers: broker,
         topic,
@@ -333,8 +334,14 @@ export async function startTigerGraphEmulator(
           // line breaks is not in the reference (tigergraph-loading.md documents `eol` for
           // /ddl only). The emulator splits as /ddl does, the stricter reading: TigerStream
           // sends JSON as one compact line, so its own records never depend on it.
-          if (m.value)
-            store.loadLines(job.name, ds.filename, m.value.toString('utf8').split('\n'), run.stats);
+          if (m.value) for (const line of m.value.toString('utf8').split('\n')) lines.push(line);
+        },
+        // The messages read in one go are loaded in one go (before anything else can run, so an
+        // abort never falls between a message read and its lines loaded).
+        onDrained: () => {
+          if (lines.length === 0) return;
+          store.loadLines(job.name, ds.filename, lines, run.stats);
+          lines.length = 0;
         },
       });
     }
@@ -826,14 +833,16 @@ export async function startTigerGraphEmulator(
       area: 'restpp',
       handle: (_req, m, q) => {
         const [graph, type, id] = [d(m, 1) as string, d(m, 2) as string, d(m, 3)];
-        let list = store.listVertices(graph, type);
-        if (id !== undefined) {
-          list = list.filter((v) => v.id === id);
-          if (list.length === 0)
+        let list: Vertex[];
+        if (id === undefined) list = store.listVertices(graph, type);
+        else {
+          const vertex = store.getVertex(graph, type, id);
+          if (!vertex)
             throw new LocalError(
               'TG_VERTEX_NOT_FOUND',
               `vertex ${type} ${JSON.stringify(id)} does not exist`,
             );
+          list = [vertex];
         }
         const limit = Number(q.get('limit') ?? Infinity);
         return Promise.resolve(

@@ -33,13 +33,26 @@ export interface ReadOptions {
   readonly partitions: readonly PartitionStart[];
   readonly eof: boolean;
   readonly onMessage: (message: ReadMessage) => void;
+  /**
+   * Runs after each run of messages handed to `onMessage` without leaving the thread (at most
+   * DRAIN_LIMIT messages or DRAIN_SLICE_MS), before the reader lets other work run: a caller
+   * that gathers messages handles them here, in one go.
+   */
+  readonly onDrained?: () => void;
   readonly signal?: AbortSignal;
   /** librdkafka properties from the data source's `kafka_config`. */
   readonly kafkaConfig?: Readonly<Record<string, string>>;
 }
 
 const UNKNOWN_PARTITION = new Set([-190, 3]);
-const DRAIN_LIMIT = 10_000;
+/**
+ * A reader that has messages waiting hands over at most this many, or for at most this long,
+ * then lets other work on the thread run (the emulator's HTTP server answers reads and loading
+ * calls while a streaming run catches up, as TigerGraph's RESTPP does while it loads).
+ */
+const DRAIN_LIMIT = 1000;
+const DRAIN_SLICE_MS = 10;
+/** How long one wait for a message lasts off the thread; it ends as soon as one arrives. */
 const POLL_MS = 100;
 
 type AsyncFn = { async: (...args: unknown[]) => void };
@@ -134,17 +147,26 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
   };
   try {
     while (!(options.eof && atEnd.size >= options.partitions.length) && !options.signal?.aborted) {
-      // Drain what is already fetched without leaving the thread, then wait off-thread.
-      let drained = 0;
-      for (let m: unknown = rd.consumerPoll(rk, 0); m; m = rd.consumerPoll(rk, 0) as unknown) {
+      // What is already fetched is read on the thread, a slice at a time; with nothing
+      // fetched, the wait for the next message is off the thread.
+      let m: unknown = rd.consumerPoll(rk, 0);
+      if (!m) m = await callAsync<unknown>(rd.consumerPoll, rk, POLL_MS);
+      if (!m) continue;
+      const until = performance.now() + DRAIN_SLICE_MS;
+      for (let drained = 1; ; drained++) {
         handle(m);
-        if (++drained >= DRAIN_LIMIT) break;
+        if (drained >= DRAIN_LIMIT || performance.now() >= until) break;
+        m = rd.consumerPoll(rk, 0);
+        if (!m) break;
       }
-      if (drained > 0) continue;
-      const m = await callAsync<unknown>(rd.consumerPoll, rk, POLL_MS);
-      if (m) handle(m);
+      options.onDrained?.();
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return count;
+  } catch (error) {
+    // What was handed over before the failure is the caller's, as it would be message by message.
+    options.onDrained?.();
+    throw error;
   } finally {
     await callAsync(rd.consumerClose, rk);
     await callAsync(rd.destroy, rk);

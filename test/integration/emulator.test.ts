@@ -1,9 +1,11 @@
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   parseGsql,
   startTigerGraphEmulator,
   type TigerGraphEmulator,
 } from '../../lib/local/index.ts';
+import { readPartitions } from '../../lib/local/rdkafka-reader.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
 import { COMPANY_GSQL, produce, startEnv, type Env } from '../helpers/embedded.ts';
 
@@ -99,6 +101,23 @@ describe('TigerGraph emulator', () => {
     );
   });
 
+  it('answers one vertex by id (GET /graph/{g}/vertices/{type}/{id}), REST-30000 for an id it does not hold', async () => {
+    await fetch(`${env.tg.url}/restpp/ddl/Company_Graph?tag=load_company&filename=f1`, {
+      method: 'POST',
+      body: '{"company":"One","employee_num":7}',
+    }).then((r) => r.arrayBuffer());
+    const get = (id: string) =>
+      fetch(`${env.tg.url}/restpp/graph/Company_Graph/vertices/Company/${id}`).then(async (r) => ({
+        status: r.status,
+        ...((await r.json()) as { code?: string; results?: unknown[] }),
+      }));
+    expect(await get('One')).toMatchObject({
+      status: 200,
+      results: [{ v_id: 'One', v_type: 'Company', attributes: { employee_num: 7 } }],
+    });
+    expect(await get('Nobody')).toMatchObject({ status: 400, code: 'REST-30000' });
+  });
+
   it('answers errors with REST codes: unknown graph, unknown vertex type, unknown filename (empty results)', async () => {
     const ddl = (path: string) =>
       fetch(`${env.tg.url}${path}`, { method: 'POST', body: '{}' }).then(async (r) => ({
@@ -143,6 +162,56 @@ describe('TigerGraph emulator', () => {
     expect(names).toContain('P0-1');
     expect(names).not.toContain('P0-0');
     expect(names).not.toContain('P1-0');
+  });
+
+  it("reads a topic in slices of at most 1,000 messages, each handed over (onDrained) before the thread's other work runs", async () => {
+    const producer = new Kafka({
+      brokers: env.kafka.bootstrapServers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await producer.connect();
+    try {
+      for (let send = 0; send < 5; send++)
+        await producer.send({
+          topic: env.source,
+          acks: -1,
+          messages: Array.from({ length: 1000 }, (_, i) => ({
+            partition: 1,
+            value: `${send}.${i}`,
+          })),
+        });
+    } finally {
+      await producer.disconnect();
+    }
+    // Event-loop turns: a streaming run catching up must leave the HTTP server room to answer.
+    let turns = 0;
+    let reading = true;
+    const tick = (): void => {
+      turns++;
+      if (reading) setImmediate(tick);
+    };
+    setImmediate(tick);
+    let read = 0;
+    const slices: { messages: number; turns: number }[] = [];
+    try {
+      await readPartitions({
+        bootstrapServers: env.kafka.bootstrapServers,
+        topic: env.source,
+        partitions: [{ partition: 1, startOffset: -2 }],
+        eof: true,
+        onMessage: () => read++,
+        onDrained: () => {
+          slices.push({ messages: read - slices.reduce((n, s) => n + s.messages, 0), turns });
+        },
+      });
+    } finally {
+      reading = false;
+    }
+    expect(read).toBe(5000);
+    expect(slices.reduce((n, s) => n + s.messages, 0)).toBe(5000);
+    expect(Math.max(...slices.map((s) => s.messages))).toBeLessThanOrEqual(1000);
+    for (let i = 1; i < slices.length; i++)
+      expect(slices[i]?.turns).toBeGreaterThan(slices[i - 1]?.turns ?? 0);
   });
 });
 

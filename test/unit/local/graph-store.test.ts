@@ -389,3 +389,21 @@ describe('GraphStore: GSQL run control', () => {
     ).toThrow(/only a DIRECTED edge/);
   });
 });
+
+describe('GraphStore: one vertex by id (GET /graph/{g}/vertices/{type}/{id})', () => {
+  it('answers the vertex as listed, nothing for an id it does not hold, and names unknown types', () => {
+    const s = store(PERSON_JOB);
+    load(s, ['{"name":"a","age":1}', '{"name":"b","age":2}']);
+    expect(s.getVertex('G', 'Person', 'b')).toEqual(
+      s.listVertices('G', 'Person').find((v) => v.id === 'b'),
+    );
+    expect(s.getVertex('G', 'Person', 'b')).toMatchObject({ id: 'b', attributes: { age: 2 } });
+    expect(s.getVertex('G', 'Person', 'c')).toBeUndefined();
+    expect(() => s.getVertex('G', 'Nope', 'a')).toThrow(
+      expect.objectContaining({ code: 'TG_VERTEX_TYPE_NOT_FOUND' }),
+    );
+    expect(() => s.getVertex('H', 'Person', 'a')).toThrow(
+      expect.objectContaining({ code: 'TG_GRAPH_NOT_FOUND' }),
+    );
+  });
+});
