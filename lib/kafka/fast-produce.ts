@@ -14,6 +14,7 @@
 import kafkajs from 'kafkajs';
 import type { Kafka } from 'kafkajs';
 import produceDefinition from 'kafkajs/src/protocol/requests/produce/index.js';
+import KafkaJsBroker from 'kafkajs/src/broker/index.js';
 import type { OutRecord, ProducedRange } from './index.ts';
 import {
   encodeProduceBody,
@@ -23,7 +24,11 @@ import {
   type TopicBatches,
 } from './produce-request.ts';
 
-const { Partitioners, KafkaJSError } = kafkajs;
+const { Partitioners, KafkaJSError, KafkaJSServerDoesNotSupportApiKey } = kafkajs as unknown as {
+  Partitioners: typeof kafkajs.Partitioners;
+  KafkaJSError: typeof kafkajs.KafkaJSError;
+  KafkaJSServerDoesNotSupportApiKey: new (message: string) => Error;
+};
 
 /** kafkajs's cluster, as far as this module uses it. */
 interface Cluster {
@@ -71,16 +76,19 @@ const PRODUCE_API_KEY = 0;
 const symbolOf = (target: object, description: string): symbol | undefined =>
   Object.getOwnPropertySymbols(target).find((s) => s.description === description);
 
-/** Whether this kafkajs has the internals the fast path needs (its cluster factory). */
+/**
+ * Whether this kafkajs has the internals the fast path needs: the client's cluster factory,
+ * the broker's request sender and version lookup.
+ */
 export const fastProduceSupport = (kafka: Kafka): boolean =>
-  symbolOf(kafka, CREATE_CLUSTER) !== undefined;
+  symbolOf(kafka, CREATE_CLUSTER) !== undefined &&
+  symbolOf(KafkaJsBroker.prototype, SEND_REQUEST) !== undefined &&
+  typeof (produceDefinition as { protocol?: unknown }).protocol === 'function';
 
 export interface FastProducer {
   /** Connects (to a seed broker, reading metadata) unless connected. */
   connect(): Promise<void>;
   send(records: readonly OutRecord[], acks: number, timeoutMs: number): Promise<ProducedRange[]>;
-  /** Metadata is read again before the next send (after a stale-metadata or connection error). */
-  invalidate(): void;
   disconnect(): Promise<void>;
 }
 
@@ -103,27 +111,33 @@ export function createFastProducer(
   codec: RecordsCodec | undefined,
 ): FastProducer | undefined {
   const factory = symbolOf(kafka, CREATE_CLUSTER);
-  if (factory === undefined) return undefined;
+  const send = symbolOf(KafkaJsBroker.prototype, SEND_REQUEST);
+  if (factory === undefined || send === undefined || !fastProduceSupport(kafka)) return undefined;
   const createCluster = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory] as (
     o: object,
   ) => Cluster;
   const partitioner = (Partitioners.DefaultPartitioner as unknown as () => Partitioner)();
   let cluster: Cluster | undefined;
+  let connecting: Promise<Cluster> | undefined;
+  /** Metadata to read again before the next send (new connection, or a send that failed). */
   let stale = false;
 
-  const connected = async (): Promise<Cluster> => {
-    if (cluster === undefined) {
-      cluster = createCluster.call(kafka, {
+  const connected = (): Promise<Cluster> => {
+    if (cluster?.isConnected()) return Promise.resolve(cluster);
+    // One connect at a time: sends in parallel share it (no second seed connection left open).
+    connecting ??= (async () => {
+      cluster ??= createCluster.call(kafka, {
         metadataMaxAge: 300_000,
         allowAutoTopicCreation: false,
         maxInFlightRequests: null,
       });
-    }
-    if (!cluster.isConnected()) {
       await cluster.connect();
       stale = true;
-    }
-    return cluster;
+      return cluster;
+    })().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
   };
 
   const sendTo = async (
@@ -132,11 +146,6 @@ export function createFastProducer(
     acks: number,
     timeoutMs: number,
   ): Promise<ProduceAnswer | undefined> => {
-    const send = symbolOf(Object.getPrototypeOf(broker) as object, SEND_REQUEST);
-    if (send === undefined)
-      throw new KafkaJSError('kafkajs has no request sender on its broker: cannot produce', {
-        retriable: false,
-      });
     // The version kafkajs negotiated with this broker, and its response decoder; the request
     // body is ours (versions 3 to 7 have the same one).
     const protocol = broker.lookupRequest(
@@ -148,9 +157,8 @@ export function createFastProducer(
       topicData: [],
     });
     if (protocol.request.apiVersion < 3)
-      throw new KafkaJSError(
+      throw new KafkaJSServerDoesNotSupportApiKey(
         `The broker speaks Produce version ${protocol.request.apiVersion}; record batches need version 3 (Kafka 0.11) or later`,
-        { retriable: false },
       );
     const body = encodeProduceBody(acks, timeoutMs, topics);
     protocol.request.encode = () => Promise.resolve({ buf: body, buffer: body });
@@ -167,85 +175,15 @@ export function createFastProducer(
     },
     async send(records, acks, timeoutMs) {
       const c = await connected();
-      const topicNames = [...new Set(records.map((r) => r.topic))];
-      await c.addMultipleTargetTopics(topicNames);
-      if (stale) {
-        await c.refreshMetadata();
-        stale = false;
+      try {
+        return await sendOn(c, records, acks, timeoutMs);
+      } catch (error) {
+        // As kafkajs's producer does after a failed send: the next one reads the metadata
+        // again, so a partition whose leader moved (NOT_LEADER_OR_FOLLOWER, a broker down) is
+        // sent to its new leader on the retry.
+        stale = true;
+        throw error;
       }
-      // Records per topic-partition, in their order.
-      const byPartition = new Map<string, Map<number, OutRecord[]>>();
-      for (const r of records) {
-        let partition = r.partition;
-        if (partition === undefined)
-          partition = partitioner({
-            topic: r.topic,
-            partitionMetadata: c.findTopicPartitionMetadata(r.topic),
-            message: { key: r.key, value: r.value },
-          });
-        let topic = byPartition.get(r.topic);
-        if (topic === undefined) byPartition.set(r.topic, (topic = new Map<number, OutRecord[]>()));
-        let list = topic.get(partition);
-        if (list === undefined) topic.set(partition, (list = []));
-        list.push(r);
-      }
-      // One request per leader; a partition the metadata does not know fails the send (it is
-      // never dropped).
-      const perLeader = new Map<number, Map<string, PartitionBatch[]>>();
-      const encoding: Promise<void>[] = [];
-      for (const [topic, partitions] of byPartition) {
-        const meta = c.findTopicPartitionMetadata(topic);
-        for (const [partition, list] of partitions) {
-          const m = meta.find((p) => p.partitionId === partition);
-          if (m === undefined || m.leader === null || m.leader === undefined) {
-            stale = true;
-            throw new KafkaJSError(
-              m === undefined
-                ? `Partition ${partition} of ${topic} is not in the cluster's metadata`
-                : `Partition ${partition} of ${topic} has no leader`,
-              { retriable: true },
-            );
-          }
-          let leader = perLeader.get(m.leader);
-          if (leader === undefined)
-            perLeader.set(m.leader, (leader = new Map<string, PartitionBatch[]>()));
-          let batches = leader.get(topic);
-          if (batches === undefined) leader.set(topic, (batches = []));
-          const into = batches;
-          encoding.push(
-            encodeRecordBatch(list, codec).then((batch) => {
-              into.push({ partition, batch });
-            }),
-          );
-        }
-      }
-      await Promise.all(encoding);
-      const answers = await Promise.all(
-        [...perLeader].map(async ([nodeId, topics]) =>
-          sendTo(
-            await c.findBroker({ nodeId: String(nodeId) }),
-            [...topics].map(([topic, partitions]) => ({
-              topic,
-              partitions: partitions.sort((a, b) => a.partition - b.partition),
-            })),
-            acks,
-            timeoutMs,
-          ),
-        ),
-      );
-      const ranges: ProducedRange[] = [];
-      for (const answer of answers)
-        for (const t of answer?.topics ?? [])
-          for (const p of t.partitions)
-            ranges.push({
-              topic: t.topicName,
-              partition: p.partition,
-              firstOffset: Number(p.baseOffset),
-            });
-      return ranges;
-    },
-    invalidate() {
-      stale = true;
     },
     async disconnect() {
       const c = cluster;
@@ -253,4 +191,90 @@ export function createFastProducer(
       await c?.disconnect();
     },
   };
+
+  async function sendOn(
+    c: Cluster,
+    records: readonly OutRecord[],
+    acks: number,
+    timeoutMs: number,
+  ): Promise<ProducedRange[]> {
+    await c.addMultipleTargetTopics([...new Set(records.map((r) => r.topic))]);
+    if (stale) {
+      await c.refreshMetadata();
+      stale = false;
+    }
+    // Records per topic-partition, in their order.
+    const byPartition = new Map<string, Map<number, OutRecord[]>>();
+    for (const r of records) {
+      let partition = r.partition;
+      if (partition === undefined) {
+        const partitionMetadata = c.findTopicPartitionMetadata(r.topic);
+        if (partitionMetadata.length === 0)
+          throw new KafkaJSError(`${r.topic} has no partitions in the cluster's metadata`, {
+            retriable: true,
+          });
+        partition = partitioner({
+          topic: r.topic,
+          partitionMetadata,
+          message: { key: r.key, value: r.value },
+        });
+      }
+      let topic = byPartition.get(r.topic);
+      if (topic === undefined) byPartition.set(r.topic, (topic = new Map<number, OutRecord[]>()));
+      let list = topic.get(partition);
+      if (list === undefined) topic.set(partition, (list = []));
+      list.push(r);
+    }
+    // Every partition's leader first: one the metadata does not know, or without a leader,
+    // fails the send before anything is encoded or sent (its records are never dropped).
+    const placed: { leader: number; topic: string; partition: number; list: OutRecord[] }[] = [];
+    for (const [topic, partitions] of byPartition) {
+      const meta = c.findTopicPartitionMetadata(topic);
+      for (const [partition, list] of partitions) {
+        const m = meta.find((p) => p.partitionId === partition);
+        if (m === undefined || m.leader === null || m.leader === undefined)
+          throw new KafkaJSError(
+            m === undefined
+              ? `Partition ${partition} of ${topic} is not in the cluster's metadata`
+              : `Partition ${partition} of ${topic} has no leader`,
+            { retriable: true },
+          );
+        placed.push({ leader: m.leader, topic, partition, list });
+      }
+    }
+    const batches = await Promise.all(placed.map((p) => encodeRecordBatch(p.list, codec)));
+    // One request per leader broker, its topics' partitions in order.
+    const perLeader = new Map<number, Map<string, PartitionBatch[]>>();
+    placed.forEach((p, i) => {
+      let leader = perLeader.get(p.leader);
+      if (leader === undefined)
+        perLeader.set(p.leader, (leader = new Map<string, PartitionBatch[]>()));
+      let list = leader.get(p.topic);
+      if (list === undefined) leader.set(p.topic, (list = []));
+      list.push({ partition: p.partition, batch: batches[i] as Buffer });
+    });
+    const answers = await Promise.all(
+      [...perLeader].map(async ([nodeId, topics]) =>
+        sendTo(
+          await c.findBroker({ nodeId: String(nodeId) }),
+          [...topics].map(([topic, partitions]) => ({
+            topic,
+            partitions: partitions.sort((a, b) => a.partition - b.partition),
+          })),
+          acks,
+          timeoutMs,
+        ),
+      ),
+    );
+    const ranges: ProducedRange[] = [];
+    for (const answer of answers)
+      for (const t of answer?.topics ?? [])
+        for (const p of t.partitions)
+          ranges.push({
+            topic: t.topicName,
+            partition: p.partition,
+            firstOffset: Number(p.baseOffset),
+          });
+    return ranges;
+  }
 }

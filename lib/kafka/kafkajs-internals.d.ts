@@ -7,3 +7,9 @@ declare module 'kafkajs/src/protocol/requests/produce/index.js' {
   };
   export default definition;
 }
+
+// kafkajs's Broker class: its prototype holds the request sender lib/kafka/fast-produce.ts uses.
+declare module 'kafkajs/src/broker/index.js' {
+  const Broker: { readonly prototype: object };
+  export default Broker;
+}

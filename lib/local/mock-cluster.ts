@@ -47,6 +47,8 @@ export interface EmbeddedKafka {
   setRoundTripTime(brokerId: number, rttMs: number): void;
   /** The next requests of an API get these error codes, one each, in order (0: no error). */
   pushRequestErrors(apiKey: number, errors: readonly number[]): void;
+  /** Moves a partition's leadership to a broker (as a rolling restart or a rebalance does). */
+  setPartitionLeader(topic: string, partition: number, brokerId: number): void;
   stop(): void;
 }
 
@@ -141,6 +143,14 @@ export function startEmbeddedKafka(options: StartEmbeddedKafkaOptions = {}): Emb
     },
     pushRequestErrors(apiKey, errors) {
       rd.mockPushErrors(cluster, apiKey, errors.length, Int32Array.from(errors));
+    },
+    setPartitionLeader(topic, partition, brokerId) {
+      const err = rd.mockPartitionSetLeader(cluster, topic, partition, brokerId) as number;
+      if (err !== 0)
+        throw new LocalError(
+          'LOCAL_BROKER_LEADER_FAILED',
+          `Could not move ${topic}[${partition}]'s leadership to broker ${brokerId}: ${rd.errToStr(err) as string}`,
+        );
     },
     stop() {
       if (stopped) return;

@@ -69,6 +69,9 @@ const bind = (lib: LibraryHandle) => {
     mockBrokerRtt: lib.func(
       'int rd_kafka_mock_broker_set_rtt(void* mcluster, int32_t broker_id, int rtt_ms)',
     ),
+    mockPartitionSetLeader: lib.func(
+      'int rd_kafka_mock_partition_set_leader(void* mcluster, const char* topic, int32_t partition, int32_t broker_id)',
+    ),
     mockPushErrors: lib.func(
       'void rd_kafka_mock_push_request_errors_array(void* mcluster, int16_t api_key, size_t cnt, const int* errors)',
     ),

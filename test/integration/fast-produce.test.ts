@@ -134,6 +134,42 @@ describe.skipIf(!hasKcat)('the fast producer, read back by kcat', () => {
     }
   });
 
+  it("sends to the new leader after a partition's leadership moved (the failed send reads the metadata again)", async () => {
+    const two = startEmbeddedKafka({ brokers: 2 });
+    const topic = uniqueTopic('moved');
+    two.createTopic(topic, 1, 2);
+    const delivery = createKafkaDelivery({
+      brokers: two.bootstrapServers.split(','),
+      security: { protocol: 'PLAINTEXT' } as never,
+    });
+    const record = (n: number): OutRecord => ({
+      topic,
+      partition: 0,
+      key: null,
+      value: Buffer.from(`v${n}`),
+      headers: [],
+      timestamp: Date.now(),
+    });
+    try {
+      two.setPartitionLeader(topic, 0, 1);
+      await delivery.send([record(0)]);
+      two.setPartitionLeader(topic, 0, 2);
+      // The old leader refuses (retriable); the handler's retry then reaches the new one.
+      const first = await delivery.send([record(1)]).catch((e: unknown) => e);
+      expect(first).toMatchObject({ code: 'KAFKA_PRODUCE_RETRIABLE', retriable: true });
+      await delivery.send([record(1)]);
+      await delivery.send([record(2)]);
+      expect(kcatRead(two.bootstrapServers, topic, 0).map((l) => l.split('|')[2])).toEqual([
+        'v0',
+        'v1',
+        'v2',
+      ]);
+    } finally {
+      await delivery.disconnect();
+      two.stop();
+    }
+  });
+
   it('refuses a partition the topic does not have, with a coded retriable error, and writes nothing', async () => {
     const topic = uniqueTopic('fast');
     kafka.createTopic(topic, 1);
