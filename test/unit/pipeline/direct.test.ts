@@ -129,7 +129,8 @@ class SlowDdl implements TigerGraphClient {
           }),
         );
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted === true) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
   startLoadingJob(): Promise<string[]> {
@@ -315,10 +316,17 @@ describe('direct mode: chunks of different partitions posted side by side', () =
   });
 
   it('the invocation deadline (its signal) stops every lane and fails the batch', async () => {
-    const ddl = new SlowDdl(() => 50);
-    const { deps } = setup(ddl, ['tigergraph.direct.concurrency', '3']);
+    // Posts that would take 5 s; the deadline comes once three are in flight, whatever the
+    // machine's load, so only the signal can end them.
+    const ddl = new SlowDdl(() => 5000);
     const deadline = new AbortController();
-    setTimeout(() => deadline.abort(), 20);
+    const post = ddl.postDdl.bind(ddl);
+    ddl.postDdl = (...args: Parameters<SlowDdl['postDdl']>) => {
+      const answer = post(...args);
+      if (ddl.posts.length === 3) setTimeout(() => deadline.abort(), 5);
+      return answer;
+    };
+    const { deps } = setup(ddl, ['tigergraph.direct.concurrency', '3']);
     const error = await processBatch(batchOf(records(6, 40)), {
       ...deps,
       signal: deadline.signal,
