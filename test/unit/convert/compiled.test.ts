@@ -88,6 +88,84 @@ describe('compiled converter output pool', () => {
   });
 });
 
+describe('compiled converter at every position near the end of the pool', () => {
+  /** Every kind of value, so every write site meets the end of the pool. */
+  const RICH = {
+    type: 'record',
+    name: 'Rich',
+    fields: [
+      { name: 'name', type: 'string' },
+      { name: 'n', type: 'int' },
+      { name: 'big', type: 'long' },
+      { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+      { name: 'day', type: { type: 'int', logicalType: 'date' } },
+      { name: 'maybe', type: ['null', 'string'] },
+      { name: 'ok', type: 'boolean' },
+      { name: 'f', type: 'float' },
+      { name: 'd', type: 'double' },
+      { name: 'raw', type: 'bytes' },
+      { name: 'md5', type: { type: 'fixed', name: 'MD5', size: 16 } },
+      { name: 'kind', type: { type: 'enum', name: 'Kind', symbols: ['ALPHA', 'BETA'] } },
+      { name: 'tags', type: { type: 'array', items: 'string' } },
+      { name: 'attrs', type: { type: 'map', values: ['null', 'long'] } },
+      {
+        name: 'sub',
+        type: { type: 'record', name: 'Sub', fields: [{ name: 'x', type: 'double' }] },
+      },
+      { name: 'text', type: 'string' },
+    ],
+  };
+  const richType = avro.Type.forSchema(RICH as avro.Schema, { wrapUnions: true });
+  const datum = richType.toBuffer({
+    name: 'Company 7 Holdings',
+    n: -123_456,
+    big: 9_007_199_254,
+    at: 1_700_000_123_456,
+    day: 19_675,
+    maybe: { string: 'here' },
+    ok: true,
+    f: 0.1,
+    d: 1 / 3,
+    raw: Buffer.from('bytes of 7'),
+    md5: Buffer.alloc(16, 7),
+    kind: 'BETA',
+    tags: ['graph', 'séquence', 'x"y'],
+    attrs: { a: { long: 1 }, b: null, ç: { long: -2 } },
+    sub: { x: 2.5 },
+    text: 'naïve "quoted" \\ line\nbreak',
+  });
+  const filler = { type: 'record', name: 'Filler', fields: [{ name: 's', type: 'string' }] };
+  const fillerType = avro.Type.forSchema(filler as avro.Schema);
+  const fill = createCompiledConverter(parseSchema(filler), 'datetime');
+  /** Converts a filler of `size` output bytes (`{"s":"…"}`); returns the pool's bytes left after it. */
+  const fillWith = (size: number): number => {
+    const value = fill(fillerType.toBuffer({ s: 'x'.repeat(size - 8) }), 0).value as Buffer;
+    expect(value.length).toBe(size);
+    return value.buffer.byteLength - value.byteOffset - value.length;
+  };
+  /** Fills the shared pool until exactly `left` bytes of it are left. */
+  const leave = (left: number): void => {
+    let rest = fillWith(8);
+    if (rest < left + 8) rest = fillWith(rest + 1); // does not fit: a new pool
+    if (rest !== left) expect(fillWith(rest - left)).toBe(left);
+  };
+
+  it('writes the same bytes wherever the datum starts, split or not (a new pool when it does not fit)', () => {
+    const expected = createInterpretedConverter(parseSchema(RICH), 'datetime')(datum, 0).value;
+    const size = (expected as Buffer).length;
+    for (const options of [{}, { maxFunctionSource: 1 }]) {
+      const compiled = createCompiledConverter(parseSchema(RICH), 'datetime', options);
+      for (let left = 0; left <= size + 64; left++) {
+        leave(left);
+        const value = compiled(datum, 0).value as Buffer;
+        expect(text(value)).toBe(text(expected));
+        // Either it fit in what was left, or it went to the start of a new pool.
+        expect(value.byteOffset === 0 || left >= size).toBe(true);
+      }
+    }
+  });
+});
+
 describe('generated code', () => {
   it('inlines records used once and gives shared and recursive records a function', () => {
     const once = generateSource(parseSchema(SCHEMA), 'datetime').source;
