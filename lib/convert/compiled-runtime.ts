@@ -64,7 +64,7 @@ export const NATIVE_BASE64_MIN = 256;
 export const RUNTIME = String.raw`
 var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS,BC=H.blockCountInvalid,EM=H.emptyItemsTooMany;
 var formatDate=F.formatDate,formatTime=F.formatTime,formatTimestamp=F.formatTimestamp,formatFloat=F.formatFloat,formatDouble=F.formatDouble,formatDecimal=F.formatDecimal,formatDuration=F.formatDuration,civil=F.civil,C=F.CIVIL;
-var W=H.pool,POOL=1048576,P=0,Q=0,FL=true,Z=M;
+var W=H.pool,POOL=H.POOL_BYTES,P=0,Q=0,FL=true,Z=M;
 var DD=new Uint8Array(200);for(let i=0;i<100;i++){DD[2*i]=48+((i/10)|0);DD[2*i+1]=48+i%10;}
 var DD16=new Uint16Array(100);for(let i=0;i<100;i++)DD16[i]=(48+((i/10)|0))|(48+i%10)<<8;
 var B64=new Uint8Array(64);for(let i=0;i<64;i++)B64[i]=${JSON.stringify(BASE64)}.charCodeAt(i);

@@ -27,15 +27,26 @@ interface Helpers {
   readonly blockCountInvalid: typeof blockCountInvalid;
   readonly emptyItemsTooMany: typeof emptyItemsTooMany;
   readonly pool: { buf: Buffer; pos: number; dv: DataView };
+  readonly POOL_BYTES: number;
 }
 
 /**
  * The output pool all compiled converters share. A module-level buffer on purpose (house style
  * keeps singletons out of lib/): it is a cache of memory, not a collaborator, and sharing it
- * means one pool per container instead of 1 MiB per compiled schema. Conversions are
+ * means one pool per container instead of one per compiled schema. Conversions are
  * synchronous, so one at a time writes to it; it is taken at the first conversion.
  */
 const pool = { buf: Buffer.alloc(0), pos: 0, dv: new DataView(new ArrayBuffer(0)) };
+
+/**
+ * Size of a new output pool (a datum larger than that gets one twice as large, and so on).
+ * Small enough that a pool is usually garbage before V8 moves it to the old generation: with
+ * 1 MiB pools, the 150-field record (3.7 KB a line) made V8 run about ten full mark-compact
+ * collections a second for the pools' external memory, and lose a quarter of its speed;
+ * with 256 KiB there were none. A datum is converted twice when it meets the end of a pool
+ * (1 in 70 of the wide record's).
+ */
+const POOL_BYTES = 256 * 1024;
 
 /** Enums with at most this many symbols write them as byte stores (a switch); larger ones copy. */
 const MAX_ENUM_CASES = 16;
@@ -364,6 +375,7 @@ export function createCompiledConverter(
     blockCountInvalid,
     emptyItemsTooMany,
     pool,
+    POOL_BYTES,
   };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from a parsed schema, never from data; this is the compile step
   const factory = new Function('H', source) as (h: Helpers) => DatumConverter;
