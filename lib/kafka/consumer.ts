@@ -295,7 +295,7 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
     async stop() {
       // A batch being handed over is finished and committed first, as kafkajs finishes the
       // batch its eachBatch is handling before it disconnects; what is only held is dropped.
-      gathered?.clear();
+      gathered?.close();
       await gathered?.idle();
       await consumer?.disconnect();
       consumer = undefined;

@@ -67,9 +67,11 @@ export interface Gatherer {
   held(topic: string, partition: number): number;
   /** Moves a partition's position past control records fetched after what it holds. */
   advance(topic: string, partition: number, next: number): void;
-  /** Drops everything held (a rebalance, a stop): it is uncommitted, so it is read again. */
+  /** Drops everything held (a rebalance): it is uncommitted, so it is read again. */
   clear(): void;
-  /** Resolves once no batch is being handed over. */
+  /** Drops everything held and hands over nothing more, for good (a stop); `add` says false. */
+  close(): void;
+  /** Resolves once no batch is being handed over (nor queued to be). */
   idle(): Promise<void>;
 }
 
@@ -121,8 +123,12 @@ export function createGatherer(options: GathererOptions): Gatherer {
       topic: state.topic,
       partition: state.partition,
       records,
+      // Past control records only while the partition is still this gatherer's and holds
+      // nothing after this batch: once cleared (a stop, a rebalance) what it held was dropped
+      // unhandled, so the position after it must not be committed.
       next: () =>
-        (committed = state.records.length === 0 ? Math.max(state.next, last + 1) : last + 1),
+        (committed =
+          live(state) && state.records.length === 0 ? Math.max(state.next, last + 1) : last + 1),
     });
     state.handing = 0;
     if (!ok) stop();
@@ -138,8 +144,11 @@ export function createGatherer(options: GathererOptions): Gatherer {
       return;
     }
     state.again = false;
+    // One batch per turn: a partition still due after its turn queues again behind the others,
+    // so a partition whose input keeps up with the handler cannot keep the others waiting.
     state.pumping = inOrder(async () => {
-      while (live(state) && due(state)) if (!(await handOver(state))) return;
+      if (live(state) && due(state) && (await handOver(state)) && live(state) && due(state))
+        state.again = true;
     })
       .catch((error: unknown) => {
         if (!live(state)) return;
@@ -229,8 +238,20 @@ export function createGatherer(options: GathererOptions): Gatherer {
       for (const s of states.values()) empty(s);
       states.clear();
     },
+    close() {
+      stop();
+      for (const s of states.values()) empty(s);
+      states.clear();
+    },
     async idle() {
-      await serial;
+      // Hand-overs queued while waiting (a partition's next turn) are waited for too.
+      for (;;) {
+        const last = serial;
+        await last;
+        const pumping = [...states.values()].flatMap((s) => (s.pumping ? [s.pumping] : []));
+        if (pumping.length > 0) await Promise.all(pumping);
+        else if (last === serial) return;
+      }
     },
   };
 }

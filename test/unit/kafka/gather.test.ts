@@ -232,7 +232,61 @@ describe('createGatherer', () => {
     release();
     await settling;
     await vi.advanceTimersByTimeAsync(1000);
-    expect(delivered.map((d) => d.offsets)).toEqual([[0, 1]]);
+    // The batch in flight commits past itself only: 2..3 were dropped unhandled.
+    expect(delivered.map((d) => ({ offsets: d.offsets, next: d.next }))).toEqual([
+      { offsets: [0, 1], next: 2 },
+    ]);
+  });
+
+  it('after close (a stop) takes nothing more and hands nothing more over; the batch in flight commits past itself only', async () => {
+    const { delivered, deliver, release } = holding((b) => b.records[0]?.offset === 0);
+    const gatherer = createGatherer({
+      batchSize: 2,
+      windowMs: 0,
+      deliver,
+      onHandOverFailure: () => undefined,
+    });
+    await gatherer.add('t', 0, records(0, 2), 2); // handed over, held in the handler
+    await vi.advanceTimersByTimeAsync(1);
+    await gatherer.add('t', 0, records(2, 2), 4); // queued behind it
+    gatherer.close();
+    expect(await gatherer.add('t', 0, records(4, 2), 6)).toBe(false);
+    const settling = gatherer.idle();
+    release();
+    await settling;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(delivered.map((d) => ({ offsets: d.offsets, next: d.next }))).toEqual([
+      { offsets: [0, 1], next: 2 },
+    ]);
+  });
+
+  it('takes partitions in turns: one that stays due does not hold back another past its window', async () => {
+    const delivered: Delivered[] = [];
+    const gatherer = createGatherer({
+      batchSize: 2,
+      windowMs: 10,
+      // Each hand-over takes 5 ms.
+      deliver: async (batch) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        delivered.push(delivery(batch));
+        return true;
+      },
+      onHandOverFailure: () => undefined,
+    });
+    // Five full batches, due at once (adding waits while two batches are held, so not awaited
+    // until the end); then one record of another partition, due after 10 ms.
+    const adding = gatherer.add('t', 0, records(0, 10), 10);
+    await gatherer.add('t', 1, records(0, 1), 1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await adding).toBe(true);
+    expect(delivered.map((d) => `${d.partition}:${d.offsets.join(',')}`)).toEqual([
+      '0:0,1',
+      '0:2,3',
+      '1:0',
+      '0:4,5',
+      '0:6,7',
+      '0:8,9',
+    ]);
   });
 
   it('reports a batch that failed, from its first offset, and starts the partition afresh', async () => {
