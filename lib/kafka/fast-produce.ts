@@ -126,14 +126,21 @@ export function createFastProducer(
     if (cluster?.isConnected()) return Promise.resolve(cluster);
     // One connect at a time: sends in parallel share it (no second seed connection left open).
     connecting ??= (async () => {
-      cluster ??= createCluster.call(kafka, {
+      const c = (cluster ??= createCluster.call(kafka, {
         metadataMaxAge: 300_000,
         allowAutoTopicCreation: false,
         maxInFlightRequests: null,
-      });
-      await cluster.connect();
+      }));
+      await c.connect();
+      if (cluster !== c) {
+        // Disconnected while connecting (a parallel send's error rebuilt the client).
+        await c.disconnect().catch(() => undefined);
+        throw new KafkaJSError('The connection was closed while it was being made', {
+          retriable: true,
+        });
+      }
       stale = true;
-      return cluster;
+      return c;
     })().finally(() => {
       connecting = undefined;
     });
@@ -232,7 +239,8 @@ export function createFastProducer(
       const meta = c.findTopicPartitionMetadata(topic);
       for (const [partition, list] of partitions) {
         const m = meta.find((p) => p.partitionId === partition);
-        if (m === undefined || m.leader === null || m.leader === undefined)
+        // Kafka says "no leader" with -1, as kafkajs's own partitioner reads it.
+        if (m === undefined || m.leader === null || m.leader === undefined || m.leader < 0)
           throw new KafkaJSError(
             m === undefined
               ? `Partition ${partition} of ${topic} is not in the cluster's metadata`
