@@ -340,8 +340,9 @@ export async function startTigerGraphEmulator(
         // abort never falls between a message read and its lines loaded).
         onDrained: () => {
           if (lines.length === 0) return;
-          store.loadLines(job.name, ds.filename, lines, run.stats);
-          lines.length = 0;
+          // Taken before loading: lines a failed load leaves are never loaded (and counted)
+          // a second time by the reader's last drain.
+          store.loadLines(job.name, ds.filename, lines.splice(0), run.stats);
         },
       });
     }

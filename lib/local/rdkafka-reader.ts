@@ -164,8 +164,13 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
     }
     return count;
   } catch (error) {
-    // What was handed over before the failure is the caller's, as it would be message by message.
-    options.onDrained?.();
+    // What was handed over before the failure is the caller's, as it would be message by message;
+    // should loading it fail too, the first error is the one reported.
+    try {
+      options.onDrained?.();
+    } catch {
+      // the reader's own error below is the cause
+    }
     throw error;
   } finally {
     await callAsync(rd.consumerClose, rk);
