@@ -52,9 +52,9 @@ const POOL_BYTES = 256 * 1024;
 const MAX_ENUM_CASES = 16;
 /** Longest text of a double (`-1.2345678901234567e-308`, or 25 characters below 1e-5). */
 const MAX_DOUBLE_TEXT = 32;
-/** Bytes of a base64 string of n bytes with its quotes (n a number or an expression). */
-const base64Length = (n: string | number): string | number =>
-  typeof n === 'number' ? Math.ceil(n / 3) * 4 + 2 : `((${n}+2)/3|0)*4+2`;
+/** Characters of the base64 text of n bytes (n a number, or an expression's code). */
+const base64Length = (n: number): number => Math.ceil(n / 3) * 4;
+const base64LengthCode = (n: string): string => `((${n}+2)/3|0)*4`;
 
 /** Longest generated code of one record's fields kept in one function (V8 optimizes it). */
 const MAX_FUNCTION_SOURCE = 12_000;
@@ -86,29 +86,47 @@ export function generateSource(
    * starts the datum again. (No call on this path: a call V8 has never seen run would make the
    * optimized code deoptimize there, once per site.)
    */
-  const room = (n: string | number): string => `if(q+${n}>o.length)return -1;`;
+  const room = (n: string | number): string => (n === 0 ? '' : `if(q+${n}>o.length)return -1;`);
   /** Reads a zig-zag varint into x. */
   const read = `c=b[p++];if(c<128)x=(c>>>1)^-(c&1);else{x=rv(b,p-1);p=P;}`;
   /** Writes the string in t. */
   const writeText = `${room('t.length*3')}q=ws(o,q,t);`;
   const emit = (expr: string): string => `t=${expr};${writeText}`;
   /**
-   * Writes a constant string: unrolled stores when it is short ASCII, a 32-bit store per four
-   * bytes (half the time of byte stores on the 12-field record's keys, and less code).
+   * A constant short ASCII string as unrolled stores, with no room check (the caller's covers
+   * it): a 32-bit store per four bytes (half the time of byte stores on the 12-field record's
+   * keys, and less code). Undefined for text that is not short ASCII.
    */
-  const lit = (text: string): string => {
+  const stores = (text: string): { code: string; bytes: number } | undefined => {
     const bytes = Buffer.from(text, 'utf8');
-    if (bytes.some((c) => c > 127) || bytes.length > 64) return emit(JSON.stringify(text));
-    if (bytes.length >= 4) {
-      let code = '';
-      let i = 0;
+    if (bytes.some((c) => c > 127) || bytes.length > 64) return undefined;
+    let code = '';
+    let i = 0;
+    if (bytes.length >= 4)
       for (; i + 4 <= bytes.length; i += 4)
         code += `dv.setUint32(q+${i},${bytes.readUInt32LE(i)},true);`;
-      for (; i < bytes.length; i++) code += `o[q+${i}]=${bytes[i]};`;
-      return `${room(bytes.length)}${code}q+=${bytes.length};`;
-    }
-    const stores = Array.from(bytes, (c, i) => `o[q${i === 0 ? '' : `+${i}`}]=${c};`).join('');
-    return `${room(bytes.length)}${stores}q+=${bytes.length};`;
+    for (; i < bytes.length; i++) code += `o[q${i === 0 ? '' : `+${i}`}]=${bytes[i]};`;
+    return { code: `${code}q+=${bytes.length};`, bytes: bytes.length };
+  };
+  /** Writes a constant string. */
+  const lit = (text: string): string => {
+    const s = stores(text);
+    return s === undefined ? emit(JSON.stringify(text)) : `${room(s.bytes)}${s.code}`;
+  };
+  /**
+   * What a value writes before itself (its key, or a separator): the code, and the most bytes
+   * it writes, or -1 when that is not known in advance (its code then checks room itself).
+   * A value checks room once for those bytes and its own.
+   */
+  interface Before {
+    readonly code: string;
+    readonly bytes: number;
+  }
+  const before0: Before = { code: '', bytes: 0 };
+  /** Code writing a constant string, as what goes before a value. */
+  const litBefore = (text: string): Before => {
+    const s = stores(text);
+    return s ?? { code: lit(text), bytes: -1 };
   };
   const bounded = (n: string): string => `if(${n}<0||p+${n}>b.length)throw T();`;
   /**
@@ -117,10 +135,10 @@ export function generateSource(
    * copy is dropped and the text goes through JSON.stringify (UTF-8 decoding, escapes), as the
    * interpreted converter does. It runs inside `before` code, so it leaves c and x as they were.
    */
-  const writeUtf8 = (s: string, e: string): string => {
+  const writeUtf8 = (s: string, e: string, checked = false): string => {
     const i = v();
     const at = v();
-    return `${room(`${e}-${s}+2`)}{let ${i}=${s};const ${at}=q;o[q++]=34;${copyAscii(i, e, 'break;')}if(${i}<${e}){q=${at};t=JSON.stringify(b.toString('utf8',${s},${e}));${writeText}}else o[q++]=34;}`;
+    return `${checked ? '' : room(`${e}-${s}+2`)}{let ${i}=${s};const ${at}=q;o[q++]=34;${copyAscii(i, e, 'break;')}if(${i}<${e}){q=${at};t=JSON.stringify(b.toString('utf8',${s},${e}));${writeText}}else o[q++]=34;}`;
   };
 
   // A record referenced once (and not from inside itself) is inlined where it is used; any
@@ -153,74 +171,87 @@ export function generateSource(
   const LOCALS = "let c=0,x=0,t='';";
 
   /**
-   * Code that reads one value of `node` and appends it to the output. `before` runs first when
-   * the value is not null (it writes the key or the separator); `nullText` is appended for a
-   * null (undefined: write nothing at all).
+   * Code that reads one value of `node` and appends it to the output. `before` is written
+   * first when the value is not null (its key or separator); `nullText` is appended for a null
+   * (undefined: write nothing at all).
    */
-  const gen = (node: Node, before: string, nullText: string | undefined): string => {
+  const gen = (node: Node, before: Before, nullText: string | undefined): string => {
+    /** Checks room for `before` and n (plus `expr`) more bytes, then writes `before`. */
+    const pre = (n: number, expr?: string): string => {
+      const bytes = Math.max(before.bytes, 0) + n;
+      const check = room(expr === undefined ? bytes : `${expr}+${bytes}`);
+      return before.bytes < 0
+        ? `${before.code}${room(expr === undefined ? n : `${expr}+${n}`)}`
+        : `${check}${before.code}`;
+    };
     switch (node.kind) {
-      case 'null':
-        return nullText === undefined ? '' : `${before}${lit(nullText)}`;
+      case 'null': {
+        if (nullText === undefined) return '';
+        const text = stores(nullText);
+        return text === undefined ? `${pre(0)}${lit(nullText)}` : `${pre(text.bytes)}${text.code}`;
+      }
       case 'boolean':
-        return `if(p>=b.length)throw T();${before}if(b[p++]===0){${lit('false')}}else{${lit('true')}}`;
+        return `if(p>=b.length)throw T();${pre(5)}if(b[p++]===0){${stores('false')?.code ?? ''}}else{${stores('true')?.code ?? ''}}`;
       case 'int':
-        if (node.logical === 'date') return `${read}${before}${emit('formatDate(x)')}`;
-        if (node.logical === 'time-millis') return `${read}${before}${emit('formatTime(x,false)')}`;
-        return `${read}${before}${room(24)}q=wn(o,q,x);`;
+        if (node.logical === 'date') return `${read}${pre(0)}${emit('formatDate(x)')}`;
+        if (node.logical === 'time-millis') return `${read}${pre(0)}${emit('formatTime(x,false)')}`;
+        return `${read}${pre(24)}q=wn(o,q,x);`;
       case 'long':
         switch (node.logical) {
           case 'time-micros':
-            return `${read}${before}${emit('formatTime(x,true)')}`;
+            return `${read}${pre(0)}${emit('formatTime(x,true)')}`;
           case 'timestamp-millis':
           case 'local-timestamp-millis':
           case 'timestamp-micros':
           case 'local-timestamp-micros': {
             const micros = node.logical.endsWith('micros');
-            if (ts === 'epoch') return `${before}${room(24)}q=wl(o,q,b,p);p=P;`;
-            if (ts === 'datetime')
-              return `${before}${room(32)}q=${micros ? 'wtu' : 'wts'}(o,dv,q,b,p);p=P;`;
-            return `${read}${before}${emit(`formatTimestamp(x,${micros},'iso8601')`)}`;
+            if (ts === 'epoch') return `${pre(24)}q=wl(o,q,b,p);p=P;`;
+            if (ts === 'datetime') return `${pre(32)}q=${micros ? 'wtu' : 'wts'}(o,dv,q,b,p);p=P;`;
+            return `${read}${pre(0)}${emit(`formatTimestamp(x,${micros},'iso8601')`)}`;
           }
           default:
-            return `c=b[p];${before}${room(24)}if(c<128){p++;q=wn(o,q,(c>>>1)^-(c&1));}else{q=wl(o,q,b,p);p=P;}`;
+            return `c=b[p];${pre(24)}if(c<128){p++;q=wn(o,q,(c>>>1)^-(c&1));}else{q=wl(o,q,b,p);p=P;}`;
         }
       case 'float':
-        return `if(p+4>b.length)throw T();${before}${room(MAX_DOUBLE_TEXT)}q=wf(o,q,b.readFloatLE(p));p+=4;`;
+        return `if(p+4>b.length)throw T();${pre(MAX_DOUBLE_TEXT)}q=wf(o,q,b.readFloatLE(p));p+=4;`;
       case 'double':
-        return `if(p+8>b.length)throw T();${before}${room(MAX_DOUBLE_TEXT)}q=wd(o,q,b.readDoubleLE(p));p+=8;`;
+        return `if(p+8>b.length)throw T();${pre(MAX_DOUBLE_TEXT)}q=wd(o,q,b.readDoubleLE(p));p+=8;`;
       case 'bytes': {
         if (node.logical === 'decimal')
-          return `${read}${bounded('x')}${before}${emit(`formatDecimal(b.subarray(p,p+x),${node.scale ?? 0})`)}p+=x;`;
-        return `${read}${bounded('x')}${before}${room(base64Length('x'))}q=w64(o,q,b,p,x);p+=x;`;
+          return `${read}${bounded('x')}${pre(0)}${emit(`formatDecimal(b.subarray(p,p+x),${node.scale ?? 0})`)}p+=x;`;
+        return `${read}${bounded('x')}${pre(2, base64LengthCode('x'))}q=w64(o,q,b,p,x);p+=x;`;
       }
       case 'string': {
         // In a record split into functions, a helper call keeps the code small (see compact).
         if (compact)
-          return `${read}${bounded('x')}${before}${room('x+2')}q=wstr(o,q,b,p,p+x);p+=x;if(q<0)return -1;`;
+          return `${read}${bounded('x')}${pre(2, 'x')}q=wstr(o,q,b,p,p+x);p+=x;if(q<0)return -1;`;
         const start = v();
-        return `${read}${bounded('x')}${before}{const ${start}=p;p+=x;${writeUtf8(start, 'p')}}`;
+        return `${read}${bounded('x')}${pre(2, 'x')}{const ${start}=p;p+=x;${writeUtf8(start, 'p', true)}}`;
       }
       case 'fixed': {
         const size = node.size;
-        const check = `if(p+${size}>b.length)throw T();${before}`;
+        const check = `if(p+${size}>b.length)throw T();`;
         if (node.logical === 'decimal' || node.logical === 'duration') {
           const at = `b.subarray(p,p+${size})`;
           const text =
             node.logical === 'decimal'
               ? `formatDecimal(${at},${node.scale ?? 0})`
               : `formatDuration(${at})`;
-          return `${check}${emit(text)}p+=${size};`;
+          return `${check}${pre(0)}${emit(text)}p+=${size};`;
         }
-        return `${check}${room(base64Length(size))}q=w64(o,q,b,p,${size});p+=${size};`;
+        return `${check}${pre(base64Length(size) + 2)}q=w64(o,q,b,p,${size});p+=${size};`;
       }
       case 'enum': {
         // Symbols are Avro names (ASCII letters, digits, _): a few are written as byte stores.
-        const cases = node.symbols.map((s, k) => `case ${k}:${lit(JSON.stringify(s))}break;`);
         const invalid = `throw new E('CONVERT_AVRO_INVALID','Enum ${node.name} has no symbol number '+x);`;
-        if (node.symbols.length <= MAX_ENUM_CASES)
-          return `${read}${before}switch(x){${cases.join('')}default:${invalid}}`;
+        const texts = node.symbols.map((s) => stores(JSON.stringify(s)));
+        if (node.symbols.length <= MAX_ENUM_CASES && texts.every((t) => t !== undefined)) {
+          const longest = Math.max(...texts.map((t) => t.bytes));
+          const cases = texts.map((t, k) => `case ${k}:${t.code}break;`).join('');
+          return `${read}${pre(longest)}switch(x){${cases}default:${invalid}}`;
+        }
         const symbols = constant(node.symbols.map((s) => JSON.stringify(s)));
-        return `${read}${before}t=${symbols}[x];if(t===undefined)${invalid}${writeText}`;
+        return `${read}${pre(0)}t=${symbols}[x];if(t===undefined)${invalid}${writeText}`;
       }
       case 'union': {
         const cases = node.branches
@@ -229,7 +260,7 @@ export function generateSource(
         return `${read}switch(x){${cases}default:throw new E('CONVERT_AVRO_INVALID','A union has no branch number '+x);}`;
       }
       case 'record': {
-        if (uses.get(node) === 1) return `${before}${recordBody(node)}`;
+        if (uses.get(node) === 1) return `${pre(0)}${recordBody(node)}`;
         let name = names.get(node);
         if (name === undefined) {
           name = `r${names.size}`;
@@ -238,7 +269,7 @@ export function generateSource(
             `function ${name}(b){let p=P,q=Q;const o=W.buf,dv=W.dv;${LOCALS}${recordBody(node)}P=p;return q;}`,
           );
         }
-        return `${before}P=p;Q=q;q=${name}(b);if(q<0)return -1;p=P;`;
+        return `${pre(0)}P=p;Q=q;q=${name}(b);if(q<0)return -1;p=P;`;
       }
       case 'array':
       case 'map': {
@@ -246,7 +277,8 @@ export function generateSource(
         const n = v();
         const i = v();
         const first = v();
-        const separator = `if(${first})${first}=false;else{${lit(',')}}`;
+        const comma = stores(',')?.code ?? '';
+        const separator: Before = { code: `if(${first})${first}=false;else{${comma}}`, bytes: 1 };
         const what = array ? 'items' : 'entries';
         // The rule of limits.ts: empty items spend the value's budget Z; any other item (a map
         // entry always: its key's length) takes a byte, so the count is at most the bytes left.
@@ -261,9 +293,14 @@ export function generateSource(
           // left out), so its bytes are remembered and copied then.
           const key = v();
           const keyEnd = v();
-          item = `${read}${bounded('x')}const ${key}=p,${keyEnd}=p+x;p+=x;${gen(node.values, `${separator}${writeUtf8(key, keyEnd)}${lit(':')}`, undefined)}`;
+          const entry: Before = {
+            code: `${room(1)}${separator.code}${writeUtf8(key, keyEnd)}${lit(':')}`,
+            bytes: -1,
+          };
+          item = `${read}${bounded('x')}const ${key}=p,${keyEnd}=p+x;p+=x;${gen(node.values, entry, undefined)}`;
         }
-        return `${before}${lit(array ? '[' : '{')}{let ${first}=true,${n}=0;for(;;){${read}${n}=x;if(${n}===0)break;if(${n}<0){${n}=-${n};${read}}${check}for(let ${i}=0;${i}<${n};${i}++){${item}}}}${lit(array ? ']' : '}')}`;
+        const open = stores(array ? '[' : '{')?.code ?? '';
+        return `${pre(1)}${open}{let ${first}=true,${n}=0;for(;;){${read}${n}=x;if(${n}===0)break;if(${n}<0){${n}=-${n};${read}}${check}for(let ${i}=0;${i}<${n};${i}++){${item}}}}${lit(array ? ']' : '}')}`;
       }
     }
   };
@@ -299,16 +336,20 @@ export function generateSource(
     const fields: string[] = [];
     for (const f of node.fields) {
       const key = JSON.stringify(f.name);
-      const before =
-        state === 'first'
-          ? lit(`${key}:`)
-          : state === 'later'
-            ? lit(`,${key}:`)
-            : `if(${flag}){${flag}=false;${lit(`${key}:`)}}else{${lit(`,${key}:`)}}`;
+      let before: Before;
+      if (state === 'first') before = litBefore(`${key}:`);
+      else if (state === 'later') before = litBefore(`,${key}:`);
+      else {
+        const [alone, after] = [litBefore(`${key}:`), litBefore(`,${key}:`)];
+        before = {
+          code: `if(${flag}){${flag}=false;${alone.code}}else{${after.code}}`,
+          bytes: alone.bytes < 0 || after.bytes < 0 ? -1 : Math.max(alone.bytes, after.bytes),
+        };
+      }
       const nullable = canBeNull(f.type);
-      fields.push(
-        gen(f.type, nullable && state !== 'later' ? `${before}${flag}=false;` : before, undefined),
-      );
+      if (nullable && state !== 'later')
+        before = { code: `${before.code}${flag}=false;`, bytes: before.bytes };
+      fields.push(gen(f.type, before, undefined));
       if (nullable) state = state === 'later' ? 'later' : 'runtime';
       else state = 'later';
     }
@@ -343,7 +384,7 @@ export function generateSource(
       .join('');
   }
 
-  const top = gen(root, '', undefined);
+  const top = gen(root, before0, undefined);
   const source = `${RUNTIME}
 ${functions.join('\n')}
 function run(b,start){let p=start,q=W.pos;const o=W.buf,dv=W.dv;${LOCALS}${top}P=p;return q;}
