@@ -44,7 +44,13 @@ const requestFor = async (url: URL): Promise<Request> => {
     request?: Request;
     default?: { request: Request };
   };
-  return (m.request ?? m.default?.request) as Request;
+  const request = m.request ?? m.default?.request;
+  if (request === undefined)
+    throw new RegistryError(
+      'REGISTRY_CLIENT_UNAVAILABLE',
+      `Node's ${url.protocol === 'https:' ? 'https' : 'http'} module has no request function here: the schema registry cannot be reached`,
+    );
+  return request;
 };
 
 const get = async (

@@ -13,6 +13,8 @@ import { consumerFailure } from './crash.ts';
 import { createGatherer, type Gatherer } from './gather.ts';
 import { kafkaSecurity } from './security.ts';
 
+/** How often a consumer waiting to add a fetch to the gatherer heartbeats its group. */
+const HEARTBEAT_WHILE_WAITING_MS = 1000;
 export interface BatchConsumerOptions {
   readonly brokers: readonly string[];
   readonly security: ClientSecurity;
@@ -286,7 +288,18 @@ export function createBatchConsumer(options: BatchConsumerOptions): BatchConsume
           // on a marker; committed with the last batch that empties the partition.
           const next = positionAfter(batch);
           payload.resolveOffset(String(next - 1));
-          if (!(await gatherer.add(batch.topic, batch.partition, records, next))) return;
+          // Adding may wait while the handler works on this partition's batches: the group
+          // hears from this member meanwhile (kafkajs sends at most one per heartbeatInterval).
+          const beat = setInterval(() => {
+            payload.heartbeat().catch(() => undefined);
+          }, HEARTBEAT_WHILE_WAITING_MS);
+          let going: boolean;
+          try {
+            going = await gatherer.add(batch.topic, batch.partition, records, next);
+          } finally {
+            clearInterval(beat);
+          }
+          if (!going) return;
           await payload.heartbeat();
         },
       });
