@@ -61,6 +61,14 @@ const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 /** Bytes values at least this long are encoded by Buffer (native); shorter ones inline. */
 export const NATIVE_BASE64_MIN = 256;
 
+/**
+ * Writes epoch milliseconds ms as a DATETIME ("YYYY-MM-DD HH:MM:SS"), as format.ts does: the
+ * date part of the last day written is kept (DS is that day's first millisecond, D0-D2 its
+ * text), so a timestamp of the same day takes no division; other years than 0-9999 go through
+ * formatTimestamp. The body of wdt, and of the helpers that read the timestamp too.
+ */
+const DATETIME = String.raw`let r=ms-DS;if(!(r>=0&&r<86400000)){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datetime'));const y=C[0];D0=34|(48+((y/1000)|0))<<8|(48+(((y/100)|0)%10))<<16|(48+(((y/10)|0)%10))<<24;D1=(48+y%10)|45<<8|DD16[C[1]]<<16;D2=45|DD16[C[2]]<<8|32<<24;DS=Math.floor(ms/86400000)*86400000;r=ms-DS;}r|=0;dv.setUint32(q,D0,true);dv.setUint32(q+4,D1,true);dv.setUint32(q+8,D2,true);const h=(r/3600000)|0;r-=h*3600000;const m=(r/60000)|0;r-=m*60000;dv.setUint16(q+12,DD16[h],true);o[q+14]=58;dv.setUint16(q+15,DD16[m],true);o[q+17]=58;dv.setUint16(q+18,DD16[(r/1000)|0],true);o[q+20]=34;return q+21;`;
+
 export const RUNTIME = String.raw`
 var F=H.format,E=H.ConvertError,T=H.truncated,K=H.constants,M=H.MAX_EMPTY_ITEMS,BC=H.blockCountInvalid,EM=H.emptyItemsTooMany;
 var formatDate=F.formatDate,formatTime=F.formatTime,formatTimestamp=F.formatTimestamp,formatFloat=F.formatFloat,formatDouble=F.formatDouble,formatDecimal=F.formatDecimal,formatDuration=F.formatDuration,civil=F.civil,C=F.CIVIL;
@@ -75,6 +83,7 @@ function wbig(o,q,n){if(n>=9007199254740992)return ws(o,q,String(n));let h=Math.
 function big(b,p){let x=0n,h=0n,c,k=0;do{c=b[p++];if(c===undefined)throw T();if(++k>10)throw new E('CONVERT_AVRO_INVALID','An Avro long is longer than 10 bytes');x|=BigInt(c&127)<<h;h+=7n;}while(c&128);P=p;return (x>>1n)^-(x&1n);}
 function rv(b,p){${fastVarint('return Number(big(b,s));', (n) => `return ${n};`)}}
 function wl(o,q,b,p){${fastVarint('return ws(o,q,String(big(b,s)));', (n) => `return wn(o,q,${n});`)}}
+function wi(o,q,b,p){${fastVarint('return ws(o,q,String(Number(big(b,s))));', (n) => `return wn(o,q,${n});`)}}
 var P10=[1,10,100,1e3,1e4,1e5,1e6,1e7,1e8,1e9];
 function dk(a,lim){for(let k=1;k<10;k++){const y=a*P10[k];if(y>=lim)return 0;if(y===Math.floor(y))return y/P10[k]===a?k:0;}return 0;}
 function wdec(o,q,neg,y,k){while(y%10===0){y/=10;k--;}if(neg)o[q++]=45;const h=Math.floor(y/P10[k]);let l=y-h*P10[k];q=wn(o,q,h);o[q]=46;for(let i=k;i>0;i--){const d=(l/10)|0;o[q+i]=48+l-10*d;l=d;}return q+k+1;}
@@ -84,7 +93,7 @@ function w64(o,q,b,p,n){if(n>=${NATIVE_BASE64_MIN}){o[q]=34;q=ws(o,q+1,b.toStrin
 function wstr(o,q,b,s,e){const a=q;o[q++]=34;let i=s;${copyAscii('i', 'e', 'return wslow(o,a,b,s,e);')}o[q]=34;return q+1;}
 function wslow(o,q,b,s,e){const t=JSON.stringify(b.toString('utf8',s,e));if(q+t.length*3>o.length)return -1;return ws(o,q,t);}
 var DS=NaN,D0=0,D1=0,D2=0;
-function wdt(o,dv,q,ms){let r=ms-DS;if(!(r>=0&&r<86400000)){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datetime'));const y=C[0];D0=34|(48+((y/1000)|0))<<8|(48+(((y/100)|0)%10))<<16|(48+(((y/10)|0)%10))<<24;D1=(48+y%10)|45<<8|DD16[C[1]]<<16;D2=45|DD16[C[2]]<<8|32<<24;DS=Math.floor(ms/86400000)*86400000;r=ms-DS;}r|=0;dv.setUint32(q,D0,true);dv.setUint32(q+4,D1,true);dv.setUint32(q+8,D2,true);const h=(r/3600000)|0;r-=h*3600000;const m=(r/60000)|0;r-=m*60000;dv.setUint16(q+12,DD16[h],true);o[q+14]=58;dv.setUint16(q+15,DD16[m],true);o[q+17]=58;dv.setUint16(q+18,DD16[(r/1000)|0],true);o[q+20]=34;return q+21;}
-function wts(o,dv,q,b,p){${fastVarint('return wdt(o,dv,q,Number(big(b,s)));', (n) => `return wdt(o,dv,q,${n});`)}}
-function wtu(o,dv,q,b,p){${fastVarint('return wdt(o,dv,q,Math.floor(Number(big(b,s))/1000));', (n) => `return wdt(o,dv,q,Math.floor(${n}/1000));`)}}
+function wdt(o,dv,q,ms){${DATETIME}}
+function wts(o,dv,q,b,p){let ms=0;L:{${fastVarint('ms=Number(big(b,s));break L;', (n) => `ms=${n};break L;`)}}${DATETIME}}
+function wtu(o,dv,q,b,p){let ms=0;L:{${fastVarint('ms=Math.floor(Number(big(b,s))/1000);break L;', (n) => `ms=Math.floor(${n}/1000);break L;`)}}${DATETIME}}
 `;

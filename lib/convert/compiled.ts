@@ -87,6 +87,8 @@ export function generateSource(
    * optimized code deoptimize there, once per site.)
    */
   const room = (n: string | number): string => (n === 0 ? '' : `if(q+${n}>o.length)return -1;`);
+  /** Writes the one-byte varint in c (-64 to 63) as digits, no call. */
+  const smallInt = `x=(c>>>1)^-(c&1);if(x<0){o[q++]=45;x=-x;}if(x<10)o[q++]=48+x;else{o[q]=DD[2*x];o[q+1]=DD[2*x+1];q+=2;}`;
   /** Reads a zig-zag varint into x. */
   const read = `c=b[p++];if(c<128)x=(c>>>1)^-(c&1);else{x=rv(b,p-1);p=P;}`;
   /** Writes the string in t. */
@@ -195,7 +197,7 @@ export function generateSource(
       case 'int':
         if (node.logical === 'date') return `${read}${pre(0)}${emit('formatDate(x)')}`;
         if (node.logical === 'time-millis') return `${read}${pre(0)}${emit('formatTime(x,false)')}`;
-        return `${read}${pre(24)}q=wn(o,q,x);`;
+        return `c=b[p];${pre(24)}if(c<128){p++;${smallInt}}else{q=wi(o,q,b,p);p=P;}`;
       case 'long':
         switch (node.logical) {
           case 'time-micros':
@@ -210,7 +212,7 @@ export function generateSource(
             return `${read}${pre(0)}${emit(`formatTimestamp(x,${micros},'iso8601')`)}`;
           }
           default:
-            return `c=b[p];${pre(24)}if(c<128){p++;q=wn(o,q,(c>>>1)^-(c&1));}else{q=wl(o,q,b,p);p=P;}`;
+            return `c=b[p];${pre(24)}if(c<128){p++;${smallInt}}else{q=wl(o,q,b,p);p=P;}`;
         }
       case 'float':
         return `if(p+4>b.length)throw T();${pre(MAX_DOUBLE_TEXT)}q=wf(o,q,b.readFloatLE(p));p+=4;`;
