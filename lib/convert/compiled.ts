@@ -333,7 +333,9 @@ export function generateSource(
       fields = fieldCode(node, flag);
       compact = false;
     }
-    return `{let ${flag}=true;${lit('{')}${split(fields, flag)}${lit('}')}}`;
+    // The opening brace goes with the first field's key when that field is always written.
+    const opened = node.fields[0] !== undefined && !canBeNull(node.fields[0].type);
+    return `{let ${flag}=true;${opened ? '' : lit('{')}${split(fields, flag)}${lit('}')}}`;
   }
 
   /** The code of each field of a record, `flag` its "no field written yet" variable. */
@@ -345,7 +347,8 @@ export function generateSource(
     for (const f of node.fields) {
       const key = JSON.stringify(f.name);
       let before: Before;
-      if (state === 'first') before = litBefore(`${key}:`);
+      const nullable = canBeNull(f.type);
+      if (state === 'first') before = litBefore(nullable ? `${key}:` : `{${key}:`);
       else if (state === 'later') before = litBefore(`,${key}:`);
       else {
         const [alone, after] = [litBefore(`${key}:`), litBefore(`,${key}:`)];
@@ -354,7 +357,6 @@ export function generateSource(
           bytes: alone.bytes < 0 || after.bytes < 0 ? -1 : Math.max(alone.bytes, after.bytes),
         };
       }
-      const nullable = canBeNull(f.type);
       if (nullable && state !== 'later')
         before = { code: `${before.code}${flag}=false;`, bytes: before.bytes };
       fields.push(gen(f.type, before, undefined));
