@@ -10,6 +10,47 @@
  * writes the same bytes as the interpreted converter's format.ts (checked by the agreement
  * properties in test/unit/convert).
  */
+import { ConvertError } from '../errors/index.ts';
+import * as format from './format.ts';
+import { truncated } from './interpreted.ts';
+import { MAX_EMPTY_ITEMS, blockCountInvalid, emptyItemsTooMany } from './limits.ts';
+
+/** What the generated code receives as H. */
+export interface Helpers {
+  readonly format: typeof format;
+  readonly ConvertError: typeof ConvertError;
+  readonly truncated: typeof truncated;
+  readonly constants: readonly unknown[];
+  readonly MAX_EMPTY_ITEMS: number;
+  readonly blockCountInvalid: typeof blockCountInvalid;
+  readonly emptyItemsTooMany: typeof emptyItemsTooMany;
+  readonly pool: { buf: Buffer; pos: number; dv: DataView; ab: ArrayBuffer; off: number };
+  readonly POOL_BYTES: number;
+}
+
+/**
+ * The output pool all compiled converters share. A module-level buffer on purpose (house style
+ * keeps singletons out of lib/): it is a cache of memory, not a collaborator, and sharing it
+ * means one pool per container instead of one per compiled schema. Conversions are
+ * synchronous, so one at a time writes to it; it is taken at the first conversion.
+ */
+const pool = {
+  buf: Buffer.alloc(0),
+  pos: 0,
+  dv: new DataView(new ArrayBuffer(0)),
+  ab: new ArrayBuffer(0),
+  off: 0,
+};
+
+/**
+ * Size of a new output pool (a datum larger than that gets one twice as large, and so on).
+ * Small enough that a pool is usually garbage before V8 moves it to the old generation: with
+ * 1 MiB pools, the 150-field record (3.7 KB a line) made V8 run about ten full mark-compact
+ * collections a second for the pools' external memory, and lose a quarter of its speed;
+ * with 256 KiB there were none. A datum is converted twice when it meets the end of a pool
+ * (1 in 70 of the wide record's).
+ */
+const POOL_BYTES = 256 * 1024;
 
 /**
  * A zig-zag varint at p (its first byte already known to be there or missing), as the body of
@@ -97,3 +138,25 @@ function wdt(o,dv,q,ms){${DATETIME}}
 function wts(o,dv,q,b,p){let ms=0;L:{${fastVarint('ms=Number(big(b,s));break L;', (n) => `ms=${n};break L;`)}}${DATETIME}}
 function wtu(o,dv,q,b,p){let ms=0;L:{${fastVarint('ms=Math.floor(Number(big(b,s))/1000);break L;', (n) => `ms=Math.floor(${n}/1000);break L;`)}}${DATETIME}}
 `;
+
+/**
+ * The converter the generated code returns, around its run(b, start). A full pool is replaced
+ * (twice as large when one datum does not fit in a whole one), and the datum read again with
+ * the budget of empty items it started with. The value is a view of the pool made by
+ * Buffer.from(arrayBuffer), cheaper than Buffer#subarray, which checks its arguments and
+ * reads the pool's ArrayBuffer first.
+ */
+export const CONVERT = String.raw`return function convert(b,start,z){const z0=z===undefined?M:z.left;Z=z0;let q=run(b,start);while(q<0){W.buf=Buffer.allocUnsafe(W.pos===0&&W.buf.length>=POOL?W.buf.length*2:POOL);W.ab=W.buf.buffer;W.off=W.buf.byteOffset;W.dv=new DataView(W.ab,W.off,W.buf.length);W.pos=0;Z=z0;q=run(b,start);}if(z!==undefined)z.left=Z;const s=W.pos;W.pos=q;return {value:q===s?undefined:Buffer.from(W.ab,W.off+s,q-s),end:P};};`;
+
+/** The helpers object one compiled converter gets, with its constants. */
+export const runtimeHelpers = (constants: readonly unknown[]): Helpers => ({
+  format,
+  ConvertError,
+  truncated,
+  constants,
+  MAX_EMPTY_ITEMS,
+  blockCountInvalid,
+  emptyItemsTooMany,
+  pool,
+  POOL_BYTES,
+});
