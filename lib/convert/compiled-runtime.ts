@@ -1,6 +1,6 @@
 /**
- * The helpers every generated converter (compiled.ts) starts with: JavaScript source, run once
- * per compiled schema. Records are written one after another into a pool and returned as views
+ * What every generated converter (compiled.ts) runs on: the output pool they share, and the
+ * helpers' JavaScript source, run once per compiled schema. Records are written one after another into a pool and returned as views
  * (no copy); a full pool is replaced, never overwritten, so earlier views stay valid. Helpers
  * that read take the position and leave the new one in P; helpers that write take the output
  * position and return the new one.
