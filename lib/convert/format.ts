@@ -126,7 +126,9 @@ export function civil(ms: number): boolean {
 }
 
 const iso = (ms: number): string => {
-  if (!civil(ms)) return new Date(ms).toISOString();
+  // Years outside 0-9999 have no "YYYY-MM-DD" text (Date writes "+010000-01-01"), and no
+  // TigerGraph DATETIME holds them: the record is refused rather than sent malformed.
+  if (!civil(ms)) throw outOfRange(ms);
   const [year, month, day, hours, minutes, seconds, millis] = CIVIL as unknown as [
     number,
     number,

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDouble, formatFloat } from '../../../lib/convert/format.ts';
+import {
+  formatDate,
+  formatDouble,
+  formatFloat,
+  formatTimestamp,
+} from '../../../lib/convert/format.ts';
 
 /** The definition formatFloat keeps: the first precision whose text reads back as the float. */
 function searchFloat(x: number): string {
@@ -93,5 +98,28 @@ describe('formatFloat', () => {
       expect(formatFloat(Math.fround(i / 4))).toBe(searchFloat(Math.fround(i / 4)));
     }
     for (const x of [0, -0, NaN, Infinity, -Infinity]) expect(formatFloat(x)).toBe(searchFloat(x));
+  });
+});
+
+describe('dates and timestamps at the ends of the years a DATETIME holds', () => {
+  const YEAR_10000 = Date.UTC(10000, 0, 1);
+  const YEAR_MINUS_1 = Date.UTC(-1, 11, 31, 23, 59);
+
+  it('writes year 9999 and year 0 as DESIGN section 3 says ("YYYY-MM-DD HH:MM:SS")', () => {
+    expect(formatTimestamp(YEAR_10000 - 1000, false, 'datetime')).toBe('"9999-12-31 23:59:59"');
+    expect(formatTimestamp(Date.parse('0000-01-01T00:00:00Z'), false, 'datetime')).toBe(
+      '"0000-01-01 00:00:00"',
+    );
+    expect(formatDate(YEAR_10000 / 86_400_000 - 1)).toBe('"9999-12-31"');
+  });
+
+  it('refuses a year after 9999 or before 0 with CONVERT_VALUE_OUT_OF_RANGE, never malformed text', () => {
+    for (const write of [
+      () => formatTimestamp(YEAR_10000, false, 'datetime'),
+      () => formatTimestamp(YEAR_10000 * 1000, true, 'iso8601'),
+      () => formatTimestamp(YEAR_MINUS_1, false, 'datetime'),
+      () => formatDate(YEAR_10000 / 86_400_000),
+    ])
+      expect(write).toThrow(expect.objectContaining({ code: 'CONVERT_VALUE_OUT_OF_RANGE' }));
   });
 });
