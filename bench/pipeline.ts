@@ -64,11 +64,15 @@ export function events(
   return out;
 }
 
-/** kcat producing a file of key<TAB>value lines to one partition; returns records/s. */
+/**
+ * kcat producing a file of key<TAB>value lines (to partition 0 of kcat.companies unless told
+ * otherwise; `partition` undefined: kcat's partitioner spreads them); returns records/s.
+ */
 export async function kcatProduce(
   bootstrapServers: string,
   file: string,
   records: number,
+  to: { topic: string; partition?: number } = { topic: 'kcat.companies', partition: 0 },
 ): Promise<number> {
   const started = process.hrtime.bigint();
   await run('kcat', [
@@ -76,9 +80,8 @@ export async function kcatProduce(
     '-b',
     bootstrapServers,
     '-t',
-    'kcat.companies',
-    '-p',
-    '0',
+    to.topic,
+    ...(to.partition === undefined ? [] : ['-p', String(to.partition)]),
     '-K',
     '\t',
     '-X',

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { createKafkaDelivery, type KafkaDelivery, type OutRecord } from '../lib/kafka/index.ts';
 import { node22Path } from '../scripts/node22.ts';
 import { median, result, type BenchResult } from './harness.ts';
-import { companyLine } from './pipeline.ts';
+import { companyLine, kcatProduce } from './pipeline.ts';
 import { startProduceChild } from './produce-child.ts';
 
 const run = promisify(execFile);
@@ -186,23 +186,8 @@ const CANDIDATES: readonly Candidate[] = [
   ),
 ];
 
-async function kcat(bootstrapServers: string, file: string): Promise<number> {
-  const started = process.hrtime.bigint();
-  await run('kcat', [
-    '-P',
-    '-b',
-    bootstrapServers,
-    '-t',
-    'kcat',
-    '-K',
-    '\t',
-    '-X',
-    'acks=all',
-    '-l',
-    file,
-  ]);
-  return RECORDS / (Number(process.hrtime.bigint() - started) / 1e9);
-}
+const kcat = (bootstrapServers: string, file: string): Promise<number> =>
+  kcatProduce(bootstrapServers, file, RECORDS, { topic: 'kcat' });
 
 /** The records a topic holds: the sum of its partitions' high watermarks, as kcat reads them. */
 async function recordsIn(bootstrapServers: string, topic: string): Promise<number> {

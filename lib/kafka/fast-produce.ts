@@ -77,13 +77,20 @@ const symbolOf = (target: object, description: string): symbol | undefined =>
   Object.getOwnPropertySymbols(target).find((s) => s.description === description);
 
 /**
+ * kafkajs's broker request sender, found once; undefined (no fast path) when this kafkajs lacks
+ * it or the Produce request definitions the sender is given.
+ */
+const BROKER_SEND: symbol | undefined =
+  typeof (produceDefinition as { protocol?: unknown }).protocol === 'function'
+    ? symbolOf(KafkaJsBroker.prototype, SEND_REQUEST)
+    : undefined;
+
+/**
  * Whether this kafkajs has the internals the fast path needs: the client's cluster factory,
  * the broker's request sender and version lookup.
  */
 export const fastProduceSupport = (kafka: Kafka): boolean =>
-  symbolOf(kafka, CREATE_CLUSTER) !== undefined &&
-  symbolOf(KafkaJsBroker.prototype, SEND_REQUEST) !== undefined &&
-  typeof (produceDefinition as { protocol?: unknown }).protocol === 'function';
+  symbolOf(kafka, CREATE_CLUSTER) !== undefined && BROKER_SEND !== undefined;
 
 export interface FastProducer {
   /** Connects (to a seed broker, reading metadata) unless connected. */
@@ -111,8 +118,8 @@ export function createFastProducer(
   codec: RecordsCodec | undefined,
 ): FastProducer | undefined {
   const factory = symbolOf(kafka, CREATE_CLUSTER);
-  const send = symbolOf(KafkaJsBroker.prototype, SEND_REQUEST);
-  if (factory === undefined || send === undefined || !fastProduceSupport(kafka)) return undefined;
+  const send = BROKER_SEND;
+  if (factory === undefined || send === undefined) return undefined;
   const createCluster = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory] as (
     o: object,
   ) => Cluster;
