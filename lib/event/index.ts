@@ -76,7 +76,11 @@ export interface DecodedBatch {
 /** Upper bound on records in one event; the ESM's own maximum batch size is 10,000. */
 export const MAX_EVENT_RECORDS = 100_000;
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/**
+ * Base64 text as Node decodes it: the standard alphabet, and also the URL-safe one's `-` and `_`
+ * (Node's decoder reads both, so such text decodes to the bytes its writer meant).
+ */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const DECIMAL_DIGITS = /^[0-9]+$/;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -191,8 +195,51 @@ export function decodeRecord(raw: RawKafkaRecord): KafkaRecord {
 const byCoordinates = (a: KafkaRecord, b: KafkaRecord): number =>
   a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition || a.offset - b.offset;
 
+/** The bytes base64 text of this length (a multiple of 4) ending in `text` decodes to. */
+const decodedLength = (text: string): number =>
+  (text.length / 4) * 3 -
+  (text.charCodeAt(text.length - 1) === 0x3d
+    ? text.charCodeAt(text.length - 2) === 0x3d
+      ? 2
+      : 1
+    : 0);
+
+/** A record's key or value: text of a length that can be base64, null or absent. */
+const maybeBase64 = (v: unknown): boolean =>
+  v === undefined || v === null || (typeof v === 'string' && v.length % 4 === 0);
+
+/**
+ * Every check of {@link recordProblem} but the base64 alphabet (the decoder checks that as it
+ * decodes): true when `r` may be a well-formed record.
+ */
+const fastRecordCheck = (r: unknown): boolean => {
+  if (!isObject(r)) return false;
+  const headers = r.headers;
+  return (
+    typeof r.topic === 'string' &&
+    r.topic !== '' &&
+    (typeof r.partition === 'number'
+      ? Number.isSafeInteger(r.partition) && r.partition >= 0
+      : toPartition(r.partition) !== undefined) &&
+    isInteger(r.offset) &&
+    r.offset >= 0 &&
+    isInteger(r.timestamp) &&
+    maybeBase64(r.key) &&
+    maybeBase64(r.value) &&
+    (headers === undefined ||
+      headers === null ||
+      (Array.isArray(headers) && (headers.length === 0 || recordProblem(r) === undefined)))
+  );
+};
+
 /**
  * Validates and decodes a Kafka ESM event.
+ *
+ * One pass checks every record's fields but the base64 alphabet and sums the keys' and values'
+ * decoded sizes; a second decodes them all into one buffer, each key and value a view of it,
+ * and checks the alphabet by the length decoded (Node's decoder skips or stops at what is not
+ * base64, so such text decodes to fewer bytes than its length says). Either pass finding a
+ * problem hands the event to the full validation, which names the first one.
  *
  * @throws EventError `EVENT_MALFORMED` naming the first field that is wrong and what is allowed.
  * @example
@@ -200,18 +247,78 @@ const byCoordinates = (a: KafkaRecord, b: KafkaRecord): number =>
  * for (const r of batch.records) console.log(r.topic, r.partition, r.offset);
  */
 export function decodeKafkaEvent(event: unknown): DecodedBatch {
-  const problem = eventProblem(event);
-  if (problem !== undefined) {
-    throw new EventError('EVENT_MALFORMED', `Not a Kafka event-source mapping event: ${problem}`);
+  const lists = isObject(event) && isObject(event.records) ? Object.values(event.records) : [];
+  let count = 0;
+  let bytes = 0;
+  let wellFormed = lists.length > 0 || (isObject(event) && isObject(event.records));
+  for (const list of lists) {
+    if (!wellFormed || !Array.isArray(list)) {
+      wellFormed = false;
+      break;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const r: unknown = list[i];
+      if (!fastRecordCheck(r)) {
+        wellFormed = false;
+        break;
+      }
+      const { key, value } = r as RawKafkaRecord;
+      if (typeof key === 'string') bytes += (key.length / 4) * 3;
+      if (typeof value === 'string') bytes += (value.length / 4) * 3;
+    }
+    count += list.length;
   }
+  if (
+    !wellFormed ||
+    count > MAX_EVENT_RECORDS ||
+    !EVENT_SOURCES.includes((event as KafkaEvent).eventSource)
+  )
+    throw malformed(event);
   const valid = event as KafkaEvent;
-  const records = Object.values(valid.records).flat().map(decodeRecord).sort(byCoordinates);
+  const arena = Buffer.allocUnsafeSlow(bytes);
+  let at = 0;
+  /** The text's bytes, decoded into the arena; undefined when it is not base64. */
+  const decode = (text: string): Buffer | undefined => {
+    const written = arena.write(text, at, 'base64');
+    if (written !== decodedLength(text)) return undefined;
+    const view = Buffer.from(arena.buffer, arena.byteOffset + at, written);
+    at += written;
+    return view;
+  };
+  const records: KafkaRecord[] = new Array<KafkaRecord>(count);
+  let n = 0;
+  for (const list of lists as (readonly RawKafkaRecord[])[])
+    for (let i = 0; i < list.length; i++) {
+      const raw = list[i] as RawKafkaRecord;
+      const key = typeof raw.key === 'string' ? decode(raw.key) : null;
+      const value = typeof raw.value === 'string' ? decode(raw.value) : null;
+      if (key === undefined || value === undefined) throw malformed(event);
+      records[n++] = {
+        topic: raw.topic,
+        partition: typeof raw.partition === 'string' ? Number(raw.partition) : raw.partition,
+        offset: raw.offset,
+        timestamp: raw.timestamp,
+        timestampType: raw.timestampType,
+        key,
+        value,
+        headers: decodeHeaders(raw.headers),
+      };
+    }
   return {
     eventSource: valid.eventSource,
     eventSourceArn: valid.eventSourceArn,
     bootstrapServers: valid.bootstrapServers,
-    records,
+    records: records.sort(byCoordinates),
   };
+}
+
+/** The error naming the event's first problem (the full validation's). */
+function malformed(event: unknown): EventError {
+  const problem =
+    eventProblem(event) ??
+    // Not reached: every event the fast checks refuse, the full validation refuses too.
+    'a record the decoder could not read';
+  return new EventError('EVENT_MALFORMED', `Not a Kafka event-source mapping event: ${problem}`);
 }
 
 /** Encodes decoded records back into an ESM event (used by the local runner and tests). */

@@ -254,6 +254,63 @@ describe('decodeKafkaEvent', () => {
     );
   });
 
+  it.each([
+    ['a space', 'ab c'],
+    ['padding inside', 'a=bc'],
+    ['a character outside both alphabets', 'abc$'],
+    ['padding past two', 'abcd===='],
+    ['a second padded group', 'YQ==YQ=='],
+  ])('refuses a value with %s, though its length is a multiple of 4', (_what, value) => {
+    expect(() => decodeKafkaEvent(withRecords({ 't-0': [{ ...base, value }] }))).toThrow(
+      'records["t-0"][0].value: expected base64 text, null or nothing, found text that is not base64',
+    );
+  });
+
+  it("decodes URL-safe base64 (`-`, `_`) to the bytes it stands for, as Node's decoder does", () => {
+    const bytes = Buffer.from([0xfb, 0xff, 0xbf]);
+    const batch = decodeKafkaEvent(
+      withRecords({ 't-0': [{ ...base, key: bytes.toString('base64url'), value: '-_-_' }] }),
+    );
+    expect(batch.records[0]?.key).toEqual(bytes);
+    expect(batch.records[0]?.value).toEqual(Buffer.from('+/+/', 'base64'));
+  });
+
+  it('names the first malformed record in event order, whichever check finds it', () => {
+    // Record 0's value is not base64 (found while decoding); record 1's partition is wrong
+    // (found before decoding): the message names record 0, as the full validation does.
+    expect(() =>
+      decodeKafkaEvent(
+        withRecords({
+          't-0': [
+            { ...base, value: 'ab!d' },
+            { ...base, offset: 2, partition: 'x' },
+          ],
+        }),
+      ),
+    ).toThrow('records["t-0"][0].value: expected base64 text');
+  });
+
+  it('accepts exactly the text the full validation accepts, with the bytes Buffer.from decodes (property)', () => {
+    const text = fc
+      .array(fc.constantFrom(...'AZaz09+/-_= !$\n\u00e9'.split('')), { maxLength: 12 })
+      .map((chars) => chars.join(''))
+      .filter((t) => t.length % 4 === 0);
+    fc.assert(
+      fc.property(text, (value) => {
+        const event = withRecords({ 't-0': [{ ...base, value }] });
+        let decoded: Buffer | null | undefined;
+        try {
+          decoded = decodeKafkaEvent(event).records[0]?.value;
+        } catch {
+          decoded = undefined;
+        }
+        expect(decoded !== undefined).toBe(isKafkaEvent(event));
+        if (decoded !== undefined) expect(decoded).toEqual(Buffer.from(value, 'base64'));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('round-trips any records through the ESM event encoding (property)', () => {
     const bytes = fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a));
     const record = fc.record({
