@@ -40,19 +40,37 @@ const isHex = (b: number | undefined): boolean =>
 export const hasLineBreak = (value: Buffer): boolean =>
   value.indexOf(LF) !== -1 || value.indexOf(CR) !== -1;
 
-/** A scanner that checks JSON and writes it without insignificant whitespace. */
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A scanner that checks JSON and writes it without insignificant whitespace. Until it meets
+ * whitespace to leave out, what it would write is the source itself (`n` equals `i`), so it
+ * writes nothing: `out` is made, with the bytes so far, at the first whitespace skipped. One
+ * scanner serves every call ({@link compactJsonLines} is synchronous and not re-entered).
+ */
 class Compactor {
-  readonly out: Buffer;
+  src: Buffer = EMPTY;
+  out: Buffer | undefined;
   n = 0;
   i = 0;
-  constructor(readonly src: Buffer) {
-    this.out = Buffer.allocUnsafe(src.length);
+  reset(src: Buffer): void {
+    this.src = src;
+    this.out = undefined;
+    this.n = 0;
+    this.i = 0;
   }
   skipWhitespace(): void {
-    while (isWhitespace(this.src[this.i])) this.i++;
+    if (!isWhitespace(this.src[this.i])) return;
+    if (this.out === undefined) {
+      this.out = Buffer.allocUnsafe(this.src.length);
+      this.src.copy(this.out, 0, 0, this.n);
+    }
+    do this.i++;
+    while (isWhitespace(this.src[this.i]));
   }
   copy(b: number): void {
-    this.out[this.n++] = b;
+    if (this.out !== undefined) this.out[this.n] = b;
+    this.n++;
     this.i++;
   }
   /** One value at `i` (whitespace already skipped); false when it is not JSON. */
@@ -159,17 +177,30 @@ class Compactor {
  * @example compactJsonLines(Buffer.from('{\n  "id": 1\n}\n')) // [<Buffer '{"id":1}'>]
  */
 export function compactJsonLines(value: Buffer): Buffer[] | undefined {
-  const c = new Compactor(value);
-  const starts: number[] = [];
-  c.skipWhitespace();
-  while (c.i < value.length) {
-    const b = value[c.i];
-    if (b !== OPEN_OBJECT && b !== OPEN_ARRAY) return undefined;
-    starts.push(c.n);
-    if (!c.value(0)) return undefined;
+  const c = scanner;
+  c.reset(value);
+  try {
+    // Where each value starts in the output: the first alone, the others (JSON Lines) listed.
+    let first = -1;
+    let more: number[] | undefined;
     c.skipWhitespace();
+    while (c.i < value.length) {
+      const b = value[c.i];
+      if (b !== OPEN_OBJECT && b !== OPEN_ARRAY) return undefined;
+      if (first === -1) first = c.n;
+      else (more ??= []).push(c.n);
+      if (!c.value(0)) return undefined;
+      c.skipWhitespace();
+    }
+    if (first === -1) return undefined;
+    if (c.out === undefined && more === undefined) return [value];
+    // Several values with no whitespace between them are cut from the source itself.
+    const out = c.out ?? value;
+    const starts = [first, ...(more ?? [])];
+    return starts.map((start, k) => Buffer.from(out.subarray(start, starts[k + 1] ?? c.n)));
+  } finally {
+    c.reset(EMPTY);
   }
-  if (starts.length === 0) return undefined;
-  if (starts.length === 1 && c.n === value.length) return [value];
-  return starts.map((start, k) => Buffer.from(c.out.subarray(start, starts[k + 1] ?? c.n)));
 }
+
+const scanner = new Compactor();

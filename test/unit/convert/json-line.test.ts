@@ -48,6 +48,30 @@ describe('compactJsonLines', () => {
     expect(lines('{"a": 1}\n{"b": [2, 3]}\n\n[4]\n')).toEqual(['{"a":1}', '{"b":[2,3]}', '[4]']);
   });
 
+  it('splits values that follow one another with no whitespace between them', () => {
+    expect(lines('{"a":1}[2]{}')).toEqual(['{"a":1}', '[2]', '{}']);
+    expect(lines('{"a":1}{"b": 2}')).toEqual(['{"a":1}', '{"b":2}']);
+  });
+
+  it('gives one compact line per value of any JSON Lines text, whatever separates them (property)', () => {
+    const value = fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(fc.jsonValue()));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(value, fc.constantFrom(0, 2), fc.constantFrom('', '\n', ' \r\n', '\t')), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        (parts) => {
+          const text = parts
+            .map(([v, indent, sep]) => JSON.stringify(v, null, indent) + sep)
+            .join('');
+          expect(lines(text)).toEqual(parts.map(([v]) => JSON.stringify(v)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('refuses nesting deeper than its bound instead of recursing without end', () => {
     expect(line(`${'['.repeat(600)}${']'.repeat(600)}`)).toBeUndefined();
     expect(line(`${'['.repeat(100)}${']'.repeat(100)}`)).toBe(
