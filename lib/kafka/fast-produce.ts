@@ -212,7 +212,9 @@ export function createFastProducer(
     acks: number,
     timeoutMs: number,
   ): Promise<ProducedRange[]> {
-    await c.addMultipleTargetTopics([...new Set(records.map((r) => r.topic))]);
+    const topics = new Set<string>();
+    for (const r of records) topics.add(r.topic);
+    await c.addMultipleTargetTopics([...topics]);
     if (stale) {
       await c.refreshMetadata();
       stale = false;

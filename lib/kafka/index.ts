@@ -366,7 +366,8 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
 
     async send(records, sendOptions = {}) {
       if (records.length === 0) return [];
-      const topics = [...new Set(records.map((r) => r.topic))].join(', ');
+      // Named in errors only (a string per send, not per record).
+      const topics = (): string => [...new Set(records.map((r) => r.topic))].join(', ');
       if (maxRequestSize !== undefined) {
         // As Kafka's Java producer does: a record that cannot fit a request is refused here,
         // and is the record's fault (record-level), not the batch's.
@@ -375,7 +376,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
         if (big !== undefined)
           throw new KafkaError(
             'KAFKA_RECORD_TOO_LARGE',
-            `Producing ${records.length} record(s) to ${topics} failed: record ${index} takes up to ${requestSizeBound(big)} bytes in a request, more than ${MAX_REQUEST_SIZE_KEY}=${maxRequestSize}`,
+            `Producing ${records.length} record(s) to ${topics()} failed: record ${index} takes up to ${requestSizeBound(big)} bytes in a request, more than ${MAX_REQUEST_SIZE_KEY}=${maxRequestSize}`,
             {
               kind: 'record',
               kafkaError: undefined,
@@ -404,7 +405,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
         }
       } catch (error) {
         const coded = toKafkaError(error, {
-          action: `Producing ${records.length} record(s) to ${topics}`,
+          action: `Producing ${records.length} record(s) to ${topics()}`,
           retriableCode: 'KAFKA_PRODUCE_RETRIABLE',
           fallbackCode: 'KAFKA_PRODUCE_FAILED',
         });

@@ -74,8 +74,10 @@ const recordBodySize = (r: BatchRecord, timestampDelta: number, offsetDelta: num
   let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta);
   size += r.key === null ? 1 : varintSize(r.key.length) + r.key.length;
   size += r.value === null ? 1 : varintSize(r.value.length) + r.value.length;
-  size += varintSize(r.headers.length);
-  for (const h of r.headers) {
+  const headers = r.headers;
+  size += varintSize(headers.length);
+  for (let j = 0; j < headers.length; j++) {
+    const h = headers[j] as BatchRecord['headers'][number];
     const k = Buffer.byteLength(h.key);
     size += varintSize(k) + k;
     size += h.value === null ? 1 : varintSize(h.value.length) + h.value.length;
@@ -104,15 +106,19 @@ const writeRecords = (
     if (r.key === null) at = writeVarint(buf, at, -1);
     else {
       at = writeVarint(buf, at, r.key.length);
-      at += r.key.copy(buf, at);
+      buf.set(r.key, at);
+      at += r.key.length;
     }
     if (r.value === null) at = writeVarint(buf, at, -1);
     else {
       at = writeVarint(buf, at, r.value.length);
-      at += r.value.copy(buf, at);
+      buf.set(r.value, at);
+      at += r.value.length;
     }
-    at = writeVarint(buf, at, r.headers.length);
-    for (const h of r.headers) {
+    const headers = r.headers;
+    at = writeVarint(buf, at, headers.length);
+    for (let j = 0; j < headers.length; j++) {
+      const h = headers[j] as BatchRecord['headers'][number];
       at = writeVarint(buf, at, Buffer.byteLength(h.key));
       at += buf.write(h.key, at);
       if (h.value === null) at = writeVarint(buf, at, -1);
@@ -161,9 +167,10 @@ export async function encodeRecordBatch(
   if (records.length === 0) throw new RangeError('A record batch needs at least one record');
   let first = Infinity;
   let max = -Infinity;
-  for (const r of records) {
-    if (r.timestamp < first) first = r.timestamp;
-    if (r.timestamp > max) max = r.timestamp;
+  for (let i = 0; i < records.length; i++) {
+    const t = (records[i] as BatchRecord).timestamp;
+    if (t < first) first = t;
+    if (t > max) max = t;
   }
   const sizes = new Int32Array(records.length);
   let total = 0;

@@ -197,12 +197,19 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
     .handler(async (event: unknown, context: StreamContext) => {
       const started = now();
       const batch = decodeKafkaEvent(event);
-      const timestamps = batch.records.map((r) => r.timestamp);
+      let bytes = 0;
+      let oldest: number | undefined;
+      let newest: number | undefined;
+      for (const r of batch.records) {
+        bytes += r.value?.length ?? 0;
+        if (oldest === undefined || r.timestamp < oldest) oldest = r.timestamp;
+        if (newest === undefined || r.timestamp > newest) newest = r.timestamp;
+      }
       const attempt: Attempt = {
         started,
         records: batch.records.length,
-        bytes: batch.records.reduce((n, r) => n + (r.value?.length ?? 0), 0),
-        oldest: timestamps.length ? Math.min(...timestamps) : undefined,
+        bytes,
+        oldest,
         retries: 0,
       };
       context.tigerstreamAttempt = attempt;
@@ -243,9 +250,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
           'record-count': result.records,
           'byte-count': result.bytes,
           'record-age-ms': attempt.oldest === undefined ? 0 : Math.max(0, started - attempt.oldest),
-          'replication-latency-ms': timestamps.length
-            ? Math.max(0, finished - Math.max(...timestamps))
-            : 0,
+          'replication-latency-ms': newest === undefined ? 0 : Math.max(0, finished - newest),
           'tombstone-count': result.tombstones,
           'loaded-count': result.loaded,
           'rejected-count': result.rejected,

@@ -93,7 +93,9 @@ async function convertAll(
   let delivered = 0;
   // Target topic names, once per source topic rather than once per record.
   const targets = new Map<string, string>();
-  for (const record of batch.records) {
+  const records = batch.records;
+  for (let r = 0; r < records.length; r++) {
+    const record = records[r] as (typeof records)[number];
     let converted;
     try {
       // The compiled converters answer synchronously: awaited only when a promise comes back
@@ -122,16 +124,20 @@ async function convertAll(
       targets.set(record.topic, (topic = targetTopicName(config, record.topic)));
     const count = targetPartitions.get(topic) ?? 0;
     delivered++;
-    for (const value of converted.values) {
-      lines.push({ record, value });
-      out.push({
+    const values = converted.values;
+    for (let v = 0; v < values.length; v++) {
+      // One object is both the line (its record and value) and the record to produce.
+      const line: Line & OutRecord = {
         topic,
         partition: record.partition < count ? record.partition : undefined,
         key: record.key,
-        value,
+        value: values[v] as Buffer,
         headers: record.headers,
         timestamp: record.timestamp,
-      });
+        record,
+      };
+      lines.push(line);
+      out.push(line);
     }
   }
   return { out, delivered, deadLetters, rejected, tombstones, lines };
@@ -183,7 +189,9 @@ export async function processBatch(
   const bytes = batch.records.reduce((n, r) => n + (r.value?.length ?? 0), 0);
   const targetPartitions = new Map<string, number>();
   if (mode !== 'direct') {
-    for (const topic of new Set(batch.records.map((r) => targetTopicName(config, r.topic)))) {
+    const sources = new Set<string>();
+    for (const r of batch.records) sources.add(r.topic);
+    for (const topic of new Set([...sources].map((t) => targetTopicName(config, t)))) {
       const count = await retry(() => deps.delivery.partitionCount(topic), retryDeps(deps));
       if (count === 0)
         throw new DeliveryError(

@@ -59,7 +59,9 @@ export class FakeDelivery implements KafkaDelivery {
       const key = `${r.topic}|${partition}`;
       if (!ranges.has(key))
         ranges.set(key, { topic: r.topic, partition, firstOffset: list.length });
-      list.push(r);
+      // What a broker keeps of a record: the port's fields only (a caller's object may carry more).
+      const { topic, partition: asked, key: k, value, headers, timestamp } = r;
+      list.push({ topic, partition: asked, key: k, value, headers, timestamp });
     }
     return Promise.resolve([...ranges.values()]);
   }
