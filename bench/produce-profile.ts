@@ -41,10 +41,7 @@ const KINDS: readonly (readonly [string, RegExp])[] = [
   ['garbage collection', /^ \(garbage collector\)$/],
   ['(program): V8 and native code outside JavaScript', /^ \(program\)$/],
   ['CRC-32C of record batches', /crc32/i],
-  [
-    'encoding record batches and the produce request (ours)',
-    /\/lib\/kafka\/produce-request\.ts/,
-  ],
+  ['encoding record batches and the produce request (ours)', /\/lib\/kafka\/produce-request\.ts/],
   ['grouping per partition and leader (ours)', /\/lib\/kafka\/fast-produce\.ts/],
   ['compression', /compression|snappy|lz4|zstd|gzip/i],
   [
