@@ -73,6 +73,13 @@ class Compactor {
     this.n++;
     this.i++;
   }
+  /** Copies the source from `i` to `end` (bytes already checked) and moves past them. */
+  copyTo(end: number): void {
+    const out = this.out;
+    if (out !== undefined) for (let k = this.i; k < end; k++) out[this.n++] = this.src[k] as number;
+    else this.n += end - this.i;
+    this.i = end;
+  }
   /** One value at `i` (whitespace already skipped); false when it is not JSON. */
   value(depth: number): boolean {
     const b = this.src[this.i];
@@ -112,8 +119,13 @@ class Compactor {
   }
   string(): boolean {
     this.copy(QUOTE);
+    const src = this.src;
     for (;;) {
-      const b = this.src[this.i];
+      // A run of bytes that need no look (neither a control byte, quote nor backslash) at once.
+      let end = this.i;
+      let b = src[end];
+      while (b !== undefined && b >= 0x20 && b !== QUOTE && b !== BACKSLASH) b = src[++end];
+      this.copyTo(end);
       if (b === undefined || b < 0x20) return false;
       if (b === QUOTE) {
         this.copy(QUOTE);
@@ -136,8 +148,10 @@ class Compactor {
     }
   }
   digits(): boolean {
-    if (!isDigit(this.src[this.i])) return false;
-    while (isDigit(this.src[this.i])) this.copy(this.src[this.i] as number);
+    let end = this.i;
+    while (isDigit(this.src[end])) end++;
+    if (end === this.i) return false;
+    this.copyTo(end);
     return true;
   }
   number(): boolean {
