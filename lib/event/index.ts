@@ -77,8 +77,9 @@ export interface DecodedBatch {
 export const MAX_EVENT_RECORDS = 100_000;
 
 /**
- * Base64 text as Node decodes it: the standard alphabet, and also the URL-safe one's `-` and `_`
- * (Node's decoder reads both, so such text decodes to the bytes its writer meant).
+ * Base64 text (a length that is a multiple of 4, checked apart): the standard alphabet, and also
+ * the URL-safe one's `-` and `_`, which Node's decoder reads as `+` and `/`, so such text
+ * decodes to the bytes its writer meant.
  */
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const DECIMAL_DIGITS = /^[0-9]+$/;
@@ -237,8 +238,8 @@ const fastRecordCheck = (r: unknown): boolean => {
  *
  * One pass checks every record's fields but the base64 alphabet and sums the keys' and values'
  * decoded sizes; a second decodes them all into one buffer, each key and value a view of it,
- * and checks the alphabet by the length decoded (Node's decoder skips or stops at what is not
- * base64, so such text decodes to fewer bytes than its length says). Either pass finding a
+ * and checks the alphabet: the text is ASCII, and decodes to as many bytes as its length says
+ * (Node's decoder skips or stops at an ASCII character that is not base64). Either pass finding a
  * problem hands the event to the full validation, which names the first one.
  *
  * @throws EventError `EVENT_MALFORMED` naming the first field that is wrong and what is allowed.
@@ -263,8 +264,8 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
         break;
       }
       const { key, value } = r as RawKafkaRecord;
-      if (typeof key === 'string') bytes += (key.length / 4) * 3;
-      if (typeof value === 'string') bytes += (value.length / 4) * 3;
+      if (typeof key === 'string') bytes += decodedLength(key);
+      if (typeof value === 'string') bytes += decodedLength(value);
     }
     count += list.length;
   }
@@ -277,8 +278,13 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
   const valid = event as KafkaEvent;
   const arena = Buffer.allocUnsafeSlow(bytes);
   let at = 0;
-  /** The text's bytes, decoded into the arena; undefined when it is not base64. */
+  /**
+   * The text's bytes, decoded into the arena (sized to what well-formed text decodes to, so no
+   * byte of it is left unwritten); undefined when it is not base64. Node's decoder keeps only
+   * the low byte of a character above U+00FF (`Ł` reads as `A`), so text must be ASCII first.
+   */
   const decode = (text: string): Buffer | undefined => {
+    if (Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
     const written = arena.write(text, at, 'base64');
     if (written !== decodedLength(text)) return undefined;
     const view = Buffer.from(arena.buffer, arena.byteOffset + at, written);
@@ -316,7 +322,8 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
 function malformed(event: unknown): EventError {
   const problem =
     eventProblem(event) ??
-    // Not reached: every event the fast checks refuse, the full validation refuses too.
+    // Not reached: every event the fast checks refuse, the full validation refuses too (the
+    // property test in test/unit/event/decode.test.ts compares the two).
     'a record the decoder could not read';
   return new EventError('EVENT_MALFORMED', `Not a Kafka event-source mapping event: ${problem}`);
 }

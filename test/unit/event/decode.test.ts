@@ -4,6 +4,7 @@ import {
   decodeKafkaEvent,
   encodeKafkaEvent,
   isKafkaEvent,
+  MAX_EVENT_RECORDS,
   parseRawRecord,
   type KafkaRecord,
 } from '../../../lib/event/index.ts';
@@ -275,6 +276,42 @@ describe('decodeKafkaEvent', () => {
     expect(batch.records[0]?.value).toEqual(Buffer.from('+/+/', 'base64'));
   });
 
+  it('refuses text with a character above U+00FF, which Node would read as its low byte', () => {
+    for (const value of ['\u0141AAA', '\u012b\u012f\u012b\u012f'])
+      expect(() => decodeKafkaEvent(withRecords({ 't-0': [{ ...base, value }] }))).toThrow(
+        'records["t-0"][0].value: expected base64 text, null or nothing, found text that is not base64',
+      );
+  });
+
+  it(`refuses an event of more than ${MAX_EVENT_RECORDS.toLocaleString('en-US')} records, naming the count`, () => {
+    const records = Array.from({ length: MAX_EVENT_RECORDS + 1 }, (_, offset) => ({
+      ...base,
+      offset,
+    }));
+    expect(() => decodeKafkaEvent(withRecords({ 't-0': records }))).toThrow(
+      `records: ${MAX_EVENT_RECORDS + 1} records in one event, more than the ${MAX_EVENT_RECORDS} allowed`,
+    );
+    expect(decodeKafkaEvent(withRecords({ 't-0': records.slice(1) })).records).toHaveLength(
+      MAX_EVENT_RECORDS,
+    );
+  });
+
+  it('leaves no byte of its buffer unwritten: views of padded values end where the next begins', () => {
+    const batch = decodeKafkaEvent(
+      withRecords({
+        't-0': [
+          { ...base, key: 'YQ==', value: 'YWI=' },
+          { ...base, offset: 2, value: 'YWJj' },
+        ],
+      }),
+    );
+    const [a, b] = batch.records;
+    expect(a?.key?.toString()).toBe('a');
+    expect(a?.value?.toString()).toBe('ab');
+    expect(b?.value?.toString()).toBe('abc');
+    expect(a?.key?.buffer.byteLength).toBe(6);
+  });
+
   it('names the first malformed record in event order, whichever check finds it', () => {
     // Record 0's value is not base64 (found while decoding); record 1's partition is wrong
     // (found before decoding): the message names record 0, as the full validation does.
@@ -292,7 +329,13 @@ describe('decodeKafkaEvent', () => {
 
   it('accepts exactly the text the full validation accepts, with the bytes Buffer.from decodes (property)', () => {
     const text = fc
-      .array(fc.constantFrom(...'AZaz09+/-_= !$\n\u00e9'.split('')), { maxLength: 12 })
+      .array(
+        fc.constantFrom(
+          // Characters above U+00FF whose low byte is a base64 character (Ł: A, ī: +, ɯ: /).
+          ...'AZaz09+/-_= !$\n\u00e9\u0141\u012b\u026f'.split(''),
+        ),
+        { maxLength: 12 },
+      )
       .map((chars) => chars.join(''))
       .filter((t) => t.length % 4 === 0);
     fc.assert(
