@@ -72,6 +72,37 @@ describe('compactJsonLines', () => {
     );
   });
 
+  it('removes whitespace wherever JSON allows it, around any strings (property)', () => {
+    // Strings of any code units (escapes, non-ASCII, lone surrogates as JSON.stringify writes
+    // them); whitespace of every kind before the value and around each structural character.
+    const value = fc.oneof(
+      fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue({ stringUnit: 'binary' })),
+      fc.array(fc.jsonValue({ stringUnit: 'binary' })),
+    );
+    const space = fc.array(fc.constantFrom(' ', '\t', '\n', '\r'), { maxLength: 2 });
+    fc.assert(
+      fc.property(value, fc.infiniteStream(space), (v, spaces) => {
+        const compact = JSON.stringify(v);
+        const ws = (): string => (spaces.next().value as string[]).join('');
+        let text = ws();
+        let inString = false;
+        for (let i = 0; i < compact.length; i++) {
+          const c = compact[i] as string;
+          if (inString) {
+            text += c;
+            if (c === '\\') text += compact[++i] as string;
+            else if (c === '"') inString = false;
+          } else if (c === '"') {
+            text += c;
+            inString = true;
+          } else text += '{}[]:,'.includes(c) ? `${ws()}${c}${ws()}` : c;
+        }
+        expect(lines(text)).toEqual([compact]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('refuses nesting deeper than its bound instead of recursing without end', () => {
     expect(line(`${'['.repeat(600)}${']'.repeat(600)}`)).toBeUndefined();
     expect(line(`${'['.repeat(100)}${']'.repeat(100)}`)).toBe(
