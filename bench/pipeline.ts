@@ -193,8 +193,8 @@ async function scenario(
   try {
     // Warm-up, one round's worth of records: connects the producer, in streaming mode starts
     // the run the rounds use, and lets V8 optimize the handler's code as a warm Lambda
-    // instance has (a first round of 1,000-record batches ran at about half the speed of the
-    // third in ad-hoc runs; the cold start is measured apart, bench/cold-start.ts).
+    // instance has (in ad-hoc runs, not kept, the first rounds of 1,000-record batches were
+    // the slowest; the cold start is measured apart, bench/cold-start.ts).
     for (const r of runs) await r.invoke(take(r.s, Math.max(r.s.batch, WARM_UP_RECORDS)));
     const b: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {

@@ -18,7 +18,11 @@ import type { RecordHeader } from '../event/index.ts';
 import type { ClientSecurity, ConnectorConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 
-/** A record to produce. `partition` undefined: the key hash picks one. */
+/**
+ * A record to produce. `partition` undefined: the key hash picks one. Deliveries read these
+ * fields only: the pipeline passes objects that also carry their source record (lib/pipeline
+ * process.ts), which must never reach the target.
+ */
 export interface OutRecord {
   readonly topic: string;
   readonly partition: number | undefined;
