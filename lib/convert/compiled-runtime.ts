@@ -106,7 +106,7 @@ export const NATIVE_BASE64_MIN = 256;
  * Writes epoch milliseconds ms as a DATETIME ("YYYY-MM-DD HH:MM:SS"), as format.ts does: the
  * date part of the last day written is kept (DS is that day's first millisecond, D0-D2 its
  * text), so a timestamp of the same day takes no division; other years than 0-9999 go through
- * formatTimestamp. The body of wdt, and of the helpers that read the timestamp too.
+ * formatTimestamp. The tail of wts and wtu, after each has read the timestamp into ms.
  */
 const DATETIME = String.raw`let r=ms-DS;if(!(r>=0&&r<86400000)){if(!civil(ms))return ws(o,q,formatTimestamp(ms,false,'datetime'));const y=C[0];D0=34|(48+((y/1000)|0))<<8|(48+(((y/100)|0)%10))<<16|(48+(((y/10)|0)%10))<<24;D1=(48+y%10)|45<<8|DD16[C[1]]<<16;D2=45|DD16[C[2]]<<8|32<<24;DS=Math.floor(ms/86400000)*86400000;r=ms-DS;}r|=0;dv.setUint32(q,D0,true);dv.setUint32(q+4,D1,true);dv.setUint32(q+8,D2,true);const h=(r/3600000)|0;r-=h*3600000;const m=(r/60000)|0;r-=m*60000;dv.setUint16(q+12,DD16[h],true);o[q+14]=58;dv.setUint16(q+15,DD16[m],true);o[q+17]=58;dv.setUint16(q+18,DD16[(r/1000)|0],true);o[q+20]=34;return q+21;`;
 
@@ -134,7 +134,6 @@ function w64(o,q,b,p,n){if(n>=${NATIVE_BASE64_MIN}){o[q]=34;q=ws(o,q+1,b.toStrin
 function wstr(o,q,b,s,e){const a=q;o[q++]=34;let i=s;${copyAscii('i', 'e', 'return wslow(o,a,b,s,e);')}o[q]=34;return q+1;}
 function wslow(o,q,b,s,e){const t=JSON.stringify(b.toString('utf8',s,e));if(q+t.length*3>o.length)return -1;return ws(o,q,t);}
 var DS=NaN,D0=0,D1=0,D2=0;
-function wdt(o,dv,q,ms){${DATETIME}}
 function wts(o,dv,q,b,p){let ms=0;L:{${fastVarint('ms=Number(big(b,s));break L;', (n) => `ms=${n};break L;`)}}${DATETIME}}
 function wtu(o,dv,q,b,p){let ms=0;L:{${fastVarint('ms=Math.floor(Number(big(b,s))/1000);break L;', (n) => `ms=Math.floor(${n}/1000);break L;`)}}${DATETIME}}
 `;
