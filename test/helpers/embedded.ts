@@ -87,15 +87,25 @@ export async function produce(
   topic: string,
   messages: SeedMessage[],
 ): Promise<void> {
+  await produceSends(bootstrap, topic, [messages]);
+}
+
+/** Produces each list as a request of its own (acks=all), in order, on one connection. */
+export async function produceSends(
+  bootstrap: string,
+  topic: string,
+  sends: readonly SeedMessage[][],
+): Promise<void> {
   const kafka = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
   const p = kafka.producer({ allowAutoTopicCreation: false });
   await p.connect();
   try {
-    await p.send({
-      topic,
-      acks: -1,
-      messages: messages.map((m) => ({ ...m, key: m.key ?? null })),
-    });
+    for (const messages of sends)
+      await p.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ ...m, key: m.key ?? null })),
+      });
   } finally {
     await p.disconnect();
   }

@@ -1,4 +1,3 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   parseGsql,
@@ -7,7 +6,7 @@ import {
 } from '../../lib/local/index.ts';
 import { readPartitions } from '../../lib/local/rdkafka-reader.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
-import { COMPANY_GSQL, produce, startEnv, type Env } from '../helpers/embedded.ts';
+import { COMPANY_GSQL, produce, produceSends, startEnv, type Env } from '../helpers/embedded.ts';
 
 describe('GSQL subset', () => {
   it('parses the reference example with its escaped JSON strings', () => {
@@ -165,24 +164,13 @@ describe('TigerGraph emulator', () => {
   });
 
   it("reads a topic in slices of at most 1,000 messages, each handed over (onDrained) before the thread's other work runs", async () => {
-    const producer = new Kafka({
-      brokers: env.kafka.bootstrapServers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).producer();
-    await producer.connect();
-    try {
-      for (let send = 0; send < 5; send++)
-        await producer.send({
-          topic: env.source,
-          acks: -1,
-          messages: Array.from({ length: 1000 }, (_, i) => ({
-            partition: 1,
-            value: `${send}.${i}`,
-          })),
-        });
-    } finally {
-      await producer.disconnect();
-    }
+    await produceSends(
+      env.kafka.bootstrapServers,
+      env.source,
+      Array.from({ length: 5 }, (_, send) =>
+        Array.from({ length: 1000 }, (_, i) => ({ partition: 1, value: `${send}.${i}` })),
+      ),
+    );
     // Event-loop turns: a streaming run catching up must leave the HTTP server room to answer.
     let turns = 0;
     let reading = true;

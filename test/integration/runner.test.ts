@@ -1,10 +1,9 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/index.ts';
 import { silentLogger } from '../../lib/observability/index.ts';
 import { createStreamHandler } from '../../lib/pipeline/index.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
-import { produce, startEnv, type Env } from '../helpers/embedded.ts';
+import { produce, produceSends, startEnv, type Env } from '../helpers/embedded.ts';
 
 describe('local ESM runner (tgstream run)', () => {
   let env: Env;
@@ -101,25 +100,17 @@ describe('local ESM runner (tgstream run)', () => {
   it('gathers batches across fetches as the ESM does: 60 sends of 5 records make batches of 50', async () => {
     // The embedded broker answers each fetch with one producer request's records, so handing
     // over each fetch would make batches of 5.
-    const producer = new Kafka({
-      brokers: env.kafka.bootstrapServers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).producer();
-    await producer.connect();
-    try {
-      for (let send = 0; send < 60; send++)
-        await producer.send({
-          topic: env.source,
-          acks: -1,
-          messages: Array.from({ length: 5 }, (_, i) => ({
-            partition: 0,
-            key: `g${send * 5 + i}`,
-            value: JSON.stringify({ company: `G${send * 5 + i}`, employee_num: i }),
-          })),
-        });
-    } finally {
-      await producer.disconnect();
-    }
+    await produceSends(
+      env.kafka.bootstrapServers,
+      env.source,
+      Array.from({ length: 60 }, (_, send) =>
+        Array.from({ length: 5 }, (_, i) => ({
+          partition: 0,
+          key: `g${send * 5 + i}`,
+          value: JSON.stringify({ company: `G${send * 5 + i}`, employee_num: i }),
+        })),
+      ),
+    );
     // A window long enough that every batch fills, however slowly this machine fetches.
     const { totals, sizes } = await run({
       ...env.config,
