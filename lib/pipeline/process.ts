@@ -69,30 +69,30 @@ export interface BatchResult {
 }
 
 interface Converted {
-  readonly out: OutRecord[];
+  /**
+   * Output values per source record in order: each line is also the record to produce (its
+   * target topic and partition, and the source record's key, headers and timestamp).
+   */
+  readonly lines: (Line & OutRecord)[];
   /** Records that became at least one line. */
   readonly delivered: number;
   readonly deadLetters: OutRecord[];
   readonly rejected: number;
   readonly tombstones: number;
-  /** Output values per source record in order, for direct mode. */
-  readonly lines: Line[];
 }
 
 async function convertAll(
   batch: DecodedBatch,
   deps: PipelineDeps,
+  targetOf: ReadonlyMap<string, string>,
   targetPartitions: Map<string, number>,
 ): Promise<Converted> {
   const { config, converter, logger } = deps;
-  const out: OutRecord[] = [];
   const deadLetters: OutRecord[] = [];
-  const lines: Line[] = [];
+  const lines: (Line & OutRecord)[] = [];
   let rejected = 0;
   let tombstones = 0;
   let delivered = 0;
-  // Target topic names, once per source topic rather than once per record.
-  const targets = new Map<string, string>();
   const records = batch.records;
   for (let r = 0; r < records.length; r++) {
     const record = records[r] as (typeof records)[number];
@@ -119,15 +119,12 @@ async function convertAll(
       tombstones++;
       continue;
     }
-    let topic = targets.get(record.topic);
-    if (topic === undefined)
-      targets.set(record.topic, (topic = targetTopicName(config, record.topic)));
+    const topic = targetOf.get(record.topic) as string;
     const count = targetPartitions.get(topic) ?? 0;
     delivered++;
     const values = converted.values;
     for (let v = 0; v < values.length; v++) {
-      // One object is both the line (its record and value) and the record to produce.
-      const line: Line & OutRecord = {
+      lines.push({
         topic,
         partition: record.partition < count ? record.partition : undefined,
         key: record.key,
@@ -135,12 +132,10 @@ async function convertAll(
         headers: record.headers,
         timestamp: record.timestamp,
         record,
-      };
-      lines.push(line);
-      out.push(line);
+      });
     }
   }
-  return { out, delivered, deadLetters, rejected, tombstones, lines };
+  return { lines, delivered, deadLetters, rejected, tombstones };
 }
 
 /**
@@ -187,11 +182,13 @@ export async function processBatch(
   const tg = config.tigergraph;
   const mode = deliveryModeOf(config);
   const bytes = batch.records.reduce((n, r) => n + (r.value?.length ?? 0), 0);
+  // Target topic names, once per source topic rather than once per record.
+  const targetOf = new Map<string, string>();
+  for (const r of batch.records)
+    if (!targetOf.has(r.topic)) targetOf.set(r.topic, targetTopicName(config, r.topic));
   const targetPartitions = new Map<string, number>();
   if (mode !== 'direct') {
-    const sources = new Set<string>();
-    for (const r of batch.records) sources.add(r.topic);
-    for (const topic of new Set([...sources].map((t) => targetTopicName(config, t)))) {
+    for (const topic of new Set(targetOf.values())) {
       const count = await retry(() => deps.delivery.partitionCount(topic), retryDeps(deps));
       if (count === 0)
         throw new DeliveryError(
@@ -203,11 +200,11 @@ export async function processBatch(
     }
   }
   await checkDeadLetterTopic(deps);
-  const converted = await convertAll(batch, deps, targetPartitions);
+  const converted = await convertAll(batch, deps, targetOf, targetPartitions);
   await sendDeadLetters(deps, converted.deadLetters);
   let counts = ZERO;
   let jobIds: string[] = [];
-  let produced = converted.out.length;
+  let produced = converted.lines.length;
   let ranges: ProducedRange[] = [];
   // Records TigerGraph's Kafka refused (under errors.tolerance=all): dead-lettered or rejected.
   let refusedDeadLettered = 0;
@@ -220,7 +217,7 @@ export async function processBatch(
   if (tg === undefined || tg.delivery === 'kafka') {
     // Checked before the produce: a missing client must not leave records loaded by nobody.
     const loader = tg === undefined ? undefined : loaderOf(deps, tg);
-    const sent = await produceLines(deps, converted.out, converted.lines);
+    const sent = await produceLines(deps, converted.lines);
     produced = sent.produced;
     ranges = sent.ranges;
     ({ deadLettered: refusedDeadLettered, rejected: refusedRejected } = await handleRefusals(

@@ -50,7 +50,7 @@ const sendOptions = (deps: PipelineDeps): { signal?: AbortSignal; timeoutMs: num
 };
 
 /**
- * Produces `out` (the line `lines[i]` became `out[i]`), retrying retriable failures. When the
+ * Produces the lines (each also the record to produce), retrying retriable failures. When the
  * broker refuses a send for its records (too large, invalid, corrupt), the send is split in
  * halves, the first half delivered before the second, until the refused line stands alone:
  * a send of many records fails as a whole, and a send too large as a whole succeeds in parts.
@@ -63,14 +63,13 @@ const sendOptions = (deps: PipelineDeps): { signal?: AbortSignal; timeoutMs: num
  */
 export async function produceLines(
   deps: PipelineDeps,
-  out: readonly OutRecord[],
-  lines: readonly Line[],
+  lines: readonly (Line & OutRecord)[],
 ): Promise<ProduceResult> {
   const ranges = new Map<string, ProducedRange>();
   const refused = new Map<KafkaRecord, KafkaError>();
   let produced = 0;
   const sendPart = async (from: number, to: number): Promise<void> => {
-    const part = out.slice(from, to);
+    const part = lines.slice(from, to);
     try {
       const got = await retry(() => deps.delivery.send(part, sendOptions(deps)), retryDeps(deps));
       produced += part.length;
@@ -100,7 +99,7 @@ export async function produceLines(
       if (!refused.has(record)) refused.set(record, error);
     }
   };
-  if (out.length > 0) await sendPart(0, out.length);
+  if (lines.length > 0) await sendPart(0, lines.length);
   return {
     ranges: [...ranges.values()],
     produced,
