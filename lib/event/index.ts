@@ -248,12 +248,12 @@ const fastRecordCheck = (r: unknown): boolean => {
  * for (const r of batch.records) console.log(r.topic, r.partition, r.offset);
  */
 export function decodeKafkaEvent(event: unknown): DecodedBatch {
-  const lists = isObject(event) && isObject(event.records) ? Object.values(event.records) : [];
+  let wellFormed = isObject(event) && isObject(event.records);
+  const lists = wellFormed ? Object.values((event as KafkaEvent).records) : [];
   let count = 0;
   let bytes = 0;
-  let wellFormed = lists.length > 0 || (isObject(event) && isObject(event.records));
-  for (const list of lists) {
-    if (!wellFormed || !Array.isArray(list)) {
+  check: for (const list of lists) {
+    if (!Array.isArray(list)) {
       wellFormed = false;
       break;
     }
@@ -261,7 +261,7 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
       const r: unknown = list[i];
       if (!fastRecordCheck(r)) {
         wellFormed = false;
-        break;
+        break check;
       }
       const { key, value } = r as RawKafkaRecord;
       if (typeof key === 'string') bytes += decodedLength(key);
@@ -293,7 +293,7 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
   };
   const records: KafkaRecord[] = new Array<KafkaRecord>(count);
   let n = 0;
-  for (const list of lists as (readonly RawKafkaRecord[])[])
+  for (const list of lists)
     for (let i = 0; i < list.length; i++) {
       const raw = list[i] as RawKafkaRecord;
       const key = typeof raw.key === 'string' ? decode(raw.key) : null;
