@@ -7,10 +7,9 @@ import { LocalError } from '../errors/index.ts';
 import {
   RD_KAFKA_CONSUMER,
   RD_KAFKA_RESP_ERR_PARTITION_EOF,
-  copyBytes,
   createRdKafkaHandle,
-  decodeMessage,
   loadRdKafka,
+  messageReader,
   type RdKafka,
 } from './rdkafka.ts';
 
@@ -35,8 +34,8 @@ export interface ReadOptions {
   readonly onMessage: (message: ReadMessage) => void;
   /**
    * Runs after each run of messages handed to `onMessage` without leaving the thread (at most
-   * DRAIN_LIMIT messages or DRAIN_SLICE_MS), before the reader lets other work run: a caller
-   * that gathers messages handles them here, in one go.
+   * DRAIN_LIMIT messages, the ones librdkafka has fetched), before the reader lets other work
+   * run: a caller that gathers messages handles them here, in one go.
    */
   readonly onDrained?: () => void;
   readonly signal?: AbortSignal;
@@ -46,12 +45,11 @@ export interface ReadOptions {
 
 const UNKNOWN_PARTITION = new Set([-190, 3]);
 /**
- * A reader that has messages waiting hands over at most this many, or for at most this long,
- * then lets other work on the thread run (the emulator's HTTP server answers reads and loading
- * calls while a streaming run catches up, as TigerGraph's RESTPP does while it loads).
+ * A reader that has messages waiting hands over at most this many, taken from librdkafka in one
+ * call, then lets other work on the thread run (the emulator's HTTP server answers reads and
+ * loading calls while a streaming run catches up, as TigerGraph's RESTPP does while it loads).
  */
 const DRAIN_LIMIT = 1000;
-const DRAIN_SLICE_MS = 10;
 /** How long one wait for a message lasts off the thread; it ends as soon as one arrives. */
 const POLL_MS = 100;
 
@@ -123,9 +121,10 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
   }
   const atEnd = new Set<number>();
   let count = 0;
-  const handle = (pointer: unknown): void => {
-    const m = decodeMessage(rd, pointer);
+  const read = messageReader(rd);
+  const handle = (pointer: bigint): void => {
     try {
+      const m = read(pointer);
       if (m.err === RD_KAFKA_RESP_ERR_PARTITION_EOF) atEnd.add(m.partition);
       else if (m.err !== 0)
         throw new LocalError(
@@ -134,30 +133,42 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
         );
       else {
         count++;
-        options.onMessage({
-          partition: m.partition,
-          offset: Number(m.offset),
-          key: copyBytes(m.key, m.key_len),
-          value: copyBytes(m.payload, m.len),
-        });
+        options.onMessage({ partition: m.partition, offset: m.offset, key: m.key, value: m.value });
       }
     } finally {
       rd.messageDestroy(pointer);
     }
   };
+  const queue: unknown = rd.queueGetConsumer(rk);
+  const pointers = Buffer.alloc(8 * DRAIN_LIMIT);
+  /**
+   * Hands over the messages librdkafka has fetched, at most `limit`, and says how many there
+   * were; should one fail, the rest are freed unread.
+   */
+  const drain = (limit: number): number => {
+    const taken = Number(rd.consumeBatchQueue(queue, 0, pointers, limit));
+    if (taken < 0)
+      throw new LocalError(
+        'LOCAL_KAFKA_READ_FAILED',
+        `Reading ${options.topic} failed: librdkafka's consumer queue refused a batch read`,
+      );
+    let i = 0;
+    try {
+      for (; i < taken; i++) handle(pointers.readBigUInt64LE(8 * i));
+    } finally {
+      for (i++; i < taken; i++) rd.messageDestroy(pointers.readBigUInt64LE(8 * i));
+    }
+    return taken;
+  };
   try {
     while (!(options.eof && atEnd.size >= options.partitions.length) && !options.signal?.aborted) {
-      // What is already fetched is read on the thread, a slice at a time; with nothing
-      // fetched, the wait for the next message is off the thread.
-      let m: unknown = rd.consumerPoll(rk, 0);
-      if (!m) m = await callAsync<unknown>(rd.consumerPoll, rk, POLL_MS);
-      if (!m) continue;
-      const until = performance.now() + DRAIN_SLICE_MS;
-      for (let drained = 1; ; drained++) {
-        handle(m);
-        if (drained >= DRAIN_LIMIT || performance.now() >= until) break;
-        m = rd.consumerPoll(rk, 0);
-        if (!m) break;
+      // What is already fetched is read on the thread, up to DRAIN_LIMIT messages in one call;
+      // with nothing fetched, the wait for the next message is off the thread.
+      if (drain(DRAIN_LIMIT) === 0) {
+        const first = await callAsync<bigint | null>(rd.consumerPoll, rk, POLL_MS);
+        if (!first) continue;
+        handle(first);
+        drain(DRAIN_LIMIT - 1);
       }
       options.onDrained?.();
       await new Promise((resolve) => setImmediate(resolve));
@@ -173,6 +184,7 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
     }
     throw error;
   } finally {
+    rd.queueDestroy(queue);
     await callAsync(rd.consumerClose, rk);
     await callAsync(rd.destroy, rk);
   }

@@ -201,6 +201,51 @@ describe('TigerGraph emulator', () => {
     for (let i = 1; i < slices.length; i++)
       expect(slices[i]?.turns).toBeGreaterThan(slices[i - 1]?.turns ?? 0);
   });
+
+  it("fails a read with librdkafka's error, naming the topic and partition (an offset out of range with auto.offset.reset=error)", async () => {
+    const topic = 'reader-out-of-range';
+    env.kafka.createTopic(topic, 1);
+    await produce(env.kafka.bootstrapServers, topic, [{ partition: 0, value: 'only' }]);
+    const read: string[] = [];
+    const error = await readPartitions({
+      bootstrapServers: env.kafka.bootstrapServers,
+      topic,
+      partitions: [{ partition: 0, startOffset: 1_000 }],
+      eof: true,
+      kafkaConfig: { 'auto.offset.reset': 'error' },
+      onMessage: (m) => read.push(String(m.value)),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LOCAL_KAFKA_READ_FAILED' });
+    expect((error as Error).message).toMatch(/^Reading reader-out-of-range\[0\] failed: .*offset/i);
+    expect(read).toEqual([]);
+  });
+
+  it('stops at the message whose handling fails: the ones before it are handed over (onDrained), the rest of the batch freed, the error passed on', async () => {
+    const topic = 'reader-handler-fails';
+    env.kafka.createTopic(topic, 1);
+    await produce(
+      env.kafka.bootstrapServers,
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `m${i}` })),
+    );
+    // librdkafka's destroy waits until every message read is freed: one left unfreed after the
+    // failure would hang this read until the test times out.
+    const read: string[] = [];
+    const drained: string[][] = [];
+    const error = await readPartitions({
+      bootstrapServers: env.kafka.bootstrapServers,
+      topic,
+      partitions: [{ partition: 0, startOffset: -2 }],
+      eof: true,
+      onMessage: (m) => {
+        if (String(m.value) === 'm3') throw new Error('cannot load m3');
+        read.push(String(m.value));
+      },
+      onDrained: () => drained.push(read.splice(0)),
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('cannot load m3');
+    expect(drained.flat()).toEqual(['m0', 'm1', 'm2']);
+  });
 });
 
 describe('TigerGraph emulator with RESTPP authentication', () => {
