@@ -133,6 +133,9 @@ const formatDatetime = (d: Date): string =>
  * the JavaScript number's precision only (the emulator's own limit).
  */
 function integer(type: 'INT' | 'UINT', value: unknown): number | undefined {
+  // A safe integer is in INT's range; in UINT's when not negative (no BigInt needed).
+  if (typeof value === 'number' && Number.isSafeInteger(value))
+    return type === 'UINT' && value < 0 ? undefined : value + 0; // + 0: -0 loads as 0
   let big: bigint;
   if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
   else if (typeof value === 'string' && /^[+-]?\d+$/.test(value.trim())) big = BigInt(value.trim());
@@ -582,7 +585,7 @@ export class GraphStore {
         continue;
       }
       const values = loads.map((l) => l.values.map((v) => resolve(line, v)));
-      if (values.flat().some((v) => Buffer.byteLength(textOf(v)) > this.maxTokenBytes)) {
+      if (values.some((row) => row.some((v) => this.oversize(v)))) {
         stats.oversizeToken++;
         stats.rejectLine++;
         continue;
@@ -606,6 +609,13 @@ export class GraphStore {
       if (failed > 0 && failed === loads.length) stats.failedConditionLine++;
     }
     return stats;
+  }
+
+  /** Whether a token's text is over maxTokenBytes (a string short enough is not measured). */
+  private oversize(v: unknown): boolean {
+    if (typeof v === 'string' && v.length * 3 <= this.maxTokenBytes) return false;
+    if (typeof v === 'number' && this.maxTokenBytes >= 32) return false;
+    return Buffer.byteLength(textOf(v)) > this.maxTokenBytes;
   }
 
   private parseJson(text: string): Line | undefined {
@@ -730,7 +740,8 @@ export class GraphStore {
     existing: Row | undefined,
   ): Row | undefined {
     const result: Row = {};
-    for (const [i, attr] of declared.entries()) {
+    for (let i = 0; i < declared.length; i++) {
+      const attr = declared[i] as Attribute;
       const raw = values[i];
       const kept = raw === SKIP ? existing?.[attr.name] : undefined;
       const v = kept ?? coerce(attr.type, raw === SKIP ? undefined : raw);

@@ -43,6 +43,17 @@ describe('GraphStore: line-level counters (section 1.3)', () => {
     expect(stats).toMatchObject({ validLine: 1, oversizeToken: 1, rejectLine: 1 });
   });
 
+  it('measures a token in UTF-8 bytes: 32 two-byte characters (64 bytes) load, 33 (66 bytes) and 17 four-byte ones (68 bytes) are oversize', () => {
+    const s = store(PERSON_JOB);
+    const stats = load(s, [
+      JSON.stringify({ name: 'é'.repeat(32) }),
+      JSON.stringify({ name: 'é'.repeat(33) }),
+      JSON.stringify({ name: '😀'.repeat(17) }),
+      JSON.stringify({ name: '😀'.repeat(16), age: 2 ** 53 - 1 }),
+    ]);
+    expect(stats).toMatchObject({ validLine: 2, oversizeToken: 2, rejectLine: 2 });
+  });
+
   it('counts a CSV line with fewer tokens than the job reads as notEnoughToken', () => {
     const s = store(`CREATE LOADING JOB c FOR GRAPH G {
   DEFINE FILENAME f;
@@ -123,7 +134,12 @@ describe('GraphStore: attribute coercion (UNDOCUMENTED choices, EMULATOR.md)', (
     ['INT', 1.5, undefined],
     ['INT', true, undefined],
     ['INT', '9223372036854775808', undefined],
+    ['INT', -0, 0],
+    ['INT', -(2 ** 53) + 1, -(2 ** 53) + 1],
+    ['INT', 2 ** 60, 2 ** 60],
     ['UINT', -1, undefined],
+    ['UINT', -0, 0],
+    ['UINT', 2 ** 53 - 1, 2 ** 53 - 1],
     ['UINT', '18446744073709551616', undefined],
     ['UINT', '18446744073709551615', 2 ** 64],
     ['FLOAT', '2.5', 2.5],
