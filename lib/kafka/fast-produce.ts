@@ -18,11 +18,13 @@ import KafkaJsBroker from 'kafkajs/src/broker/index.js';
 import type { OutRecord, ProducedRange } from './index.ts';
 import {
   encodeProduceBody,
-  encodeRecordBatch,
+  prepareRecordBatch,
   type PartitionBatch,
+  type PreparedBatch,
   type RecordsCodec,
   type TopicBatches,
 } from './produce-request.ts';
+import { HEADROOM, framedBody } from './request-frame.ts';
 
 const { Partitioners, KafkaJSError, KafkaJSServerDoesNotSupportApiKey } = kafkajs as unknown as {
   Partitioners: typeof kafkajs.Partitioners;
@@ -174,8 +176,10 @@ export function createFastProducer(
       throw new KafkaJSServerDoesNotSupportApiKey(
         `The broker speaks Produce version ${protocol.request.apiVersion}; record batches need version 3 (Kafka 0.11) or later`,
       );
-    const body = encodeProduceBody(acks, timeoutMs, topics);
-    protocol.request.encode = () => Promise.resolve({ buf: body, buffer: body });
+    // Written once, after room for the request header kafkajs frames it with in place.
+    // (One body object: should kafkajs encode the request twice, the second is a copy.)
+    const payload = framedBody(encodeProduceBody(acks, timeoutMs, topics, HEADROOM), HEADROOM);
+    protocol.request.encode = () => Promise.resolve(payload);
     const sender = (broker as unknown as Record<symbol, (r: ProtocolRequest) => Promise<unknown>>)[
       send
     ] as (r: ProtocolRequest) => Promise<unknown>;
@@ -259,7 +263,7 @@ export function createFastProducer(
         placed.push({ leader: m.leader, topic, partition, list });
       }
     }
-    const batches = await Promise.all(placed.map((p) => encodeRecordBatch(p.list, codec)));
+    const batches = await Promise.all(placed.map((p) => prepareRecordBatch(p.list, codec)));
     // One request per leader broker, its topics' partitions in order.
     const perLeader = new Map<number, Map<string, PartitionBatch[]>>();
     placed.forEach((p, i) => {
@@ -268,7 +272,7 @@ export function createFastProducer(
         perLeader.set(p.leader, (leader = new Map<string, PartitionBatch[]>()));
       let list = leader.get(p.topic);
       if (list === undefined) leader.set(p.topic, (list = []));
-      list.push({ partition: p.partition, batch: batches[i] as Buffer });
+      list.push({ partition: p.partition, batch: batches[i] as PreparedBatch });
     });
     const answers = await Promise.all(
       [...perLeader].map(async ([nodeId, topics]) =>

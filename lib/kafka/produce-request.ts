@@ -16,11 +16,11 @@ export interface BatchRecord {
   readonly timestamp: number;
 }
 
-/** The records of one partition of one topic, encoded as one record batch. */
+/** The records of one partition of one topic, as one record batch. */
 export interface PartitionBatch {
   readonly partition: number;
-  /** A whole record batch, from {@link encodeRecordBatch}. */
-  readonly batch: Buffer;
+  /** A whole record batch, from {@link prepareRecordBatch}. */
+  readonly batch: PreparedBatch;
 }
 
 export interface TopicBatches {
@@ -131,39 +131,56 @@ const writeRecords = (
   return at;
 };
 
+/** Writes the header of the batch at `buf[at, at + size)` (its records already written). */
 const writeHeader = (
   buf: Buffer,
+  at: number,
+  size: number,
   records: number,
   firstTimestamp: number,
   maxTimestamp: number,
   codec: number,
 ): void => {
-  writeInt64(buf, 0, 0); // baseOffset: the broker assigns offsets
-  buf.writeInt32BE(buf.length - 12, 8); // batchLength: the bytes after this field
-  buf.writeInt32BE(-1, 12); // partitionLeaderEpoch: set by the broker
-  buf[16] = 2; // magic
-  buf.writeInt16BE(codec, 21); // attributes: codec; CREATE_TIME; not transactional, not control
-  buf.writeInt32BE(records - 1, 23); // lastOffsetDelta
-  writeInt64(buf, 27, firstTimestamp);
-  writeInt64(buf, 35, maxTimestamp);
-  writeInt64(buf, 43, -1); // producerId: none (not idempotent)
-  buf.writeInt16BE(-1, 51); // producerEpoch
-  buf.writeInt32BE(-1, 53); // baseSequence
-  buf.writeInt32BE(records, 57);
-  buf.writeUInt32BE(crc32c(buf, CRC_FROM), 17);
+  writeInt64(buf, at, 0); // baseOffset: the broker assigns offsets
+  buf.writeInt32BE(size - 12, at + 8); // batchLength: the bytes after this field
+  buf.writeInt32BE(-1, at + 12); // partitionLeaderEpoch: set by the broker
+  buf[at + 16] = 2; // magic
+  buf.writeInt16BE(codec, at + 21); // attributes: codec; CREATE_TIME; not transactional, not control
+  buf.writeInt32BE(records - 1, at + 23); // lastOffsetDelta
+  writeInt64(buf, at + 27, firstTimestamp);
+  writeInt64(buf, at + 35, maxTimestamp);
+  writeInt64(buf, at + 43, -1); // producerId: none (not idempotent)
+  buf.writeInt16BE(-1, at + 51); // producerEpoch
+  buf.writeInt32BE(-1, at + 53); // baseSequence
+  buf.writeInt32BE(records, at + 57);
+  buf.writeUInt32BE(crc32c(buf, at + CRC_FROM, at + size), at + 17);
 };
 
 /**
+ * A record batch whose size is known and which is written where its request wants it, so a
+ * request's batches are written once, straight into the request's buffer.
+ */
+export interface PreparedBatch {
+  /** Bytes of the whole record batch. */
+  readonly size: number;
+  /** Writes the batch at `buf[at, at + size)`. */
+  write(buf: Buffer, at: number): void;
+}
+
+/**
  * One record batch (magic 2) of `records`, in their order, offsets deltas 0..n-1, timestamps
- * as deltas from the smallest; the records section compressed when `codec` is given.
+ * as deltas from the smallest; the records section compressed when `codec` is given (then
+ * compressed here; an uncompressed batch is sized here and written by `write`).
  *
  * @example
- * const batch = await encodeRecordBatch([{ key: null, value: Buffer.from('{}'), headers: [], timestamp: Date.now() }]);
+ * const batch = await prepareRecordBatch(records);
+ * const buf = Buffer.allocUnsafe(batch.size);
+ * batch.write(buf, 0);
  */
-export async function encodeRecordBatch(
+export async function prepareRecordBatch(
   records: readonly BatchRecord[],
   codec?: RecordsCodec,
-): Promise<Buffer> {
+): Promise<PreparedBatch> {
   if (records.length === 0) throw new RangeError('A record batch needs at least one record');
   let first = Infinity;
   let max = -Infinity;
@@ -184,37 +201,59 @@ export async function encodeRecordBatch(
     total += varintSize(size) + size;
   }
   if (codec === undefined) {
-    const buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + total);
-    const end = writeRecords(buf, RECORD_BATCH_OVERHEAD, records, sizes, first);
-    if (end !== buf.length) throw new Error(`Record batch size mismatch: ${end} != ${buf.length}`);
-    writeHeader(buf, records.length, first, max, 0);
-    return buf;
+    const size = RECORD_BATCH_OVERHEAD + total;
+    return {
+      size,
+      write(buf, at) {
+        const end = writeRecords(buf, at + RECORD_BATCH_OVERHEAD, records, sizes, first);
+        if (end !== at + size)
+          throw new Error(`Record batch size mismatch: ${end - at} != ${size}`);
+        writeHeader(buf, at, size, records.length, first, max, 0);
+      },
+    };
   }
   const plain = Buffer.allocUnsafe(total);
   writeRecords(plain, 0, records, sizes, first);
   const compressed = await codec.compress(plain);
-  const buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + compressed.length);
-  compressed.copy(buf, RECORD_BATCH_OVERHEAD);
-  writeHeader(buf, records.length, first, max, codec.id);
+  const size = RECORD_BATCH_OVERHEAD + compressed.length;
+  return {
+    size,
+    write(buf, at) {
+      compressed.copy(buf, at + RECORD_BATCH_OVERHEAD);
+      writeHeader(buf, at, size, records.length, first, max, codec.id);
+    },
+  };
+}
+
+/** {@link prepareRecordBatch}'s batch in a buffer of its own. */
+export async function encodeRecordBatch(
+  records: readonly BatchRecord[],
+  codec?: RecordsCodec,
+): Promise<Buffer> {
+  const batch = await prepareRecordBatch(records, codec);
+  const buf = Buffer.allocUnsafe(batch.size);
+  batch.write(buf, 0);
   return buf;
 }
 
 /**
  * The body of a Produce request, versions 3 to 7 (no transactional id), after the request
- * header the client writes.
+ * header the client writes, at `headroom` in the buffer returned: the bytes before it are left
+ * for that header (lib/kafka/request-frame.ts), so the request needs no second buffer.
  */
 export function encodeProduceBody(
   acks: number,
   timeoutMs: number,
   topics: readonly TopicBatches[],
+  headroom = 0,
 ): Buffer {
-  let size = 2 + 2 + 4 + 4;
+  let size = headroom + 2 + 2 + 4 + 4;
   for (const t of topics) {
     size += 2 + Buffer.byteLength(t.topic) + 4;
-    for (const p of t.partitions) size += 4 + 4 + p.batch.length;
+    for (const p of t.partitions) size += 4 + 4 + p.batch.size;
   }
   const buf = Buffer.allocUnsafe(size);
-  let at = buf.writeInt16BE(-1, 0); // transactional_id: null
+  let at = buf.writeInt16BE(-1, headroom); // transactional_id: null
   at = buf.writeInt16BE(acks, at);
   at = buf.writeInt32BE(timeoutMs, at);
   at = buf.writeInt32BE(topics.length, at);
@@ -224,8 +263,9 @@ export function encodeProduceBody(
     at = buf.writeInt32BE(t.partitions.length, at);
     for (const p of t.partitions) {
       at = buf.writeInt32BE(p.partition, at);
-      at = buf.writeInt32BE(p.batch.length, at);
-      at += p.batch.copy(buf, at);
+      at = buf.writeInt32BE(p.batch.size, at);
+      p.batch.write(buf, at);
+      at += p.batch.size;
     }
   }
   return buf;

@@ -11,6 +11,7 @@ import { crc32c } from '../../../lib/kafka/crc32c.ts';
 import {
   encodeProduceBody,
   encodeRecordBatch,
+  prepareRecordBatch,
   varintSize,
   type BatchRecord,
 } from '../../../lib/kafka/produce-request.ts';
@@ -139,27 +140,57 @@ describe('a record batch', () => {
 });
 
 describe('a Produce request body (versions 3 to 7)', () => {
-  it("holds a null transactional id, acks, timeout and each topic-partition's batch", async () => {
-    const batch = await encodeRecordBatch([
-      { key: null, value: Buffer.from('v'), headers: [], timestamp: 5 },
-    ]);
-    const body = encodeProduceBody(-1, 1234, [
-      { topic: 'tö', partitions: [{ partition: 7, batch }] },
-    ]);
-    const d = new KafkaDecoder(body) as {
-      readInt16(): number;
-      readInt32(): number;
-      readString(): string;
-      readBytes(): Buffer;
-    };
-    expect(d.readInt16()).toBe(-1);
-    expect(d.readInt16()).toBe(-1);
-    expect(d.readInt32()).toBe(1234);
-    expect(d.readInt32()).toBe(1);
-    expect(d.readString()).toBe('tö');
-    expect(d.readInt32()).toBe(1);
-    expect(d.readInt32()).toBe(7);
-    expect(Buffer.from(d.readBytes())).toEqual(batch);
+  it("holds a null transactional id, acks, timeout and each topic-partition's batch, after the headroom asked for", async () => {
+    const records = (n: number): BatchRecord[] =>
+      Array.from({ length: n }, (_, i) => ({
+        key: null,
+        value: Buffer.from(`v${i}`),
+        headers: [],
+        timestamp: 5 + i,
+      }));
+    const gzip = { id: 1, compress: (b: Buffer) => Promise.resolve(gzipSync(b)) };
+    for (const headroom of [0, 7, 128]) {
+      const full = encodeProduceBody(
+        -1,
+        1234,
+        [
+          {
+            topic: 'tö',
+            partitions: [
+              { partition: 7, batch: await prepareRecordBatch(records(1)) },
+              { partition: 2, batch: await prepareRecordBatch(records(3), gzip) },
+            ],
+          },
+          {
+            topic: 'b',
+            partitions: [{ partition: 0, batch: await prepareRecordBatch(records(2)) }],
+          },
+        ],
+        headroom,
+      );
+      const d = new KafkaDecoder(full.subarray(headroom)) as {
+        readInt16(): number;
+        readInt32(): number;
+        readString(): string;
+        readBytes(): Buffer;
+        canReadBytes(n: number): boolean;
+      };
+      expect(d.readInt16()).toBe(-1);
+      expect(d.readInt16()).toBe(-1);
+      expect(d.readInt32()).toBe(1234);
+      expect(d.readInt32()).toBe(2);
+      expect(d.readString()).toBe('tö');
+      expect(d.readInt32()).toBe(2);
+      expect(d.readInt32()).toBe(7);
+      expect(Buffer.from(d.readBytes())).toEqual(await encodeRecordBatch(records(1)));
+      expect(d.readInt32()).toBe(2);
+      expect(Buffer.from(d.readBytes())).toEqual(await encodeRecordBatch(records(3), gzip));
+      expect(d.readString()).toBe('b');
+      expect(d.readInt32()).toBe(1);
+      expect(d.readInt32()).toBe(0);
+      expect(Buffer.from(d.readBytes())).toEqual(await encodeRecordBatch(records(2)));
+      expect(d.canReadBytes(1)).toBe(false);
+    }
   });
 });
 
