@@ -57,12 +57,15 @@ export interface BenchStack {
   connector(mode: Mode, batchSize: number, windowMs?: number): ConnectorConfig;
   /** The source topic the mode's connector reads. */
   sourceTopic(mode: Mode): string;
+  /** The target topic the mode's connector writes (in streaming mode, the one its run loads). */
+  targetTopic(mode: Mode): string;
   stop(): Promise<void>;
 }
 
 const EXAMPLE = 'infra/connectors/company.properties';
 
 const sourceTopicOf = (mode: Mode): string => `companies-${MODE_SETTINGS[mode].alias}`;
+const targetTopicOf = (mode: Mode): string => `${MODE_SETTINGS[mode].alias}.${sourceTopicOf(mode)}`;
 
 function connectorText(
   mode: Mode,
@@ -118,6 +121,7 @@ export async function startBenchStack(): Promise<BenchStack> {
   return {
     ...where,
     sourceTopic: sourceTopicOf,
+    targetTopic: targetTopicOf,
     connector(mode, batchSize, windowMs = 0) {
       const { parsed, problems } = parseConnectorFile(
         connectorText(mode, batchSize, windowMs, where),
