@@ -41,6 +41,8 @@ export interface ReadOptions {
   readonly signal?: AbortSignal;
   /** librdkafka properties from the data source's `kafka_config`. */
   readonly kafkaConfig?: Readonly<Record<string, string>>;
+  /** The library (loaded by default); tests pass it with a function replaced. */
+  readonly rdkafka?: RdKafka;
 }
 
 const UNKNOWN_PARTITION = new Set([-190, 3]);
@@ -48,6 +50,8 @@ const UNKNOWN_PARTITION = new Set([-190, 3]);
  * A reader that has messages waiting hands over at most this many, taken from librdkafka in one
  * call, then lets other work on the thread run (the emulator's HTTP server answers reads and
  * loading calls while a streaming run catches up, as TigerGraph's RESTPP does while it loads).
+ * A count, not a time: 1,000 lines of a few hundred bytes load in a few milliseconds, large ones
+ * hold the thread longer.
  */
 const DRAIN_LIMIT = 1000;
 /** How long one wait for a message lasts off the thread; it ends as soon as one arrives. */
@@ -103,7 +107,8 @@ export async function listPartitions(bootstrapServers: string, topic: string): P
 
 /** Reads the partitions; resolves with the number of messages delivered to `onMessage`. */
 export async function readPartitions(options: ReadOptions): Promise<number> {
-  const rd: RdKafka = loadRdKafka();
+  const rd: RdKafka = options.rdkafka ?? loadRdKafka();
+  const read = messageReader(rd);
   const rk = createRdKafkaHandle(rd, RD_KAFKA_CONSUMER, consumerSettings(options));
   const list: unknown = rd.tplNew(options.partitions.length);
   for (const { partition, startOffset } of options.partitions) {
@@ -121,7 +126,6 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
   }
   const atEnd = new Set<number>();
   let count = 0;
-  const read = messageReader(rd);
   const handle = (pointer: bigint): void => {
     try {
       const m = read(pointer);

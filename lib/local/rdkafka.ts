@@ -166,8 +166,8 @@ const cString = (buffer: Buffer): string => {
  * Reads messages at native pointers (as `rd_kafka_consume_batch_queue` writes them): each
  * message's struct and then its key and value are copied into Node's memory with `memcpy`, a
  * cheap native call each, instead of decoding the struct into an object and viewing each
- * buffer through an external ArrayBuffer (about 15 us per message in the emulator's consumer,
- * more than the broker spends on it; see the README's pipeline section).
+ * buffer through an external ArrayBuffer (several times the CPU a message; the README's
+ * pipeline section has the ad-hoc figures).
  */
 export function messageReader(rd: RdKafka): (pointer: bigint) => RdKafkaMessage {
   // Pointers and sizes are read as 64-bit little-endian numbers.

@@ -5,6 +5,7 @@ import {
   type TigerGraphEmulator,
 } from '../../lib/local/index.ts';
 import { readPartitions } from '../../lib/local/rdkafka-reader.ts';
+import { loadRdKafka } from '../../lib/local/rdkafka.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
 import { COMPANY_GSQL, produce, produceSends, startEnv, type Env } from '../helpers/embedded.ts';
 
@@ -218,6 +219,25 @@ describe('TigerGraph emulator', () => {
     expect(error).toMatchObject({ code: 'LOCAL_KAFKA_READ_FAILED' });
     expect((error as Error).message).toMatch(/^Reading reader-out-of-range\[0\] failed: .*offset/i);
     expect(read).toEqual([]);
+  });
+
+  it("fails a read when librdkafka's consumer queue refuses a batch read (rd_kafka_consume_batch_queue answers -1)", async () => {
+    const topic = 'reader-queue-refuses';
+    env.kafka.createTopic(topic, 1);
+    await produce(env.kafka.bootstrapServers, topic, [{ partition: 0, value: 'v' }]);
+    const rdkafka = { ...loadRdKafka(), consumeBatchQueue: () => -1 };
+    const error = await readPartitions({
+      bootstrapServers: env.kafka.bootstrapServers,
+      topic,
+      partitions: [{ partition: 0, startOffset: -2 }],
+      eof: true,
+      rdkafka,
+      onMessage: () => undefined,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LOCAL_KAFKA_READ_FAILED' });
+    expect((error as Error).message).toBe(
+      "Reading reader-queue-refuses failed: librdkafka's consumer queue refused a batch read",
+    );
   });
 
   it('stops at the message whose handling fails: the ones before it are handed over (onDrained), the rest of the batch freed, the error passed on', async () => {
