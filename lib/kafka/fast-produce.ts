@@ -24,7 +24,7 @@ import {
   type RecordsCodec,
   type TopicBatches,
 } from './produce-request.ts';
-import { HEADROOM, framedBody } from './request-frame.ts';
+import { HEADROOM, framedBody, installInPlaceFraming } from './request-frame.ts';
 
 const { Partitioners, KafkaJSError, KafkaJSServerDoesNotSupportApiKey } = kafkajs as unknown as {
   Partitioners: typeof kafkajs.Partitioners;
@@ -122,6 +122,7 @@ export function createFastProducer(
   const factory = symbolOf(kafka, CREATE_CLUSTER);
   const send = BROKER_SEND;
   if (factory === undefined || send === undefined) return undefined;
+  installInPlaceFraming();
   const createCluster = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory] as (
     o: object,
   ) => Cluster;

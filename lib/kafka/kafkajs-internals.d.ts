@@ -19,13 +19,3 @@ declare module 'kafkajs/src/protocol/encoder.js' {
   const Encoder: { readonly prototype: object };
   export default Encoder;
 }
-
-// kafkajs's request framing (tests compare framing in place with it).
-declare module 'kafkajs/src/protocol/request.js' {
-  const createRequest: (options: {
-    correlationId: number;
-    clientId: string;
-    request: { apiKey: number; apiVersion: number; encode: () => Promise<unknown> };
-  }) => Promise<{ buffer: Buffer; size(): number }>;
-  export default createRequest;
-}

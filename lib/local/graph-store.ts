@@ -103,6 +103,8 @@ const DEFAULTS: Record<AttributeType, AttributeValue> = {
  * `OutputTokenBufferSize`, not its default). The emulator takes 16,000 bytes.
  */
 export const DEFAULT_MAX_TOKEN_BYTES = 16_000;
+/** The longest text JavaScript prints a number as ("-0.0000012345678901234567"). */
+const LONGEST_NUMBER_TEXT = 25;
 
 const INTEGER_RANGE = {
   INT: [-(2n ** 63n), 2n ** 63n - 1n],
@@ -614,7 +616,7 @@ export class GraphStore {
   /** Whether a token's text is over maxTokenBytes (a string short enough is not measured). */
   private oversize(v: unknown): boolean {
     if (typeof v === 'string' && v.length * 3 <= this.maxTokenBytes) return false;
-    if (typeof v === 'number' && this.maxTokenBytes >= 32) return false;
+    if (typeof v === 'number' && this.maxTokenBytes >= LONGEST_NUMBER_TEXT) return false;
     return Buffer.byteLength(textOf(v)) > this.maxTokenBytes;
   }
 

@@ -5,7 +5,7 @@ import {
   type TigerGraphEmulator,
 } from '../../lib/local/index.ts';
 import { readPartitions } from '../../lib/local/rdkafka-reader.ts';
-import { loadRdKafka } from '../../lib/local/rdkafka.ts';
+import { loadRdKafka, type RdKafka } from '../../lib/local/rdkafka.ts';
 import { createTigerGraphClient } from '../../lib/tigergraph/index.ts';
 import { COMPANY_GSQL, produce, produceSends, startEnv, type Env } from '../helpers/embedded.ts';
 
@@ -225,7 +225,10 @@ describe('TigerGraph emulator', () => {
     const topic = 'reader-queue-refuses';
     env.kafka.createTopic(topic, 1);
     await produce(env.kafka.bootstrapServers, topic, [{ partition: 0, value: 'v' }]);
-    const rdkafka = { ...loadRdKafka(), consumeBatchQueue: () => -1 };
+    const rdkafka: RdKafka = {
+      ...loadRdKafka(),
+      consumeBatchQueue: (() => -1) as unknown as RdKafka['consumeBatchQueue'],
+    };
     const error = await readPartitions({
       bootstrapServers: env.kafka.bootstrapServers,
       topic,

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HEADROOM, framedBody, framesInPlace } from '../../../lib/kafka/request-frame.ts';
+import { HEADROOM, framedBody, installInPlaceFraming } from '../../../lib/kafka/request-frame.ts';
 
 const require = createRequire(import.meta.url);
 const createRequest = require('kafkajs/src/protocol/request.js') as (o: {
@@ -14,9 +14,18 @@ const createRequest = require('kafkajs/src/protocol/request.js') as (o: {
   clientId: string;
   request: { apiKey: number; apiVersion: number; encode: () => Promise<unknown> };
 }) => Promise<{ buffer: Buffer; size(): number }>;
-const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => {
-  writeBuffer(b: Buffer): unknown;
+interface KafkajsEncoder {
+  writeInt32(n: number): KafkajsEncoder;
+  writeBuffer(b: Buffer): KafkajsEncoder;
+  writeEncoder(e: unknown): KafkajsEncoder;
+  readonly buffer: Buffer;
+}
+const Encoder = require('kafkajs/src/protocol/encoder.js') as {
+  new (): KafkajsEncoder;
+  prototype: { writeEncoder: unknown };
 };
+
+const installed = installInPlaceFraming();
 
 /** kafkajs framing a plain Encoder that holds `body`. */
 const kafkajsFrame = (body: Buffer, clientId: string, correlationId: number) =>
@@ -26,19 +35,15 @@ const kafkajsFrame = (body: Buffer, clientId: string, correlationId: number) =>
     request: {
       apiKey: 0,
       apiVersion: 7,
-      encode: () => {
-        const e = new Encoder();
-        e.writeBuffer(body);
-        return Promise.resolve(e);
-      },
+      encode: () => Promise.resolve(new Encoder().writeBuffer(body)),
     },
   });
 
 /** The same body written at HEADROOM in a buffer of its own, framed in place. */
-const inPlace = (body: Buffer, clientId: string, correlationId: number, headroom = HEADROOM) => {
-  const full = Buffer.alloc(headroom + body.length, 0xee);
-  body.copy(full, headroom);
-  const payload = framedBody(full, headroom);
+const inPlace = (body: Buffer, clientId: string, correlationId: number) => {
+  const full = Buffer.alloc(HEADROOM + body.length, 0xee);
+  body.copy(full, HEADROOM);
+  const payload = framedBody(full, HEADROOM);
   return {
     full,
     frame: (id = correlationId) =>
@@ -53,8 +58,11 @@ const inPlace = (body: Buffer, clientId: string, correlationId: number, headroom
 const sharesMemory = (a: Buffer, b: Buffer): boolean => a.buffer === b.buffer;
 
 describe('requests framed in place', () => {
-  it('is on with this kafkajs (its Encoder has writeEncoder)', () => {
-    expect(framesInPlace).toBe(true);
+  it('installs once on this kafkajs (its Encoder has writeEncoder), and a second install changes nothing', () => {
+    expect(installed).toBe(true);
+    const replaced = Encoder.prototype.writeEncoder;
+    expect(installInPlaceFraming()).toBe(true);
+    expect(Encoder.prototype.writeEncoder).toBe(replaced);
   });
 
   it("are kafkajs's own framing byte for byte, in the body's buffer, for any body, client id and correlation id", async () => {
@@ -76,13 +84,21 @@ describe('requests framed in place', () => {
     );
   });
 
-  it('falls back to copying when the header does not fit the headroom (a long client id)', async () => {
+  it.each([
+    // The header: size 4, API key 2, version 2, correlation id 4, client id 2 + its bytes.
+    ['114 bytes: both steps in place', 'c'.repeat(114), true],
+    ['115 bytes: the header in place, the size copied', 'c'.repeat(115), false],
+    ['118 bytes', 'c'.repeat(118), false],
+    ['119 bytes: copied', 'c'.repeat(119), false],
+    ['128 bytes: copied', 'c'.repeat(HEADROOM), false],
+    ['57 two-byte characters (114 bytes)', 'é'.repeat(57), true],
+    ['58 two-byte characters (116 bytes)', 'é'.repeat(58), false],
+  ])("a client id of %s: the bytes are kafkajs's own either way", async (_, clientId, shared) => {
     const body = Buffer.from('the body');
-    const clientId = 'c'.repeat(HEADROOM);
     const { full, frame } = inPlace(body, clientId, 9);
     const got = (await frame()).buffer;
     expect(got).toEqual((await kafkajsFrame(body, clientId, 9)).buffer);
-    expect(sharesMemory(got, full)).toBe(false);
+    expect(sharesMemory(got, full)).toBe(shared);
   });
 
   it('frames a body in place once: framing it again (another correlation id) copies and leaves the first request intact', async () => {
@@ -97,9 +113,23 @@ describe('requests framed in place', () => {
     expect(again).toEqual((await kafkajsFrame(body, 'tgstream', 2)).buffer);
   });
 
-  it("leaves kafkajs's other requests to its own writeEncoder", async () => {
-    const plain = await kafkajsFrame(Buffer.from([1, 2, 3]), 'x', 5);
-    expect([...plain.buffer.subarray(-3)]).toEqual([1, 2, 3]);
-    expect(plain.size()).toBe(plain.buffer.length);
+  it("leaves kafkajs's other requests to its own writeEncoder: the frame is the bytes Kafka's protocol says", async () => {
+    const plain = await kafkajsFrame(Buffer.from([1, 2, 3]), 'xy', 5);
+    // size 15, API key 0, version 7, correlation id 5, client id "xy", then the body.
+    const expected = Buffer.from([0, 0, 0, 15, 0, 0, 0, 7, 0, 0, 0, 5, 0, 2, 120, 121, 1, 2, 3]);
+    expect(plain.buffer).toEqual(expected);
+    expect(plain.size()).toBe(expected.length);
+  });
+
+  it('copies an encoder written to after it was framed (its bytes no longer all sit in the body buffer)', () => {
+    const body = Buffer.from('0123456789');
+    const full = Buffer.alloc(HEADROOM + body.length);
+    body.copy(full, HEADROOM);
+    const header = new Encoder().writeInt32(42).writeEncoder(framedBody(full, HEADROOM));
+    header.writeBuffer(Buffer.from('tail'));
+    const outer = new Encoder().writeInt32(7).writeEncoder(header);
+    expect(outer.buffer).toEqual(
+      Buffer.concat([Buffer.from([0, 0, 0, 7, 0, 0, 0, 42]), body, Buffer.from('tail')]),
+    );
   });
 });
