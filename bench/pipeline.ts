@@ -16,6 +16,7 @@ import type { Context } from 'aws-lambda';
 import { DEFAULTS, withSettings } from '../lib/config/index.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../lib/event/index.ts';
 import { silentLogger } from '../lib/observability/index.ts';
+import { targetTopicName } from '../lib/kafka/index.ts';
 import { createStreamHandler } from '../lib/pipeline/index.ts';
 import { median, result, type BenchResult } from './harness.ts';
 import { MODES, startBenchStack, type BenchStack, type Mode } from './stack.ts';
@@ -25,16 +26,16 @@ const run = promisify(execFile);
 /** Records per round, for both sides: kcat's process start is spread over as many. */
 export const ROUND_RECORDS = 100_000;
 const BATCHES = [1000, 10_000] as const;
-const ROUNDS = 9;
+const ROUNDS = 10;
 /** Records each scenario's handler takes before the rounds (see the warm-up in `scenario`). */
 const WARM_UP_RECORDS = ROUND_RECORDS;
 export const KCAT = 'kcat, acks=all (librdkafka, a child process)';
 /**
- * The streaming scenarios' baseline: kcat writing into the topic the streaming run loads, so the
- * emulator loads kcat's lines as it loads the handler's, and both producers share the 2 cores with
- * that loading alike. Against {@link KCAT}, which writes to a topic no run reads, the emulator is
- * idle in kcat's rounds and busy in the handler's (in production TigerGraph loads on its own
- * machines); that ratio is reported beside it.
+ * The streaming scenarios' second baseline: kcat writing into the topic the streaming run loads,
+ * so the emulator loads kcat's lines as it loads the handler's and both producers share the 2
+ * cores with that loading. Against {@link KCAT}, which writes to a topic no run reads, the
+ * emulator loads only during the handler's steps (in production TigerGraph loads on its own
+ * machines, not the Lambda's).
  */
 export const KCAT_LOADED =
   'kcat, acks=all, into the topic the streaming run loads (librdkafka, a child process)';
@@ -188,14 +189,17 @@ function candidate(stack: BenchStack, s: Scenario) {
 interface Baseline {
   readonly name: string;
   readonly topic: string;
+  /** What the name of a result against it adds to the scenario's name. */
+  readonly suffix: string;
   /** Records per second, one per round. */
   readonly b: number[];
 }
 
 /**
  * Measures a group: per round each baseline (kcat) and each scenario once, in an order that
- * rotates by round so none always runs on a warmer machine. A streaming group has two baselines
- * (see {@link KCAT_LOADED}); its scenarios are reported against the first and the second.
+ * rotates by round so none always runs on a warmer machine, each step after the emulator has
+ * loaded what the steps before produced ({@link BenchStack.settle}). A streaming group has a
+ * second baseline, {@link KCAT_LOADED}.
  */
 async function scenario(
   stack: BenchStack,
@@ -204,12 +208,22 @@ async function scenario(
   next: { offset: number },
 ): Promise<BenchResult[]> {
   const runs = group.map((s) => ({ s, ...candidate(stack, s), c: [] as number[] }));
-  const streaming = group[0]?.mode === 'kafka, streaming run';
+  const lead = group[0] as Scenario;
   const baselines: Baseline[] = [
-    ...(streaming
-      ? [{ name: KCAT_LOADED, topic: stack.targetTopic('kafka, streaming run'), b: [] }]
+    { name: KCAT, topic: 'kcat.companies', suffix: '', b: [] },
+    ...(lead.mode === 'kafka, streaming run'
+      ? [
+          {
+            name: KCAT_LOADED,
+            topic: targetTopicName(
+              stack.connector(lead.mode, lead.batch),
+              stack.sourceTopic(lead.mode),
+            ),
+            suffix: ', against kcat into the topic the run loads',
+            b: [],
+          },
+        ]
       : []),
-    { name: KCAT, topic: 'kcat.companies', b: [] },
   ];
   const take = (s: Scenario, count: number): (() => unknown)[] => {
     const list = lazyEvents(stack.sourceTopic(s.mode), next.offset, count, s.batch, s.partitions);
@@ -238,21 +252,22 @@ async function scenario(
         }),
       ];
       const shift = i % steps.length;
-      for (const step of [...steps.slice(shift), ...steps.slice(0, shift)]) await step();
+      for (const step of [...steps.slice(shift), ...steps.slice(0, shift)]) {
+        await stack.settle();
+        await step();
+      }
     }
     const paired = (x: readonly number[], y: readonly number[]): number =>
       median(x.map((xi, i) => xi / (y[i] as number)));
     const first = runs[0];
-    const [main, ...others] = baselines as [Baseline, ...Baseline[]];
     return runs.flatMap((r, k) => [
-      result(nameOf(r.s), median(r.c), main.name, median(main.b), paired(r.c, main.b)),
-      ...others.map((o) =>
+      ...baselines.map((base) =>
         result(
-          `${nameOf(r.s)}, against kcat to a topic no run reads`,
+          `${nameOf(r.s)}${base.suffix}`,
           median(r.c),
-          o.name,
-          median(o.b),
-          paired(r.c, o.b),
+          base.name,
+          median(base.b),
+          paired(r.c, base.b),
         ),
       ),
       ...(k > 0 && first !== undefined

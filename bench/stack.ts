@@ -57,15 +57,35 @@ export interface BenchStack {
   connector(mode: Mode, batchSize: number, windowMs?: number): ConnectorConfig;
   /** The source topic the mode's connector reads. */
   sourceTopic(mode: Mode): string;
-  /** The target topic the mode's connector writes (in streaming mode, the one its run loads). */
-  targetTopic(mode: Mode): string;
+  /**
+   * Waits until `tgstream dev` is idle (under a tenth of a core over 50 ms, at most 5 s): its
+   * streaming run has loaded what was produced before, so a bench step does not pay for the
+   * loading of the step before it. Linux only (/proc); elsewhere it returns at once.
+   */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Clock ticks a second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (ms) a process has used, from /proc; undefined where there is no /proc. */
+const cpuMs = (pid: number | undefined): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+};
+
+const SETTLE_WINDOW_MS = 50;
+const SETTLE_MAX_MS = 5000;
 
 const EXAMPLE = 'infra/connectors/company.properties';
 
 const sourceTopicOf = (mode: Mode): string => `companies-${MODE_SETTINGS[mode].alias}`;
-const targetTopicOf = (mode: Mode): string => `${MODE_SETTINGS[mode].alias}.${sourceTopicOf(mode)}`;
 
 function connectorText(
   mode: Mode,
@@ -121,13 +141,22 @@ export async function startBenchStack(): Promise<BenchStack> {
   return {
     ...where,
     sourceTopic: sourceTopicOf,
-    targetTopic: targetTopicOf,
     connector(mode, batchSize, windowMs = 0) {
       const { parsed, problems } = parseConnectorFile(
         connectorText(mode, batchSize, windowMs, where),
         'bench.properties',
       );
       return validateConnectorFile(parsed, problems).connectors[0] as ConnectorConfig;
+    },
+    async settle() {
+      const until = Date.now() + SETTLE_MAX_MS;
+      let before = cpuMs(child.pid);
+      while (before !== undefined && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_WINDOW_MS));
+        const now = cpuMs(child.pid);
+        if (now === undefined || now - before < SETTLE_WINDOW_MS / 10) return;
+        before = now;
+      }
     },
     async stop() {
       rmSync(dir, { recursive: true, force: true });
