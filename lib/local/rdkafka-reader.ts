@@ -11,6 +11,7 @@ import {
   loadRdKafka,
   messageReader,
   type RdKafka,
+  type RdKafkaMessage,
 } from './rdkafka.ts';
 
 export interface PartitionStart {
@@ -50,8 +51,7 @@ const UNKNOWN_PARTITION = new Set([-190, 3]);
  * A reader that has messages waiting hands over at most this many, taken from librdkafka in one
  * call, then lets other work on the thread run (the emulator's HTTP server answers reads and
  * loading calls while a streaming run catches up, as TigerGraph's RESTPP does while it loads).
- * A count, not a time: 1,000 lines of a few hundred bytes load in a few milliseconds, large ones
- * hold the thread longer.
+ * A count, not a time: how long a slice holds the thread grows with the size of its lines.
  */
 const DRAIN_LIMIT = 1000;
 /** How long one wait for a message lasts off the thread; it ends as soon as one arrives. */
@@ -105,25 +105,53 @@ export async function listPartitions(bootstrapServers: string, topic: string): P
   }
 }
 
+/** Assigns the partitions at their start offsets to the consumer `rk`. */
+function assign(rd: RdKafka, rk: unknown, options: ReadOptions): void {
+  const list: unknown = rd.tplNew(options.partitions.length);
+  let assigned: number;
+  try {
+    for (const { partition, startOffset } of options.partitions) {
+      rd.tplAdd(list, options.topic, partition);
+      rd.tplSetOffset(list, options.topic, partition, startOffset);
+    }
+    assigned = rd.assign(rk, list) as number;
+  } finally {
+    rd.tplDestroy(list);
+  }
+  if (assigned !== 0)
+    throw new LocalError(
+      'LOCAL_KAFKA_ASSIGN_FAILED',
+      `Assigning ${options.topic} failed: ${rd.errToStr(assigned) as string}`,
+    );
+}
+
 /** Reads the partitions; resolves with the number of messages delivered to `onMessage`. */
 export async function readPartitions(options: ReadOptions): Promise<number> {
   const rd: RdKafka = options.rdkafka ?? loadRdKafka();
   const read = messageReader(rd);
   const rk = createRdKafkaHandle(rd, RD_KAFKA_CONSUMER, consumerSettings(options));
-  const list: unknown = rd.tplNew(options.partitions.length);
-  for (const { partition, startOffset } of options.partitions) {
-    rd.tplAdd(list, options.topic, partition);
-    rd.tplSetOffset(list, options.topic, partition, startOffset);
-  }
-  const assigned = rd.assign(rk, list) as number;
-  rd.tplDestroy(list);
-  if (assigned !== 0) {
+  let queue: unknown;
+  let assigned = false;
+  try {
+    assign(rd, rk, options);
+    assigned = true;
+    queue = rd.queueGetConsumer(rk);
+    return await consume(rd, rk, queue, read, options);
+  } finally {
+    if (queue) rd.queueDestroy(queue);
+    if (assigned) await callAsync(rd.consumerClose, rk);
     await callAsync(rd.destroy, rk);
-    throw new LocalError(
-      'LOCAL_KAFKA_ASSIGN_FAILED',
-      `Assigning ${options.topic} failed: ${rd.errToStr(assigned) as string}`,
-    );
   }
+}
+
+/** The reading loop of {@link readPartitions}, on an assigned consumer and its queue. */
+async function consume(
+  rd: RdKafka,
+  rk: unknown,
+  queue: unknown,
+  read: (pointer: bigint) => RdKafkaMessage,
+  options: ReadOptions,
+): Promise<number> {
   const atEnd = new Set<number>();
   let count = 0;
   const handle = (pointer: bigint): void => {
@@ -143,7 +171,6 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
       rd.messageDestroy(pointer);
     }
   };
-  const queue: unknown = rd.queueGetConsumer(rk);
   const pointers = Buffer.alloc(8 * DRAIN_LIMIT);
   /**
    * Hands over the messages librdkafka has fetched, at most `limit`, and says how many there
@@ -187,9 +214,5 @@ export async function readPartitions(options: ReadOptions): Promise<number> {
       // the reader's own error below is the cause
     }
     throw error;
-  } finally {
-    rd.queueDestroy(queue);
-    await callAsync(rd.consumerClose, rk);
-    await callAsync(rd.destroy, rk);
   }
 }

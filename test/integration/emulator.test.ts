@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   parseGsql,
   startTigerGraphEmulator,
@@ -241,6 +241,53 @@ describe('TigerGraph emulator', () => {
     expect((error as Error).message).toBe(
       "Reading reader-queue-refuses failed: librdkafka's consumer queue refused a batch read",
     );
+  });
+
+  it('makes no consumer when the message copier cannot be made (the library lacks the message struct)', async () => {
+    const real = loadRdKafka();
+    const kafkaNew = vi.fn(real.kafkaNew as (...a: unknown[]) => unknown);
+    const rdkafka = { ...real, message: undefined, kafkaNew } as unknown as RdKafka;
+    await expect(
+      readPartitions({
+        bootstrapServers: env.kafka.bootstrapServers,
+        topic: env.source,
+        partitions: [{ partition: 0, startOffset: -2 }],
+        eof: true,
+        rdkafka,
+        onMessage: () => undefined,
+      }),
+    ).rejects.toThrow();
+    expect(kafkaNew).not.toHaveBeenCalled();
+  });
+
+  it('fails with LOCAL_KAFKA_ASSIGN_FAILED when librdkafka refuses the assignment, and destroys the consumer', async () => {
+    const real = loadRdKafka();
+    let destroyed = 0;
+    const destroy = Object.assign(
+      (...a: unknown[]) => (real.destroy as (...b: unknown[]) => unknown)(...a),
+      {
+        async: (...a: unknown[]) => {
+          destroyed++;
+          (real.destroy as unknown as { async: (...b: unknown[]) => void }).async(...a);
+        },
+      },
+    );
+    const rdkafka = {
+      ...real,
+      assign: () => -186,
+      destroy,
+    } as unknown as RdKafka;
+    const error = await readPartitions({
+      bootstrapServers: env.kafka.bootstrapServers,
+      topic: env.source,
+      partitions: [{ partition: 0, startOffset: -2 }],
+      eof: true,
+      rdkafka,
+      onMessage: () => undefined,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LOCAL_KAFKA_ASSIGN_FAILED' });
+    expect((error as Error).message).toMatch(new RegExp(`^Assigning ${env.source} failed: `));
+    expect(destroyed).toBe(1);
   });
 
   it('stops at the message whose handling fails: the ones before it are handed over (onDrained), the rest of the batch freed, the error passed on', async () => {

@@ -85,21 +85,29 @@ describe('requests framed in place', () => {
   });
 
   it.each([
-    // The header: size 4, API key 2, version 2, correlation id 4, client id 2 + its bytes.
-    ['114 bytes: both steps in place', 'c'.repeat(114), true],
-    ['115 bytes: the header in place, the size copied', 'c'.repeat(115), false],
-    ['118 bytes', 'c'.repeat(118), false],
-    ['119 bytes: copied', 'c'.repeat(119), false],
-    ['128 bytes: copied', 'c'.repeat(HEADROOM), false],
-    ['57 two-byte characters (114 bytes)', 'é'.repeat(57), true],
-    ['58 two-byte characters (116 bytes)', 'é'.repeat(58), false],
-  ])("a client id of %s: the bytes are kafkajs's own either way", async (_, clientId, shared) => {
-    const body = Buffer.from('the body');
-    const { full, frame } = inPlace(body, clientId, 9);
-    const got = (await frame()).buffer;
-    expect(got).toEqual((await kafkajsFrame(body, clientId, 9)).buffer);
-    expect(sharesMemory(got, full)).toBe(shared);
-  });
+    // The header: size 4, API key 2, version 2, correlation id 4, client id 2 + its bytes; the
+    // header without the size (10 bytes and the id) is framed in place up to 118 bytes of id, the
+    // size too up to 114.
+    ['114 bytes: both steps in place', 'c'.repeat(114), true, true],
+    ['115 bytes: the header in place, the size copied', 'c'.repeat(115), true, false],
+    ['118 bytes: the header in place, the size copied', 'c'.repeat(118), true, false],
+    ['119 bytes: copied', 'c'.repeat(119), false, false],
+    ['128 bytes: copied', 'c'.repeat(HEADROOM), false, false],
+    ['57 two-byte characters (114 bytes)', 'é'.repeat(57), true, true],
+    ['58 two-byte characters (116 bytes)', 'é'.repeat(58), true, false],
+  ])(
+    "a client id of %s: the bytes are kafkajs's own either way",
+    async (_, clientId, headerInPlace, shared) => {
+      const body = Buffer.from('the body');
+      const { full, frame } = inPlace(body, clientId, 9);
+      const got = (await frame()).buffer;
+      expect(got).toEqual((await kafkajsFrame(body, clientId, 9)).buffer);
+      expect(sharesMemory(got, full)).toBe(shared);
+      // The header (after the size) was written into the headroom right before the body.
+      const header = got.subarray(4, got.length - body.length);
+      expect(full.subarray(HEADROOM - header.length, HEADROOM).equals(header)).toBe(headerInPlace);
+    },
+  );
 
   it('frames a body in place once: framing it again (another correlation id) copies and leaves the first request intact', async () => {
     const body = Buffer.from('{"company":"A"}');

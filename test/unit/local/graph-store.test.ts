@@ -54,6 +54,20 @@ describe('GraphStore: line-level counters (section 1.3)', () => {
     expect(stats).toMatchObject({ validLine: 2, oversizeToken: 2, rejectLine: 2 });
   });
 
+  it('measures a number token by its text: 25 characters are oversize at a limit of 24, not at 25', () => {
+    const lines = [
+      JSON.stringify({ name: 'n' }).replace('}', ',"score":-0.0000012345678901234567}'),
+    ];
+    expect(String(-0.0000012345678901234567)).toHaveLength(25);
+    const at = (maxTokenBytes: number): LoadStats => {
+      const s = new GraphStore({ maxTokenBytes });
+      s.runGsql(`${SCHEMA}\nUSE GRAPH G\n${PERSON_JOB}`);
+      return s.loadLines('j', 'f', lines);
+    };
+    expect(at(24)).toMatchObject({ validLine: 0, oversizeToken: 1 });
+    expect(at(25)).toMatchObject({ validLine: 1, oversizeToken: 0 });
+  });
+
   it('counts a CSV line with fewer tokens than the job reads as notEnoughToken', () => {
     const s = store(`CREATE LOADING JOB c FOR GRAPH G {
   DEFINE FILENAME f;
@@ -127,7 +141,7 @@ describe('GraphStore: object-level counters (section 1.3)', () => {
 });
 
 describe('GraphStore: attribute coercion (UNDOCUMENTED choices, EMULATOR.md)', () => {
-  it('loads the JSON number -0 as 0 into INT and UINT', () => {
+  it('coerces the number -0 to 0 for INT and UINT', () => {
     expect(Object.is(coerce('INT', -0), 0)).toBe(true);
     expect(Object.is(coerce('UINT', -0), 0)).toBe(true);
   });
