@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measured hot paths, each against a baseline measured in the same run.
  * Prints the figures and writes them to bench/results.json (`npm run bench -- convert` runs one
- * suite and replaces only its entries).
+ * suite and replaces only its entries, every entry whose name starts with the suite's name).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -34,9 +34,12 @@ for (const [name, run] of Object.entries(suites)) {
   }
 }
 const FILE = 'bench/results.json';
+// A suite that ran replaces all its entries (their names start with the suite's name), also
+// ones it no longer writes; the other suites' entries are kept.
+const ran = Object.keys(suites).filter((name) => only.length === 0 || only.includes(name));
 const kept = existsSync(FILE)
   ? (JSON.parse(readFileSync(FILE, 'utf8')) as BenchEntry[]).filter(
-      (old) => !results.some((r) => r.name === old.name),
+      (old) => !ran.some((suite) => old.name.startsWith(suite)),
     )
   : [];
 writeFileSync(FILE, `${JSON.stringify([...results, ...kept], null, 2)}\n`);

@@ -16,6 +16,7 @@ import type { Context } from 'aws-lambda';
 import { DEFAULTS, withSettings } from '../lib/config/index.ts';
 import { encodeKafkaEvent, type KafkaRecord } from '../lib/event/index.ts';
 import { silentLogger } from '../lib/observability/index.ts';
+import { LocalError } from '../lib/errors/index.ts';
 import { targetTopicName } from '../lib/kafka/index.ts';
 import { createStreamHandler } from '../lib/pipeline/index.ts';
 import { median, result, type BenchResult } from './harness.ts';
@@ -26,7 +27,8 @@ const run = promisify(execFile);
 /** Records per round, for both sides: kcat's process start is spread over as many. */
 export const ROUND_RECORDS = 100_000;
 const BATCHES = [1000, 10_000] as const;
-const ROUNDS = 10;
+/** Rounds per group: a multiple of 2 and 3, the steps a group's order rotates through. */
+const ROUNDS = 12;
 /** Records each scenario's handler takes before the rounds (see the warm-up in `scenario`). */
 const WARM_UP_RECORDS = ROUND_RECORDS;
 export const KCAT = 'kcat, acks=all (librdkafka, a child process)';
@@ -185,6 +187,23 @@ function candidate(stack: BenchStack, s: Scenario) {
   return { handler, invoke };
 }
 
+/**
+ * The topic the handler of `s` writes and its streaming run loads.
+ *
+ * @throws LocalError `BENCH_TOPIC_MISMATCH` when the loading job reads another topic (kcat's
+ * lines would be loaded by nobody).
+ */
+function loadedTarget(stack: BenchStack, s: Scenario): string {
+  const target = targetTopicName(stack.connector(s.mode, s.batch), stack.sourceTopic(s.mode));
+  const loaded = stack.loadedTopic(s.mode);
+  if (target !== loaded)
+    throw new LocalError(
+      'BENCH_TOPIC_MISMATCH',
+      `the ${s.mode} handler writes ${target} but its loading job reads ${loaded}`,
+    );
+  return target;
+}
+
 /** A baseline: kcat writing the round's lines to a topic. */
 interface Baseline {
   readonly name: string;
@@ -215,10 +234,7 @@ async function scenario(
       ? [
           {
             name: KCAT_LOADED,
-            topic: targetTopicName(
-              stack.connector(lead.mode, lead.batch),
-              stack.sourceTopic(lead.mode),
-            ),
+            topic: loadedTarget(stack, lead),
             suffix: ', against kcat into the topic the run loads',
             b: [],
           },
@@ -236,6 +252,7 @@ async function scenario(
     // instance has (in ad-hoc runs, not kept, the first rounds of 1,000-record batches were
     // the slowest; the cold start is measured apart, bench/cold-start.ts).
     for (const r of runs) await r.invoke(take(r.s, Math.max(r.s.batch, WARM_UP_RECORDS)));
+    let unsettled = 0;
     for (let i = 0; i < ROUNDS; i++) {
       const lists = runs.map((r) => take(r.s, ROUND_RECORDS));
       const steps: (() => Promise<void>)[] = [
@@ -253,10 +270,14 @@ async function scenario(
       ];
       const shift = i % steps.length;
       for (const step of [...steps.slice(shift), ...steps.slice(0, shift)]) {
-        await stack.settle();
+        if (!(await stack.settle())) unsettled++;
         await step();
       }
     }
+    if (unsettled > 0)
+      console.warn(
+        `${nameOf(lead)}: ${unsettled} step(s) started before tgstream dev was seen idle (5 s passed, or no /proc)`,
+      );
     const paired = (x: readonly number[], y: readonly number[]): number =>
       median(x.map((xi, i) => xi / (y[i] as number)));
     const first = runs[0];

@@ -41,13 +41,18 @@ const job = (name: string, topic: string): string =>
   LOAD f1 TO VERTEX Company VALUES ($"company", $"employee_num") USING JSON_FILE="true";
 }`;
 
+/** The topic each loading job reads (the kafka modes' target topics). */
+const LOADED_TOPIC: Readonly<Record<string, string>> = {
+  load_eof: 'eof.companies-eof',
+  load_stream: 'stream.companies-stream',
+};
+
 /** The reference example's schema with a loading job per kafka mode, each on its own topic. */
 const GSQL = [
   'CREATE VERTEX Company (primary_id name STRING, employee_num INT)',
   'CREATE GRAPH Company_Graph (Company)',
   'CREATE DATA_SOURCE KAFKA k1 = "{\\"broker\\":\\"localhost:30002\\"}" FOR GRAPH Company_Graph',
-  job('load_eof', 'eof.companies-eof'),
-  job('load_stream', 'stream.companies-stream'),
+  ...Object.entries(LOADED_TOPIC).map(([name, topic]) => job(name, topic)),
 ].join('\n');
 
 export interface BenchStack {
@@ -57,12 +62,18 @@ export interface BenchStack {
   connector(mode: Mode, batchSize: number, windowMs?: number): ConnectorConfig;
   /** The source topic the mode's connector reads. */
   sourceTopic(mode: Mode): string;
+  /** The topic the loading job of a kafka mode reads. */
+  loadedTopic(mode: Mode): string;
   /**
-   * Waits until `tgstream dev` is idle (under a tenth of a core over 50 ms, at most 5 s): its
-   * streaming run has loaded what was produced before, so a bench step does not pay for the
-   * loading of the step before it. Linux only (/proc); elsewhere it returns at once.
+   * Waits until `tgstream dev` is idle: no tick of CPU time (10 ms at Linux's USER_HZ of 100)
+   * in a 100 ms window, so under a tenth of a core; at most 5 s. Idle is taken to mean its
+   * streaming run has loaded what was produced before (loading keeps its thread busy until
+   * then), so a bench step does not pay for the loading of the step before it. Resolves false
+   * when it could not see it idle (the 5 s passed, or there is no /proc).
+   *
+   * @throws LocalError `BENCH_STACK_EXITED` when `tgstream dev` is no longer running.
    */
-  settle(): Promise<void>;
+  settle(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -80,7 +91,7 @@ const cpuMs = (pid: number | undefined): number | undefined => {
   }
 };
 
-const SETTLE_WINDOW_MS = 50;
+const SETTLE_WINDOW_MS = 100;
 const SETTLE_MAX_MS = 5000;
 
 const EXAMPLE = 'infra/connectors/company.properties';
@@ -141,6 +152,12 @@ export async function startBenchStack(): Promise<BenchStack> {
   return {
     ...where,
     sourceTopic: sourceTopicOf,
+    loadedTopic: (mode) => {
+      const topic = LOADED_TOPIC[MODE_SETTINGS[mode].job];
+      if (topic === undefined)
+        throw new LocalError('BENCH_NO_LOADING_JOB', `no loading job reads the ${mode} topic`);
+      return topic;
+    },
     connector(mode, batchSize, windowMs = 0) {
       const { parsed, problems } = parseConnectorFile(
         connectorText(mode, batchSize, windowMs, where),
@@ -149,14 +166,19 @@ export async function startBenchStack(): Promise<BenchStack> {
       return validateConnectorFile(parsed, problems).connectors[0] as ConnectorConfig;
     },
     async settle() {
+      const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
       const until = Date.now() + SETTLE_MAX_MS;
       let before = cpuMs(child.pid);
       while (before !== undefined && Date.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, SETTLE_WINDOW_MS));
+        if (exited()) throw new LocalError('BENCH_STACK_EXITED', `tgstream dev exited: ${stderr}`);
         const now = cpuMs(child.pid);
-        if (now === undefined || now - before < SETTLE_WINDOW_MS / 10) return;
+        if (now === undefined) return false;
+        if (now - before < 1000 / TICKS_PER_SECOND) return true;
         before = now;
       }
+      if (exited()) throw new LocalError('BENCH_STACK_EXITED', `tgstream dev exited: ${stderr}`);
+      return false;
     },
     async stop() {
       rmSync(dir, { recursive: true, force: true });
