@@ -166,19 +166,17 @@ export async function startBenchStack(): Promise<BenchStack> {
       return validateConnectorFile(parsed, problems).connectors[0] as ConnectorConfig;
     },
     async settle() {
-      const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
       const until = Date.now() + SETTLE_MAX_MS;
       let before = cpuMs(child.pid);
-      while (before !== undefined && Date.now() < until) {
+      for (;;) {
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new LocalError('BENCH_STACK_EXITED', `tgstream dev exited: ${stderr}`);
+        if (before === undefined || Date.now() >= until) return false;
         await new Promise((resolve) => setTimeout(resolve, SETTLE_WINDOW_MS));
-        if (exited()) throw new LocalError('BENCH_STACK_EXITED', `tgstream dev exited: ${stderr}`);
         const now = cpuMs(child.pid);
-        if (now === undefined) return false;
-        if (now - before < 1000 / TICKS_PER_SECOND) return true;
+        if (now !== undefined && now - before < 1000 / TICKS_PER_SECOND) return true;
         before = now;
       }
-      if (exited()) throw new LocalError('BENCH_STACK_EXITED', `tgstream dev exited: ${stderr}`);
-      return false;
     },
     async stop() {
       rmSync(dir, { recursive: true, force: true });

@@ -179,18 +179,21 @@ const decodeHeaders = (
 const decodeBytes = (text: string | null | undefined): Buffer | null =>
   text === undefined || text === null ? null : Buffer.from(text, 'base64');
 
+/** A raw record's fields with its key and value decoded (by whichever decoder the caller uses). */
+const recordOf = (raw: RawKafkaRecord, key: Buffer | null, value: Buffer | null): KafkaRecord => ({
+  topic: raw.topic,
+  partition: typeof raw.partition === 'string' ? Number(raw.partition) : raw.partition,
+  offset: raw.offset,
+  timestamp: raw.timestamp,
+  timestampType: raw.timestampType,
+  key,
+  value,
+  headers: decodeHeaders(raw.headers),
+});
+
 /** Decodes one raw record (no validation; use {@link decodeKafkaEvent} on untrusted input). */
 export function decodeRecord(raw: RawKafkaRecord): KafkaRecord {
-  return {
-    topic: raw.topic,
-    partition: typeof raw.partition === 'string' ? Number(raw.partition) : raw.partition,
-    offset: raw.offset,
-    timestamp: raw.timestamp,
-    timestampType: raw.timestampType,
-    key: decodeBytes(raw.key),
-    value: decodeBytes(raw.value),
-    headers: decodeHeaders(raw.headers),
-  };
+  return recordOf(raw, decodeBytes(raw.key), decodeBytes(raw.value));
 }
 
 const byCoordinates = (a: KafkaRecord, b: KafkaRecord): number =>
@@ -299,16 +302,7 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
       const key = typeof raw.key === 'string' ? decode(raw.key) : null;
       const value = typeof raw.value === 'string' ? decode(raw.value) : null;
       if (key === undefined || value === undefined) throw malformed(event);
-      records[n++] = {
-        topic: raw.topic,
-        partition: typeof raw.partition === 'string' ? Number(raw.partition) : raw.partition,
-        offset: raw.offset,
-        timestamp: raw.timestamp,
-        timestampType: raw.timestampType,
-        key,
-        value,
-        headers: decodeHeaders(raw.headers),
-      };
+      records[n++] = recordOf(raw, key, value);
     }
   return {
     eventSource: valid.eventSource,
