@@ -45,6 +45,9 @@ export const KCAT_LOADED =
 export const companyLine = (n: number): string =>
   JSON.stringify({ company: `Company ${n}`, employee_num: n });
 
+/** Line n of the file kcat produces (`-K '\t'`): the key `c<n>`, a tab, {@link companyLine}(n). */
+export const kcatLine = (n: number): string => `c${n}\t${companyLine(n)}\n`;
+
 /** A Lambda context with plenty of time left (the bench is not about deadlines). */
 export const benchContext = (): Context =>
   ({ awsRequestId: 'bench', getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
@@ -52,7 +55,11 @@ export const benchContext = (): Context =>
 /**
  * The Kafka events of `count` records starting at `first`, in batches of `batch`, each built
  * when its function is called. Record n is in partition n mod `partitions` at offset n div
- * `partitions` (one partition: offset n).
+ * `partitions` (one partition: offset n). Its key and value are line n mod
+ * {@link ROUND_RECORDS} of kcat's file (`c<k>` and {@link companyLine}(k)): the handler and
+ * kcat send the same JSON lines, so a streaming run loads the same vertices from either (the
+ * same 100,000, upserted; lines of ever new vertices would cost the emulator more to load,
+ * its table growing, than kcat's). The lines are {@link kcatLine}'s.
  */
 export function lazyEvents(
   topic: string,
@@ -70,8 +77,8 @@ export function lazyEvents(
         offset: Math.floor((start + i) / partitions),
         timestamp: Date.now(),
         timestampType: 'CREATE_TIME',
-        key: Buffer.from(`c${start + i}`),
-        value: Buffer.from(companyLine(start + i)),
+        key: Buffer.from(`c${(start + i) % ROUND_RECORDS}`),
+        value: Buffer.from(companyLine((start + i) % ROUND_RECORDS)),
         headers: [],
       }));
       return encodeKafkaEvent(records, {
@@ -315,10 +322,7 @@ export async function benchPipeline(
   const stack = await startBenchStack();
   const dir = mkdtempSync(join(tmpdir(), 'tgstream-kcat-'));
   const kcatFile = join(dir, 'lines.tsv');
-  writeFileSync(
-    kcatFile,
-    Array.from({ length: ROUND_RECORDS }, (_, n) => `c${n}\t${companyLine(n)}\n`).join(''),
-  );
+  writeFileSync(kcatFile, Array.from({ length: ROUND_RECORDS }, (_, n) => kcatLine(n)).join(''));
   const next = { offset: 0 };
   const out: BenchResult[] = [];
   try {
