@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeKafkaEvent } from '../../../lib/event/index.ts';
 import { ROUND_RECORDS, kcatLine, lazyEvents } from '../../../bench/pipeline.ts';
 
-/** The records of lazyEvents' events, each as the line kcat's file would hold for it. */
+/** The records of lazyEvents' events, in order, each with the line kcat's file would hold for it. */
 const asKcatLines = (events: (() => unknown)[]) =>
   events.flatMap((build) =>
     decodeKafkaEvent(build()).records.map((r) => ({
@@ -12,26 +12,31 @@ const asKcatLines = (events: (() => unknown)[]) =>
     })),
   );
 
+/** What record n of a run over `partitions` partitions must be. */
+const expected = (n: number, partitions: number) => ({
+  line: kcatLine(n % ROUND_RECORDS),
+  partition: n % partitions,
+  offset: Math.floor(n / partitions),
+});
+
+const byCoordinates = (a: { partition: number; offset: number }, b: typeof a) =>
+  a.partition - b.partition || a.offset - b.offset;
+
 describe('the pipeline bench: the handler and kcat send the same lines', () => {
-  it("gives record n kcat's line n mod ROUND_RECORDS, across the wrap, at ever higher offsets", () => {
-    const first = ROUND_RECORDS - 2;
-    const got = asKcatLines(lazyEvents('companies-stream', first, 4, 2));
-    expect(got.map((r) => r.line)).toEqual([
-      kcatLine(ROUND_RECORDS - 2),
-      kcatLine(ROUND_RECORDS - 1),
-      kcatLine(0),
-      kcatLine(1),
-    ]);
-    expect(got.map((r) => r.offset)).toEqual([first, first + 1, first + 2, first + 3]);
+  it("gives record n kcat's line n mod ROUND_RECORDS, across a wrap inside a batch, at ever higher offsets", () => {
+    // Batches of 4 from ROUND_RECORDS - 3: the wrap falls between the third and fourth record
+    // of the first batch.
+    const first = ROUND_RECORDS - 3;
+    const got = asKcatLines(lazyEvents('companies-stream', first, 8, 4));
+    expect(got).toEqual(Array.from({ length: 8 }, (_, i) => expected(first + i, 1)));
+    expect(got[3]?.line).toBe(kcatLine(0));
   });
 
-  it('spreads records over partitions: record n in partition n mod partitions, at offset n div partitions', () => {
-    const got = asKcatLines(lazyEvents('companies-direct', 12, 6, 6, 6));
-    expect(got.map((r) => [r.partition, r.offset]).sort((a, b) => a[0]! - b[0]!)).toEqual(
-      [0, 1, 2, 3, 4, 5].map((p) => [p, 2]),
-    );
-    expect(new Set(got.map((r) => r.line))).toEqual(
-      new Set([12, 13, 14, 15, 16, 17].map((n) => kcatLine(n))),
+  it('puts record n in partition n mod partitions at offset n div partitions, with its own line', () => {
+    // 12 records over 6 partitions from record 10: two offsets per partition, batches of 6.
+    const got = asKcatLines(lazyEvents('companies-direct', 10, 12, 6, 6));
+    expect(got.sort(byCoordinates)).toEqual(
+      Array.from({ length: 12 }, (_, i) => expected(10 + i, 6)).sort(byCoordinates),
     );
   });
 
