@@ -33,8 +33,9 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
   });
 
   it('puts record n in partition n mod partitions at offset n div partitions, with its own line', () => {
-    // 12 records over 6 partitions from record 10: two offsets per partition, batches of 6.
-    const got = asKcatLines(lazyEvents('companies-direct', 10, 12, 6, 6));
+    // 12 records over 6 partitions from record 10, in batches of 4 (not 6, so that a batch size
+    // taken for the partition count shows): two offsets per partition.
+    const got = asKcatLines(lazyEvents('companies-direct', 10, 12, 4, 6));
     expect(got.sort(byCoordinates)).toEqual(
       Array.from({ length: 12 }, (_, i) => expected(10 + i, 6)).sort(byCoordinates),
     );
