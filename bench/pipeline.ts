@@ -248,6 +248,15 @@ async function scenario(
         ]
       : []),
   ];
+  // Where a scenario's lines go when a streaming run loads them (settle waits for that run).
+  const streamedTo = (s: Scenario): string | undefined =>
+    s.mode === 'kafka, streaming run' ? loadedTarget(stack, s) : undefined;
+  const invoked = async (run: (typeof runs)[number], list: (() => unknown)[]): Promise<number> => {
+    const rate = await run.invoke(list);
+    const topic = streamedTo(run.s);
+    if (topic !== undefined) stack.produced(topic, list.length * run.s.batch);
+    return rate;
+  };
   const take = (s: Scenario, count: number): (() => unknown)[] => {
     const list = lazyEvents(stack.sourceTopic(s.mode), next.offset, count, s.batch, s.partitions);
     next.offset += count;
@@ -258,7 +267,7 @@ async function scenario(
     // the run the rounds use, and lets V8 optimize the handler's code as a warm Lambda
     // instance has (in ad-hoc runs, not kept, the first rounds of 1,000-record batches were
     // the slowest; the cold start is measured apart, bench/cold-start.ts).
-    for (const r of runs) await r.invoke(take(r.s, Math.max(r.s.batch, WARM_UP_RECORDS)));
+    for (const r of runs) await invoked(r, take(r.s, Math.max(r.s.batch, WARM_UP_RECORDS)));
     let unsettled = 0;
     for (let i = 0; i < ROUNDS; i++) {
       const lists = runs.map((r) => take(r.s, ROUND_RECORDS));
@@ -270,9 +279,10 @@ async function scenario(
               partition: 0,
             }),
           );
+          stack.produced(base.topic, ROUND_RECORDS);
         }),
         ...runs.map((run, k) => async () => {
-          run.c.push(await run.invoke(lists[k] as (() => unknown)[]));
+          run.c.push(await invoked(run, lists[k] as (() => unknown)[]));
         }),
       ];
       const shift = i % steps.length;
@@ -283,7 +293,7 @@ async function scenario(
     }
     if (unsettled > 0)
       console.warn(
-        `${nameOf(lead)}: ${unsettled} step(s) started before tgstream dev was seen idle (5 s passed, or no /proc)`,
+        `${nameOf(lead)}: ${unsettled} step(s) started before tgstream dev was seen idle with its streaming run caught up (5 s passed, or no /proc)`,
       );
     const paired = (x: readonly number[], y: readonly number[]): number =>
       median(x.map((xi, i) => xi / (y[i] as number)));

@@ -47,6 +47,11 @@ const LOADED_TOPIC: Readonly<Record<string, string>> = {
   load_stream: 'stream.companies-stream',
 };
 
+/** The loading job whose run streams (EOF runs end within the handler's step) and its topic. */
+const STREAMING_JOB_TOPIC: Readonly<Record<string, string>> = Object.fromEntries(
+  [MODE_SETTINGS['kafka, streaming run'].job].map((job) => [job, LOADED_TOPIC[job] as string]),
+);
+
 /** The reference example's schema with a loading job per kafka mode, each on its own topic. */
 const GSQL = [
   'CREATE VERTEX Company (primary_id name STRING, employee_num INT)',
@@ -65,11 +70,18 @@ export interface BenchStack {
   /** The topic the loading job of a kafka mode reads. */
   loadedTopic(mode: Mode): string;
   /**
-   * Waits until `tgstream dev` is idle: no tick of CPU time (10 ms at Linux's USER_HZ of 100)
-   * in a 100 ms window, so under a tenth of a core; at most 5 s. Idle is taken to mean its
-   * streaming run has loaded what was produced before (loading keeps its thread busy until
-   * then), so a bench step does not pay for the loading of the step before it. Resolves false
-   * when it could not see it idle (the 5 s passed, or there is no /proc).
+   * Records `lines` more lines produced into `topic`: a streaming run loading the topic has
+   * caught up once it has counted as many ({@link settle}).
+   */
+  produced(topic: string, lines: number): void;
+  /**
+   * Waits until `tgstream dev` is idle (no tick of CPU time, 10 ms at Linux's USER_HZ of 100,
+   * in a 100 ms window: under a tenth of a core) and the streaming run of each loading job has
+   * counted every line {@link produced} into its topic (its statistics' validLine plus
+   * rejectLine, from the emulator's status endpoint), so a bench step does not pay for the
+   * loading of the steps before it; at most 5 s. (Idle alone is not enough: a run that has just
+   * started is idle while it connects, before it has read anything.) Resolves false when it
+   * could not see both (the 5 s passed, or there is no /proc).
    *
    * @throws LocalError `BENCH_STACK_EXITED` when `tgstream dev` is no longer running.
    */
@@ -130,6 +142,56 @@ interface StackAddresses {
   readonly tigergraphUrl: string;
 }
 
+/** A loading run as the emulator's status endpoint lists it (section 2.2's shape). */
+interface RunStatus {
+  readonly overall?: {
+    readonly jobName?: string;
+    readonly status?: string;
+    readonly statistics?: { readonly fileLevel?: { validLine?: number; rejectLine?: number } };
+  };
+}
+
+/**
+ * The fewest lines (valid and rejected) any running run of `job` has counted, from a status
+ * answer (`GET /gsql/v1/loading-jobs/status`); 0 when none is running. Each running run reads
+ * its topic from the start (`default_start_offset` -2), so each must have counted every line.
+ */
+export function linesCounted(answer: { results?: readonly RunStatus[] }, job: string): number {
+  let fewest: number | undefined;
+  for (const run of answer.results ?? []) {
+    const o = run.overall;
+    if (o?.jobName !== job || o.status !== 'RUNNING') continue;
+    const lines =
+      (o.statistics?.fileLevel?.validLine ?? 0) + (o.statistics?.fileLevel?.rejectLine ?? 0);
+    fewest = Math.min(fewest ?? lines, lines);
+  }
+  return fewest ?? 0;
+}
+
+/**
+ * Whether every streaming job's runs have counted the lines produced into its topic (a topic
+ * no streaming job reads needs nothing).
+ *
+ * @throws LocalError `BENCH_STATUS_FAILED` when the emulator does not answer the status call.
+ */
+async function caughtUp(
+  tigergraphUrl: string,
+  produced: ReadonlyMap<string, number>,
+): Promise<boolean> {
+  const waiting = Object.entries(STREAMING_JOB_TOPIC).filter(
+    ([, topic]) => (produced.get(topic) ?? 0) > 0,
+  );
+  if (waiting.length === 0) return true;
+  const answer = await fetch(`${tigergraphUrl}/gsql/v1/loading-jobs/status?graph=Company_Graph`);
+  if (!answer.ok)
+    throw new LocalError(
+      'BENCH_STATUS_FAILED',
+      `the emulator answered ${answer.status} to the loading status call`,
+    );
+  const status = (await answer.json()) as { results?: RunStatus[] };
+  return waiting.every(([job, topic]) => linesCounted(status, job) >= (produced.get(topic) ?? 0));
+}
+
 /** Starts `tgstream dev` (one partition per topic) and waits for its addresses. */
 export async function startBenchStack(): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'tgstream-bench-'));
@@ -149,6 +211,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     }),
   ]);
   const where = JSON.parse(first[0]) as StackAddresses;
+  const produced = new Map<string, number>();
   return {
     ...where,
     sourceTopic: sourceTopicOf,
@@ -165,6 +228,9 @@ export async function startBenchStack(): Promise<BenchStack> {
       );
       return validateConnectorFile(parsed, problems).connectors[0] as ConnectorConfig;
     },
+    produced(topic, lines) {
+      produced.set(topic, (produced.get(topic) ?? 0) + lines);
+    },
     async settle() {
       const until = Date.now() + SETTLE_MAX_MS;
       let before = cpuMs(child.pid);
@@ -174,8 +240,9 @@ export async function startBenchStack(): Promise<BenchStack> {
         if (before === undefined || Date.now() >= until) return false;
         await new Promise((resolve) => setTimeout(resolve, SETTLE_WINDOW_MS));
         const now = cpuMs(child.pid);
-        if (now !== undefined && now - before < 1000 / TICKS_PER_SECOND) return true;
+        const idle = now !== undefined && now - before < 1000 / TICKS_PER_SECOND;
         before = now;
+        if (idle && (await caughtUp(where.tigergraphUrl, produced))) return true;
       }
     },
     async stop() {
