@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { linesCounted } from '../../../bench/stack.ts';
+import { caughtUpMark } from '../../../bench/stack.ts';
 
 /** A run as the emulator's `GET /gsql/v1/loading-jobs/status` lists it (captured shape). */
-const run = (jobName: string, status: string, validLine: number, rejectLine: number) => ({
+const run = (
+  id: string,
+  jobName: string,
+  status: string,
+  validLine: number,
+  rejectLine = 0,
+  startTime = 1796493034315,
+) => ({
   overall: {
-    id: `Company_Graph_m1.${validLine}`,
+    id,
     jobName,
     progress: 0,
-    startTime: 1796493034315,
+    startTime,
     status,
     endTime: 0,
     duration: 269,
@@ -26,33 +33,63 @@ const run = (jobName: string, status: string, validLine: number, rejectLine: num
   workers: [],
 });
 
-describe("the pipeline bench's catch-up check: lines a streaming job's runs have counted", () => {
-  it('counts valid and rejected lines of the running run of the job only', () => {
-    const answer = {
-      error: false,
-      message: '',
-      results: [
-        run('load_stream', 'RUNNING', 105_000, 3),
-        run('load_stream', 'ABORTED', 7, 0),
-        run('load_eof', 'RUNNING', 50, 0),
-        run('load_eof', 'FINISHED', 1000, 0),
-      ],
-    };
-    expect(linesCounted(answer, 'load_stream')).toBe(105_003);
-    expect(linesCounted(answer, 'load_eof')).toBe(50);
+const answer = (...results: ReturnType<typeof run>[]) => ({ error: false, message: '', results });
+
+describe("the pipeline bench's catch-up check (caughtUpMark)", () => {
+  it('passes a run seen before once it counted, valid and rejected, the lines produced since', () => {
+    const last = { runId: 'r1', lines: 84_000, produced: 100_000 };
+    const at = (valid: number, reject = 0) =>
+      caughtUpMark(
+        answer(run('r1', 'load_stream', 'RUNNING', valid, reject)),
+        'load_stream',
+        200_000,
+        last,
+      );
+    expect(at(183_999)).toBeUndefined();
+    expect(at(183_990, 10)).toEqual({ runId: 'r1', lines: 184_000, produced: 200_000 });
   });
 
-  it('takes the run that has counted fewest when two of the job are running (each reads the whole topic)', () => {
-    const answer = {
-      results: [run('load_stream', 'RUNNING', 9_000, 0), run('load_stream', 'RUNNING', 4_000, 1)],
-    };
-    expect(linesCounted(answer, 'load_stream')).toBe(4_001);
-  });
-
-  it('is 0 while no run of the job is running (a run that has not started reads nothing)', () => {
-    expect(linesCounted({ results: [run('load_stream', 'FINISHED', 10, 0)] }, 'load_stream')).toBe(
-      0,
+  it("reads the job's latest running run only: not an ended one, not another job's", () => {
+    const status = answer(
+      run('old', 'load_stream', 'ABORTED', 900_000, 0, 1),
+      run('eof', 'load_eof', 'RUNNING', 900_000, 0, 3),
+      run('r1', 'load_stream', 'RUNNING', 10, 0, 2),
     );
-    expect(linesCounted({}, 'load_stream')).toBe(0);
+    expect(caughtUpMark(status, 'load_stream', 5_000, undefined)).toEqual({
+      runId: 'r1',
+      lines: 10,
+      produced: 5_000,
+    });
+    expect(
+      caughtUpMark(
+        answer(
+          run('r1', 'load_stream', 'RUNNING', 10, 0, 2),
+          run('r2', 'load_stream', 'RUNNING', 0, 0, 5),
+        ),
+        'load_stream',
+        5_000,
+        undefined,
+      ),
+    ).toBeUndefined();
+  });
+
+  it('waits for a new run (first, or a replacement) to count something: idle while connecting is not caught up', () => {
+    const last = { runId: 'r1', lines: 84_000, produced: 100_000 };
+    const replaced = (valid: number) =>
+      caughtUpMark(
+        answer(run('r2', 'load_stream', 'RUNNING', valid)),
+        'load_stream',
+        110_000,
+        last,
+      );
+    expect(replaced(0)).toBeUndefined();
+    expect(replaced(1)).toEqual({ runId: 'r2', lines: 1, produced: 110_000 });
+  });
+
+  it('is not caught up while lines were produced and no run of the job is running; nothing produced needs no run', () => {
+    expect(caughtUpMark(answer(), 'load_stream', 1_000, undefined)).toBeUndefined();
+    expect(caughtUpMark(answer(), 'load_stream', 0, undefined)).toBeUndefined();
+    const last = { runId: 'r1', lines: 5, produced: 0 };
+    expect(caughtUpMark(answer(), 'load_stream', 0, last)).toBe(last);
   });
 });
