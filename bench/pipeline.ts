@@ -18,7 +18,7 @@ import { encodeKafkaEvent, type KafkaRecord } from '../lib/event/index.ts';
 import { silentLogger } from '../lib/observability/index.ts';
 import { LocalError } from '../lib/errors/index.ts';
 import { targetTopicName } from '../lib/kafka/index.ts';
-import { createStreamHandler } from '../lib/pipeline/index.ts';
+import { createStreamHandler, memoryRunRegistry, type RunRegistry } from '../lib/pipeline/index.ts';
 import { median, result, type BenchResult } from './harness.ts';
 import { MODES, startBenchStack, type BenchStack, type Mode } from './stack.ts';
 
@@ -159,8 +159,13 @@ const nameOf = ({ mode, batch, partitions = 1, concurrency, chunkBytes }: Scenar
     'en-US',
   )}-record batches`;
 
-/** A handler for one scenario and how fast it takes a list of events. */
-function candidate(stack: BenchStack, s: Scenario) {
+/**
+ * A handler for one scenario and how fast it takes a list of events. The handlers of a run share
+ * one run registry, as the deployed function's containers share theirs (SSM, functions/stream.ts):
+ * a later scenario's handler finds the streaming run an earlier one started instead of starting
+ * a second run of the job.
+ */
+function candidate(stack: BenchStack, s: Scenario, runRegistry: RunRegistry) {
   const base = stack.connector(s.mode, s.batch);
   const overrides: Record<string, string> = {
     ...(s.concurrency === undefined
@@ -170,6 +175,7 @@ function candidate(stack: BenchStack, s: Scenario) {
   };
   const config = Object.keys(overrides).length === 0 ? base : withSettings(base, overrides);
   const handler = createStreamHandler({
+    runRegistry,
     loadConfig: () => Promise.resolve(config),
     logger: silentLogger(),
   });
@@ -232,8 +238,9 @@ async function scenario(
   group: readonly Scenario[],
   kcatFile: string,
   next: { offset: number },
+  runRegistry: RunRegistry,
 ): Promise<BenchResult[]> {
-  const runs = group.map((s) => ({ s, ...candidate(stack, s), c: [] as number[] }));
+  const runs = group.map((s) => ({ s, ...candidate(stack, s, runRegistry), c: [] as number[] }));
   const lead = group[0] as Scenario;
   const baselines: Baseline[] = [
     { name: KCAT, topic: 'kcat.companies', suffix: '', b: [] },
@@ -342,10 +349,11 @@ export async function benchPipeline(
   const kcatFile = join(dir, 'lines.tsv');
   writeFileSync(kcatFile, Array.from({ length: ROUND_RECORDS }, (_, n) => kcatLine(n)).join(''));
   const next = { offset: 0 };
+  const runRegistry = memoryRunRegistry();
   const out: BenchResult[] = [];
   try {
     for (const group of SCENARIOS.filter(only))
-      out.push(...(await scenario(stack, group, kcatFile, next)));
+      out.push(...(await scenario(stack, group, kcatFile, next, runRegistry)));
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
