@@ -136,7 +136,7 @@ const DEFAULT_CONCURRENCY = Number(DEFAULTS['tigergraph.direct.concurrency']);
  * Every group of scenarios, in the order they run. A group is measured in the same rounds
  * (each against kcat, and each after the first against the first as well). The last group is
  * direct mode over 6 partitions at concurrency 1 and at the default, so its gain is a paired
- * ratio too. Its chunks are 64 KiB so that a 10,000-record batch of these records of about 50
+ * ratio too. Its chunks are 64 KiB so that a 10,000-record batch of these records of about 54
  * bytes (about half a megabyte) needs 8 or 9 of them: concurrency only acts on a batch of
  * several chunks (one that fits one chunk is one post at any concurrency), and with the
  * default 4 MiB that takes batches of over 4 MiB.
@@ -281,7 +281,15 @@ async function scenario(
     for (const r of runs) {
       const warmUp = take(r.s, Math.max(r.s.batch, WARM_UP_RECORDS));
       await invoked(r, warmUp.slice(0, 1));
-      if (!(await stack.settle())) unsettled++;
+      if (!(await stack.settle())) {
+        // Sending the rest would let the broker delete what the run has not read.
+        if (streamedTo(r.s) !== undefined)
+          throw new LocalError(
+            'BENCH_RUN_NOT_LOADING',
+            `${nameOf(r.s)}: the streaming run did not load the warm-up's first batch within 5 s`,
+          );
+        unsettled++;
+      }
       await invoked(r, warmUp.slice(1));
     }
     for (let i = 0; i < ROUNDS; i++) {
