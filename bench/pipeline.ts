@@ -240,7 +240,13 @@ async function scenario(
   next: { offset: number },
   runRegistry: RunRegistry,
 ): Promise<BenchResult[]> {
-  const runs = group.map((s) => ({ s, ...candidate(stack, s, runRegistry), c: [] as number[] }));
+  const runs = group.map((s) => ({
+    s,
+    ...candidate(stack, s, runRegistry),
+    c: [] as number[],
+    // Where its lines go when a streaming run loads them (settle waits for that run).
+    streamedTo: s.mode === 'kafka, streaming run' ? loadedTarget(stack, s) : undefined,
+  }));
   const lead = group[0] as Scenario;
   const baselines: Baseline[] = [
     { name: KCAT, topic: 'kcat.companies', suffix: '', b: [] },
@@ -255,13 +261,9 @@ async function scenario(
         ]
       : []),
   ];
-  // Where a scenario's lines go when a streaming run loads them (settle waits for that run).
-  const streamedTo = (s: Scenario): string | undefined =>
-    s.mode === 'kafka, streaming run' ? loadedTarget(stack, s) : undefined;
   const invoked = async (run: (typeof runs)[number], list: (() => unknown)[]): Promise<number> => {
     const rate = await run.invoke(list);
-    const topic = streamedTo(run.s);
-    if (topic !== undefined) stack.produced(topic, list.length * run.s.batch);
+    if (run.streamedTo !== undefined) stack.produced(run.streamedTo, list.length * run.s.batch);
     return rate;
   };
   const take = (s: Scenario, count: number): (() => unknown)[] => {
@@ -283,7 +285,7 @@ async function scenario(
       await invoked(r, warmUp.slice(0, 1));
       if (!(await stack.settle())) {
         // Sending the rest would let the broker delete what the run has not read.
-        if (streamedTo(r.s) !== undefined)
+        if (r.streamedTo !== undefined)
           throw new LocalError(
             'BENCH_RUN_NOT_LOADING',
             `${nameOf(r.s)}: the streaming run did not load the warm-up's first batch within 5 s`,

@@ -48,9 +48,8 @@ const LOADED_TOPIC: Readonly<Record<string, string>> = {
 };
 
 /** The loading job whose run streams (EOF runs end within the handler's step) and its topic. */
-const STREAMING_JOB_TOPIC: Readonly<Record<string, string>> = Object.fromEntries(
-  [MODE_SETTINGS['kafka, streaming run'].job].map((job) => [job, LOADED_TOPIC[job] as string]),
-);
+const STREAMING_JOB = MODE_SETTINGS['kafka, streaming run'].job;
+const STREAMING_TOPIC = LOADED_TOPIC[STREAMING_JOB] as string;
 
 /** The reference example's schema with a loading job per kafka mode, each on its own topic. */
 const GSQL = [
@@ -210,9 +209,9 @@ export async function startBenchStack(): Promise<BenchStack> {
   ]);
   const where = JSON.parse(first[0]) as StackAddresses;
   const produced = new Map<string, number>();
-  const marks = new Map<string, CaughtUpMark | undefined>();
+  let mark: CaughtUpMark | undefined;
   /**
-   * Whether each streaming job's run has loaded what was produced into its topic since the last
+   * Whether the streaming job's run has loaded what was produced into its topic since the last
    * settle ({@link caughtUpMark}); marks it when so.
    *
    * @throws LocalError `BENCH_STATUS_FAILED` when the emulator does not answer the status call.
@@ -227,23 +226,17 @@ export async function startBenchStack(): Promise<BenchStack> {
         `the emulator answered ${answer.status} to the loading status call`,
       );
     const status = (await answer.json()) as { results?: RunStatus[] };
-    const next = Object.entries(STREAMING_JOB_TOPIC).map(([job, topic]) => {
-      const lines = produced.get(topic) ?? 0;
-      return { job, lines, mark: caughtUpMark(status, job, lines, marks.get(job)) };
-    });
+    const lines = produced.get(STREAMING_TOPIC) ?? 0;
     if (force) {
-      // After a step that started unsettled, later steps are checked from where the runs are
-      // now: a shortfall (lines the broker deleted before a run read them) is counted once.
-      for (const [job] of Object.entries(STREAMING_JOB_TOPIC))
-        marks.set(job, caughtUpMark(status, job, 0, undefined) ?? marks.get(job));
-      for (const { job, lines } of next) {
-        const mark = marks.get(job);
-        if (mark !== undefined) marks.set(job, { ...mark, produced: lines });
-      }
+      // After a step that started unsettled, later steps are checked from where the run is now:
+      // a shortfall (lines the broker deleted before the run read them) is counted once.
+      const now = caughtUpMark(status, STREAMING_JOB, 0, undefined);
+      if (now !== undefined) mark = { ...now, produced: lines };
       return false;
     }
-    if (next.some(({ lines, mark }) => lines > 0 && mark === undefined)) return false;
-    for (const { job, mark } of next) marks.set(job, mark);
+    const next = caughtUpMark(status, STREAMING_JOB, lines, mark);
+    if (lines > 0 && next === undefined) return false;
+    mark = next;
     return true;
   };
   return {
