@@ -237,12 +237,110 @@ const fastRecordCheck = (r: unknown): boolean => {
 };
 
 /**
+ * The text with its padding (`=` or `==` at the end) written as `A`: one or two more bytes of
+ * zero bits after the same leading bytes, so texts joined end to end are one base64 text in
+ * which each starts at a multiple of 4 characters (Node's decoder stops at the first `=`).
+ */
+const unpadded = (text: string): string =>
+  text.charCodeAt(text.length - 1) !== 0x3d
+    ? text
+    : text.charCodeAt(text.length - 2) === 0x3d
+      ? `${text.slice(0, -2)}AA`
+      : `${text.slice(0, -1)}A`;
+
+/**
+ * Every key and value of well-formed records decoded with one call to Node's decoder, or
+ * undefined when some text is not base64: their texts ({@link unpadded}) joined, checked to be
+ * ASCII and to decode to 3 bytes for every 4 characters (a character Node's decoder skips or
+ * stops at makes fewer). A text then decodes to what it decodes to alone, followed by a byte
+ * per padding character, which its view leaves out; every byte of the buffer is written. One
+ * native call for the event instead of three for every key and value: in an ad-hoc run
+ * (200,000 records of the pipeline bench in events of 1,000, each built just before it was
+ * decoded; script not kept) decoding took 210 instead of 360 ns a record on Node 20 and 250
+ * instead of 625 on Node 22.
+ */
+function decodeJoined(
+  lists: readonly (readonly RawKafkaRecord[])[],
+  count: number,
+  text: number,
+): KafkaRecord[] | undefined {
+  const parts: string[] = [];
+  for (const list of lists)
+    for (let i = 0; i < list.length; i++) {
+      const { key, value } = list[i] as RawKafkaRecord;
+      if (typeof key === 'string') parts.push(unpadded(key));
+      if (typeof value === 'string') parts.push(unpadded(value));
+    }
+  const joined = parts.join('');
+  if (Buffer.byteLength(joined, 'utf8') !== text) return undefined;
+  const arena = Buffer.allocUnsafeSlow((text / 4) * 3);
+  if (arena.write(joined, 0, 'base64') !== arena.length) return undefined;
+  let at = 0;
+  const view = (t: string): Buffer => {
+    const start = at;
+    at += (t.length / 4) * 3;
+    return arena.subarray(start, start + decodedLength(t));
+  };
+  const records = new Array<KafkaRecord>(count);
+  let n = 0;
+  for (const list of lists)
+    for (let i = 0; i < list.length; i++) {
+      const raw = list[i] as RawKafkaRecord;
+      const key = typeof raw.key === 'string' ? view(raw.key) : null;
+      const value = typeof raw.value === 'string' ? view(raw.value) : null;
+      records[n++] = recordOf(raw, key, value);
+    }
+  return records;
+}
+
+/**
+ * Every key and value decoded text by text into one buffer of `bytes` (what well-formed text
+ * decodes to, so no byte of it is left unwritten), each checked.
+ *
+ * @throws EventError `EVENT_MALFORMED` naming the first problem of the event.
+ */
+function decodeApart(
+  event: unknown,
+  lists: readonly (readonly RawKafkaRecord[])[],
+  count: number,
+  bytes: number,
+): KafkaRecord[] {
+  const arena = Buffer.allocUnsafeSlow(bytes);
+  let at = 0;
+  /**
+   * The text's bytes, decoded into the arena; undefined when it is not base64. Node's decoder
+   * keeps only the low byte of a character above U+00FF (`Ł` reads as `A`), so text must be
+   * ASCII first.
+   */
+  const decode = (text: string): Buffer | undefined => {
+    if (Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
+    const written = arena.write(text, at, 'base64');
+    if (written !== decodedLength(text)) return undefined;
+    const view = arena.subarray(at, at + written);
+    at += written;
+    return view;
+  };
+  const records = new Array<KafkaRecord>(count);
+  let n = 0;
+  for (const list of lists)
+    for (let i = 0; i < list.length; i++) {
+      const raw = list[i] as RawKafkaRecord;
+      const key = typeof raw.key === 'string' ? decode(raw.key) : null;
+      const value = typeof raw.value === 'string' ? decode(raw.value) : null;
+      if (key === undefined || value === undefined) throw malformed(event);
+      records[n++] = recordOf(raw, key, value);
+    }
+  return records;
+}
+
+/**
  * Validates and decodes a Kafka ESM event.
  *
- * One pass checks every record's fields but the base64 alphabet and sums the keys' and values'
- * decoded sizes; a second decodes them all into one buffer, each key and value a view of it,
- * and checks the alphabet: the text is ASCII, and decodes to as many bytes as its length says
- * (Node's decoder skips or stops at an ASCII character that is not base64). Either pass finding a
+ * One pass checks every record's fields but the base64 alphabet; a second decodes every key and
+ * value with one call to Node's decoder ({@link decodeJoined}), each key and value a view of its
+ * buffer. When that call finds a problem, each text is decoded apart, which checks the alphabet
+ * text by text: the text is ASCII, and decodes to as many bytes as its length says (Node's
+ * decoder skips or stops at an ASCII character that is not base64). Either pass finding a
  * problem hands the event to the full validation, which names the first one.
  *
  * @throws EventError `EVENT_MALFORMED` naming the first field that is wrong and what is allowed.
@@ -255,6 +353,8 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
   const lists = wellFormed ? Object.values((event as KafkaEvent).records) : [];
   let count = 0;
   let bytes = 0;
+  // Characters of base64 text in keys and values.
+  let text = 0;
   check: for (const list of lists) {
     if (!Array.isArray(list)) {
       wellFormed = false;
@@ -267,8 +367,14 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
         break check;
       }
       const { key, value } = r as RawKafkaRecord;
-      if (typeof key === 'string') bytes += decodedLength(key);
-      if (typeof value === 'string') bytes += decodedLength(value);
+      if (typeof key === 'string') {
+        bytes += decodedLength(key);
+        text += key.length;
+      }
+      if (typeof value === 'string') {
+        bytes += decodedLength(value);
+        text += value.length;
+      }
     }
     count += list.length;
   }
@@ -279,31 +385,7 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
   )
     throw malformed(event);
   const valid = event as KafkaEvent;
-  const arena = Buffer.allocUnsafeSlow(bytes);
-  let at = 0;
-  /**
-   * The text's bytes, decoded into the arena (sized to what well-formed text decodes to, so no
-   * byte of it is left unwritten); undefined when it is not base64. Node's decoder keeps only
-   * the low byte of a character above U+00FF (`Ł` reads as `A`), so text must be ASCII first.
-   */
-  const decode = (text: string): Buffer | undefined => {
-    if (Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
-    const written = arena.write(text, at, 'base64');
-    if (written !== decodedLength(text)) return undefined;
-    const view = Buffer.from(arena.buffer, arena.byteOffset + at, written);
-    at += written;
-    return view;
-  };
-  const records: KafkaRecord[] = new Array<KafkaRecord>(count);
-  let n = 0;
-  for (const list of lists)
-    for (let i = 0; i < list.length; i++) {
-      const raw = list[i] as RawKafkaRecord;
-      const key = typeof raw.key === 'string' ? decode(raw.key) : null;
-      const value = typeof raw.value === 'string' ? decode(raw.value) : null;
-      if (key === undefined || value === undefined) throw malformed(event);
-      records[n++] = recordOf(raw, key, value);
-    }
+  const records = decodeJoined(lists, count, text) ?? decodeApart(event, lists, count, bytes);
   return {
     eventSource: valid.eventSource,
     eventSourceArn: valid.eventSourceArn,

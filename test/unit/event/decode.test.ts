@@ -296,7 +296,7 @@ describe('decodeKafkaEvent', () => {
     );
   });
 
-  it('leaves no byte of its buffer unwritten: views of padded values end where the next begins', () => {
+  it('decodes keys and values with one decoder call: padded texts end where they should, every byte of the buffer written', () => {
     const batch = decodeKafkaEvent(
       withRecords({
         't-0': [
@@ -309,7 +309,24 @@ describe('decodeKafkaEvent', () => {
     expect(a?.key?.toString()).toBe('a');
     expect(a?.value?.toString()).toBe('ab');
     expect(b?.value?.toString()).toBe('abc');
-    expect(a?.key?.buffer.byteLength).toBe(6);
+    // One buffer for all three: 3 bytes per 4 characters, the padding's bytes zero bits, so
+    // nothing of what the memory held before shows through `.buffer`.
+    const arena = Buffer.from(a?.key?.buffer as ArrayBuffer);
+    expect(b?.value?.buffer).toBe(a?.key?.buffer);
+    expect(arena).toEqual(Buffer.from([0x61, 0, 0, 0x61, 0x62, 0, 0x61, 0x62, 0x63]));
+  });
+
+  it('decodes text by text when one text is not base64, and names that record', () => {
+    // Joined, the second text's `=` would stop the decoder for the third as well: the event
+    // falls back to decoding each text apart, which finds the one at fault.
+    const event = withRecords({
+      't-0': [
+        { ...base, value: 'YWJj' },
+        { ...base, offset: 2, value: 'YW=j' },
+        { ...base, offset: 3, value: 'YQ==' },
+      ],
+    });
+    expect(() => decodeKafkaEvent(event)).toThrow('records["t-0"][1].value: expected base64 text');
   });
 
   it('names the first malformed record in event order, whichever check finds it', () => {
@@ -351,6 +368,51 @@ describe('decodeKafkaEvent', () => {
         if (decoded !== undefined) expect(decoded).toEqual(Buffer.from(value, 'base64'));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('accepts exactly the events the full validation accepts, several records each, with the bytes Buffer.from decodes (property)', () => {
+    // Texts that are mostly base64 (every padding), now and then with a character Node's
+    // decoder skips or stops at, or one above U+00FF: joined into one decoder call, a bad text
+    // must not shift or hide its neighbours' bytes.
+    const good = fc.uint8Array({ maxLength: 7 }).chain((bytes) =>
+      fc.constantFrom(
+        Buffer.from(bytes).toString('base64'),
+        Buffer.from(bytes)
+          .toString('base64url')
+          .padEnd(Math.ceil((bytes.length * 4) / 3 / 4) * 4, '='),
+      ),
+    );
+    const bad = fc
+      .tuple(good, fc.constantFrom(...'= !\n\u0141\u00e9'.split('')), fc.nat())
+      .map(([t, c, at]) => {
+        const i = t.length === 0 ? 0 : at % t.length;
+        return `${t.slice(0, i)}${c}${t.slice(i + 1)}`;
+      })
+      .filter((t) => t.length % 4 === 0);
+    const text = fc.oneof({ arbitrary: good, weight: 9 }, { arbitrary: bad, weight: 1 });
+    const field = fc.option(text, { nil: null });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(field, field), { minLength: 1, maxLength: 5 }), (pairs) => {
+        const event = withRecords({
+          't-0': pairs.map(([key, value], i) => ({ ...base, offset: i, key, value })),
+        });
+        let records: readonly KafkaRecord[] | undefined;
+        try {
+          records = decodeKafkaEvent(event).records;
+        } catch {
+          records = undefined;
+        }
+        expect(records !== undefined).toBe(isKafkaEvent(event));
+        if (records !== undefined)
+          pairs.forEach(([key, value], i) => {
+            expect(records?.[i]?.key).toEqual(key === null ? null : Buffer.from(key, 'base64'));
+            expect(records?.[i]?.value).toEqual(
+              value === null ? null : Buffer.from(value, 'base64'),
+            );
+          });
+      }),
+      { numRuns: 3000 },
     );
   });
 
