@@ -1,12 +1,19 @@
 /**
  * The pipeline benches' surroundings: `tgstream dev` in a child process (the embedded broker
  * and the TigerGraph emulator, so their work is not counted in the measured process), with one
- * loading job per kafka mode, and the example connector file set up for each mode.
+ * loading job per kafka mode, and the example connector file set up for each mode; on a
+ * machine of 2 cores or more, the stack and the measured process each on cores of their own
+ * ({@link coreLayout}).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  execFileSync,
+  spawn,
+  spawnSync,
+  type ChildProcessWithoutNullStreams,
+} from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -59,6 +66,68 @@ const GSQL = [
   ...Object.entries(LOADED_TOPIC).map(([name, topic]) => job(name, topic)),
 ].join('\n');
 
+/**
+ * Which cores the stack and the measured process run on. In production the function has its
+ * own CPU and the broker and TigerGraph run on other machines; on one machine the closest is
+ * a core for each side, so neither producer under test (the handler, kcat) shares its core
+ * with the broker's or the emulator's threads, and the emulator's loading (TigerGraph's work)
+ * is not charged to the handler. `shared`: the scheduler places every thread on any core.
+ */
+export interface CoreLayout {
+  /** The stack's cores (taskset's list syntax), or undefined when shared. */
+  readonly stack: string | undefined;
+  /** The measured process's cores (and so its children's, kcat's), or undefined when shared. */
+  readonly producer: string | undefined;
+  /** What a report says about it. */
+  readonly description: string;
+}
+
+/**
+ * The layout for `cores` cores: the last one for the stack, the others for the measured
+ * process, when there are 2 or more, taskset can be run, and `TGSTREAM_BENCH_CORES` is not
+ * `shared`; otherwise shared (saying why).
+ */
+export function coreLayout(
+  cores: number,
+  tasksetRuns: boolean,
+  setting: string | undefined,
+): CoreLayout {
+  const shared = (why: string): CoreLayout => ({
+    stack: undefined,
+    producer: undefined,
+    description: `cores shared by the stack and the measured process (${why})`,
+  });
+  if (setting === 'shared') return shared('TGSTREAM_BENCH_CORES=shared');
+  if (setting !== undefined && setting !== '' && setting !== 'split')
+    throw new LocalError(
+      'BENCH_CORES_INVALID',
+      `TGSTREAM_BENCH_CORES=${setting}: allowed are split (the default: the stack on the last core, the measured process on the others) and shared`,
+    );
+  if (cores < 2) return shared(`${cores} core`);
+  if (!tasksetRuns) return shared('taskset, from util-linux, could not be run');
+  const last = cores - 1;
+  const producer = last === 1 ? '0' : `0-${last - 1}`;
+  return {
+    stack: String(last),
+    producer,
+    description: `the stack (broker, emulator) on core ${last}, the measured process and its children (the handler, kcat) on core${last === 1 ? '' : 's'} ${producer}`,
+  };
+}
+
+/** The layout of the benches that do not ask for a split (the latency bench). */
+const SHARED: CoreLayout = {
+  stack: undefined,
+  producer: undefined,
+  description: 'cores shared by the stack and the measured process',
+};
+
+const tasksetRuns = (): boolean => spawnSync('taskset', ['-p', String(process.pid)]).status === 0;
+
+/** Sets the affinity of every thread of process `pid` (taskset -a -p). */
+const pin = (pid: number, cores: string): void => {
+  execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
+};
+
 export interface BenchStack {
   readonly bootstrapServers: string;
   readonly tigergraphUrl: string;
@@ -85,6 +154,9 @@ export interface BenchStack {
    * @throws LocalError `BENCH_STACK_EXITED` when `tgstream dev` is no longer running.
    */
   settle(): Promise<boolean>;
+  /** Where the stack and the measured process run. */
+  readonly layout: CoreLayout;
+  /** Stops `tgstream dev` and gives the measured process every core again. */
   stop(): Promise<void>;
 }
 
@@ -190,15 +262,32 @@ export function caughtUpMark(
 }
 
 /** Starts `tgstream dev` (one partition per topic) and waits for its addresses. */
-export async function startBenchStack(): Promise<BenchStack> {
+export async function startBenchStack(
+  options: { readonly splitCores?: boolean } = {},
+): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'tgstream-bench-'));
   const gsqlFile = join(dir, 'bench.gsql');
   writeFileSync(gsqlFile, `${GSQL}\n`);
-  const child: ChildProcessWithoutNullStreams = spawn(
+  const layout =
+    options.splitCores === true
+      ? coreLayout(availableParallelism(), tasksetRuns(), process.env.TGSTREAM_BENCH_CORES)
+      : SHARED;
+  const command = [
     process.execPath,
-    ['bin/tgstream.js', 'dev', '--gsql', gsqlFile, '--partitions', '1', '--json'],
-    { stdio: 'pipe' },
-  );
+    'bin/tgstream.js',
+    'dev',
+    '--gsql',
+    gsqlFile,
+    '--partitions',
+    '1',
+    '--json',
+  ];
+  // taskset sets the affinity and execs the command: the child is `tgstream dev` itself, and
+  // the threads it starts inherit the affinity.
+  const child: ChildProcessWithoutNullStreams =
+    layout.stack === undefined
+      ? spawn(command[0] as string, command.slice(1), { stdio: 'pipe' })
+      : spawn('taskset', ['-c', layout.stack, ...command], { stdio: 'pipe' });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const first = await Promise.race([
@@ -208,6 +297,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     }),
   ]);
   const where = JSON.parse(first[0]) as StackAddresses;
+  if (layout.producer !== undefined) pin(process.pid, layout.producer);
   const produced = new Map<string, number>();
   let mark: CaughtUpMark | undefined;
   /**
@@ -273,7 +363,9 @@ export async function startBenchStack(): Promise<BenchStack> {
         if (idle && (await caughtUp())) return true;
       }
     },
+    layout,
     async stop() {
+      if (layout.producer !== undefined) pin(process.pid, `0-${availableParallelism() - 1}`);
       rmSync(dir, { recursive: true, force: true });
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

@@ -1,6 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeKafkaEvent } from '../../../lib/event/index.ts';
-import { ROUND_RECORDS, kcatLine, lazyEvents } from '../../../bench/pipeline.ts';
+import { ROUND_RECORDS, kcatLine, lazyEvents, writeKcatFile } from '../../../bench/pipeline.ts';
 
 /** The records of lazyEvents' events, in order, each with the line kcat's file would hold for it. */
 const asKcatLines = (events: (() => unknown)[]) =>
@@ -43,5 +46,22 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
 
   it("kcat's line is its key, a tab and the JSON value, one line", () => {
     expect(kcatLine(7)).toBe('c7\t{"company":"Company 7","employee_num":7}\n');
+  });
+});
+
+describe('writeKcatFile', () => {
+  it("holds kcat's line of every record of a round, in order, each once", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcat-file-'));
+    try {
+      const file = join(dir, 'lines.tsv');
+      writeKcatFile(file);
+      const lines = readFileSync(file, 'utf8').split(/(?<=\n)/);
+      expect(lines).toHaveLength(ROUND_RECORDS);
+      lines.forEach((line, n) => {
+        if (line !== kcatLine(n)) expect(line).toBe(kcatLine(n));
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
