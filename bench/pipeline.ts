@@ -18,7 +18,8 @@ import { encodeKafkaEvent, type KafkaRecord } from '../lib/event/index.ts';
 import { silentLogger } from '../lib/observability/index.ts';
 import { LocalError } from '../lib/errors/index.ts';
 import { targetTopicName } from '../lib/kafka/index.ts';
-import { createStreamHandler, memoryRunRegistry, type RunRegistry } from '../lib/pipeline/index.ts';
+import type { RunRegistry } from '../lib/pipeline/index.ts';
+import { shippedPipeline, type ShippedPipeline } from './shipped.ts';
 import { median, result, type BenchResult } from './harness.ts';
 import { MODES, startBenchStack, type BenchStack, type Mode } from './stack.ts';
 
@@ -160,12 +161,21 @@ const nameOf = ({ mode, batch, partitions = 1, concurrency, chunkBytes }: Scenar
   )}-record batches`;
 
 /**
+ * Where the scenarios' handlers come from: the stream handler's code as the Lambda bundle ships
+ * it (bench/shipped.ts), and the one run registry they share.
+ */
+interface Handlers {
+  readonly pipeline: ShippedPipeline;
+  readonly runRegistry: RunRegistry;
+}
+
+/**
  * A handler for one scenario and how fast it takes a list of events. The handlers of a run share
  * one run registry, as the deployed function's containers share theirs (SSM, functions/stream.ts):
  * a later scenario's handler finds the streaming run an earlier one started instead of starting
  * a second run of the job.
  */
-function candidate(stack: BenchStack, s: Scenario, runRegistry: RunRegistry) {
+function candidate(stack: BenchStack, s: Scenario, { pipeline, runRegistry }: Handlers) {
   const base = stack.connector(s.mode, s.batch);
   const overrides: Record<string, string> = {
     ...(s.concurrency === undefined
@@ -174,7 +184,7 @@ function candidate(stack: BenchStack, s: Scenario, runRegistry: RunRegistry) {
     ...(s.chunkBytes === undefined ? {} : { 'tigergraph.batch.max.bytes': String(s.chunkBytes) }),
   };
   const config = Object.keys(overrides).length === 0 ? base : withSettings(base, overrides);
-  const handler = createStreamHandler({
+  const handler = pipeline.createStreamHandler({
     runRegistry,
     loadConfig: () => Promise.resolve(config),
     logger: silentLogger(),
@@ -238,11 +248,11 @@ async function scenario(
   group: readonly Scenario[],
   kcatFile: string,
   next: { offset: number },
-  runRegistry: RunRegistry,
+  handlers: Handlers,
 ): Promise<BenchResult[]> {
   const runs = group.map((s) => ({
     s,
-    ...candidate(stack, s, runRegistry),
+    ...candidate(stack, s, handlers),
     c: [] as number[],
     // Where its lines go when a streaming run loads them (settle waits for that run).
     streamedTo: s.mode === 'kafka, streaming run' ? loadedTarget(stack, s) : undefined,
@@ -377,16 +387,17 @@ export async function benchPipeline(
   only: (group: readonly Scenario[]) => boolean = () => true,
 ): Promise<BenchResult[]> {
   const stack = await startBenchStack({ splitCores: true });
-  console.log(`pipeline: ${stack.layout.description}`);
+  console.log(`pipeline: node ${process.version}; ${stack.layout.description}`);
   const dir = mkdtempSync(join(tmpdir(), 'tgstream-kcat-'));
   const kcatFile = join(dir, 'lines.tsv');
   writeKcatFile(kcatFile);
   const next = { offset: 0 };
-  const runRegistry = memoryRunRegistry();
+  const pipeline = await shippedPipeline();
+  const handlers: Handlers = { pipeline, runRegistry: pipeline.memoryRunRegistry() };
   const out: BenchResult[] = [];
   try {
     for (const group of SCENARIOS.filter(only))
-      out.push(...(await scenario(stack, group, kcatFile, next, runRegistry)));
+      out.push(...(await scenario(stack, group, kcatFile, next, handlers)));
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });

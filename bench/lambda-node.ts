@@ -1,0 +1,54 @@
+/**
+ * A suite run on Lambda's Node: the stream function runs on nodejs22.x, so the pipeline bench
+ * measures its handler on the pinned Node 22 (scripts/node22.ts), in a child process, when the
+ * bench itself runs on another Node. `TGSTREAM_BENCH_NODE=current` runs it on the current Node
+ * instead. The child prints what the suite prints and, last, its results after
+ * {@link RESULTS_MARK}.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { LocalError } from '../lib/errors/index.ts';
+import { node22Path } from '../scripts/node22.ts';
+import type { BenchEntry } from './harness.ts';
+
+/** What precedes the child's results on its standard output. */
+export const RESULTS_MARK = 'tgstream-bench-results ';
+
+/** Whether `version` (process.version) is Node 22, Lambda's nodejs22.x. */
+export const isLambdaNode = (version: string): boolean => /^v22\./.test(version);
+
+/**
+ * Runs `suite` (a name bench/suite-child.ts knows) on Node 22 in a child process, or `here`
+ * when this is Node 22 already or TGSTREAM_BENCH_NODE is `current`.
+ *
+ * @throws LocalError `BENCH_SUITE_FAILED` when the child exits without results.
+ */
+export async function onLambdaNode(
+  suite: string,
+  here: () => Promise<readonly BenchEntry[]>,
+): Promise<readonly BenchEntry[]> {
+  const setting = process.env.TGSTREAM_BENCH_NODE;
+  if (setting !== undefined && setting !== '' && setting !== 'current' && setting !== 'lambda')
+    throw new LocalError(
+      'BENCH_NODE_INVALID',
+      `TGSTREAM_BENCH_NODE=${setting}: allowed are lambda (the default: Node 22, as nodejs22.x) and current`,
+    );
+  if (setting === 'current' || isLambdaNode(process.version)) return here();
+  const child = spawn(node22Path(), ['bin/run-ts.js', 'bench/suite-child.ts', suite], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let results: readonly BenchEntry[] | undefined;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line.startsWith(RESULTS_MARK))
+      results = JSON.parse(line.slice(RESULTS_MARK.length)) as BenchEntry[];
+    else console.log(line);
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0 || results === undefined)
+    throw new LocalError(
+      'BENCH_SUITE_FAILED',
+      `the ${suite} suite on Node 22 exited with ${String(code)}${results === undefined ? ' and no results' : ''}`,
+    );
+  return results;
+}
