@@ -237,9 +237,10 @@ const fastRecordCheck = (r: unknown): boolean => {
 };
 
 /**
- * The text with its padding (`=` or `==` at the end) written as `A`: one or two more bytes of
- * zero bits after the same leading bytes, so texts joined end to end are one base64 text in
- * which each starts at a multiple of 4 characters (Node's decoder stops at the first `=`).
+ * The text with its padding (`=` or `==` at the end) written as `A` (six zero bits): the same
+ * leading bytes, then one more byte per padding character (holding whatever bits the text's
+ * last character leaves over), so texts joined end to end are one base64 text in which each
+ * starts at a multiple of 4 characters (Node's decoder stops at the first `=`).
  */
 const unpadded = (text: string): string =>
   text.charCodeAt(text.length - 1) !== 0x3d
@@ -249,21 +250,54 @@ const unpadded = (text: string): string =>
       : `${text.slice(0, -1)}A`;
 
 /**
+ * The most base64 characters {@link decodeJoined} joins into one string (far below V8's
+ * longest string; a Lambda event is at most 6 MB): an event with more text than that (only a
+ * local run can send one) is decoded text by text.
+ */
+export const MAX_JOINED_TEXT = 32 * 1024 * 1024;
+
+/**
+ * The records of `lists` with each key and value the bytes `bytesOf` gives for its text;
+ * undefined as soon as it gives none.
+ */
+function recordsWith(
+  lists: readonly (readonly RawKafkaRecord[])[],
+  count: number,
+  bytesOf: (text: string) => Buffer | undefined,
+): KafkaRecord[] | undefined {
+  const records = new Array<KafkaRecord>(count);
+  let n = 0;
+  for (const list of lists)
+    for (let i = 0; i < list.length; i++) {
+      const raw = list[i] as RawKafkaRecord;
+      const key = typeof raw.key === 'string' ? bytesOf(raw.key) : null;
+      const value = typeof raw.value === 'string' ? bytesOf(raw.value) : null;
+      if (key === undefined || value === undefined) return undefined;
+      records[n++] = recordOf(raw, key, value);
+    }
+  return records;
+}
+
+/**
  * Every key and value of well-formed records decoded with one call to Node's decoder, or
- * undefined when some text is not base64: their texts ({@link unpadded}) joined, checked to be
- * ASCII and to decode to 3 bytes for every 4 characters (a character Node's decoder skips or
- * stops at makes fewer). A text then decodes to what it decodes to alone, followed by a byte
- * per padding character, which its view leaves out; every byte of the buffer is written. One
- * native call for the event instead of three for every key and value: in an ad-hoc run
- * (200,000 records of the pipeline bench in events of 1,000, each built just before it was
- * decoded; script not kept) decoding took 210 instead of 360 ns a record on Node 20 and 250
- * instead of 625 on Node 22.
+ * undefined when some text is not base64 (or there is more than {@link MAX_JOINED_TEXT} of
+ * it): their texts ({@link unpadded}) joined, checked to be ASCII and to decode to 3 bytes for
+ * every 4 characters (a character Node's decoder skips or stops at makes fewer). A text then
+ * decodes to what it decodes to alone, followed by a byte per padding character, which its
+ * view leaves out; every byte of the buffer is written. One native call for the event instead
+ * of two for every key and value: in an ad-hoc run (200,000 records of the pipeline bench in
+ * events of 1,000, each built just before it was decoded; script not kept) decoding took 210
+ * instead of 360 ns a record on Node 20 and 250 instead of 625 on Node 22, of which part is
+ * the views, taken with `subarray` (as `decodeApart` now does too) instead of
+ * `Buffer.from(arrayBuffer, offset, length)`, which is slow on Node 22; the two were not
+ * measured apart.
  */
 function decodeJoined(
   lists: readonly (readonly RawKafkaRecord[])[],
   count: number,
   text: number,
 ): KafkaRecord[] | undefined {
+  if (text > MAX_JOINED_TEXT) return undefined;
   const parts: string[] = [];
   for (const list of lists)
     for (let i = 0; i < list.length; i++) {
@@ -276,21 +310,11 @@ function decodeJoined(
   const arena = Buffer.allocUnsafeSlow((text / 4) * 3);
   if (arena.write(joined, 0, 'base64') !== arena.length) return undefined;
   let at = 0;
-  const view = (t: string): Buffer => {
+  return recordsWith(lists, count, (t) => {
     const start = at;
     at += (t.length / 4) * 3;
     return arena.subarray(start, start + decodedLength(t));
-  };
-  const records = new Array<KafkaRecord>(count);
-  let n = 0;
-  for (const list of lists)
-    for (let i = 0; i < list.length; i++) {
-      const raw = list[i] as RawKafkaRecord;
-      const key = typeof raw.key === 'string' ? view(raw.key) : null;
-      const value = typeof raw.value === 'string' ? view(raw.value) : null;
-      records[n++] = recordOf(raw, key, value);
-    }
-  return records;
+  });
 }
 
 /**
@@ -307,29 +331,17 @@ function decodeApart(
 ): KafkaRecord[] {
   const arena = Buffer.allocUnsafeSlow(bytes);
   let at = 0;
-  /**
-   * The text's bytes, decoded into the arena; undefined when it is not base64. Node's decoder
-   * keeps only the low byte of a character above U+00FF (`Ł` reads as `A`), so text must be
-   * ASCII first.
-   */
-  const decode = (text: string): Buffer | undefined => {
+  // Node's decoder keeps only the low byte of a character above U+00FF (`Ł` reads as `A`), so
+  // text must be ASCII first.
+  const records = recordsWith(lists, count, (text) => {
     if (Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
     const written = arena.write(text, at, 'base64');
     if (written !== decodedLength(text)) return undefined;
     const view = arena.subarray(at, at + written);
     at += written;
     return view;
-  };
-  const records = new Array<KafkaRecord>(count);
-  let n = 0;
-  for (const list of lists)
-    for (let i = 0; i < list.length; i++) {
-      const raw = list[i] as RawKafkaRecord;
-      const key = typeof raw.key === 'string' ? decode(raw.key) : null;
-      const value = typeof raw.value === 'string' ? decode(raw.value) : null;
-      if (key === undefined || value === undefined) throw malformed(event);
-      records[n++] = recordOf(raw, key, value);
-    }
+  });
+  if (records === undefined) throw malformed(event);
   return records;
 }
 

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import {
   decodeKafkaEvent,
   encodeKafkaEvent,
   isKafkaEvent,
   MAX_EVENT_RECORDS,
+  MAX_JOINED_TEXT,
   parseRawRecord,
   type KafkaRecord,
 } from '../../../lib/event/index.ts';
@@ -297,23 +298,49 @@ describe('decodeKafkaEvent', () => {
   });
 
   it('decodes keys and values with one decoder call: padded texts end where they should, every byte of the buffer written', () => {
-    const batch = decodeKafkaEvent(
-      withRecords({
-        't-0': [
-          { ...base, key: 'YQ==', value: 'YWI=' },
-          { ...base, offset: 2, value: 'YWJj' },
-        ],
-      }),
-    );
-    const [a, b] = batch.records;
-    expect(a?.key?.toString()).toBe('a');
-    expect(a?.value?.toString()).toBe('ab');
-    expect(b?.value?.toString()).toBe('abc');
-    // One buffer for all three: 3 bytes per 4 characters, the padding's bytes zero bits, so
-    // nothing of what the memory held before shows through `.buffer`.
-    const arena = Buffer.from(a?.key?.buffer as ArrayBuffer);
-    expect(b?.value?.buffer).toBe(a?.key?.buffer);
-    expect(arena).toEqual(Buffer.from([0x61, 0, 0, 0x61, 0x62, 0, 0x61, 0x62, 0x63]));
+    // The arena comes back full of 0xaa, as reused memory could: any byte the decoder did not
+    // write would show through `.buffer`.
+    const allocate = Buffer.allocUnsafeSlow.bind(Buffer);
+    const spy = vi
+      .spyOn(Buffer, 'allocUnsafeSlow')
+      .mockImplementation((size: number) => allocate(size).fill(0xaa));
+    try {
+      const batch = decodeKafkaEvent(
+        withRecords({
+          't-0': [
+            { ...base, key: 'YR==', value: 'YWI=' },
+            { ...base, offset: 2, value: 'YWJj' },
+          ],
+        }),
+      );
+      const [a, b] = batch.records;
+      expect(a?.key).toEqual(Buffer.from('YR==', 'base64'));
+      expect(a?.value?.toString()).toBe('ab');
+      expect(b?.value?.toString()).toBe('abc');
+      // One buffer for all three: 3 bytes per 4 characters, each padding character's byte
+      // holding what the text's last character leaves over (`R` leaves 0001: 0x10), never
+      // what the memory held before.
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(b?.value?.buffer).toBe(a?.key?.buffer);
+      expect(Buffer.from(a?.key?.buffer as ArrayBuffer)).toEqual(
+        Buffer.from([0x61, 0x10, 0, 0x61, 0x62, 0, 0x61, 0x62, 0x63]),
+      );
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it(`decodes text by text an event of more than ${MAX_JOINED_TEXT.toLocaleString('en-US')} base64 characters, which it does not join`, () => {
+    // Nine values of 4 MiB of base64, each ending in `==`: joined, the buffer would hold two
+    // bytes more for each; decoded apart, exactly their bytes.
+    const bytes = Buffer.alloc(3 * 1024 * 1024 - 2, 7);
+    const value = bytes.toString('base64');
+    const records = Array.from({ length: 9 }, (_, i) => ({ ...base, offset: i, value }));
+    expect(9 * value.length).toBeGreaterThan(MAX_JOINED_TEXT);
+    const batch = decodeKafkaEvent(withRecords({ 't-0': records }));
+    expect(batch.records).toHaveLength(9);
+    expect(batch.records.every((r) => r.value?.equals(bytes) === true)).toBe(true);
+    expect(batch.records[0]?.value?.buffer.byteLength).toBe(9 * bytes.length);
   });
 
   it('decodes text by text when one text is not base64, and names that record', () => {
