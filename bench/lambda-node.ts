@@ -7,10 +7,17 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { LocalError } from '../lib/errors/index.ts';
 import { node22Path } from '../scripts/node22.ts';
 import type { BenchEntry } from './harness.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** What the child runs: bench/suite-child.ts, which knows the suites by name. */
+export const SUITE_CHILD = join(ROOT, 'bench', 'suite-child.ts');
 
 /** What precedes the child's results on its standard output. */
 export const RESULTS_MARK = 'tgstream-bench-results ';
@@ -19,14 +26,17 @@ export const RESULTS_MARK = 'tgstream-bench-results ';
 export const isLambdaNode = (version: string): boolean => /^v22\./.test(version);
 
 /**
- * Runs `suite` (a name bench/suite-child.ts knows) on Node 22 in a child process, or `here`
- * when this is Node 22 already or TGSTREAM_BENCH_NODE is `current`.
+ * Runs `suite` (a name `script`, bench/suite-child.ts by default, knows) on Node 22 in a child
+ * process, forwarding what it prints, or `here` when this is Node 22 already or
+ * TGSTREAM_BENCH_NODE is `current`.
  *
- * @throws LocalError `BENCH_SUITE_FAILED` when the child exits without results.
+ * @throws LocalError `BENCH_NODE_INVALID` for a TGSTREAM_BENCH_NODE other than lambda or
+ * current; `BENCH_SUITE_FAILED` when the child exits other than 0, or without results.
  */
 export async function onLambdaNode(
   suite: string,
   here: () => Promise<readonly BenchEntry[]>,
+  script = SUITE_CHILD,
 ): Promise<readonly BenchEntry[]> {
   const setting = process.env.TGSTREAM_BENCH_NODE;
   if (setting !== undefined && setting !== '' && setting !== 'current' && setting !== 'lambda')
@@ -35,7 +45,8 @@ export async function onLambdaNode(
       `TGSTREAM_BENCH_NODE=${setting}: allowed are lambda (the default: Node 22, as nodejs22.x) and current`,
     );
   if (setting === 'current' || isLambdaNode(process.version)) return here();
-  const child = spawn(node22Path(), ['bin/run-ts.js', 'bench/suite-child.ts', suite], {
+  const child = spawn(node22Path(), [join(ROOT, 'bin', 'run-ts.js'), script, suite], {
+    cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let results: readonly BenchEntry[] | undefined;

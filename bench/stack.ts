@@ -3,17 +3,12 @@
  * and the TigerGraph emulator, so their work is not counted in the measured process), with one
  * loading job per kafka mode, and the example connector file set up for each mode; on a
  * machine of 2 cores or more, the stack and the measured process each on cores of their own
- * ({@link coreLayout}).
+ * (bench/cores.ts).
  */
-import {
-  execFileSync,
-  spawn,
-  spawnSync,
-  type ChildProcessWithoutNullStreams,
-} from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -22,6 +17,7 @@ import {
   type ConnectorConfig,
 } from '../lib/config/index.ts';
 import { LocalError } from '../lib/errors/index.ts';
+import { SHARED, coreLayout, currentCores, pin, type CoreLayout } from './cores.ts';
 
 /** The three ways the handler delivers: kafka with a streaming run, kafka with EOF runs, direct. */
 export const MODES = ['kafka, streaming run', 'kafka, EOF runs', 'direct'] as const;
@@ -66,68 +62,6 @@ const GSQL = [
   ...Object.entries(LOADED_TOPIC).map(([name, topic]) => job(name, topic)),
 ].join('\n');
 
-/**
- * Which cores the stack and the measured process run on. In production the function has its
- * own CPU and the broker and TigerGraph run on other machines; on one machine the closest is
- * a core for each side, so neither producer under test (the handler, kcat) shares its core
- * with the broker's or the emulator's threads, and the emulator's loading (TigerGraph's work)
- * is not charged to the handler. `shared`: the scheduler places every thread on any core.
- */
-export interface CoreLayout {
-  /** The stack's cores (taskset's list syntax), or undefined when shared. */
-  readonly stack: string | undefined;
-  /** The measured process's cores (and so its children's, kcat's), or undefined when shared. */
-  readonly producer: string | undefined;
-  /** What a report says about it. */
-  readonly description: string;
-}
-
-/**
- * The layout for `cores` cores: the last one for the stack, the others for the measured
- * process, when there are 2 or more, taskset can be run, and `TGSTREAM_BENCH_CORES` is not
- * `shared`; otherwise shared (saying why).
- */
-export function coreLayout(
-  cores: number,
-  tasksetRuns: boolean,
-  setting: string | undefined,
-): CoreLayout {
-  const shared = (why: string): CoreLayout => ({
-    stack: undefined,
-    producer: undefined,
-    description: `cores shared by the stack and the measured process (${why})`,
-  });
-  if (setting === 'shared') return shared('TGSTREAM_BENCH_CORES=shared');
-  if (setting !== undefined && setting !== '' && setting !== 'split')
-    throw new LocalError(
-      'BENCH_CORES_INVALID',
-      `TGSTREAM_BENCH_CORES=${setting}: allowed are split (the default: the stack on the last core, the measured process on the others) and shared`,
-    );
-  if (cores < 2) return shared(`${cores} core`);
-  if (!tasksetRuns) return shared('taskset, from util-linux, could not be run');
-  const last = cores - 1;
-  const producer = last === 1 ? '0' : `0-${last - 1}`;
-  return {
-    stack: String(last),
-    producer,
-    description: `the stack (broker, emulator) on core ${last}, the measured process and its children (the handler, kcat) on core${last === 1 ? '' : 's'} ${producer}`,
-  };
-}
-
-/** The layout of the benches that do not ask for a split (the latency bench). */
-const SHARED: CoreLayout = {
-  stack: undefined,
-  producer: undefined,
-  description: 'cores shared by the stack and the measured process',
-};
-
-const tasksetRuns = (): boolean => spawnSync('taskset', ['-p', String(process.pid)]).status === 0;
-
-/** Sets the affinity of every thread of process `pid` (taskset -a -p). */
-const pin = (pid: number, cores: string): void => {
-  execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
-};
-
 export interface BenchStack {
   readonly bootstrapServers: string;
   readonly tigergraphUrl: string;
@@ -154,7 +88,7 @@ export interface BenchStack {
    * @throws LocalError `BENCH_STACK_EXITED` when `tgstream dev` is no longer running.
    */
   settle(): Promise<boolean>;
-  /** Where the stack and the measured process run. */
+  /** Where the stack and the measured process run (bench/cores.ts). */
   readonly layout: CoreLayout;
   /** Stops `tgstream dev` and gives the measured process every core again. */
   stop(): Promise<void>;
@@ -270,7 +204,7 @@ export async function startBenchStack(
   writeFileSync(gsqlFile, `${GSQL}\n`);
   const layout =
     options.splitCores === true
-      ? coreLayout(availableParallelism(), tasksetRuns(), process.env.TGSTREAM_BENCH_CORES)
+      ? coreLayout(currentCores(process.pid), process.env.TGSTREAM_BENCH_CORES)
       : SHARED;
   const command = [
     process.execPath,
@@ -297,7 +231,14 @@ export async function startBenchStack(
     }),
   ]);
   const where = JSON.parse(first[0]) as StackAddresses;
-  if (layout.producer !== undefined) pin(process.pid, layout.producer);
+  if (layout.producer !== undefined)
+    try {
+      pin(process.pid, layout.producer);
+    } catch (error) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
   const produced = new Map<string, number>();
   let mark: CaughtUpMark | undefined;
   /**
@@ -365,14 +306,18 @@ export async function startBenchStack(
     },
     layout,
     async stop() {
-      if (layout.producer !== undefined) pin(process.pid, `0-${availableParallelism() - 1}`);
-      rmSync(dir, { recursive: true, force: true });
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
+      try {
+        rmSync(dir, { recursive: true, force: true });
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      } finally {
+        // The cores the bench process had before, once the stack is gone.
+        if (layout.restore !== undefined) pin(process.pid, layout.restore);
+      }
     },
   };
 }
