@@ -9,15 +9,19 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import {
   parseConnectorFile,
   validateConnectorFile,
   type ConnectorConfig,
 } from '../lib/config/index.ts';
-import { LocalError } from '../lib/errors/index.ts';
+import { LocalError, messageOf } from '../lib/errors/index.ts';
 import { SHARED, coreLayout, currentCores, pin, type CoreLayout } from './cores.ts';
+
+/** The project's root: `tgstream dev` and the example connector are found from it. */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The three ways the handler delivers: kafka with a streaming run, kafka with EOF runs, direct. */
 export const MODES = ['kafka, streaming run', 'kafka, EOF runs', 'direct'] as const;
@@ -111,7 +115,7 @@ const cpuMs = (pid: number | undefined): number | undefined => {
 const SETTLE_WINDOW_MS = 100;
 const SETTLE_MAX_MS = 5000;
 
-const EXAMPLE = 'infra/connectors/company.properties';
+const EXAMPLE = join(ROOT, 'infra', 'connectors', 'company.properties');
 
 const sourceTopicOf = (mode: Mode): string => `companies-${MODE_SETTINGS[mode].alias}`;
 
@@ -195,20 +199,33 @@ export function caughtUpMark(
   return produced === 0 || lines > 0 ? mark : undefined;
 }
 
+/**
+ * Gives this process back the cores it had, warning instead of throwing: it runs where another
+ * error may be on its way out, which must not be hidden.
+ */
+const restoreCores = (cores: string): void => {
+  try {
+    pin(process.pid, cores);
+  } catch (error) {
+    console.warn(`bench: ${messageOf(error)}`);
+  }
+};
+
 /** Starts `tgstream dev` (one partition per topic) and waits for its addresses. */
 export async function startBenchStack(
   options: { readonly splitCores?: boolean } = {},
 ): Promise<BenchStack> {
-  const dir = mkdtempSync(join(tmpdir(), 'tgstream-bench-'));
-  const gsqlFile = join(dir, 'bench.gsql');
-  writeFileSync(gsqlFile, `${GSQL}\n`);
+  // Worked out first: a setting it refuses leaves nothing behind.
   const layout =
     options.splitCores === true
       ? coreLayout(currentCores(process.pid), process.env.TGSTREAM_BENCH_CORES)
       : SHARED;
+  const dir = mkdtempSync(join(tmpdir(), 'tgstream-bench-'));
+  const gsqlFile = join(dir, 'bench.gsql');
+  writeFileSync(gsqlFile, `${GSQL}\n`);
   const command = [
     process.execPath,
-    'bin/tgstream.js',
+    join(ROOT, 'bin', 'tgstream.js'),
     'dev',
     '--gsql',
     gsqlFile,
@@ -220,25 +237,27 @@ export async function startBenchStack(
   // the threads it starts inherit the affinity.
   const child: ChildProcessWithoutNullStreams =
     layout.stack === undefined
-      ? spawn(command[0] as string, command.slice(1), { stdio: 'pipe' })
-      : spawn('taskset', ['-c', layout.stack, ...command], { stdio: 'pipe' });
+      ? spawn(command[0] as string, command.slice(1), { cwd: ROOT, stdio: 'pipe' })
+      : spawn('taskset', ['-c', layout.stack, ...command], { cwd: ROOT, stdio: 'pipe' });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  const first = await Promise.race([
-    once(createInterface({ input: child.stdout }), 'line') as Promise<[string]>,
-    once(child, 'exit').then(() => {
-      throw new LocalError('BENCH_STACK_START_FAILED', `tgstream dev exited: ${stderr}`);
-    }),
-  ]);
-  const where = JSON.parse(first[0]) as StackAddresses;
-  if (layout.producer !== undefined)
-    try {
-      pin(process.pid, layout.producer);
-    } catch (error) {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      throw error;
-    }
+  let where: StackAddresses;
+  try {
+    const first = await Promise.race([
+      once(createInterface({ input: child.stdout }), 'line') as Promise<[string]>,
+      once(child, 'exit').then(() => {
+        throw new LocalError('BENCH_STACK_START_FAILED', `tgstream dev exited: ${stderr}`);
+      }),
+    ]);
+    where = JSON.parse(first[0]) as StackAddresses;
+    if (layout.producer !== undefined) pin(process.pid, layout.producer);
+  } catch (error) {
+    // Nothing left running or pinned: the child, its files, and the cores this process had.
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    if (layout.restore !== undefined) restoreCores(layout.restore);
+    throw error;
+  }
   const produced = new Map<string, number>();
   let mark: CaughtUpMark | undefined;
   /**
@@ -316,7 +335,7 @@ export async function startBenchStack(
         clearTimeout(timer);
       } finally {
         // The cores the bench process had before, once the stack is gone.
-        if (layout.restore !== undefined) pin(process.pid, layout.restore);
+        if (layout.restore !== undefined) restoreCores(layout.restore);
       }
     },
   };

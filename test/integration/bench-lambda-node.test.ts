@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RESULTS_MARK, isLambdaNode, onLambdaNode } from '../../bench/lambda-node.ts';
 
 // The child runs on the pinned Node 22 (scripts/node22.ts installs it on first use).
@@ -19,6 +19,12 @@ const child = (name: string, lines: string[], code = 0): string => {
 };
 
 const entries = [{ name: 'pipeline: x', p50Ms: 1, p99Ms: 2 }];
+
+// Whatever the environment says, these tests take the child's path.
+beforeEach(() => {
+  vi.stubEnv('TGSTREAM_BENCH_NODE', '');
+  return () => vi.unstubAllEnvs();
+});
 
 describe.skipIf(isLambdaNode(process.version))(
   'onLambdaNode: a suite in a child process on Node 22',
