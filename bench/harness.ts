@@ -1,4 +1,10 @@
 /** Benchmark helpers: measure a function's throughput, print figures, collect results. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project's root: the benches find its files and start its CLI from it. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
 export interface BenchResult {
   readonly name: string;
   readonly recordsPerSecond: number;

@@ -7,14 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { LocalError } from '../lib/errors/index.ts';
 import { node22Path } from '../scripts/node22.ts';
-import type { BenchEntry } from './harness.ts';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { ROOT, type BenchEntry } from './harness.ts';
 
 /** What the child runs: bench/suite-child.ts, which knows the suites by name. */
 export const SUITE_CHILD = join(ROOT, 'bench', 'suite-child.ts');

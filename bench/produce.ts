@@ -8,7 +8,7 @@
  * exactly what it was given (kcat -Q), or the bench fails.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { createKafkaDelivery, type KafkaDelivery, type OutRecord } from '../lib/kafka/index.ts';
 import { node22Path } from '../scripts/node22.ts';
 import { median, result, type BenchResult } from './harness.ts';
-import { companyLine, kcatLine, kcatProduce } from './pipeline.ts';
+import { companyLine, kcatProduce, writeKcatFile } from './pipeline.ts';
 import { startProduceChild } from './produce-child.ts';
 
 const run = promisify(execFile);
@@ -249,7 +249,7 @@ export async function benchProduce(): Promise<BenchResult[]> {
   const { bootstrapServers } = JSON.parse(String(first.value)) as { bootstrapServers: string };
   const dir = mkdtempSync(join(tmpdir(), 'tgstream-produce-'));
   const file = join(dir, 'lines.tsv');
-  writeFileSync(file, Array.from({ length: RECORDS }, (_, n) => kcatLine(n)).join(''));
+  writeKcatFile(file, RECORDS);
   const out: BenchResult[] = [];
   try {
     for (const [i, candidate] of CANDIDATES.entries())

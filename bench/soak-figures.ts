@@ -1,9 +1,4 @@
 /** The soak's heap samples, the verdict on whether the heap stayed flat, and its printout. */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
 /** Memory after a full garbage collection, taken after an invocation. */
 export interface HeapSample {
   readonly invocation: number;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { LocalError } from '../lib/errors/index.ts';
-import { ROOT } from './soak-figures.ts';
+import { ROOT } from './harness.ts';
 import { companyId } from './soak-feed.ts';
 
 export interface Verified {

@@ -9,8 +9,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   parseConnectorFile,
@@ -19,9 +18,7 @@ import {
 } from '../lib/config/index.ts';
 import { LocalError, messageOf } from '../lib/errors/index.ts';
 import { SHARED, coreLayout, currentCores, pin, type CoreLayout } from './cores.ts';
-
-/** The project's root: `tgstream dev` and the example connector are found from it. */
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { ROOT } from './harness.ts';
 
 /** The three ways the handler delivers: kafka with a streaming run, kafka with EOF runs, direct. */
 export const MODES = ['kafka, streaming run', 'kafka, EOF runs', 'direct'] as const;

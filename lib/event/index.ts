@@ -318,8 +318,8 @@ function decodeJoined(
 }
 
 /**
- * Every key and value decoded text by text into one buffer of `bytes` (what well-formed text
- * decodes to, so no byte of it is left unwritten), each checked.
+ * Every key and value decoded text by text into one buffer sized to what well-formed text
+ * decodes to (so no byte of it is left unwritten), each checked.
  *
  * @throws EventError `EVENT_MALFORMED` naming the first problem of the event.
  */
@@ -327,8 +327,13 @@ function decodeApart(
   event: unknown,
   lists: readonly (readonly RawKafkaRecord[])[],
   count: number,
-  bytes: number,
 ): KafkaRecord[] {
+  let bytes = 0;
+  for (const list of lists)
+    for (const { key, value } of list) {
+      if (typeof key === 'string') bytes += decodedLength(key);
+      if (typeof value === 'string') bytes += decodedLength(value);
+    }
   const arena = Buffer.allocUnsafeSlow(bytes);
   let at = 0;
   // Node's decoder keeps only the low byte of a character above U+00FF (`Ł` reads as `A`), so
@@ -364,7 +369,6 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
   let wellFormed = isObject(event) && isObject(event.records);
   const lists = wellFormed ? Object.values((event as KafkaEvent).records) : [];
   let count = 0;
-  let bytes = 0;
   // Characters of base64 text in keys and values.
   let text = 0;
   check: for (const list of lists) {
@@ -379,14 +383,8 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
         break check;
       }
       const { key, value } = r as RawKafkaRecord;
-      if (typeof key === 'string') {
-        bytes += decodedLength(key);
-        text += key.length;
-      }
-      if (typeof value === 'string') {
-        bytes += decodedLength(value);
-        text += value.length;
-      }
+      if (typeof key === 'string') text += key.length;
+      if (typeof value === 'string') text += value.length;
     }
     count += list.length;
   }
@@ -397,7 +395,7 @@ export function decodeKafkaEvent(event: unknown): DecodedBatch {
   )
     throw malformed(event);
   const valid = event as KafkaEvent;
-  const records = decodeJoined(lists, count, text) ?? decodeApart(event, lists, count, bytes);
+  const records = decodeJoined(lists, count, text) ?? decodeApart(event, lists, count);
   return {
     eventSource: valid.eventSource,
     eventSourceArn: valid.eventSourceArn,
