@@ -33,15 +33,18 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [
 ];
 
 /**
- * The CRC-32C of `buf[start, end)`, as an unsigned 32-bit number.
+ * The CRC-32C register after `buf[i, fast)`, `fast - i` a multiple of 8, from register `crc`.
  *
- * @example
- * crc32c(Buffer.from('123456789')); // 0xe3069283
+ * The loop alone, apart from {@link crc32c}'s tail and its final conversion: the batch's one
+ * call a request makes runs this loop long enough for V8 to compile it on the stack while it
+ * runs (on-stack replacement), before anything after the loop has ever run. With the tail and
+ * the conversion in the same function, that compiled code met them without type feedback and
+ * deoptimized at the end of every later call (on Node 22, once per invocation of the stream
+ * handler, --trace-deopt: "Insufficient type feedback for compare operation", then "lost
+ * precision"), leaving each call to finish in the interpreter. Here nothing follows the loop but
+ * the return.
  */
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
-  let crc = -1;
-  let i = start;
-  const fast = end - ((end - start) & 7);
+function crc8(crc: number, buf: Uint8Array, i: number, fast: number): number {
   while (i < fast) {
     const a =
       crc ^
@@ -60,6 +63,19 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
       (T0[buf[i + 7] as number] as number);
     i += 8;
   }
-  while (i < end) crc = (T0[(crc ^ (buf[i++] as number)) & 0xff] as number) ^ (crc >>> 8);
+  return crc;
+}
+
+/**
+ * The CRC-32C of `buf[start, end)`, as an unsigned 32-bit number.
+ *
+ * @example
+ * crc32c(Buffer.from('123456789')); // 0xe3069283
+ */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  const fast = end - ((end - start) & 7);
+  let crc = crc8(-1, buf, start, fast);
+  for (let i = fast; i < end; i++)
+    crc = (T0[(crc ^ (buf[i] as number)) & 0xff] as number) ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
 }
