@@ -4,6 +4,7 @@
  * decode, so a run shows every record accounted for.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { installQuietRequestQueue } from '../kafka/request-queue.ts';
 
 export interface Company {
   readonly company: string;
@@ -32,6 +33,7 @@ export async function seedRecords(
   encode: (v: Company) => Buffer | string,
   encodeBad: (n: number, rank: number) => Buffer | string,
 ): Promise<void> {
+  installQuietRequestQueue();
   const kafka = new Kafka({ brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();

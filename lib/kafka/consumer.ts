@@ -9,6 +9,7 @@ import type { KafkaRecord, RecordHeader } from '../event/index.ts';
 import { DeliveryError, TigerStreamError, messageOf } from '../errors/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { registerCodecs } from './codecs.ts';
+import { installQuietRequestQueue } from './request-queue.ts';
 import { consumerFailure } from './crash.ts';
 import { createGatherer, type Gatherer } from './gather.ts';
 import { kafkaSecurity } from './security.ts';
@@ -111,6 +112,7 @@ const headersOf = (headers: Record<string, unknown> | undefined): RecordHeader[]
 
 export function createBatchConsumer(options: BatchConsumerOptions): BatchConsumer {
   registerCodecs();
+  installQuietRequestQueue();
   const kafka = new Kafka({
     clientId: 'tigerstream-runner',
     brokers: [...options.brokers],

@@ -154,6 +154,7 @@ export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
 import { kafkaCompression, recordsCodec, registerCodecs, type CompressionType } from './codecs.ts';
 import { createFastProducer, type FastProducer } from './fast-produce.ts';
+import { installQuietRequestQueue } from './request-queue.ts';
 export {
   CodecError,
   COMPRESSION_TYPES,
@@ -177,6 +178,7 @@ export {
 
 export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDelivery {
   registerCodecs();
+  installQuietRequestQueue();
   const compression = kafkaCompression(options.compression ?? 'none');
   const maxRequestSize = options.maxRequestSize;
   const brokers = options.brokers.join(',');

@@ -19,3 +19,9 @@ declare module 'kafkajs/src/protocol/encoder.js' {
   const Encoder: { readonly prototype: object };
   export default Encoder;
 }
+
+// kafkajs's RequestQueue class: lib/kafka/request-queue.ts replaces its idle timer loop.
+declare module 'kafkajs/src/network/requestQueue/index.js' {
+  const RequestQueue: { readonly prototype: object };
+  export default RequestQueue;
+}

@@ -5,10 +5,18 @@
  * as sent, in order; offsets reported are where the records are.
  */
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKafkaDelivery, type OutRecord } from '../../lib/kafka/index.ts';
 import { startEmbeddedKafka, type EmbeddedKafka } from '../../lib/local/index.ts';
 import { uniqueTopic } from '../helpers/embedded.ts';
+
+const RequestQueue = createRequire(import.meta.url)(
+  'kafkajs/src/network/requestQueue/index.js',
+) as {
+  prototype: { checkPendingRequests(): void };
+};
 
 const hasKcat = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0;
 
@@ -168,6 +176,31 @@ describe.skipIf(!hasKcat)('the fast producer, read back by kcat', () => {
       await delivery.disconnect();
       two.stop();
     }
+  });
+
+  it('leaves its connections quiet between sends (no kafkajs check every millisecond)', async () => {
+    const topic = uniqueTopic('quiet');
+    kafka.createTopic(topic, 1);
+    const delivery = createKafkaDelivery({
+      brokers: kafka.bootstrapServers.split(','),
+      security: { protocol: 'PLAINTEXT' } as never,
+    });
+    const checks = vi.spyOn(RequestQueue.prototype, 'checkPendingRequests');
+    try {
+      const value = Buffer.from('x');
+      await delivery.send([{ topic, partition: 0, key: null, value, headers: [], timestamp: 1 }]);
+      // The send's own checks: one per response.
+      expect(checks.mock.calls.length).toBeGreaterThan(0);
+      checks.mockClear();
+      // kafkajs 2.2.4 would check each connection's queue about 200 times here (lib/kafka/request-queue.ts).
+      await sleep(200);
+      expect(checks).not.toHaveBeenCalled();
+      await delivery.send([{ topic, partition: 0, key: null, value, headers: [], timestamp: 2 }]);
+    } finally {
+      checks.mockRestore();
+      await delivery.disconnect();
+    }
+    expect(kcatRead(kafka.bootstrapServers, topic, 0)).toHaveLength(2);
   });
 
   it('refuses a partition the topic does not have, with a coded retriable error, and writes nothing', async () => {
