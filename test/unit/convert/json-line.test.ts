@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compactJsonLines, createConverter } from '../../../lib/convert/index.ts';
+import { MAX_JSON_DEPTH, isCompactJson, scanJsonLines } from '../../../lib/convert/json-line.ts';
 import type { KafkaRecord } from '../../../lib/event/index.ts';
 import { isTigerStreamError } from '../../../lib/errors/index.ts';
 
@@ -197,4 +198,98 @@ describe('ByteArrayConverter and line breaks', () => {
       });
     },
   );
+});
+
+describe('isCompactJson (the fast path of compactJsonLines)', () => {
+  const compactValue = fc.oneof(
+    fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue({ stringUnit: 'binary' })),
+    fc.array(fc.jsonValue({ stringUnit: 'binary' })),
+  );
+
+  it('accepts every object or array JSON.stringify writes, which the scanner gives back unchanged (property)', () => {
+    fc.assert(
+      fc.property(compactValue, (v) => {
+        const text = Buffer.from(JSON.stringify(v));
+        expect(isCompactJson(text)).toBe(true);
+        const scanned = scanJsonLines(text);
+        expect(scanned).toHaveLength(1);
+        expect(scanned?.[0]).toBe(text);
+        expect(compactJsonLines(text)?.[0]).toBe(text);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never accepts a text the scanner would change or refuse, under random edits (property)', () => {
+    // Edits from bytes that matter to the grammar: structure, digits and signs, letters of the
+    // literals, whitespace, quotes and escapes, control and non-ASCII bytes.
+    const byte = fc.constantFrom(
+      ...Buffer.from('{}[]:,"\\/-+.0123456789eEtrufalsnbx \t\n\r'),
+      0x00,
+      0x1f,
+      0x7f,
+      0xc3,
+      0xff,
+    );
+    const edit = fc.tuple(fc.constantFrom('insert', 'delete', 'replace'), fc.nat(), byte);
+    fc.assert(
+      fc.property(compactValue, fc.array(edit, { minLength: 1, maxLength: 3 }), (v, edits) => {
+        const bytes = [...Buffer.from(JSON.stringify(v))];
+        for (const [kind, at, b] of edits) {
+          const i = bytes.length === 0 ? 0 : at % (bytes.length + (kind === 'insert' ? 1 : 0));
+          if (kind === 'insert') bytes.splice(i, 0, b);
+          else if (kind === 'delete') bytes.splice(i, 1);
+          else bytes[i] = b;
+        }
+        const text = Buffer.from(bytes);
+        const scanned = scanJsonLines(text);
+        if (isCompactJson(text)) {
+          expect(scanned).toHaveLength(1);
+          expect(scanned?.[0]).toBe(text);
+        }
+        expect(compactJsonLines(text)).toEqual(scanned);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it.each([
+    ['a leading zero', '{"a":01}'],
+    ['a trailing comma', '{"a":1,}'],
+    ['a bad escape', '{"a":"\\x"}'],
+    ['a short unicode escape', '["\\u12"]'],
+    ['a bare dot', '[1.]'],
+    ['a dot first', '[.5]'],
+    ['a lone minus', '[-]'],
+    ['an exponent without digits', '[1e+]'],
+    ['a cut literal', '[tru]'],
+    ['a literal of another case', '[Null]'],
+    ['a key without a value', '{"a"}'],
+    ['a colon without a value', '{"a":}'],
+    ['a lone comma', '{,}'],
+    ['a comma first', '[,1]'],
+    ['a number key', '{1:2}'],
+    ['a string at the top', '"a"'],
+    ['a number at the top', '1'],
+    ['a control byte in a string', '["a\u0001"]'],
+    ['unbalanced brackets', '[{]}'],
+    ['an unclosed array', '[1,2'],
+    ['text after the value', '[1]x'],
+    ['two values', '{"a":1}{"b":2}'],
+    ['a space', '[1, 2]'],
+    ['a final line break', '{"a":1}\n'],
+    ['nothing', ''],
+  ])('leaves %s to the scanner', (_name, text) => {
+    const value = Buffer.from(text, 'latin1');
+    expect(isCompactJson(value)).toBe(false);
+    expect(compactJsonLines(value)).toEqual(scanJsonLines(value));
+  });
+
+  it("accepts nesting up to the scanner's bound and leaves deeper nesting to it", () => {
+    const nested = (n: number): Buffer => Buffer.from(`${'['.repeat(n)}${']'.repeat(n)}`);
+    expect(isCompactJson(nested(MAX_JSON_DEPTH))).toBe(true);
+    expect(scanJsonLines(nested(MAX_JSON_DEPTH))).toHaveLength(1);
+    expect(isCompactJson(nested(MAX_JSON_DEPTH + 1))).toBe(false);
+    expect(scanJsonLines(nested(MAX_JSON_DEPTH + 1))).toBeUndefined();
+  });
 });
