@@ -16,6 +16,8 @@ export default tseslint.config(
       'reports/',
       // Plain JavaScript that Node 20 and 22 run directly (the Lambda runtime stand-in), outside the TS project.
       'test/**/*.mjs',
+      // The bench's spawning helper: plain JavaScript, so no compiler is loaded into it.
+      'bench/spawner-child.mjs',
       // Plain CommonJS Serverless loads as it is (it builds the TypeScript), outside the TS project.
       'infra/serverless.cjs',
       'infra/deploy-hooks.cjs',

@@ -5,7 +5,9 @@
  * broker with acks=all, measured in the same run: rounds alternate baseline and candidate (and
  * which goes first), and the medians of each and of the paired per-round ratios are reported.
  * With a streaming run, kcat writes into the topic that run loads as well ({@link KCAT_LOADED}).
- * The broker and the emulator run in a `tgstream dev` child process (bench/stack.ts).
+ * The broker and the emulator run in a `tgstream dev` child process (bench/stack.ts); kcat is
+ * started by a helper process (bench/spawner.ts), so the process that stands for the function's
+ * never forks while it measures.
  */
 import { execFile } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -22,6 +24,7 @@ import type { RunRegistry } from '../lib/pipeline/index.ts';
 import { shippedPipeline, type ShippedPipeline } from './shipped.ts';
 import { median, result, type BenchResult } from './harness.ts';
 import { MODES, startBenchStack, type BenchStack, type Mode } from './stack.ts';
+import { startSpawner, type Spawner } from './spawner.ts';
 
 const run = promisify(execFile);
 
@@ -92,16 +95,17 @@ export function lazyEvents(
 
 /**
  * kcat producing a file of key<TAB>value lines (to partition 0 of kcat.companies unless told
- * otherwise; `partition` undefined: kcat's partitioner spreads them); returns records/s.
+ * otherwise; `partition` undefined: kcat's partitioner spreads them); returns records/s. Started
+ * by `spawner` when given (bench/spawner.ts: the measured process does not fork), else here.
  */
 export async function kcatProduce(
   bootstrapServers: string,
   file: string,
   records: number,
   to: { topic: string; partition?: number } = { topic: 'kcat.companies', partition: 0 },
+  spawner?: Spawner,
 ): Promise<number> {
-  const started = process.hrtime.bigint();
-  await run('kcat', [
+  const args = [
     '-P',
     '-b',
     bootstrapServers,
@@ -114,7 +118,10 @@ export async function kcatProduce(
     'acks=all',
     '-l',
     file,
-  ]);
+  ];
+  if (spawner !== undefined) return records / ((await spawner.run('kcat', args)).ms / 1000);
+  const started = process.hrtime.bigint();
+  await run('kcat', args);
   return records / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
@@ -262,6 +269,7 @@ async function scenario(
   kcatFile: string,
   next: { offset: number },
   handlers: Handlers,
+  spawner: Spawner,
 ): Promise<BenchResult[]> {
   const runs = group.map((s) => ({
     s,
@@ -327,10 +335,13 @@ async function scenario(
       const steps: (() => Promise<void>)[] = [
         ...baselines.map((base) => async () => {
           base.b.push(
-            await kcatProduce(stack.bootstrapServers, kcatFile, ROUND_RECORDS, {
-              topic: base.topic,
-              partition: 0,
-            }),
+            await kcatProduce(
+              stack.bootstrapServers,
+              kcatFile,
+              ROUND_RECORDS,
+              { topic: base.topic, partition: 0 },
+              spawner,
+            ),
           );
           stack.produced(base.topic, ROUND_RECORDS);
         }),
@@ -430,15 +441,20 @@ export async function benchPipeline(
   const next = { offset: 0 };
   const out: BenchResult[] = [];
   let stack: BenchStack | undefined;
+  let spawner: Spawner | undefined;
   try {
     writeKcatFile(kcatFile);
     stack = await startBenchStack({ splitCores: true });
+    // After the pin, so kcat runs on the measured process's cores; before any measuring, so its
+    // one fork is paid for in the warm-up.
+    spawner = await startSpawner();
     console.log(`pipeline: node ${process.version}; ${stack.layout.description}`);
     for (const group of SCENARIOS.filter(only))
-      out.push(...(await scenario(stack, group, kcatFile, next, handlers)));
+      out.push(...(await scenario(stack, group, kcatFile, next, handlers, spawner)));
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await spawner?.close();
     await stack?.stop();
   }
 }

@@ -1,0 +1,111 @@
+/**
+ * The bench's spawning helper (bench/spawner.ts): programs run in a process of their own, timed
+ * there, and every failure a bench run can meet reaches the caller as a coded error.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startSpawner } from '../../bench/spawner.ts';
+import { kcatProduce, writeKcatFile } from '../../bench/pipeline.ts';
+import { startEmbeddedKafka } from '../../lib/local/index.ts';
+import { uniqueTopic } from '../helpers/embedded.ts';
+
+const hasKcat = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0;
+
+describe('startSpawner', () => {
+  it('runs a program in the helper, not in this process, and times it there', async () => {
+    const spawner = await startSpawner();
+    try {
+      expect(spawner.pid).not.toBe(process.pid);
+      // The program's parent is the helper: this process never forked it.
+      const parent = await spawner.run('sh', ['-c', 'echo $PPID']);
+      expect(Number(parent.stdout.trim())).toBe(spawner.pid);
+      const slept = await spawner.run('sleep', ['0.2']);
+      expect(slept.ms).toBeGreaterThanOrEqual(190);
+      expect(slept.ms).toBeLessThan(5000);
+      // Runs in parallel are answered each with its own result.
+      const both = await Promise.all([
+        spawner.run('sh', ['-c', 'echo one']),
+        spawner.run('sh', ['-c', 'echo two']),
+      ]);
+      expect(both.map((r) => r.stdout.trim())).toEqual(['one', 'two']);
+    } finally {
+      await spawner.close();
+    }
+  });
+
+  it('names the exit code and the end of standard error of a program that fails', async () => {
+    const spawner = await startSpawner();
+    try {
+      await expect(spawner.run('sh', ['-c', 'echo broken >&2; exit 3'])).rejects.toMatchObject({
+        code: 'BENCH_SPAWN_FAILED',
+        message: 'sh exited with 3: broken',
+      });
+      await expect(spawner.run('no-such-program-tgstream', [])).rejects.toMatchObject({
+        code: 'BENCH_SPAWN_FAILED',
+        message: expect.stringContaining(
+          'no-such-program-tgstream could not run (ENOENT)',
+        ) as unknown,
+      });
+      // The helper is still there after a failure.
+      await expect(spawner.run('true', [])).resolves.toMatchObject({ stdout: '' });
+    } finally {
+      await spawner.close();
+    }
+  });
+
+  it('fails the runs waiting, and any later one, once the helper is gone', async () => {
+    const spawner = await startSpawner();
+    const waiting = spawner.run('sleep', ['5']);
+    process.kill(spawner.pid, 'SIGKILL');
+    await expect(waiting).rejects.toMatchObject({
+      code: 'BENCH_SPAWNER_EXITED',
+      message: expect.stringContaining('SIGKILL') as unknown,
+    });
+    await expect(spawner.run('true', [])).rejects.toMatchObject({ code: 'BENCH_SPAWNER_EXITED' });
+    await spawner.close();
+  });
+
+  it.skipIf(!hasKcat)('gives kcatProduce the time kcat took in the helper', async () => {
+    const spawner = await startSpawner();
+    const kafka = startEmbeddedKafka();
+    const dir = mkdtempSync(join(tmpdir(), 'spawner-kcat-'));
+    try {
+      const topic = uniqueTopic('spawned');
+      kafka.createTopic(topic, 1);
+      const file = join(dir, 'lines.tsv');
+      writeKcatFile(file, 2000);
+      const rate = await kcatProduce(
+        kafka.bootstrapServers,
+        file,
+        2000,
+        { topic, partition: 0 },
+        spawner,
+      );
+      expect(rate).toBeGreaterThan(0);
+      expect(Number.isFinite(rate)).toBe(true);
+      const read = spawnSync(
+        'kcat',
+        ['-C', '-b', kafka.bootstrapServers, '-t', topic, '-e', '-q'],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(read.stdout.trim().split('\n')).toHaveLength(2000);
+      // No broker at this address: kcat fails, and says so through the helper.
+      await expect(
+        kcatProduce('127.0.0.1:1', '/nonexistent-tgstream-file', 10, { topic: 't' }, spawner),
+      ).rejects.toMatchObject({
+        code: 'BENCH_SPAWN_FAILED',
+        message: expect.stringMatching(/^kcat /) as unknown,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      kafka.stop();
+      await spawner.close();
+    }
+  });
+});
