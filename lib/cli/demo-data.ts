@@ -3,8 +3,8 @@
  * of them spread evenly among the good ones, each a kind TigerGraph rejects or that does not
  * decode, so a run shows every record accounted for.
  */
-import { Kafka, logLevel } from 'kafkajs';
-import { installQuietRequestQueue } from '../kafka/request-queue.ts';
+import { logLevel } from 'kafkajs';
+import { newKafka } from '../kafka/index.ts';
 
 export interface Company {
   readonly company: string;
@@ -33,8 +33,7 @@ export async function seedRecords(
   encode: (v: Company) => Buffer | string,
   encodeBad: (n: number, rank: number) => Buffer | string,
 ): Promise<void> {
-  installQuietRequestQueue();
-  const kafka = new Kafka({ brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = newKafka({ brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {

@@ -3,13 +3,12 @@
  * most `batchSize` records from one partition, gathered across fetches for up to the batching
  * window as the ESM gathers them (gather.ts), and commits only what the callback accepted.
  */
-import { Kafka, logLevel as KafkaLogLevel, type Consumer, type Admin } from 'kafkajs';
+import { logLevel as KafkaLogLevel, type Consumer, type Admin } from 'kafkajs';
 import type { ClientSecurity } from '../config/index.ts';
 import type { KafkaRecord, RecordHeader } from '../event/index.ts';
 import { DeliveryError, TigerStreamError, messageOf } from '../errors/index.ts';
 import type { Logger } from '../observability/index.ts';
-import { registerCodecs } from './codecs.ts';
-import { installQuietRequestQueue } from './request-queue.ts';
+import { newKafka } from './client.ts';
 import { consumerFailure } from './crash.ts';
 import { createGatherer, type Gatherer } from './gather.ts';
 import { kafkaSecurity } from './security.ts';
@@ -111,9 +110,7 @@ const headersOf = (headers: Record<string, unknown> | undefined): RecordHeader[]
   );
 
 export function createBatchConsumer(options: BatchConsumerOptions): BatchConsumer {
-  registerCodecs();
-  installQuietRequestQueue();
-  const kafka = new Kafka({
+  const kafka = newKafka({
     clientId: 'tigerstream-runner',
     brokers: [...options.brokers],
     logLevel: KafkaLogLevel.WARN,

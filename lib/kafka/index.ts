@@ -5,7 +5,6 @@
  */
 import {
   Partitioners,
-  Kafka,
   logLevel as KafkaLogLevel,
   type IHeaders,
   type Message,
@@ -152,9 +151,10 @@ export {
 import { MAX_REQUEST_SIZE_KEY, requestSizeBound, requestsWithin } from './request-size.ts';
 export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
-import { kafkaCompression, recordsCodec, registerCodecs, type CompressionType } from './codecs.ts';
+import { kafkaCompression, recordsCodec, type CompressionType } from './codecs.ts';
 import { createFastProducer, type FastProducer } from './fast-produce.ts';
-import { installQuietRequestQueue } from './request-queue.ts';
+import { newKafka } from './client.ts';
+export { newKafka } from './client.ts';
 export {
   CodecError,
   COMPRESSION_TYPES,
@@ -177,8 +177,6 @@ export {
 } from './consumer.ts';
 
 export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDelivery {
-  registerCodecs();
-  installQuietRequestQueue();
   const compression = kafkaCompression(options.compression ?? 'none');
   const maxRequestSize = options.maxRequestSize;
   const brokers = options.brokers.join(',');
@@ -193,7 +191,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
     logCreator: toKafkaLogLevel(options.logger),
     ...kafkaSecurity(options.security),
   };
-  const kafka = new Kafka(kafkaConfig);
+  const kafka = newKafka(kafkaConfig);
   const fast: FastProducer | undefined =
     options.producer === 'kafkajs'
       ? undefined

@@ -4,8 +4,10 @@
  * throttling in effect arms it for a negative delay, which Node runs after 1 ms: each open
  * connection wakes the process about a thousand times a second for as long as it is open
  * (kafkajs issues #1556 and #1704, open; kafkajs is no longer released). In the stream
- * function that is CPU the invocation is billed for (in the pipeline bench on Node 22, about
- * 35 us an invocation of 1,000 records) and, in `tgstream` commands, a process that never idles.
+ * function that is CPU the invocation is billed for (in a CPU profile of the pipeline bench on
+ * Node 22, about 35 us an invocation of 1,000 records) and, in `tgstream` commands, a process
+ * woken every millisecond while it waits (kafkajs's request timeout check, every 100 ms per
+ * connection, stays).
  *
  * Once {@link installQuietRequestQueue} has run, a queue arms that timer only while requests
  * wait in it: after the throttle the broker asked for ends, else after kafkajs's own 10 ms.

@@ -121,14 +121,36 @@ describe('installQuietRequestQueue', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('keeps one timer however many requests wait, checking every 10 ms while they do', () => {
+    const q = queue(1);
+    const checks = vi.spyOn(q, 'checkPendingRequests');
+    push(q, 1);
+    const held = [push(q, 2), push(q, 3), push(q, 4)];
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(5 * PENDING_CHECK_MS);
+    expect(checks).toHaveBeenCalledTimes(5);
+    expect(vi.getTimerCount()).toBe(1);
+    for (const h of held) expect(h.sent).not.toHaveBeenCalled();
+  });
+
+  it('clears its timer when the connection destroys the queue with requests waiting', () => {
+    const q = queue(1);
+    push(q, 1);
+    push(q, 2);
+    expect(vi.getTimerCount()).toBe(1);
+    q.destroy();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it("sends a request held by the broker's throttle when the throttle ends, not before", () => {
     const q = queue();
-    q.maybeThrottle(50);
+    // 55 ms: kafkajs's 10 ms checks would send it at 60.
+    q.maybeThrottle(55);
     const held = push(q, 7);
     expect(held.sent).not.toHaveBeenCalled();
-    vi.advanceTimersByTime(45);
+    vi.advanceTimersByTime(54);
     expect(held.sent).not.toHaveBeenCalled();
-    vi.advanceTimersByTime(10);
+    vi.advanceTimersByTime(1);
     expect(held.sent).toHaveBeenCalledOnce();
     vi.advanceTimersByTime(PENDING_CHECK_MS);
     expect(vi.getTimerCount()).toBe(0);
