@@ -49,11 +49,14 @@ interface Answer {
 export const SPAWNER_CHILD = join(ROOT, 'bench', 'spawner-child.mjs');
 
 /**
- * Starts the helper on this Node, with this process's CPU affinity (start it after pinning, so the
- * programs run where the measured process would have started them).
+ * Starts the helper (`script`, bench/spawner-child.mjs by default) on this Node, with this
+ * process's CPU affinity (start it after pinning, so the programs run where the measured process
+ * would have started them).
+ *
+ * @throws LocalError `BENCH_SPAWNER_EXITED` when the helper cannot start.
  */
-export async function startSpawner(): Promise<Spawner> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [SPAWNER_CHILD], {
+export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [script], {
     stdio: 'pipe',
   });
   let stderr = '';
@@ -63,24 +66,63 @@ export async function startSpawner(): Promise<Spawner> {
     { resolve: (r: SpawnedRun) => void; reject: (e: Error) => void }
   >();
   let gone: LocalError | undefined;
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    gone = new LocalError(
-      'BENCH_SPAWNER_EXITED',
-      `the bench's spawning helper exited (${String(code ?? signal)})${stderr === '' ? '' : `: ${stderr.trim()}`}`,
-    );
+  /** Fails every run waiting, and every later one, with `error`. */
+  const end = (error: LocalError): void => {
+    gone ??= error;
     for (const w of waiting.values()) w.reject(gone);
     waiting.clear();
+  };
+  const exitedMessage = (how: string): string =>
+    `the bench's spawning helper ${how}${stderr === '' ? '' : `: ${stderr.trim()}`}`;
+  // 'close': after its output has been read, so an answer written just before it ended counts.
+  const closed = once(child, 'close').then(([code, signal]) => {
+    end(
+      new LocalError('BENCH_SPAWNER_EXITED', exitedMessage(`exited (${String(code ?? signal)})`)),
+    );
   });
-  child.on('error', () => undefined);
+  // Writing to a helper that has just died (EPIPE) fails the runs, not this process.
+  child.stdin.on('error', (error) =>
+    end(
+      new LocalError(
+        'BENCH_SPAWNER_EXITED',
+        exitedMessage(`cannot be written to (${error.message})`),
+      ),
+    ),
+  );
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const answer = JSON.parse(line) as Answer;
+    let answer: Answer;
+    try {
+      answer = JSON.parse(line) as Answer;
+      if (typeof answer?.id !== 'number') throw new Error('no id');
+    } catch {
+      // A helper that says something else cannot be trusted with the runs: it is ended.
+      end(
+        new LocalError(
+          'BENCH_SPAWNER_EXITED',
+          `the bench's spawning helper answered ${JSON.stringify(line.slice(0, 200))}, not {id, ms, stdout} or {id, error}; it was stopped`,
+        ),
+      );
+      child.kill();
+      return;
+    }
     const w = waiting.get(answer.id);
     if (w === undefined) return;
     waiting.delete(answer.id);
     if (answer.error !== undefined) w.reject(new LocalError('BENCH_SPAWN_FAILED', answer.error));
     else w.resolve({ ms: answer.ms as number, stdout: answer.stdout ?? '' });
   });
-  await once(child, 'spawn');
+  try {
+    await once(child, 'spawn');
+  } catch (error) {
+    throw new LocalError(
+      'BENCH_SPAWNER_EXITED',
+      `the bench's spawning helper could not start: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  child.on('error', (error) =>
+    end(new LocalError('BENCH_SPAWNER_EXITED', exitedMessage(`failed (${error.message})`))),
+  );
   let next = 0;
   return {
     pid: child.pid as number,
@@ -93,8 +135,9 @@ export async function startSpawner(): Promise<Spawner> {
       });
     },
     async close() {
+      end(new LocalError('BENCH_SPAWNER_EXITED', "the bench's spawning helper was closed"));
       child.stdin.end();
-      await exited;
+      await closed;
     },
   };
 }

@@ -3,7 +3,7 @@
  * there, and every failure a bench run can meet reaches the caller as a coded error.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +56,67 @@ describe('startSpawner', () => {
     }
   });
 
+  it('names a program killed by a signal', async () => {
+    const spawner = await startSpawner();
+    try {
+      await expect(spawner.run('sh', ['-c', 'kill -9 $$'])).rejects.toMatchObject({
+        code: 'BENCH_SPAWN_FAILED',
+        message: 'sh was killed by SIGKILL',
+      });
+    } finally {
+      await spawner.close();
+    }
+  });
+
+  it('fails a run written to a helper that has just died, without failing this process', async () => {
+    const spawner = await startSpawner();
+    process.kill(spawner.pid, 'SIGKILL');
+    // Dead, and this process not yet told: the write meets a closed pipe.
+    const until = Date.now() + 200;
+    while (Date.now() < until);
+    await expect(spawner.run('true', [])).rejects.toMatchObject({ code: 'BENCH_SPAWNER_EXITED' });
+    await spawner.close();
+  });
+
+  it('stops a helper that answers something else, failing the run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawner-stub-'));
+    const stub = join(dir, 'stub.mjs');
+    writeFileSync(stub, "process.stdin.on('data', () => process.stdout.write('not json\\n'));\n");
+    const spawner = await startSpawner(stub);
+    try {
+      await expect(spawner.run('true', [])).rejects.toMatchObject({
+        code: 'BENCH_SPAWNER_EXITED',
+        message: expect.stringContaining('answered "not json"') as unknown,
+      });
+      await expect(spawner.run('true', [])).rejects.toMatchObject({ code: 'BENCH_SPAWNER_EXITED' });
+    } finally {
+      await spawner.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the runs of a helper that cannot load, naming why', async () => {
+    const spawner = await startSpawner('/nonexistent-tgstream-helper.mjs');
+    await expect(spawner.run('true', [])).rejects.toMatchObject({
+      code: 'BENCH_SPAWNER_EXITED',
+      message: expect.stringMatching(/exited \(1\).*Cannot find module/s) as unknown,
+    });
+    await spawner.close();
+  });
+
+  it('fails a run still waiting when the helper is closed', async () => {
+    const spawner = await startSpawner();
+    const waiting = expect(spawner.run('sleep', ['30'])).rejects.toMatchObject({
+      code: 'BENCH_SPAWNER_EXITED',
+      message: "the bench's spawning helper was closed",
+    });
+    const started = Date.now();
+    await spawner.close();
+    await waiting;
+    // The helper stopped its program instead of waiting for it.
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('fails the runs waiting, and any later one, once the helper is gone', async () => {
     const spawner = await startSpawner();
     const waiting = spawner.run('sleep', ['5']);
@@ -95,7 +156,7 @@ describe('startSpawner', () => {
         },
       );
       expect(read.stdout.trim().split('\n')).toHaveLength(2000);
-      // No broker at this address: kcat fails, and says so through the helper.
+      // A file that is not there: kcat fails at once, and says so through the helper.
       await expect(
         kcatProduce('127.0.0.1:1', '/nonexistent-tgstream-file', 10, { topic: 't' }, spawner),
       ).rejects.toMatchObject({
