@@ -67,12 +67,14 @@ function crc8(crc: number, buf: Uint8Array, i: number, fast: number): number {
 }
 
 /**
- * The CRC-32C of `buf[start, end)`, as an unsigned 32-bit number.
+ * The CRC-32C of `buf[start, end)`, as an unsigned 32-bit number (0, that of no bytes, when
+ * `end` is not after `start`).
  *
  * @example
  * crc32c(Buffer.from('123456789')); // 0xe3069283
  */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  if (end <= start) return 0;
   const fast = end - ((end - start) & 7);
   let crc = crc8(-1, buf, start, fast);
   for (let i = fast; i < end; i++)

@@ -3,7 +3,8 @@
  * Produce request; on Node 22, when V8 compiled its 8-byte loop on the stack before the loop's
  * tail had ever run, that compiled code deoptimized at the tail on every later call (in the
  * pipeline bench, 400 deoptimizations in 400 invocations, each call finishing in the
- * interpreter: about 120 us instead of 40 for a 62 KB batch). `--no-concurrent-osr` makes that
+ * interpreter: about 120 us a 62 KB batch in the handler, against 85 after the change; ad hoc,
+ * script not kept). `--no-concurrent-osr` makes that
  * order certain. A control with the old shape (loop, tail and conversion in one function) shows
  * the trace catches the pattern.
  */

@@ -55,6 +55,13 @@ describe('CRC-32C', () => {
       }),
     );
   });
+
+  it('gives 0, the CRC-32C of no bytes, for an empty or reversed range', () => {
+    const buf = Buffer.from('123456789abcdefgh');
+    expect(crc32c(buf, 5, 5)).toBe(0);
+    expect(crc32c(buf, 10, 5)).toBe(0);
+    expect(crc32c(buf, 16, 3)).toBe(0);
+  });
 });
 
 const arbRecord = (first: number): fc.Arbitrary<BatchRecord> =>
