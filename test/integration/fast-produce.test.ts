@@ -43,6 +43,17 @@ const kcatRead = (brokers: string, topic: string, partition: number): string[] =
   return r.stdout.split('\n').filter((l) => l !== '');
 };
 
+/** A new topic of `partitions` partitions on `on`, and a delivery (the fast producer) to it. */
+const deliveryToNewTopic = (on: EmbeddedKafka, prefix: string, partitions: number) => {
+  const topic = uniqueTopic(prefix);
+  on.createTopic(topic, partitions);
+  const delivery = createKafkaDelivery({
+    brokers: on.bootstrapServers.split(','),
+    security: { protocol: 'PLAINTEXT' } as never,
+  });
+  return { topic, delivery };
+};
+
 describe.skipIf(!hasKcat)('the fast producer, read back by kcat', () => {
   let kafka: EmbeddedKafka;
   beforeAll(() => {
@@ -51,12 +62,7 @@ describe.skipIf(!hasKcat)('the fast producer, read back by kcat', () => {
   afterAll(() => kafka.stop());
 
   it('writes keys, values, headers, timestamps and nulls exactly, per partition in order, at the offsets it reports', async () => {
-    const topic = uniqueTopic('fast');
-    kafka.createTopic(topic, 3);
-    const delivery = createKafkaDelivery({
-      brokers: kafka.bootstrapServers.split(','),
-      security: { protocol: 'PLAINTEXT' } as never,
-    });
+    const { topic, delivery } = deliveryToNewTopic(kafka, 'fast', 3);
     const base = 1_700_000_000_000;
     const records: OutRecord[] = Array.from({ length: 300 }, (_, i) => ({
       topic,
@@ -179,12 +185,7 @@ describe.skipIf(!hasKcat)('the fast producer, read back by kcat', () => {
   });
 
   it('leaves its connections quiet between sends (no kafkajs check every millisecond)', async () => {
-    const topic = uniqueTopic('quiet');
-    kafka.createTopic(topic, 1);
-    const delivery = createKafkaDelivery({
-      brokers: kafka.bootstrapServers.split(','),
-      security: { protocol: 'PLAINTEXT' } as never,
-    });
+    const { topic, delivery } = deliveryToNewTopic(kafka, 'quiet', 1);
     const checks = vi.spyOn(RequestQueue.prototype, 'checkPendingRequests');
     try {
       const value = Buffer.from('x');
@@ -204,12 +205,7 @@ describe.skipIf(!hasKcat)('the fast producer, read back by kcat', () => {
   });
 
   it('refuses a partition the topic does not have, with a coded retriable error, and writes nothing', async () => {
-    const topic = uniqueTopic('fast');
-    kafka.createTopic(topic, 1);
-    const delivery = createKafkaDelivery({
-      brokers: kafka.bootstrapServers.split(','),
-      security: { protocol: 'PLAINTEXT' } as never,
-    });
+    const { topic, delivery } = deliveryToNewTopic(kafka, 'fast', 1);
     const record = (partition: number): OutRecord => ({
       topic,
       partition,
