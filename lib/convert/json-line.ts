@@ -8,30 +8,36 @@
  * never altered.
  */
 
-import {
-  BACKSLASH,
-  CLOSE_ARRAY,
-  CLOSE_OBJECT,
-  COLON,
-  COMMA,
-  CR,
-  DOT,
-  ESCAPES,
-  LF,
-  LITERALS,
-  MAX_JSON_DEPTH,
-  MINUS,
-  OPEN_ARRAY,
-  OPEN_OBJECT,
-  PLUS,
-  QUOTE,
-  isDigit,
-  isHex,
-  isWhitespace,
-} from './json-bytes.ts';
-import { isCompactJson } from './json-compact.ts';
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+/** Nesting deeper than this is not taken for JSON (a bound on the scanner's recursion). */
+export const MAX_JSON_DEPTH = 512;
 
-export { MAX_JSON_DEPTH } from './json-bytes.ts';
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
+const LITERALS = [TRUE, FALSE, NULL];
+const ESCAPES = new Set(Array.from('"\\/bfnrtu', (c) => c.charCodeAt(0)));
+
+const isWhitespace = (b: number | undefined): boolean =>
+  b === SPACE || b === LF || b === CR || b === TAB;
+const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
+const isHex = (b: number | undefined): boolean =>
+  b !== undefined &&
+  ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
 
 /** True when the bytes contain a line separator TigerGraph would split on (`\n` or `\r`). */
 export const hasLineBreak = (value: Buffer): boolean =>
@@ -176,6 +182,112 @@ class Compactor {
       }
     }
     return false;
+  }
+}
+
+/** The containers open at each depth while {@link isCompactJson} reads (one per level). */
+const OPEN = new Uint8Array(MAX_JSON_DEPTH + 1);
+
+/**
+ * Whether `src` is one JSON object or array written without any insignificant whitespace, as
+ * most producers write it: then {@link compactJsonLines} gives back the value itself. One loop
+ * with no call per token, for the common case; `false` for anything else (whitespace outside a
+ * string, several values, a grammar error, nesting past {@link MAX_JSON_DEPTH}), which the full
+ * scanner then reads and decides on, so a `false` here is never a verdict on its own. It checks
+ * the same grammar as the scanner: strings of bytes from 0x20 with the escapes RFC 8259 allows,
+ * numbers without a leading zero or a bare dot, the three literals.
+ */
+export function isCompactJson(src: Buffer): boolean {
+  const n = src.length;
+  let i = 0;
+  let depth = 0;
+  let b = src[0];
+  // What comes next: 0 a value, 1 a key or the end of an empty object, 2 a value or the end of
+  // an empty array, 3 what follows a value (a comma, the end of a container, the end of the text).
+  let want = 0;
+  for (;;) {
+    if (want === 3) {
+      if (depth === 0) return i === n;
+      const open = OPEN[depth];
+      if (b === COMMA) {
+        b = src[++i];
+        if (open === OPEN_ARRAY) want = 0;
+        else if (b !== QUOTE) return false;
+        else want = 1;
+        continue;
+      }
+      if (b !== (open === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) return false;
+      depth--;
+      b = src[++i];
+      continue;
+    }
+    if (want === 1 || want === 2) {
+      if (b === (want === 1 ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+        depth--;
+        b = src[++i];
+        want = 3;
+        continue;
+      }
+      if (want === 2) want = 0;
+    }
+    if (want === 1) {
+      // A key: a string, then a colon, then a value.
+      if (b !== QUOTE) return false;
+    } else if (b === OPEN_OBJECT || b === OPEN_ARRAY) {
+      if (depth === MAX_JSON_DEPTH) return false;
+      OPEN[++depth] = b;
+      want = b === OPEN_OBJECT ? 1 : 2;
+      b = src[++i];
+      continue;
+    } else if (depth === 0) return false;
+    if (b === QUOTE) {
+      for (;;) {
+        b = src[++i];
+        if (b === undefined || b < 0x20) return false;
+        if (b === QUOTE) break;
+        if (b === BACKSLASH) {
+          b = src[++i];
+          if (b === 0x75) {
+            for (let k = 0; k < 4; k++) if (!isHex(src[++i])) return false;
+          } else if (b === undefined || !ESCAPES.has(b)) return false;
+        }
+      }
+      b = src[++i];
+      if (want === 1) {
+        if (b !== COLON) return false;
+        b = src[++i];
+        want = 0;
+        continue;
+      }
+    } else if (b === MINUS || isDigit(b)) {
+      if (b === MINUS) b = src[++i];
+      if (b === 0x30) b = src[++i];
+      else {
+        if (!isDigit(b)) return false;
+        do b = src[++i];
+        while (isDigit(b));
+      }
+      if (b === DOT) {
+        b = src[++i];
+        if (!isDigit(b)) return false;
+        do b = src[++i];
+        while (isDigit(b));
+      }
+      if (b === 0x65 || b === 0x45) {
+        b = src[++i];
+        if (b === PLUS || b === MINUS) b = src[++i];
+        if (!isDigit(b)) return false;
+        do b = src[++i];
+        while (isDigit(b));
+      }
+    } else {
+      const word = b === 0x74 ? TRUE : b === 0x66 ? FALSE : b === 0x6e ? NULL : undefined;
+      if (word === undefined) return false;
+      for (let k = 1; k < word.length; k++) if (src[i + k] !== word[k]) return false;
+      i += word.length;
+      b = src[i];
+    }
+    want = 3;
   }
 }
 

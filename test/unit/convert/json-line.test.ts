@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compactJsonLines, createConverter } from '../../../lib/convert/index.ts';
-import { isCompactJson } from '../../../lib/convert/json-compact.ts';
-import { MAX_JSON_DEPTH, scanJsonLines } from '../../../lib/convert/json-line.ts';
+import { MAX_JSON_DEPTH, isCompactJson, scanJsonLines } from '../../../lib/convert/json-line.ts';
 import type { KafkaRecord } from '../../../lib/event/index.ts';
 import { isTigerStreamError } from '../../../lib/errors/index.ts';
 
