@@ -10,7 +10,8 @@
  *
  * Run as `node bin/run-ts.js bench/latency-feed.ts '<FeedArguments as JSON>'` with an IPC channel.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafkaClient } from '../lib/kafka/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface FeedArguments {
@@ -60,7 +61,7 @@ async function feed(args: FeedArguments): Promise<void> {
   const send = (message: FeedMessage): void => {
     process.send?.(message);
   };
-  const producer = new Kafka({
+  const producer = createKafkaClient({
     clientId: 'tigerstream-latency-feed',
     brokers: args.bootstrapServers.split(','),
     logLevel: logLevel.NOTHING,

@@ -22,7 +22,8 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafkaClient } from '../lib/kafka/index.ts';
 import type { Context } from 'aws-lambda';
 import type { KafkaEvent } from '../lib/event/index.ts';
 import { LocalError } from '../lib/errors/index.ts';
@@ -127,7 +128,7 @@ async function measure(stack: BenchStack, mode: Mode): Promise<LatencyEntry> {
     loadConfig: () => Promise.resolve(config),
     logger: silentLogger(),
   });
-  const kafka = new Kafka({
+  const kafka = createKafkaClient({
     brokers: stack.bootstrapServers.split(','),
     logLevel: logLevel.NOTHING,
   });

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafkaClient } from '../lib/kafka/index.ts';
 import { LocalError } from '../lib/errors/index.ts';
 import { ROOT } from './harness.ts';
 import { companyId } from './soak-feed.ts';
@@ -80,7 +81,7 @@ export function peakRssOf(pid: number | undefined): number | undefined {
 
 /** The sum of the topic's high watermarks: what the broker holds. */
 export async function topicSize(bootstrapServers: string, topic: string): Promise<number> {
-  const admin = new Kafka({
+  const admin = createKafkaClient({
     brokers: bootstrapServers.split(','),
     logLevel: logLevel.NOTHING,
   }).admin();

@@ -4,7 +4,7 @@
  * decode, so a run shows every record accounted for.
  */
 import { logLevel } from 'kafkajs';
-import { newKafka } from '../kafka/index.ts';
+import { createKafkaClient } from '../kafka/index.ts';
 
 export interface Company {
   readonly company: string;
@@ -33,7 +33,10 @@ export async function seedRecords(
   encode: (v: Company) => Buffer | string,
   encodeBad: (n: number, rank: number) => Buffer | string,
 ): Promise<void> {
-  const kafka = newKafka({ brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = createKafkaClient({
+    brokers: bootstrapServers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {

@@ -8,12 +8,13 @@ import { registerCodecs } from './codecs.ts';
 import { installQuietRequestQueue } from './request-queue.ts';
 
 /**
- * A kafkajs client for `config`, with kafkajs set up as TigerStream runs it.
+ * A kafkajs client, with kafkajs set up as TigerStream runs it.
  *
+ * @param config kafkajs's own client configuration (brokers, TLS, SASL, logging).
  * @example
- * const kafka = newKafka({ brokers: ['localhost:9092'] });
+ * const kafka = createKafkaClient({ brokers: ['localhost:9092'] });
  */
-export function newKafka(config: KafkaConfig): Kafka {
+export function createKafkaClient(config: KafkaConfig): Kafka {
   registerCodecs();
   installQuietRequestQueue();
   return new Kafka(config);

@@ -8,7 +8,7 @@ import type { ClientSecurity } from '../config/index.ts';
 import type { KafkaRecord, RecordHeader } from '../event/index.ts';
 import { DeliveryError, TigerStreamError, messageOf } from '../errors/index.ts';
 import type { Logger } from '../observability/index.ts';
-import { newKafka } from './client.ts';
+import { createKafkaClient } from './client.ts';
 import { consumerFailure } from './crash.ts';
 import { createGatherer, type Gatherer } from './gather.ts';
 import { kafkaSecurity } from './security.ts';
@@ -110,7 +110,7 @@ const headersOf = (headers: Record<string, unknown> | undefined): RecordHeader[]
   );
 
 export function createBatchConsumer(options: BatchConsumerOptions): BatchConsumer {
-  const kafka = newKafka({
+  const kafka = createKafkaClient({
     clientId: 'tigerstream-runner',
     brokers: [...options.brokers],
     logLevel: KafkaLogLevel.WARN,

@@ -153,8 +153,8 @@ export { createBrokerResolver, brokerField, isMskArn } from './msk.ts';
 import { kafkaSecurity } from './security.ts';
 import { kafkaCompression, recordsCodec, type CompressionType } from './codecs.ts';
 import { createFastProducer, type FastProducer } from './fast-produce.ts';
-import { newKafka } from './client.ts';
-export { newKafka } from './client.ts';
+import { createKafkaClient } from './client.ts';
+export { createKafkaClient } from './client.ts';
 export {
   CodecError,
   COMPRESSION_TYPES,
@@ -191,7 +191,7 @@ export function createKafkaDelivery(options: KafkaDeliveryOptions): KafkaDeliver
     logCreator: toKafkaLogLevel(options.logger),
     ...kafkaSecurity(options.security),
   };
-  const kafka = newKafka(kafkaConfig);
+  const kafka = createKafkaClient(kafkaConfig);
   const fast: FastProducer | undefined =
     options.producer === 'kafkajs'
       ? undefined

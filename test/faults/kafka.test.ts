@@ -3,7 +3,8 @@
  * broker answers, and an oversized record. Faults come from the embedded broker's fault API;
  * a wrapper around the container's real producer only picks the moment.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafkaClient } from '../../lib/kafka/index.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KAFKA_API_KEYS, KAFKA_ERRORS } from '../../lib/local/index.ts';
 import {
@@ -21,7 +22,10 @@ const SCENARIO_TIMEOUT_MS = 120_000;
 
 /** Each partition's leader (the mock cluster places leaders at random). */
 async function leadersOf(bootstrap: string, topic: string): Promise<Map<number, number>> {
-  const admin = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafkaClient({
+    brokers: bootstrap.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });

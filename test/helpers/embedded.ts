@@ -1,6 +1,7 @@
 /** Integration harness: the real embedded broker and the TigerGraph emulator, unique topics. */
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { logLevel, type IHeaders } from 'kafkajs';
+import { createKafkaClient } from '../../lib/kafka/index.ts';
 import { withSettings, type ConnectorConfig } from '../../lib/config/index.ts';
 import {
   startEmbeddedKafka,
@@ -96,7 +97,7 @@ export async function produceSends(
   topic: string,
   sends: readonly SeedMessage[][],
 ): Promise<void> {
-  const kafka = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
+  const kafka = createKafkaClient({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
   const p = kafka.producer({ allowAutoTopicCreation: false });
   await p.connect();
   try {
@@ -127,7 +128,7 @@ export async function readTopic(
   count: number,
   timeoutMs = 20_000,
 ): Promise<ReadBack[]> {
-  const kafka = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
+  const kafka = createKafkaClient({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueTopic('reader'), maxWaitTimeInMs: 50 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newKafka } from '../../../lib/kafka/index.ts';
+import { createKafkaClient } from '../../../lib/kafka/index.ts';
 
 const require = createRequire(import.meta.url);
 const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
@@ -28,7 +28,7 @@ const sources = (dir: string): string[] =>
         : [],
   );
 
-describe('newKafka', () => {
+describe('createKafkaClient', () => {
   it('sets kafkajs up before the first client: its own queue scheduling is replaced, the codecs registered', () => {
     // This file's process has made no client yet: kafkajs's own scheduling is in place.
     const own = RequestQueue.prototype.scheduleCheckPendingRequests;
@@ -36,15 +36,16 @@ describe('newKafka', () => {
     const zstd = (): unknown =>
       (CompressionCodecs[CompressionTypes.ZSTD as number] as () => unknown)();
     expect(zstd).toThrow(/not implemented/i);
-    const kafka = newKafka({ brokers: ['127.0.0.1:1'] });
+    const kafka = createKafkaClient({ brokers: ['127.0.0.1:1'] });
     expect(typeof kafka.producer).toBe('function');
     expect(RequestQueue.prototype.scheduleCheckPendingRequests).not.toBe(own);
     expect(zstd()).toMatchObject({ compress: expect.any(Function) as unknown });
   });
 
-  it('is the only place lib/ makes a kafkajs client', () => {
-    const making = sources(join(ROOT, 'lib'))
-      .filter((f) => /\bnew Kafka\(/.test(readFileSync(f, 'utf8')))
+  it('is the only place the function and the benches make a kafkajs client', () => {
+    const making = ['lib', 'bench']
+      .flatMap((dir) => sources(join(ROOT, dir)))
+      .filter((f) => /\bnew\s+(?:kafkajs\.)?Kafka\s*\(/.test(readFileSync(f, 'utf8')))
       .map((f) => relative(ROOT, f));
     expect(making).toEqual(['lib/kafka/client.ts']);
   });
