@@ -23,16 +23,29 @@ const input = createInterface({ input: process.stdin });
 input.on('line', (line) => {
   const { id, file, args } = JSON.parse(line);
   const started = process.hrtime.bigint();
-  const child = execFile(file, args, { maxBuffer: MAX_OUTPUT }, (error, stdout, stderr) => {
-    running.delete(child);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const tail = stderr.trim() === '' ? '' : `: ${stderr.trim().slice(-500)}`;
-    const answer =
-      error === null ? { id, ms, stdout } : { id, error: `${failure(file, error)}${tail}` };
-    process.stdout.write(`${JSON.stringify(answer)}\n`);
-  });
+  let child;
+  try {
+    child = execFile(file, args, { maxBuffer: MAX_OUTPUT }, (error, stdout, stderr) => {
+      running.delete(child);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const tail = stderr.trim() === '' ? '' : `: ${stderr.trim().slice(-500)}`;
+      const answer =
+        error === null ? { id, ms, stdout } : { id, error: `${failure(file, error)}${tail}` };
+      process.stdout.write(`${JSON.stringify(answer)}\n`);
+    });
+  } catch (error) {
+    // Refused before it started (arguments too long, a bad option): this run fails, not the rest.
+    process.stdout.write(`${JSON.stringify({ id, error: failure(file, error) })}\n`);
+    return;
+  }
   running.add(child);
 });
-input.on('close', () => {
+const stopAll = () => {
   for (const child of running) child.kill();
+};
+input.on('close', stopAll);
+// Stopped by a signal: its programs are stopped first, not left running without it.
+process.on('SIGTERM', () => {
+  stopAll();
+  process.exit(143);
 });

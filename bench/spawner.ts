@@ -28,16 +28,21 @@ export interface Spawner {
   /**
    * Runs `file` with `args` in the helper and waits for it to exit.
    *
-   * @throws LocalError `BENCH_SPAWN_FAILED` when the program cannot start or exits other than 0
-   * (its exit code and the end of its standard error in the message); `BENCH_SPAWNER_EXITED`
-   * when the helper is gone.
+   * @throws LocalError `BENCH_SPAWN_FAILED` when the program cannot start, exits other than 0,
+   * is killed by a signal or prints more than 64 MiB (the message says which, with the end of
+   * its standard error); `BENCH_SPAWNER_EXITED` when the helper has exited or was closed;
+   * `BENCH_SPAWNER_UNUSABLE` when it cannot be written to or answers something other than an
+   * answer (it is then stopped).
    */
   run(file: string, args: readonly string[]): Promise<SpawnedRun>;
-  /** Ends the helper; runs still waiting fail with `BENCH_SPAWNER_EXITED`. */
+  /**
+   * Ends the helper, which stops the programs it is running; runs still waiting fail with
+   * `BENCH_SPAWNER_EXITED`. A helper not gone within {@link CLOSE_WAIT_MS} is killed.
+   */
   close(): Promise<void>;
 }
 
-/** The helper's answer to request `id`. */
+/** The helper's answer to request `id`: `ms` and `stdout`, or `error`. */
 interface Answer {
   readonly id: number;
   readonly ms?: number;
@@ -45,15 +50,28 @@ interface Answer {
   readonly error?: string;
 }
 
+/** Whether `value` is an answer the helper writes (anything else means it cannot be trusted). */
+const isAnswer = (value: unknown): value is Answer => {
+  if (typeof value !== 'object' || value === null) return false;
+  const a = value as Record<string, unknown>;
+  return (
+    typeof a.id === 'number' &&
+    (typeof a.error === 'string' || (typeof a.ms === 'number' && typeof a.stdout === 'string'))
+  );
+};
+
 /** The helper: bench/spawner-child.mjs, plain JavaScript (no compiler loaded into it). */
 export const SPAWNER_CHILD = join(ROOT, 'bench', 'spawner-child.mjs');
+
+/** How long {@link Spawner.close} waits for the helper to end before it kills it. */
+export const CLOSE_WAIT_MS = 5000;
 
 /**
  * Starts the helper (`script`, bench/spawner-child.mjs by default) on this Node, with this
  * process's CPU affinity (start it after pinning, so the programs run where the measured process
  * would have started them).
  *
- * @throws LocalError `BENCH_SPAWNER_EXITED` when the helper cannot start.
+ * @throws LocalError `BENCH_SPAWNER_UNUSABLE` when the helper cannot start.
  */
 export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [script], {
@@ -66,62 +84,70 @@ export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
     { resolve: (r: SpawnedRun) => void; reject: (e: Error) => void }
   >();
   let gone: LocalError | undefined;
-  /** Fails every run waiting, and every later one, with `error`. */
+  /** Fails every run waiting, and every later one, with the first such error. */
   const end = (error: LocalError): void => {
     gone ??= error;
     for (const w of waiting.values()) w.reject(gone);
     waiting.clear();
   };
-  const exitedMessage = (how: string): string =>
-    `the bench's spawning helper ${how}${stderr === '' ? '' : `: ${stderr.trim()}`}`;
-  // 'close': after its output has been read, so an answer written just before it ended counts.
-  const closed = once(child, 'close').then(([code, signal]) => {
-    end(
-      new LocalError('BENCH_SPAWNER_EXITED', exitedMessage(`exited (${String(code ?? signal)})`)),
-    );
-  });
-  // Writing to a helper that has just died (EPIPE) fails the runs, not this process.
+  const helper = (what: string): string =>
+    `the bench's spawning helper ${what}${stderr === '' ? '' : `: ${stderr.trim()}`}`;
+  // 'close' comes after the helper's output has been read, so an answer written just before it
+  // ended still counts; a listener, not events.once, which would reject on 'error' unheard.
+  const closed = new Promise<void>((resolve) =>
+    child.once('close', (code: number | null, signal: string | null) => {
+      end(new LocalError('BENCH_SPAWNER_EXITED', helper(`exited (${String(code ?? signal)})`)));
+      resolve();
+    }),
+  );
+  // A helper that has just died fails the runs written to it (EPIPE), not this process.
   child.stdin.on('error', (error) =>
     end(
-      new LocalError(
-        'BENCH_SPAWNER_EXITED',
-        exitedMessage(`cannot be written to (${error.message})`),
-      ),
+      new LocalError('BENCH_SPAWNER_UNUSABLE', helper(`cannot be written to (${error.message})`), {
+        cause: error,
+      }),
     ),
   );
   createInterface({ input: child.stdout }).on('line', (line) => {
-    let answer: Answer;
+    let answer: unknown;
     try {
-      answer = JSON.parse(line) as Answer;
-      if (typeof answer?.id !== 'number') throw new Error('no id');
+      answer = JSON.parse(line);
     } catch {
-      // A helper that says something else cannot be trusted with the runs: it is ended.
+      answer = undefined;
+    }
+    if (!isAnswer(answer)) {
+      // A helper that says something else cannot be trusted with the runs: it is stopped (its
+      // input closed, so it stops its programs too).
       end(
         new LocalError(
-          'BENCH_SPAWNER_EXITED',
+          'BENCH_SPAWNER_UNUSABLE',
           `the bench's spawning helper answered ${JSON.stringify(line.slice(0, 200))}, not {id, ms, stdout} or {id, error}; it was stopped`,
         ),
       );
-      child.kill();
+      child.stdin.end();
       return;
     }
     const w = waiting.get(answer.id);
     if (w === undefined) return;
     waiting.delete(answer.id);
     if (answer.error !== undefined) w.reject(new LocalError('BENCH_SPAWN_FAILED', answer.error));
-    else w.resolve({ ms: answer.ms as number, stdout: answer.stdout ?? '' });
+    else w.resolve({ ms: answer.ms as number, stdout: answer.stdout as string });
   });
   try {
     await once(child, 'spawn');
   } catch (error) {
     throw new LocalError(
-      'BENCH_SPAWNER_EXITED',
+      'BENCH_SPAWNER_UNUSABLE',
       `the bench's spawning helper could not start: ${(error as Error).message}`,
       { cause: error },
     );
   }
   child.on('error', (error) =>
-    end(new LocalError('BENCH_SPAWNER_EXITED', exitedMessage(`failed (${error.message})`))),
+    end(
+      new LocalError('BENCH_SPAWNER_UNUSABLE', helper(`failed (${error.message})`), {
+        cause: error,
+      }),
+    ),
   );
   let next = 0;
   return {
@@ -137,7 +163,9 @@ export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
     async close() {
       end(new LocalError('BENCH_SPAWNER_EXITED', "the bench's spawning helper was closed"));
       child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), CLOSE_WAIT_MS);
       await closed;
+      clearTimeout(timer);
     },
   };
 }

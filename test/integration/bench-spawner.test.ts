@@ -3,7 +3,7 @@
  * there, and every failure a bench run can meet reaches the caller as a coded error.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,16 @@ import { startSpawner } from '../../bench/spawner.ts';
 import { kcatProduce, writeKcatFile } from '../../bench/pipeline.ts';
 import { startEmbeddedKafka } from '../../lib/local/index.ts';
 import { uniqueTopic } from '../helpers/embedded.ts';
+
+/** Whether process `pid` is still there. */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const hasKcat = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0;
 
@@ -74,7 +84,11 @@ describe('startSpawner', () => {
     // Dead, and this process not yet told: the write meets a closed pipe.
     const until = Date.now() + 200;
     while (Date.now() < until);
-    await expect(spawner.run('true', [])).rejects.toMatchObject({ code: 'BENCH_SPAWNER_EXITED' });
+    // EPIPE from the write or the helper's end, whichever this process hears first.
+    const failed = await spawner.run('true', []).catch((e: unknown) => e);
+    expect(failed).toMatchObject({
+      code: expect.stringMatching(/^BENCH_SPAWNER_(UNUSABLE|EXITED)$/) as unknown,
+    });
     await spawner.close();
   });
 
@@ -85,10 +99,14 @@ describe('startSpawner', () => {
     const spawner = await startSpawner(stub);
     try {
       await expect(spawner.run('true', [])).rejects.toMatchObject({
-        code: 'BENCH_SPAWNER_EXITED',
+        code: 'BENCH_SPAWNER_UNUSABLE',
         message: expect.stringContaining('answered "not json"') as unknown,
       });
-      await expect(spawner.run('true', [])).rejects.toMatchObject({ code: 'BENCH_SPAWNER_EXITED' });
+      await expect(spawner.run('true', [])).rejects.toMatchObject({
+        code: 'BENCH_SPAWNER_UNUSABLE',
+      });
+      // Stopped: the stub, whose input was closed, is gone.
+      await expect.poll(() => alive(spawner.pid), { timeout: 3000 }).toBe(false);
     } finally {
       await spawner.close();
       rmSync(dir, { recursive: true, force: true });
@@ -113,13 +131,51 @@ describe('startSpawner', () => {
     const started = Date.now();
     await spawner.close();
     await waiting;
-    // The helper stopped its program instead of waiting for it.
-    expect(Date.now() - started).toBeLessThan(5000);
+    // The helper stopped its program instead of waiting for it (or for close's kill at 5 s).
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('stops its programs when it is stopped by SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawner-term-'));
+    const pidFile = join(dir, 'pid');
+    const spawner = await startSpawner();
+    try {
+      const waiting = expect(
+        spawner.run('sh', ['-c', `echo $$ > ${pidFile}; exec sleep 30`]),
+      ).rejects.toMatchObject({
+        code: 'BENCH_SPAWNER_EXITED',
+        message: expect.stringContaining('(143)') as unknown,
+      });
+      await expect
+        .poll(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '')
+        .toBe(true);
+      const program = Number(readFileSync(pidFile, 'utf8').trim());
+      expect(alive(program)).toBe(true);
+      process.kill(spawner.pid, 'SIGTERM');
+      await waiting;
+      await expect.poll(() => alive(program), { timeout: 3000 }).toBe(false);
+    } finally {
+      await spawner.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names a program that prints more than it keeps', async () => {
+    const spawner = await startSpawner();
+    try {
+      await expect(spawner.run('head', ['-c', '70000000', '/dev/zero'])).rejects.toMatchObject({
+        code: 'BENCH_SPAWN_FAILED',
+        message: 'head printed more than 67108864 bytes and was stopped',
+      });
+    } finally {
+      await spawner.close();
+    }
   });
 
   it('fails the runs waiting, and any later one, once the helper is gone', async () => {
     const spawner = await startSpawner();
-    const waiting = spawner.run('sleep', ['5']);
+    // SIGKILL leaves the helper no time to stop its programs: a short one.
+    const waiting = spawner.run('sleep', ['1']);
     process.kill(spawner.pid, 'SIGKILL');
     await expect(waiting).rejects.toMatchObject({
       code: 'BENCH_SPAWNER_EXITED',
