@@ -56,7 +56,9 @@ const isAnswer = (value: unknown): value is Answer => {
   const a = value as Record<string, unknown>;
   return (
     typeof a.id === 'number' &&
-    (typeof a.error === 'string' || (typeof a.ms === 'number' && typeof a.stdout === 'string'))
+    (a.error === undefined
+      ? typeof a.ms === 'number' && typeof a.stdout === 'string'
+      : typeof a.error === 'string')
   );
 };
 
@@ -74,9 +76,12 @@ export const CLOSE_WAIT_MS = 5000;
  * @throws LocalError `BENCH_SPAWNER_UNUSABLE` when the helper cannot start.
  */
 export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [script], {
-    stdio: 'pipe',
-  });
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    child = spawn(process.execPath, [script], { stdio: 'pipe' });
+  } catch (error) {
+    throw cannotStart(error);
+  }
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const waiting = new Map<
@@ -90,61 +95,81 @@ export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
     for (const w of waiting.values()) w.reject(gone);
     waiting.clear();
   };
-  const helper = (what: string): string =>
+  const describeHelper = (what: string): string =>
     `the bench's spawning helper ${what}${stderr === '' ? '' : `: ${stderr.trim()}`}`;
+  /** Ends the runs with `error` and stops the helper (which stops its programs on SIGTERM). */
+  const stopHelper = (error: LocalError): void => {
+    end(error);
+    child.kill();
+  };
+  // A write to a helper that has just died fails (EPIPE): it is killed, if it is not dead yet, and
+  // the runs end when it has, with the write's error as the cause.
+  let writeError: Error | undefined;
+  child.stdin.on('error', (error) => {
+    writeError ??= error;
+    child.kill('SIGKILL');
+  });
   // 'close' comes after the helper's output has been read, so an answer written just before it
   // ended still counts; a listener, not events.once, which would reject on 'error' unheard.
   const closed = new Promise<void>((resolve) =>
     child.once('close', (code: number | null, signal: string | null) => {
-      end(new LocalError('BENCH_SPAWNER_EXITED', helper(`exited (${String(code ?? signal)})`)));
+      end(
+        new LocalError(
+          'BENCH_SPAWNER_EXITED',
+          describeHelper(`exited (${String(code ?? signal)})`),
+          writeError === undefined ? {} : { cause: writeError },
+        ),
+      );
       resolve();
     }),
   );
-  // A helper that has just died fails the runs written to it (EPIPE), not this process.
-  child.stdin.on('error', (error) =>
-    end(
-      new LocalError('BENCH_SPAWNER_UNUSABLE', helper(`cannot be written to (${error.message})`), {
-        cause: error,
-      }),
+  child.stdout.on('error', (error) =>
+    stopHelper(
+      new LocalError(
+        'BENCH_SPAWNER_UNUSABLE',
+        describeHelper(`cannot be read (${error.message})`),
+        {
+          cause: error,
+        },
+      ),
     ),
   );
+  child.stderr.on('error', () => undefined);
   createInterface({ input: child.stdout }).on('line', (line) => {
     let answer: unknown;
+    let cause: unknown;
     try {
       answer = JSON.parse(line);
-    } catch {
-      answer = undefined;
+    } catch (error) {
+      cause = error;
     }
-    if (!isAnswer(answer)) {
-      // A helper that says something else cannot be trusted with the runs: it is stopped (its
-      // input closed, so it stops its programs too).
-      end(
+    const known = isAnswer(answer) ? waiting.get(answer.id) : undefined;
+    if (!isAnswer(answer) || (known === undefined && gone === undefined)) {
+      // A helper that says something else, or answers a run it was not given, cannot be trusted
+      // with the runs: it is stopped. (Its line is not quoted: it may hold a program's output.)
+      stopHelper(
         new LocalError(
           'BENCH_SPAWNER_UNUSABLE',
-          `the bench's spawning helper answered ${JSON.stringify(line.slice(0, 200))}, not {id, ms, stdout} or {id, error}; it was stopped`,
+          `the bench's spawning helper answered a line of ${line.length} characters that is ${isAnswer(answer) ? 'an answer to no run it was given' : 'not {id, ms, stdout} or {id, error}'}; it was stopped`,
+          cause === undefined ? {} : { cause },
         ),
       );
-      child.stdin.end();
       return;
     }
-    const w = waiting.get(answer.id);
-    if (w === undefined) return;
+    if (known === undefined) return;
     waiting.delete(answer.id);
-    if (answer.error !== undefined) w.reject(new LocalError('BENCH_SPAWN_FAILED', answer.error));
-    else w.resolve({ ms: answer.ms as number, stdout: answer.stdout as string });
+    if (answer.error !== undefined)
+      known.reject(new LocalError('BENCH_SPAWN_FAILED', answer.error));
+    else known.resolve({ ms: answer.ms as number, stdout: answer.stdout as string });
   });
   try {
     await once(child, 'spawn');
   } catch (error) {
-    throw new LocalError(
-      'BENCH_SPAWNER_UNUSABLE',
-      `the bench's spawning helper could not start: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw cannotStart(error);
   }
   child.on('error', (error) =>
-    end(
-      new LocalError('BENCH_SPAWNER_UNUSABLE', helper(`failed (${error.message})`), {
+    stopHelper(
+      new LocalError('BENCH_SPAWNER_UNUSABLE', describeHelper(`failed (${error.message})`), {
         cause: error,
       }),
     ),
@@ -169,3 +194,11 @@ export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
     },
   };
 }
+
+/** The error for a helper that could not be started. */
+const cannotStart = (error: unknown): LocalError =>
+  new LocalError(
+    'BENCH_SPAWNER_UNUSABLE',
+    `the bench's spawning helper could not start: ${(error as Error).message}`,
+    { cause: error },
+  );

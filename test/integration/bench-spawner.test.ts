@@ -12,14 +12,20 @@ import { kcatProduce, writeKcatFile } from '../../bench/pipeline.ts';
 import { startEmbeddedKafka } from '../../lib/local/index.ts';
 import { uniqueTopic } from '../helpers/embedded.ts';
 
-/** Whether process `pid` is still there. */
-const alive = (pid: number): boolean => {
+/** The state letter /proc gives process `pid` (`Z` once it has died), or undefined when it is gone. */
+const stateOf = (pid: number): string | undefined => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch {
-    return false;
+    return undefined;
   }
+};
+
+/** Whether process `pid` still runs (a zombie, dead and not yet collected, does not). */
+const isRunning = (pid: number): boolean => {
+  const state = stateOf(pid);
+  return state !== undefined && state !== 'Z';
 };
 
 const hasKcat = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0;
@@ -81,13 +87,16 @@ describe('startSpawner', () => {
   it('fails a run written to a helper that has just died, without failing this process', async () => {
     const spawner = await startSpawner();
     process.kill(spawner.pid, 'SIGKILL');
-    // Dead, and this process not yet told: the write meets a closed pipe.
-    const until = Date.now() + 200;
-    while (Date.now() < until);
-    // EPIPE from the write or the helper's end, whichever this process hears first.
+    // Dead (a zombie), and this process not yet told, as it has not let its events run: the
+    // write meets a closed pipe.
+    const until = Date.now() + 5000;
+    while (stateOf(spawner.pid) !== 'Z' && Date.now() < until);
+    expect(stateOf(spawner.pid)).toBe('Z');
     const failed = await spawner.run('true', []).catch((e: unknown) => e);
     expect(failed).toMatchObject({
-      code: expect.stringMatching(/^BENCH_SPAWNER_(UNUSABLE|EXITED)$/) as unknown,
+      code: 'BENCH_SPAWNER_EXITED',
+      message: expect.stringContaining('exited (SIGKILL)') as unknown,
+      cause: { code: 'EPIPE' },
     });
     await spawner.close();
   });
@@ -100,13 +109,36 @@ describe('startSpawner', () => {
     try {
       await expect(spawner.run('true', [])).rejects.toMatchObject({
         code: 'BENCH_SPAWNER_UNUSABLE',
-        message: expect.stringContaining('answered "not json"') as unknown,
+        message: expect.stringContaining(
+          'answered a line of 8 characters that is not {id, ms, stdout} or {id, error}',
+        ) as unknown,
+        cause: expect.any(SyntaxError) as unknown,
       });
       await expect(spawner.run('true', [])).rejects.toMatchObject({
         code: 'BENCH_SPAWNER_UNUSABLE',
       });
       // Stopped: the stub, whose input was closed, is gone.
-      await expect.poll(() => alive(spawner.pid), { timeout: 3000 }).toBe(false);
+      await expect.poll(() => isRunning(spawner.pid), { timeout: 3000 }).toBe(false);
+    } finally {
+      await spawner.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops a helper that answers a run it was not given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawner-stub-'));
+    const stub = join(dir, 'stub.mjs');
+    writeFileSync(
+      stub,
+      "process.stdin.on('data', () => process.stdout.write(JSON.stringify({ id: 999, ms: 1, stdout: '' }) + '\\n'));\n",
+    );
+    const spawner = await startSpawner(stub);
+    try {
+      await expect(spawner.run('true', [])).rejects.toMatchObject({
+        code: 'BENCH_SPAWNER_UNUSABLE',
+        message: expect.stringContaining('an answer to no run it was given') as unknown,
+      });
+      await expect.poll(() => isRunning(spawner.pid), { timeout: 3000 }).toBe(false);
     } finally {
       await spawner.close();
       rmSync(dir, { recursive: true, force: true });
@@ -147,15 +179,42 @@ describe('startSpawner', () => {
         message: expect.stringContaining('(143)') as unknown,
       });
       await expect
-        .poll(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '')
+        .poll(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', {
+          timeout: 10_000,
+        })
         .toBe(true);
       const program = Number(readFileSync(pidFile, 'utf8').trim());
-      expect(alive(program)).toBe(true);
+      expect(isRunning(program)).toBe(true);
       process.kill(spawner.pid, 'SIGTERM');
       await waiting;
-      await expect.poll(() => alive(program), { timeout: 3000 }).toBe(false);
+      await expect.poll(() => isRunning(program), { timeout: 3000 }).toBe(false);
     } finally {
       await spawner.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops what its programs started when it is closed, even a program that ignores SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawner-group-'));
+    const pidFile = join(dir, 'pid');
+    const spawner = await startSpawner();
+    const waiting = expect(
+      spawner.run('sh', ['-c', `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait`]),
+    ).rejects.toMatchObject({ code: 'BENCH_SPAWNER_EXITED' });
+    try {
+      await expect
+        .poll(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', {
+          timeout: 10_000,
+        })
+        .toBe(true);
+      const grandchild = Number(readFileSync(pidFile, 'utf8').trim());
+      expect(isRunning(grandchild)).toBe(true);
+      const started = Date.now();
+      await spawner.close();
+      await waiting;
+      expect(Date.now() - started).toBeLessThan(3000);
+      await expect.poll(() => isRunning(grandchild), { timeout: 3000 }).toBe(false);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
