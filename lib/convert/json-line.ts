@@ -6,6 +6,10 @@
  * numbers and strings are copied byte for byte (no JSON.parse: longs beyond 2^53 keep their
  * digits). The grammar is checked in full, so text that merely looks like JSON (`{a b}`) is
  * never altered.
+ *
+ * One file, over the usual size: split into modules (4b74568, reverted in c352ae7), the
+ * grammar's constants became imported bindings, which made isCompactJson about 40% slower where
+ * tsx runs the sources (`tgstream`, the converter bench); the Lambda bundle inlines them.
  */
 
 const SPACE = 0x20;
