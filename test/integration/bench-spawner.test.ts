@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startSpawner } from '../../bench/spawner.ts';
+import { startSpawner, type Spawner } from '../../bench/spawner.ts';
 import { kcatProduce, writeKcatFile } from '../../bench/pipeline.ts';
 import { startEmbeddedKafka } from '../../lib/local/index.ts';
 import { uniqueTopic } from '../helpers/embedded.ts';
@@ -30,10 +30,39 @@ const isRunning = (pid: number): boolean => {
 
 const hasKcat = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0;
 
+/** The process id a program wrote to `file`, once it has (a shell's `echo $$ > file`). */
+const pidWrittenTo = async (file: string): Promise<number> => {
+  await expect
+    .poll(() => existsSync(file) && readFileSync(file, 'utf8').trim() !== '', { timeout: 10_000 })
+    .toBe(true);
+  return Number(readFileSync(file, 'utf8').trim());
+};
+
+/** Runs `check` with a helper started from `script`, closing it whatever happens. */
+const withSpawner = async (check: (spawner: Spawner) => Promise<void>, script?: string) => {
+  const spawner = await startSpawner(script);
+  try {
+    await check(spawner);
+  } finally {
+    await spawner.close();
+  }
+};
+
+/** Runs `check` with a stand-in helper whose script is `source`, removing it afterwards. */
+const withStub = async (source: string, check: (spawner: Spawner) => Promise<void>) => {
+  const dir = mkdtempSync(join(tmpdir(), 'spawner-stub-'));
+  try {
+    const stub = join(dir, 'stub.mjs');
+    writeFileSync(stub, source);
+    await withSpawner(check, stub);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
 describe('startSpawner', () => {
   it('runs a program in the helper, not in this process, and times it there', async () => {
-    const spawner = await startSpawner();
-    try {
+    await withSpawner(async (spawner) => {
       expect(spawner.pid).not.toBe(process.pid);
       // The program's parent is the helper: this process never forked it.
       const parent = await spawner.run('sh', ['-c', 'echo $PPID']);
@@ -47,14 +76,11 @@ describe('startSpawner', () => {
         spawner.run('sh', ['-c', 'echo two']),
       ]);
       expect(both.map((r) => r.stdout.trim())).toEqual(['one', 'two']);
-    } finally {
-      await spawner.close();
-    }
+    });
   });
 
   it('names the exit code and the end of standard error of a program that fails', async () => {
-    const spawner = await startSpawner();
-    try {
+    await withSpawner(async (spawner) => {
       await expect(spawner.run('sh', ['-c', 'echo broken >&2; exit 3'])).rejects.toMatchObject({
         code: 'BENCH_SPAWN_FAILED',
         message: 'sh exited with 3: broken',
@@ -67,21 +93,16 @@ describe('startSpawner', () => {
       });
       // The helper is still there after a failure.
       await expect(spawner.run('true', [])).resolves.toMatchObject({ stdout: '' });
-    } finally {
-      await spawner.close();
-    }
+    });
   });
 
   it('names a program killed by a signal', async () => {
-    const spawner = await startSpawner();
-    try {
+    await withSpawner(async (spawner) => {
       await expect(spawner.run('sh', ['-c', 'kill -9 $$'])).rejects.toMatchObject({
         code: 'BENCH_SPAWN_FAILED',
         message: 'sh was killed by SIGKILL',
       });
-    } finally {
-      await spawner.close();
-    }
+    });
   });
 
   it('fails a run written to a helper that has just died, without failing this process', async () => {
@@ -102,47 +123,36 @@ describe('startSpawner', () => {
   });
 
   it('stops a helper that answers something else, failing the run', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spawner-stub-'));
-    const stub = join(dir, 'stub.mjs');
-    writeFileSync(stub, "process.stdin.on('data', () => process.stdout.write('not json\\n'));\n");
-    const spawner = await startSpawner(stub);
-    try {
-      await expect(spawner.run('true', [])).rejects.toMatchObject({
-        code: 'BENCH_SPAWNER_UNUSABLE',
-        message: expect.stringContaining(
-          'answered a line of 8 characters that is not {id, ms, stdout} or {id, error}',
-        ) as unknown,
-        cause: expect.any(SyntaxError) as unknown,
-      });
-      await expect(spawner.run('true', [])).rejects.toMatchObject({
-        code: 'BENCH_SPAWNER_UNUSABLE',
-      });
-      // Stopped: the stub, whose input was closed, is gone.
-      await expect.poll(() => isRunning(spawner.pid), { timeout: 3000 }).toBe(false);
-    } finally {
-      await spawner.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await withStub(
+      "process.stdin.on('data', () => process.stdout.write('not json\\n'));\n",
+      async (spawner) => {
+        await expect(spawner.run('true', [])).rejects.toMatchObject({
+          code: 'BENCH_SPAWNER_UNUSABLE',
+          message: expect.stringContaining(
+            'answered a line of 8 characters that is not {id, ms, stdout} or {id, error}',
+          ) as unknown,
+          cause: expect.any(SyntaxError) as unknown,
+        });
+        await expect(spawner.run('true', [])).rejects.toMatchObject({
+          code: 'BENCH_SPAWNER_UNUSABLE',
+        });
+        // Stopped: the stub is gone.
+        await expect.poll(() => isRunning(spawner.pid), { timeout: 3000 }).toBe(false);
+      },
+    );
   });
 
   it('stops a helper that answers a run it was not given', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spawner-stub-'));
-    const stub = join(dir, 'stub.mjs');
-    writeFileSync(
-      stub,
+    await withStub(
       "process.stdin.on('data', () => process.stdout.write(JSON.stringify({ id: 999, ms: 1, stdout: '' }) + '\\n'));\n",
+      async (spawner) => {
+        await expect(spawner.run('true', [])).rejects.toMatchObject({
+          code: 'BENCH_SPAWNER_UNUSABLE',
+          message: expect.stringContaining('an answer to no run it was given') as unknown,
+        });
+        await expect.poll(() => isRunning(spawner.pid), { timeout: 3000 }).toBe(false);
+      },
     );
-    const spawner = await startSpawner(stub);
-    try {
-      await expect(spawner.run('true', [])).rejects.toMatchObject({
-        code: 'BENCH_SPAWNER_UNUSABLE',
-        message: expect.stringContaining('an answer to no run it was given') as unknown,
-      });
-      await expect.poll(() => isRunning(spawner.pid), { timeout: 3000 }).toBe(false);
-    } finally {
-      await spawner.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('fails the runs of a helper that cannot load, naming why', async () => {
@@ -178,12 +188,7 @@ describe('startSpawner', () => {
         code: 'BENCH_SPAWNER_EXITED',
         message: expect.stringContaining('(143)') as unknown,
       });
-      await expect
-        .poll(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', {
-          timeout: 10_000,
-        })
-        .toBe(true);
-      const program = Number(readFileSync(pidFile, 'utf8').trim());
+      const program = await pidWrittenTo(pidFile);
       expect(isRunning(program)).toBe(true);
       process.kill(spawner.pid, 'SIGTERM');
       await waiting;
@@ -202,12 +207,7 @@ describe('startSpawner', () => {
       spawner.run('sh', ['-c', `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait`]),
     ).rejects.toMatchObject({ code: 'BENCH_SPAWNER_EXITED' });
     try {
-      await expect
-        .poll(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', {
-          timeout: 10_000,
-        })
-        .toBe(true);
-      const grandchild = Number(readFileSync(pidFile, 'utf8').trim());
+      const grandchild = await pidWrittenTo(pidFile);
       expect(isRunning(grandchild)).toBe(true);
       const started = Date.now();
       await spawner.close();
@@ -220,15 +220,12 @@ describe('startSpawner', () => {
   });
 
   it('names a program that prints more than it keeps', async () => {
-    const spawner = await startSpawner();
-    try {
+    await withSpawner(async (spawner) => {
       await expect(spawner.run('head', ['-c', '70000000', '/dev/zero'])).rejects.toMatchObject({
         code: 'BENCH_SPAWN_FAILED',
         message: 'head printed more than 67108864 bytes and was stopped',
       });
-    } finally {
-      await spawner.close();
-    }
+    });
   });
 
   it('fails the runs waiting, and any later one, once the helper is gone', async () => {
