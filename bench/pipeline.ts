@@ -407,8 +407,8 @@ async function scenario(
 
 /**
  * kcat's input, {@link kcatLine} for each of `records` records (a round's by default), written a
- * thousand lines at a time, so that the bench process, which stands for the function's, never holds the 100,000
- * lines at once. Built as one array and joined, they left V8 promoting to the old generation
+ * thousand lines at a time, so that the bench process, which stands for the function's, never
+ * holds the 100,000 lines at once. Built as one array and joined, they left V8 promoting to the old generation
  * about nine times as much of every later scavenge's survivors (the handler's batches among
  * them) for the rest of the run: in ad-hoc runs of the 1,000-record streaming group on Node 22
  * (`--trace-gc-nvp`, no kcat steps), 1.44 MB a scavenge against 0.17 MB; scripts not kept.

@@ -97,9 +97,12 @@ export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
   };
   const describeHelper = (what: string): string =>
     `the bench's spawning helper ${what}${stderr === '' ? '' : `: ${stderr.trim()}`}`;
-  /** Ends the runs with `error` and stops the helper (which stops its programs on SIGTERM). */
-  const stopHelper = (error: LocalError): void => {
-    end(error);
+  /**
+   * Ends the runs with `BENCH_SPAWNER_UNUSABLE` (`message`, `cause`) and stops the helper, which
+   * stops its programs on SIGTERM.
+   */
+  const stopUnusable = (message: string, cause?: unknown): void => {
+    end(new LocalError('BENCH_SPAWNER_UNUSABLE', message, cause === undefined ? {} : { cause }));
     child.kill();
   };
   // A write to a helper that has just died fails (EPIPE): it is killed, if it is not dead yet, and
@@ -124,15 +127,7 @@ export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
     }),
   );
   child.stdout.on('error', (error) =>
-    stopHelper(
-      new LocalError(
-        'BENCH_SPAWNER_UNUSABLE',
-        describeHelper(`cannot be read (${error.message})`),
-        {
-          cause: error,
-        },
-      ),
-    ),
+    stopUnusable(describeHelper(`cannot be read (${error.message})`), error),
   );
   child.stderr.on('error', () => undefined);
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -147,12 +142,9 @@ export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
     if (!isAnswer(answer) || (known === undefined && gone === undefined)) {
       // A helper that says something else, or answers a run it was not given, cannot be trusted
       // with the runs: it is stopped. (Its line is not quoted: it may hold a program's output.)
-      stopHelper(
-        new LocalError(
-          'BENCH_SPAWNER_UNUSABLE',
-          `the bench's spawning helper answered a line of ${line.length} characters that is ${isAnswer(answer) ? 'an answer to no run it was given' : 'not {id, ms, stdout} or {id, error}'}; it was stopped`,
-          cause === undefined ? {} : { cause },
-        ),
+      stopUnusable(
+        `the bench's spawning helper answered a line of ${line.length} characters that is ${isAnswer(answer) ? 'an answer to no run it was given' : 'not {id, ms, stdout} or {id, error}'}; it was stopped`,
+        cause,
       );
       return;
     }
@@ -167,13 +159,7 @@ export async function startSpawner(script = SPAWNER_CHILD): Promise<Spawner> {
   } catch (error) {
     throw cannotStart(error);
   }
-  child.on('error', (error) =>
-    stopHelper(
-      new LocalError('BENCH_SPAWNER_UNUSABLE', describeHelper(`failed (${error.message})`), {
-        cause: error,
-      }),
-    ),
-  );
+  child.on('error', (error) => stopUnusable(describeHelper(`failed (${error.message})`), error));
   let next = 0;
   return {
     pid: child.pid as number,
