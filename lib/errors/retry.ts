@@ -99,21 +99,50 @@ export async function retry<T>(
   }
 }
 
+/** An invocation's deadline and its signal; see {@link invocationDeadline}. */
+export interface InvocationDeadline {
+  /** Epoch ms: the time Lambda gives the invocation, less the margin. */
+  readonly deadline: number;
+  /** Aborted at the deadline, with a `TimeoutError` DOMException as its reason. */
+  readonly signal: AbortSignal;
+  /**
+   * Stops the signal's timer (it then never fires); call it when the invocation ends, however
+   * it ends.
+   */
+  readonly dispose: () => void;
+}
+
 /**
  * An invocation's deadline (epoch ms: the time Lambda gives it, less `marginMs` kept for the
  * error to surface) and the signal that fires then. Without a Lambda context (a local run that
  * gives none), `fallbackMs` stands for the time left.
+ *
+ * Not `AbortSignal.timeout`: its timer stays in Node's timer list for the whole timeout (up to
+ * the function's 14 minutes), released only when a full garbage collection finds the signal
+ * unreachable, so a warm container kept a timer, a weak reference and a signal per invocation
+ * in its old generation. This timer is cleared by {@link InvocationDeadline.dispose}; the reason
+ * it aborts with is the one `AbortSignal.timeout` gives.
  */
 export function invocationDeadline(
   context: { getRemainingTimeInMillis?: () => number },
   started: number,
   marginMs: number,
   fallbackMs: number,
-): { deadline: number; signal: AbortSignal } {
+): InvocationDeadline {
   const remaining =
     typeof context.getRemainingTimeInMillis === 'function'
       ? context.getRemainingTimeInMillis()
       : fallbackMs;
   const deadline = started + remaining - marginMs;
-  return { deadline, signal: AbortSignal.timeout(Math.max(1, deadline - started)) };
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      ),
+    Math.max(1, deadline - started),
+  );
+  // Like AbortSignal.timeout's, it does not keep a local process alive.
+  timer.unref();
+  return { deadline, signal: controller.signal, dispose: () => clearTimeout(timer) };
 }

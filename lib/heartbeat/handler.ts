@@ -116,25 +116,13 @@ export function createHeartbeatHandler(deps: HeartbeatHandlerDeps): HeartbeatHan
     return clients;
   };
 
-  // timeoutEarlyInMillis 0: our own deadline (below) stops retries before Lambda's.
-  const core = middy<unknown, HeartbeatResult>({ timeoutEarlyInMillis: 0 });
-  for (const m of deps.middlewares ?? []) core.use(m as MiddlewareObj<unknown, HeartbeatResult>);
-  core.handler(async (_event: unknown, context: Context): Promise<HeartbeatResult> => {
-    const config = await deps.loadConfig();
-    deps.secrets?.add(config.settings);
-    if (heartbeatScheduleFor(config) === undefined) {
-      baseLogger.info('Heartbeats are off for this connector; nothing written', {
-        connector: config.name,
-      });
-      return { sent: false, reason: 'disabled' };
-    }
-    const started = now();
-    const { deadline, signal } = invocationDeadline(
-      context,
-      started,
-      deps.deadlineMarginMs ?? 1000,
-      60_000,
-    );
+  /** Writes one heartbeat of `config` before `deadline`. */
+  const write = async (
+    config: ConnectorConfig,
+    started: number,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<HeartbeatResult> => {
     const { delivery, logger } = await clientsFor(config);
 
     const heartbeat: Heartbeat = {
@@ -191,6 +179,32 @@ export function createHeartbeatHandler(deps: HeartbeatHandlerDeps): HeartbeatHan
       partition: HEARTBEATS_PARTITION,
       offset,
     };
+  };
+
+  // timeoutEarlyInMillis 0: our own deadline (below) stops retries before Lambda's.
+  const core = middy<unknown, HeartbeatResult>({ timeoutEarlyInMillis: 0 });
+  for (const m of deps.middlewares ?? []) core.use(m as MiddlewareObj<unknown, HeartbeatResult>);
+  core.handler(async (_event: unknown, context: Context): Promise<HeartbeatResult> => {
+    const config = await deps.loadConfig();
+    deps.secrets?.add(config.settings);
+    if (heartbeatScheduleFor(config) === undefined) {
+      baseLogger.info('Heartbeats are off for this connector; nothing written', {
+        connector: config.name,
+      });
+      return { sent: false, reason: 'disabled' };
+    }
+    const started = now();
+    const { deadline, signal, dispose } = invocationDeadline(
+      context,
+      started,
+      deps.deadlineMarginMs ?? 1000,
+      60_000,
+    );
+    try {
+      return await write(config, started, deadline, signal);
+    } finally {
+      dispose();
+    }
   });
 
   const handler = ((event: unknown, context: Context) => core(event, context)) as HeartbeatHandler;

@@ -220,30 +220,35 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
           'The connector configuration was not loaded before the handler ran',
         );
       const c = await clientsFor(config);
-      const { deadline, signal } = invocationDeadline(
+      const { deadline, signal, dispose } = invocationDeadline(
         context,
         started,
         deps.deadlineMarginMs ?? 2000,
         900_000,
       );
       const logger = c.logger.child({ requestId: context.awsRequestId });
-      const result = await processBatch(batch, {
-        config,
-        converter: c.converter,
-        delivery: c.delivery,
-        tigergraph: c.tigergraph,
-        logger,
-        streamingRuns,
-        runRegistry,
-        runTimes,
-        signal,
-        deadline,
-        now,
-        countRetry: () => attempt.retries++,
-        requestId: context.awsRequestId,
-        metrics: deps.metrics,
-        ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}),
-      });
+      let result: BatchResult;
+      try {
+        result = await processBatch(batch, {
+          config,
+          converter: c.converter,
+          delivery: c.delivery,
+          tigergraph: c.tigergraph,
+          logger,
+          streamingRuns,
+          runRegistry,
+          runTimes,
+          signal,
+          deadline,
+          now,
+          countRetry: () => attempt.retries++,
+          requestId: context.awsRequestId,
+          metrics: deps.metrics,
+          ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}),
+        });
+      } finally {
+        dispose();
+      }
       const finished = now();
       if (deps.metrics) {
         recordBatchMetrics(deps.metrics, {

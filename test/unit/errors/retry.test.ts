@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TigerStreamError } from '../../../lib/errors/index.ts';
-import { retry } from '../../../lib/errors/retry.ts';
+import { invocationDeadline, retry } from '../../../lib/errors/retry.ts';
 
 const flaky = (failures: number, retriable = true) => {
   let calls = 0;
@@ -82,5 +82,56 @@ describe('retry', () => {
     });
     setTimeout(() => abort.abort(), 20);
     await expect(promise).rejects.toMatchObject({ code: 'RETRY_ABORTED' });
+  });
+});
+
+describe('invocationDeadline', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("is the time Lambda gives less the margin, and its signal aborts then with AbortSignal.timeout's reason", () => {
+    vi.useFakeTimers();
+    const { deadline, signal } = invocationDeadline(
+      { getRemainingTimeInMillis: () => 5000 },
+      1_000,
+      2000,
+      900_000,
+    );
+    expect(deadline).toBe(4_000);
+    vi.advanceTimersByTime(2999);
+    expect(signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBeInstanceOf(DOMException);
+    expect(signal.reason).toMatchObject({
+      name: 'TimeoutError',
+      message: 'The operation was aborted due to timeout',
+    });
+  });
+
+  it('takes the fallback without a Lambda context, and fires at once when the margin is all the time left', () => {
+    vi.useFakeTimers();
+    expect(invocationDeadline({}, 0, 100, 60_000).deadline).toBe(59_900);
+    const late = invocationDeadline({ getRemainingTimeInMillis: () => 50 }, 0, 100, 60_000);
+    expect(late.deadline).toBe(-50);
+    vi.advanceTimersByTime(1);
+    expect(late.signal.aborted).toBe(true);
+  });
+
+  it('never fires once disposed, and leaves no timer behind', () => {
+    vi.useFakeTimers();
+    const before = vi.getTimerCount();
+    const { signal, dispose } = invocationDeadline(
+      { getRemainingTimeInMillis: () => 840_000 },
+      0,
+      2000,
+      900_000,
+    );
+    expect(vi.getTimerCount()).toBe(before + 1);
+    dispose();
+    expect(vi.getTimerCount()).toBe(before);
+    vi.advanceTimersByTime(900_000);
+    expect(signal.aborted).toBe(false);
   });
 });

@@ -134,4 +134,24 @@ describe('heartbeat handler', () => {
     expect(first.sent).toHaveLength(1);
     expect(second.sent).toHaveLength(1);
   });
+
+  it("stops its deadline's timer when the invocation ends: the signal never fires after it", async () => {
+    const signals: AbortSignal[] = [];
+    const delivery = new FakeDelivery({ heartbeats: 1 });
+    const send = delivery.send.bind(delivery);
+    delivery.send = (records, options) => {
+      if (options?.signal) signals.push(options.signal);
+      return send(records, options);
+    };
+    // The deadline, less the handler's 1 s margin, is 50 ms away.
+    const short = {
+      awsRequestId: 'heartbeat-deadline',
+      getRemainingTimeInMillis: () => 1050,
+    } as unknown as Context;
+    const handler = build(heartbeatConfig(), delivery, { now: Date.now });
+    await expect(handler({}, short)).resolves.toMatchObject({ sent: true });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(false);
+  });
 });
