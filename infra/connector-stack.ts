@@ -33,6 +33,31 @@ const HEARTBEAT_TIMEOUT_S = 60;
  */
 export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
+/** The stream function's memory (MB). */
+export const STREAM_MEMORY_MB = 1024;
+/** The heartbeat function's memory (MB): one small produce a minute at most. */
+const HEARTBEAT_MEMORY_MB = 256;
+
+/**
+ * The semi-space (MB) of V8's young generation Lambda's Node.js bootstrap gives a function of
+ * `memoryMb`: a tenth of the memory for the young generation, half of it a semi-space, in
+ * integer arithmetic (`/var/runtime/bootstrap` of nodejs18.x as published; nodejs22.x's is not
+ * published, so not verified).
+ */
+export const semiSpaceMbFor = (memoryMb: number): number =>
+  Math.floor(Math.floor(memoryMb / 10) / 2);
+
+/**
+ * The stream function's NODE_OPTIONS: {@link FUNCTION_NODE_OPTIONS} and the semi-space Lambda's
+ * bootstrap gives its memory ({@link semiSpaceMbFor}; 51 MB at 1,024). A bootstrap that sets one
+ * on Node's command line overrides NODE_OPTIONS with the same size; one that sets none would leave
+ * V8's default (16 MB on 64-bit), with which the pipeline bench's 1,000-record batches ran
+ * slower: a garbage collection every few invocations, each copying the batch in flight (README,
+ * "Young generation"). The pipeline bench runs the handler with these options.
+ */
+export const streamNodeOptions = (memoryMb = STREAM_MEMORY_MB): string =>
+  `${FUNCTION_NODE_OPTIONS} --max-semi-space-size=${semiSpaceMbFor(memoryMb)}`;
+
 /** A CloudFormation output. */
 export interface Output {
   readonly Description: string;
@@ -111,9 +136,9 @@ export async function buildConnector(
       handler: 'dist/stream.handler',
       description: `TigerStream connector ${c.name}: ${c.topics.join(',')} -> ${c.tigergraph === undefined ? "TigerGraph's Kafka (mirror-only)" : `TigerGraph ${c.tigergraph.graph}`}`,
       timeout: KAFKA_MAX_TIMEOUT_S,
-      memorySize: 1024,
+      memorySize: STREAM_MEMORY_MB,
       role,
-      environment,
+      environment: { ...environment, NODE_OPTIONS: streamNodeOptions() },
       ...placement,
     },
   };
@@ -123,7 +148,7 @@ export async function buildConnector(
       handler: 'dist/heartbeat.handler',
       description: `TigerStream connector ${c.name}: MirrorMaker 2 heartbeats to the target cluster, ${heartbeat.expression}`,
       timeout: HEARTBEAT_TIMEOUT_S,
-      memorySize: 256,
+      memorySize: HEARTBEAT_MEMORY_MB,
       role,
       environment,
       ...placement,

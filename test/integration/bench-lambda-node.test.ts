@@ -78,3 +78,37 @@ describe.skipIf(isLambdaNode(process.version))(
     }, 120_000);
   },
 );
+
+describe("onLambdaNode with a function's NODE_OPTIONS", () => {
+  /** A child script that answers with the Node flags it was started with, as its one entry. */
+  const flagsChild = (): string => {
+    const file = join(dir, 'flags.mjs');
+    writeFileSync(
+      file,
+      `console.log(${JSON.stringify(RESULTS_MARK)} + JSON.stringify([{ name: process.execArgv.join(' '), milliseconds: 0, bundleBytes: 0 }]));\n`,
+    );
+    return file;
+  };
+
+  it('starts a child on the current Node with them as flags, since this process lacks them', async () => {
+    vi.stubEnv('TGSTREAM_BENCH_NODE', 'current');
+    const here = vi.fn();
+    const [entry] = await onLambdaNode(
+      'pipeline',
+      here,
+      flagsChild(),
+      '--enable-source-maps  --max-semi-space-size=51',
+    );
+    expect(entry?.name).toBe('--enable-source-maps --max-semi-space-size=51');
+    expect(here).not.toHaveBeenCalled();
+  }, 120_000);
+
+  it('runs the suite here when this process has every one of them', async () => {
+    vi.stubEnv('TGSTREAM_BENCH_NODE', 'current');
+    const entries = [{ name: 'x', milliseconds: 1, bundleBytes: 2 }];
+    const own = process.execArgv.filter((f) => f.startsWith('--')).join(' ');
+    await expect(
+      onLambdaNode('pipeline', () => Promise.resolve(entries), flagsChild(), own),
+    ).resolves.toBe(entries);
+  });
+});

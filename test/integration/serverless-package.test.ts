@@ -84,7 +84,15 @@ describe('serverless package (offline, no AWS credentials)', () => {
       Handler: 'dist/stream.handler',
       FunctionName: 'tigerstream-ci-streamCompanyStream',
       Role: { 'Fn::Sub': '${CompanyStreamRole.Arn}' },
-      Environment: { Variables: { TGSTREAM_STAGE: 'ci', TGSTREAM_CONNECTOR: 'company-stream' } },
+      MemorySize: 1024,
+      // Lambda's bootstrap's semi-space for 1,024 MB (a tenth, halved), set here as well.
+      Environment: {
+        Variables: {
+          TGSTREAM_STAGE: 'ci',
+          TGSTREAM_CONNECTOR: 'company-stream',
+          NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=51',
+        },
+      },
     });
     expect(props(t, 'CompanyStreamCompaniesEventSourceMapping')).toEqual({
       FunctionName: { 'Fn::GetAtt': ['StreamCompanyStreamLambdaFunction', 'Arn'] },
@@ -110,7 +118,14 @@ describe('serverless package (offline, no AWS credentials)', () => {
       Handler: 'dist/heartbeat.handler',
       Runtime: 'nodejs22.x',
       Role: { 'Fn::Sub': '${CompanyStreamRole.Arn}' },
-      Environment: { Variables: { TGSTREAM_STAGE: 'ci', TGSTREAM_CONNECTOR: 'company-stream' } },
+      MemorySize: 256,
+      Environment: {
+        Variables: {
+          TGSTREAM_STAGE: 'ci',
+          TGSTREAM_CONNECTOR: 'company-stream',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
     });
     expect(props(t, 'HeartbeatCompanyStreamEventsRuleSchedule1')).toMatchObject({
       ScheduleExpression: 'rate(1 minute)',
