@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
-import { streamNodeOptions } from '../infra/connector-stack.ts';
+import { STREAM_MEMORY_MB, streamNodeOptions } from '../infra/connector-stack.ts';
 import { bundleFiles } from '../test/helpers/lambda-runtime.ts';
 import { median, type ColdStartResult } from './harness.ts';
 
@@ -57,7 +57,7 @@ async function coldStartTimes(
           ...process.env,
           TGSTREAM_STAGE: 'bench',
           TGSTREAM_CONNECTOR: 'bench',
-          NODE_OPTIONS: streamNodeOptions(),
+          NODE_OPTIONS: streamNodeOptions(STREAM_MEMORY_MB),
           AWS_REGION: 'us-east-1',
         },
       },

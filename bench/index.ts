@@ -11,14 +11,17 @@ import { benchPipeline } from './pipeline.ts';
 import { benchLatency } from './latency.ts';
 import { benchColdStart } from './cold-start.ts';
 import { benchProduce } from './produce.ts';
-import { SUITE_CHILD, onLambdaNode } from './lambda-node.ts';
-import { streamNodeOptions } from '../infra/connector-stack.ts';
+import { onLambdaNode } from './lambda-node.ts';
+import { STREAM_MEMORY_MB, streamNodeOptions } from '../infra/connector-stack.ts';
 
 const suites: Record<string, () => Promise<readonly BenchEntry[]>> = {
   convert: benchConvert,
   produce: benchProduce,
   // On Node 22 with the stream function's NODE_OPTIONS, as it runs (bench/lambda-node.ts).
-  pipeline: () => onLambdaNode('pipeline', () => benchPipeline(), SUITE_CHILD, streamNodeOptions()),
+  pipeline: () =>
+    onLambdaNode('pipeline', () => benchPipeline(), {
+      nodeOptions: streamNodeOptions(STREAM_MEMORY_MB),
+    }),
   latency: benchLatency,
   'cold-start': benchColdStart,
 };

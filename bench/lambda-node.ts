@@ -35,8 +35,7 @@ export const isLambdaNode = (version: string): boolean => /^v22\./.test(version)
 export async function onLambdaNode(
   suite: string,
   here: () => Promise<readonly BenchEntry[]>,
-  script = SUITE_CHILD,
-  nodeOptions = '',
+  { script = SUITE_CHILD, nodeOptions = '' }: { script?: string; nodeOptions?: string } = {},
 ): Promise<readonly BenchEntry[]> {
   const setting = process.env.TGSTREAM_BENCH_NODE;
   if (setting !== undefined && setting !== '' && setting !== 'current' && setting !== 'lambda')

@@ -55,7 +55,7 @@ export const semiSpaceMbFor = (memoryMb: number): number =>
  * slower: a garbage collection every few invocations, each copying the batch in flight (README,
  * "Young generation"). The pipeline bench runs the handler with these options.
  */
-export const streamNodeOptions = (memoryMb = STREAM_MEMORY_MB): string =>
+export const streamNodeOptions = (memoryMb: number): string =>
   `${FUNCTION_NODE_OPTIONS} --max-semi-space-size=${semiSpaceMbFor(memoryMb)}`;
 
 /** A CloudFormation output. */
@@ -138,7 +138,7 @@ export async function buildConnector(
       timeout: KAFKA_MAX_TIMEOUT_S,
       memorySize: STREAM_MEMORY_MB,
       role,
-      environment: { ...environment, NODE_OPTIONS: streamNodeOptions() },
+      environment: { ...environment, NODE_OPTIONS: streamNodeOptions(STREAM_MEMORY_MB) },
       ...placement,
     },
   };

@@ -220,13 +220,13 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamHandler {
           'The connector configuration was not loaded before the handler ran',
         );
       const c = await clientsFor(config);
+      const logger = c.logger.child({ requestId: context.awsRequestId });
       const { deadline, signal, dispose } = invocationDeadline(
         context,
         started,
         deps.deadlineMarginMs ?? 2000,
         900_000,
       );
-      const logger = c.logger.child({ requestId: context.awsRequestId });
       let result: BatchResult;
       try {
         result = await processBatch(batch, {

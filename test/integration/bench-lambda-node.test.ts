@@ -20,6 +20,16 @@ const child = (name: string, lines: string[], code = 0): string => {
 
 const entries = [{ name: 'pipeline: x', p50Ms: 1, p99Ms: 2 }];
 
+/** A child script answering with its Node's version and the flags it was started with (one entry). */
+const flagsChild = (): string => {
+  const file = join(dir, 'flags.mjs');
+  writeFileSync(
+    file,
+    `console.log(${JSON.stringify(RESULTS_MARK)} + JSON.stringify([{ name: process.version + ' ' + process.execArgv.join(' '), milliseconds: 0, bundleBytes: 0 }]));\n`,
+  );
+  return file;
+};
+
 // Whatever the environment says, these tests take the child's path.
 beforeEach(() => {
   vi.stubEnv('TGSTREAM_BENCH_NODE', '');
@@ -37,7 +47,7 @@ describe.skipIf(isLambdaNode(process.version))(
           'pipeline: node v22',
           `${RESULTS_MARK}${JSON.stringify(entries)}`,
         ]);
-        await expect(onLambdaNode('pipeline', here, script)).resolves.toEqual(entries);
+        await expect(onLambdaNode('pipeline', here, { script })).resolves.toEqual(entries);
         expect(log).toHaveBeenCalledWith('pipeline: node v22');
         expect(log).not.toHaveBeenCalledWith(expect.stringContaining(RESULTS_MARK));
         expect(here).not.toHaveBeenCalled();
@@ -50,17 +60,15 @@ describe.skipIf(isLambdaNode(process.version))(
       const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
       try {
         await expect(
-          onLambdaNode('pipeline', vi.fn(), child('none', ['nothing'])),
+          onLambdaNode('pipeline', vi.fn(), { script: child('none', ['nothing']) }),
         ).rejects.toMatchObject({
           code: 'BENCH_SUITE_FAILED',
           message: expect.stringContaining('exited with 0 and no results') as string,
         });
         await expect(
-          onLambdaNode(
-            'pipeline',
-            vi.fn(),
-            child('bad', [`${RESULTS_MARK}${JSON.stringify(entries)}`], 3),
-          ),
+          onLambdaNode('pipeline', vi.fn(), {
+            script: child('bad', [`${RESULTS_MARK}${JSON.stringify(entries)}`], 3),
+          }),
         ).rejects.toMatchObject({
           code: 'BENCH_SUITE_FAILED',
           message: expect.stringContaining('exited with 3') as string,
@@ -68,6 +76,16 @@ describe.skipIf(isLambdaNode(process.version))(
       } finally {
         log.mockRestore();
       }
+    }, 120_000);
+
+    it("runs the child on Node 22 with a function's NODE_OPTIONS as its flags", async () => {
+      const here = vi.fn();
+      const [entry] = await onLambdaNode('pipeline', here, {
+        script: flagsChild(),
+        nodeOptions: '--enable-source-maps --max-semi-space-size=51',
+      });
+      expect(entry?.name).toMatch(/^v22\.\d+\.\d+ --enable-source-maps --max-semi-space-size=51$/);
+      expect(here).not.toHaveBeenCalled();
     }, 120_000);
 
     it('fails with BENCH_SUITE_FAILED for a suite bench/suite-child.ts does not know', async () => {
@@ -80,26 +98,14 @@ describe.skipIf(isLambdaNode(process.version))(
 );
 
 describe("onLambdaNode with a function's NODE_OPTIONS", () => {
-  /** A child script that answers with the Node flags it was started with, as its one entry. */
-  const flagsChild = (): string => {
-    const file = join(dir, 'flags.mjs');
-    writeFileSync(
-      file,
-      `console.log(${JSON.stringify(RESULTS_MARK)} + JSON.stringify([{ name: process.execArgv.join(' '), milliseconds: 0, bundleBytes: 0 }]));\n`,
-    );
-    return file;
-  };
-
   it('starts a child on the current Node with them as flags, since this process lacks them', async () => {
     vi.stubEnv('TGSTREAM_BENCH_NODE', 'current');
     const here = vi.fn();
-    const [entry] = await onLambdaNode(
-      'pipeline',
-      here,
-      flagsChild(),
-      '--enable-source-maps  --max-semi-space-size=51',
-    );
-    expect(entry?.name).toBe('--enable-source-maps --max-semi-space-size=51');
+    const [entry] = await onLambdaNode('pipeline', here, {
+      script: flagsChild(),
+      nodeOptions: '--enable-source-maps  --max-semi-space-size=51',
+    });
+    expect(entry?.name).toBe(`${process.version} --enable-source-maps --max-semi-space-size=51`);
     expect(here).not.toHaveBeenCalled();
   }, 120_000);
 
@@ -108,7 +114,10 @@ describe("onLambdaNode with a function's NODE_OPTIONS", () => {
     const entries = [{ name: 'x', milliseconds: 1, bundleBytes: 2 }];
     const own = process.execArgv.filter((f) => f.startsWith('--')).join(' ');
     await expect(
-      onLambdaNode('pipeline', () => Promise.resolve(entries), flagsChild(), own),
+      onLambdaNode('pipeline', () => Promise.resolve(entries), {
+        script: flagsChild(),
+        nodeOptions: own,
+      }),
     ).resolves.toBe(entries);
   });
 });

@@ -135,23 +135,56 @@ describe('heartbeat handler', () => {
     expect(second.sent).toHaveLength(1);
   });
 
-  it("stops its deadline's timer when the invocation ends: the signal never fires after it", async () => {
-    const signals: AbortSignal[] = [];
-    const delivery = new FakeDelivery({ heartbeats: 1 });
-    const send = delivery.send.bind(delivery);
-    delivery.send = (records, options) => {
-      if (options?.signal) signals.push(options.signal);
-      return send(records, options);
+  describe("the deadline's signal", () => {
+    /** A delivery recording each send's signal; `hang`: sends wait for the signal to abort. */
+    const recording = (hang = false) => {
+      const signals: AbortSignal[] = [];
+      const delivery = new FakeDelivery({ heartbeats: 1 });
+      const send = delivery.send.bind(delivery);
+      delivery.send = (records, options) => {
+        const signal = options?.signal;
+        if (signal) signals.push(signal);
+        if (!hang || signal === undefined) return send(records, options);
+        return new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+        );
+      };
+      return { delivery, signals };
     };
     // The deadline, less the handler's 1 s margin, is 50 ms away.
     const short = {
       awsRequestId: 'heartbeat-deadline',
       getRemainingTimeInMillis: () => 1050,
     } as unknown as Context;
-    const handler = build(heartbeatConfig(), delivery, { now: Date.now });
-    await expect(handler({}, short)).resolves.toMatchObject({ sent: true });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(signals).toHaveLength(1);
-    expect(signals[0]?.aborted).toBe(false);
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('aborts a send still waiting at the deadline', async () => {
+      const { delivery, signals } = recording(true);
+      const handler = build(heartbeatConfig(), delivery, { now: Date.now });
+      await expect(handler({}, short)).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(signals).toHaveLength(1);
+      expect(signals[0]?.aborted).toBe(true);
+    });
+
+    it('is stopped when the heartbeat is written: it never fires after the invocation', async () => {
+      const { delivery, signals } = recording();
+      const handler = build(heartbeatConfig(), delivery, { now: Date.now });
+      await expect(handler({}, short)).resolves.toMatchObject({ sent: true });
+      await sleep(150);
+      expect(signals).toHaveLength(1);
+      expect(signals[0]?.aborted).toBe(false);
+    });
+
+    it('is stopped when the invocation fails too', async () => {
+      const { delivery, signals } = recording();
+      delivery.failures = [
+        new DeliveryError('KAFKA_PRODUCE_FAILED', 'refused', { retriable: false }),
+      ];
+      const handler = build(heartbeatConfig(), delivery, { now: Date.now });
+      await expect(handler({}, short)).rejects.toMatchObject({ code: 'KAFKA_PRODUCE_FAILED' });
+      await sleep(150);
+      expect(signals).toHaveLength(1);
+      expect(signals[0]?.aborted).toBe(false);
+    });
   });
 });

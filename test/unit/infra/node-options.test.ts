@@ -22,8 +22,10 @@ describe("the stream function's NODE_OPTIONS", () => {
   });
 
   it('keeps the source maps and adds the semi-space of the memory the function is given', () => {
-    expect(STREAM_MEMORY_MB).toBe(1024);
-    expect(streamNodeOptions()).toBe('--enable-source-maps --max-semi-space-size=51');
+    expect(streamNodeOptions(STREAM_MEMORY_MB)).toBe(
+      `${FUNCTION_NODE_OPTIONS} --max-semi-space-size=${semiSpaceMbFor(STREAM_MEMORY_MB)}`,
+    );
+    expect(streamNodeOptions(1024)).toBe('--enable-source-maps --max-semi-space-size=51');
     expect(streamNodeOptions(2048)).toBe(`${FUNCTION_NODE_OPTIONS} --max-semi-space-size=102`);
   });
 
@@ -48,6 +50,8 @@ describe("the stream function's NODE_OPTIONS", () => {
       expect(child.status).toBe(0);
       return Number(child.stdout.trim());
     };
-    expect(newSpaceMb(streamNodeOptions())).toBeGreaterThan(newSpaceMb(FUNCTION_NODE_OPTIONS));
+    expect(newSpaceMb(streamNodeOptions(STREAM_MEMORY_MB))).toBeGreaterThan(
+      newSpaceMb(FUNCTION_NODE_OPTIONS),
+    );
   }, 60_000);
 });
