@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeKafkaEvent } from '../../../lib/event/index.ts';
-import { ROUND_RECORDS, kcatLine, lazyEvents, writeKcatFile } from '../../../bench/pipeline.ts';
+import {
+  ROUND_RECORDS,
+  eventTexts,
+  kcatLine,
+  lazyEvents,
+  writeKcatFile,
+} from '../../../bench/pipeline.ts';
 
 /** The records of lazyEvents' events, in order, each with the line kcat's file would hold for it. */
 const asKcatLines = (events: (() => unknown)[]) =>
@@ -42,6 +48,23 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
     expect(got.sort(byCoordinates)).toEqual(
       Array.from({ length: 12 }, (_, i) => expected(10 + i, 6)).sort(byCoordinates),
     );
+  });
+
+  it('writes each event as the JSON bytes of what its function builds, one buffer an event', () => {
+    const list = lazyEvents('companies-stream', 5, 6, 3);
+    const texts = eventTexts(list);
+    expect(texts).toHaveLength(2);
+    const fromBytes = texts.map((t) => decodeKafkaEvent(JSON.parse(t.toString('utf8'))));
+    // Each built again: the same records (timestamps aside: each build stamps its own).
+    const built = list.map((build) => decodeKafkaEvent(build()));
+    const strip = (b: ReturnType<typeof decodeKafkaEvent>) =>
+      b.records.map(({ timestamp: _t, ...r }) => ({
+        ...r,
+        key: r.key?.toString(),
+        value: r.value?.toString(),
+      }));
+    expect(fromBytes.map(strip)).toEqual(built.map(strip));
+    expect(fromBytes.flatMap((b) => b.records.map((r) => r.offset))).toEqual([5, 6, 7, 8, 9, 10]);
   });
 
   it("kcat's line is its key, a tab and the JSON value, one line", () => {
