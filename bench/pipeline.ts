@@ -10,7 +10,7 @@
  * never forks while it measures.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,12 +93,63 @@ export function lazyEvents(
   return out;
 }
 
+/** A step's events as JSON in a file ({@link writeEventFile}). */
+export interface EventFile {
+  readonly count: number;
+  /** Event `i`'s JSON text, read from the file through one buffer kept for all the reads. */
+  text(i: number): string;
+  close(): void;
+}
+
 /**
- * Each event of `list` built and written as JSON bytes, as Lambda's runtime receives an event:
- * buffers, whose bytes live outside V8's heap.
+ * Each event of `list` built and written as JSON into `file`, to be read back one at a time as
+ * text, as Lambda's runtime receives an event: the Node.js runtime interface client takes the
+ * body from its native client as a string (aws/aws-lambda-nodejs-runtime-interface-client,
+ * src/client/rapid-client.ts; the managed nodejs22.x runtime is taken to do the same, not
+ * verified), so an invocation's only garbage before the parse is that string. The bytes pass through one buffer, kept: read into a buffer of their own each
+ * time, or all held in memory (a 1,000-record step's 20 MB), they left V8 with external memory
+ * to account for that Lambda does not have (in ad-hoc runs with the function's semi-space, 11
+ * to 23 mark-compacts a run of the 1,000-record streaming group against 4 to 8; scripts not
+ * kept).
+ *
+ * @throws LocalError `BENCH_EVENT_FILE_SHORT` when the file holds fewer bytes than an event had.
  */
-export const eventTexts = (list: readonly (() => unknown)[]): Buffer[] =>
-  list.map((build) => Buffer.from(JSON.stringify(build())));
+export function writeEventFile(file: string, list: readonly (() => unknown)[]): EventFile {
+  const fd = openSync(file, 'w+');
+  const spans: { offset: number; length: number }[] = [];
+  let longest = 0;
+  try {
+    let at = 0;
+    for (const build of list) {
+      const bytes = Buffer.from(JSON.stringify(build()));
+      for (let w = 0; w < bytes.length;) w += writeSync(fd, bytes, w, bytes.length - w, at + w);
+      spans.push({ offset: at, length: bytes.length });
+      at += bytes.length;
+      longest = Math.max(longest, bytes.length);
+    }
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  const through = Buffer.allocUnsafeSlow(longest);
+  return {
+    count: spans.length,
+    text(i) {
+      const { offset, length } = spans[i] as { offset: number; length: number };
+      for (let got = 0; got < length;) {
+        const n = readSync(fd, through, got, length - got, offset + got);
+        if (n === 0)
+          throw new LocalError(
+            'BENCH_EVENT_FILE_SHORT',
+            `${file} ends at byte ${offset + got}, inside event ${i} (bytes ${offset} to ${offset + length})`,
+          );
+        got += n;
+      }
+      return through.toString('utf8', 0, length);
+    },
+    close: () => closeSync(fd),
+  };
+}
 
 /**
  * kcat producing a file of key<TAB>value lines (to partition 0 of kcat.companies unless told
@@ -181,6 +232,8 @@ const nameOf = ({ mode, batch, partitions = 1, concurrency, chunkBytes }: Scenar
 interface Handlers {
   readonly pipeline: ShippedPipeline;
   readonly runRegistry: RunRegistry;
+  /** A directory for the steps' event files. */
+  readonly scratch: string;
 }
 
 /**
@@ -189,7 +242,7 @@ interface Handlers {
  * a later scenario's handler finds the streaming run an earlier one started instead of starting
  * a second run of the job.
  */
-function candidate(stack: BenchStack, s: Scenario, { pipeline, runRegistry }: Handlers) {
+function candidate(stack: BenchStack, s: Scenario, { pipeline, runRegistry, scratch }: Handlers) {
   const base = stack.connector(s.mode, s.batch);
   const overrides: Record<string, string> = {
     ...(s.concurrency === undefined
@@ -207,32 +260,33 @@ function candidate(stack: BenchStack, s: Scenario, { pipeline, runRegistry }: Ha
    * Records per second of the handler's invocations over `list`, and of the handler together
    * with the parse of each event. Lambda's runtime receives an invocation's event as JSON bytes
    * and parses their text before it calls the handler (billed, but not the handler's work): the
-   * step's events are written as JSON bytes before its first invocation ({@link eventTexts}),
-   * and each invocation's bytes are read into text outside both timed spans, then parsed (timed
-   * apart) and handed to the handler (timed). So the bench's own building of events (records,
-   * base64, JSON.stringify) happens before the step, not between invocations, where its garbage
-   * would fill V8's young generation and bring scavenges into the handler's timed spans that
-   * Lambda never has; and the bytes are buffers outside V8's heap, which no collection copies
-   * (held as strings, a step's texts were promoted to the old generation: 0e45c2a, reverted).
+   * step's events are written to a file before its first invocation ({@link writeEventFile}),
+   * and each invocation's text is read outside both timed spans, then parsed (timed apart) and
+   * handed to the handler (timed). So the bench's own
+   * building of events (records, base64, JSON.stringify) happens before the step, not between
+   * invocations, where its garbage would fill V8's young generation and bring collections into
+   * the handler's timed spans that Lambda does not have.
    */
   const invoke = async (
     list: readonly (() => unknown)[],
   ): Promise<{ handler: number; withParse: number }> => {
-    const texts: (Buffer | undefined)[] = eventTexts(list);
+    const events = writeEventFile(join(scratch, 'events.json'), list);
     let elapsed = 0n;
     let parsing = 0n;
-    for (let i = 0; i < texts.length; i++) {
-      const text = (texts[i] as Buffer).toString('utf8');
-      // Each event's bytes are freed as it is taken, as the runtime's are.
-      texts[i] = undefined;
-      const parseStarted = process.hrtime.bigint();
-      const event: unknown = JSON.parse(text);
-      const started = process.hrtime.bigint();
-      parsing += started - parseStarted;
-      const r = await handler(event, benchContext());
-      elapsed += process.hrtime.bigint() - started;
-      if (r.records !== s.batch || r.loaded !== s.batch)
-        throw new Error(`${s.mode}: a batch of ${s.batch} loaded ${r.loaded} of ${r.records}`);
+    try {
+      for (let i = 0; i < events.count; i++) {
+        const text = events.text(i);
+        const parseStarted = process.hrtime.bigint();
+        const event: unknown = JSON.parse(text);
+        const started = process.hrtime.bigint();
+        parsing += started - parseStarted;
+        const r = await handler(event, benchContext());
+        elapsed += process.hrtime.bigint() - started;
+        if (r.records !== s.batch || r.loaded !== s.batch)
+          throw new Error(`${s.mode}: a batch of ${s.batch} loaded ${r.loaded} of ${r.records}`);
+      }
+    } finally {
+      events.close();
     }
     const records = list.length * s.batch;
     return {
@@ -448,8 +502,12 @@ export async function benchPipeline(
 ): Promise<BenchResult[]> {
   // What can fail before the stack starts does: nothing is left running when it throws.
   const pipeline = await shippedPipeline();
-  const handlers: Handlers = { pipeline, runRegistry: pipeline.memoryRunRegistry() };
   const dir = mkdtempSync(join(tmpdir(), 'tgstream-kcat-'));
+  const handlers: Handlers = {
+    pipeline,
+    runRegistry: pipeline.memoryRunRegistry(),
+    scratch: dir,
+  };
   const kcatFile = join(dir, 'lines.tsv');
   const next = { offset: 0 };
   const out: BenchResult[] = [];

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeKafkaEvent } from '../../../lib/event/index.ts';
 import {
   ROUND_RECORDS,
-  eventTexts,
+  writeEventFile,
   kcatLine,
   lazyEvents,
   writeKcatFile,
@@ -50,21 +50,55 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
     );
   });
 
-  it('writes each event as the JSON bytes of what its function builds, one buffer an event', () => {
-    const list = lazyEvents('companies-stream', 5, 6, 3);
-    const texts = eventTexts(list);
-    expect(texts).toHaveLength(2);
-    const fromBytes = texts.map((t) => decodeKafkaEvent(JSON.parse(t.toString('utf8'))));
-    // Each built again: the same records (timestamps aside: each build stamps its own).
-    const built = list.map((build) => decodeKafkaEvent(build()));
-    const strip = (b: ReturnType<typeof decodeKafkaEvent>) =>
-      b.records.map(({ timestamp: _t, ...r }) => ({
-        ...r,
-        key: r.key?.toString(),
-        value: r.value?.toString(),
-      }));
-    expect(fromBytes.map(strip)).toEqual(built.map(strip));
-    expect(fromBytes.flatMap((b) => b.records.map((r) => r.offset))).toEqual([5, 6, 7, 8, 9, 10]);
+  it('writes each event as the JSON of what its function builds, and reads each back alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
+    try {
+      const list = lazyEvents('companies-stream', 5, 6, 3);
+      const events = writeEventFile(join(dir, 'events.json'), list);
+      try {
+        expect(events.count).toBe(2);
+        // The second first: each is read from where it was written, not in sequence.
+        const read = [1, 0].map((i) => decodeKafkaEvent(JSON.parse(events.text(i))));
+        const built = list.map((build) => decodeKafkaEvent(build()));
+        const strip = (b: ReturnType<typeof decodeKafkaEvent>) =>
+          b.records.map(({ timestamp: _t, ...r }) => ({
+            ...r,
+            key: r.key?.toString(),
+            value: r.value?.toString(),
+          }));
+        // The same records (timestamps aside: each build stamps its own).
+        expect(read.map(strip)).toEqual([built[1], built[0]].map((b) => strip(b!)));
+        expect(read[1]?.records.map((r) => r.offset)).toEqual([5, 6, 7]);
+      } finally {
+        events.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says which event a file cut short ends inside', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
+    try {
+      const file = join(dir, 'events.json');
+      const events = writeEventFile(file, lazyEvents('companies-stream', 0, 4, 2));
+      try {
+        const first = Buffer.byteLength(events.text(0));
+        truncateSync(file, first + 10);
+        expect(() => events.text(1)).toThrow(
+          expect.objectContaining({
+            code: 'BENCH_EVENT_FILE_SHORT',
+            message: expect.stringContaining(
+              `ends at byte ${first + 10}, inside event 1`,
+            ) as string,
+          }),
+        );
+      } finally {
+        events.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("kcat's line is its key, a tab and the JSON value, one line", () => {
