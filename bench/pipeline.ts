@@ -96,21 +96,28 @@ export function lazyEvents(
 /** A step's events as JSON in a file ({@link writeEventFile}). */
 export interface EventFile {
   readonly count: number;
-  /** Event `i`'s JSON text, read from the file through one buffer kept for all the reads. */
+  /**
+   * Event `i`'s JSON text, read from the file through one buffer kept from the first read to
+   * {@link EventFile.close}.
+   *
+   * @throws LocalError `BENCH_EVENT_OUT_OF_RANGE` for an `i` not below {@link EventFile.count};
+   * `BENCH_EVENT_FILE_SHORT` when the file holds fewer bytes than the event had.
+   */
   text(i: number): string;
+  /** Closes the file and deletes it. */
   close(): void;
 }
 
 /**
  * Each event of `list` built and written as JSON into `file`, to be read back one at a time as
  * text, as Lambda's runtime receives an event: the Node.js runtime interface client takes the
- * body from its native client as a string (aws/aws-lambda-nodejs-runtime-interface-client,
- * src/client/rapid-client.ts; the managed nodejs22.x runtime is taken to do the same, not
- * verified), so an invocation's only garbage before the parse is that string. The bytes pass through one buffer, kept: read into a buffer of their own each
- * time, or all held in memory (a 1,000-record step's 20 MB), they left V8 with external memory
- * to account for that Lambda does not have (in ad-hoc runs with the function's semi-space, 11
- * to 23 mark-compacts a run of the 1,000-record streaming group against 4 to 8; scripts not
- * kept).
+ * body from its native client as a string (aws/aws-lambda-nodejs-runtime-interface-client:
+ * `src/native/rapid-client.cc` makes it, `src/client/rapid-client.ts` hands it on; the managed
+ * nodejs22.x runtime is taken to do the same, not verified), so an invocation's only garbage
+ * before the parse is that string. The bytes pass through one buffer, kept while the file is
+ * read: held in memory instead (a 1,000-record step's 20 MB of buffers), the events left V8
+ * with external memory Lambda does not have to account for. The building itself makes garbage
+ * (records, base64, JSON text): the pipeline bench writes a group's files before its warm-up.
  *
  * @throws LocalError `BENCH_EVENT_FILE_SHORT` when the file holds fewer bytes than an event had.
  */
@@ -121,21 +128,36 @@ export function writeEventFile(file: string, list: readonly (() => unknown)[]): 
   try {
     let at = 0;
     for (const build of list) {
-      const bytes = Buffer.from(JSON.stringify(build()));
-      for (let w = 0; w < bytes.length;) w += writeSync(fd, bytes, w, bytes.length - w, at + w);
-      spans.push({ offset: at, length: bytes.length });
-      at += bytes.length;
-      longest = Math.max(longest, bytes.length);
+      const json = JSON.stringify(build());
+      const length = Buffer.byteLength(json);
+      let written = writeSync(fd, json, at);
+      if (written < length) {
+        // A partial write (rare for a file): the rest from the bytes.
+        const bytes = Buffer.from(json);
+        while (written < length)
+          written += writeSync(fd, bytes, written, length - written, at + written);
+      }
+      spans.push({ offset: at, length });
+      at += length;
+      longest = Math.max(longest, length);
     }
   } catch (error) {
     closeSync(fd);
+    rmSync(file, { force: true });
     throw error;
   }
-  const through = Buffer.allocUnsafeSlow(longest);
+  let through: Buffer | undefined;
   return {
     count: spans.length,
     text(i) {
-      const { offset, length } = spans[i] as { offset: number; length: number };
+      const span = spans[i];
+      if (span === undefined)
+        throw new LocalError(
+          'BENCH_EVENT_OUT_OF_RANGE',
+          `${file} holds events 0 to ${spans.length - 1}, not ${i}`,
+        );
+      const { offset, length } = span;
+      through ??= Buffer.allocUnsafeSlow(longest);
       for (let got = 0; got < length;) {
         const n = readSync(fd, through, got, length - got, offset + got);
         if (n === 0)
@@ -147,7 +169,11 @@ export function writeEventFile(file: string, list: readonly (() => unknown)[]): 
       }
       return through.toString('utf8', 0, length);
     },
-    close: () => closeSync(fd),
+    close: () => {
+      through = undefined;
+      closeSync(fd);
+      rmSync(file, { force: true });
+    },
   };
 }
 
@@ -232,17 +258,17 @@ const nameOf = ({ mode, batch, partitions = 1, concurrency, chunkBytes }: Scenar
 interface Handlers {
   readonly pipeline: ShippedPipeline;
   readonly runRegistry: RunRegistry;
-  /** A directory for the steps' event files. */
+  /** A directory for the groups' event files. */
   readonly scratch: string;
 }
 
 /**
- * A handler for one scenario and how fast it takes a list of events. The handlers of a run share
+ * A handler for one scenario and how fast it takes a file of events. The handlers of a run share
  * one run registry, as the deployed function's containers share theirs (SSM, functions/stream.ts):
  * a later scenario's handler finds the streaming run an earlier one started instead of starting
  * a second run of the job.
  */
-function candidate(stack: BenchStack, s: Scenario, { pipeline, runRegistry, scratch }: Handlers) {
+function candidate(stack: BenchStack, s: Scenario, { pipeline, runRegistry }: Handlers) {
   const base = stack.connector(s.mode, s.batch);
   const overrides: Record<string, string> = {
     ...(s.concurrency === undefined
@@ -257,38 +283,30 @@ function candidate(stack: BenchStack, s: Scenario, { pipeline, runRegistry, scra
     logger: silentLogger(),
   });
   /**
-   * Records per second of the handler's invocations over `list`, and of the handler together
-   * with the parse of each event. Lambda's runtime receives an invocation's event as JSON bytes
-   * and parses their text before it calls the handler (billed, but not the handler's work): the
-   * step's events are written to a file before its first invocation ({@link writeEventFile}),
-   * and each invocation's text is read outside both timed spans, then parsed (timed apart) and
-   * handed to the handler (timed). So the bench's own
-   * building of events (records, base64, JSON.stringify) happens before the step, not between
-   * invocations, where its garbage would fill V8's young generation and bring collections into
-   * the handler's timed spans that Lambda does not have.
+   * Records per second of the handler's invocations over the events of `events`, and of the
+   * handler together with the parse of each event. Lambda's runtime receives an invocation's
+   * event as JSON text and parses it before it calls the handler (billed, but not the handler's
+   * work): each invocation's text is read from its file ({@link writeEventFile}) outside both
+   * timed spans, then parsed (timed apart) and handed to the handler (timed).
    */
-  const invoke = async (
-    list: readonly (() => unknown)[],
-  ): Promise<{ handler: number; withParse: number }> => {
-    const events = writeEventFile(join(scratch, 'events.json'), list);
+  const invoke = async (events: EventFile): Promise<{ handler: number; withParse: number }> => {
     let elapsed = 0n;
     let parsing = 0n;
-    try {
-      for (let i = 0; i < events.count; i++) {
-        const text = events.text(i);
-        const parseStarted = process.hrtime.bigint();
-        const event: unknown = JSON.parse(text);
-        const started = process.hrtime.bigint();
-        parsing += started - parseStarted;
-        const r = await handler(event, benchContext());
-        elapsed += process.hrtime.bigint() - started;
-        if (r.records !== s.batch || r.loaded !== s.batch)
-          throw new Error(`${s.mode}: a batch of ${s.batch} loaded ${r.loaded} of ${r.records}`);
-      }
-    } finally {
-      events.close();
+    for (let i = 0; i < events.count; i++) {
+      const text = events.text(i);
+      const parseStarted = process.hrtime.bigint();
+      const event: unknown = JSON.parse(text);
+      const started = process.hrtime.bigint();
+      parsing += started - parseStarted;
+      const r = await handler(event, benchContext());
+      elapsed += process.hrtime.bigint() - started;
+      if (r.records !== s.batch || r.loaded !== s.batch)
+        throw new LocalError(
+          'BENCH_BATCH_NOT_LOADED',
+          `${nameOf(s)}: a batch of ${s.batch} loaded ${r.loaded} of ${r.records}`,
+        );
     }
-    const records = list.length * s.batch;
+    const records = events.count * s.batch;
     return {
       handler: records / (Number(elapsed) / 1e9),
       withParse: records / (Number(elapsed + parsing) / 1e9),
@@ -363,18 +381,29 @@ async function scenario(
   ];
   const invoked = async (
     run: (typeof runs)[number],
-    list: (() => unknown)[],
+    events: EventFile,
   ): Promise<{ handler: number; withParse: number }> => {
-    const rates = await run.invoke(list);
-    if (run.streamedTo !== undefined) stack.produced(run.streamedTo, list.length * run.s.batch);
+    const rates = await run.invoke(events);
+    if (run.streamedTo !== undefined) stack.produced(run.streamedTo, events.count * run.s.batch);
     return rates;
   };
-  const take = (s: Scenario, count: number): (() => unknown)[] => {
+  const files: EventFile[] = [];
+  /** The events of the next `count` records of `s`, written to a file of their own. */
+  const take = (s: Scenario, count: number): EventFile => {
     const list = lazyEvents(stack.sourceTopic(s.mode), next.offset, count, s.batch, s.partitions);
     next.offset += count;
-    return list;
+    const file = writeEventFile(join(handlers.scratch, `events-${files.length}.json`), list);
+    files.push(file);
+    return file;
   };
   try {
+    // Every event of the group written before its warm-up, so the garbage of building them
+    // (records, base64, JSON text) is made, and mostly collected, before anything is timed.
+    const warmUps = runs.map((r) => {
+      const count = Math.max(r.s.batch, WARM_UP_RECORDS);
+      return { first: take(r.s, r.s.batch), rest: take(r.s, count - r.s.batch) };
+    });
+    const rounds = Array.from({ length: ROUNDS }, () => runs.map((r) => take(r.s, ROUND_RECORDS)));
     // Warm-up, one round's worth of records: connects the producer, in streaming mode starts
     // the run the rounds use, and lets V8 optimize the handler's code as a warm Lambda
     // instance has (in ad-hoc runs, not kept, the first rounds of 1,000-record batches were
@@ -383,9 +412,9 @@ async function scenario(
     // connecting while 100,000 records (about 6 MB) go by would find the oldest already deleted,
     // since librdkafka's mock broker keeps 5 MiB a partition (lib/local/EMULATOR.md).
     let unsettled = 0;
-    for (const r of runs) {
-      const warmUp = take(r.s, Math.max(r.s.batch, WARM_UP_RECORDS));
-      await invoked(r, warmUp.slice(0, 1));
+    for (const [k, r] of runs.entries()) {
+      const warmUp = warmUps[k] as { first: EventFile; rest: EventFile };
+      await invoked(r, warmUp.first);
       if (!(await stack.settle())) {
         // Sending the rest would let the broker delete what the run has not read.
         if (r.streamedTo !== undefined)
@@ -395,10 +424,10 @@ async function scenario(
           );
         unsettled++;
       }
-      await invoked(r, warmUp.slice(1));
+      await invoked(r, warmUp.rest);
     }
     for (let i = 0; i < ROUNDS; i++) {
-      const lists = runs.map((r) => take(r.s, ROUND_RECORDS));
+      const lists = rounds[i] as EventFile[];
       const steps: (() => Promise<void>)[] = [
         ...baselines.map((base) => async () => {
           base.b.push(
@@ -413,7 +442,7 @@ async function scenario(
           stack.produced(base.topic, ROUND_RECORDS);
         }),
         ...runs.map((run, k) => async () => {
-          const rates = await invoked(run, lists[k] as (() => unknown)[]);
+          const rates = await invoked(run, lists[k] as EventFile);
           run.c.push(rates.handler);
           run.p.push(rates.withParse);
         }),
@@ -468,6 +497,7 @@ async function scenario(
         : []),
     ]);
   } finally {
+    for (const file of files) file.close();
     for (const r of runs) await r.handler.close();
   }
 }
@@ -502,7 +532,7 @@ export async function benchPipeline(
 ): Promise<BenchResult[]> {
   // What can fail before the stack starts does: nothing is left running when it throws.
   const pipeline = await shippedPipeline();
-  const dir = mkdtempSync(join(tmpdir(), 'tgstream-kcat-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tgstream-pipeline-'));
   const handlers: Handlers = {
     pipeline,
     runRegistry: pipeline.memoryRunRegistry(),

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,6 +72,48 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
       } finally {
         events.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names an event it does not hold, and deletes its file when closed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
+    try {
+      const file = join(dir, 'events.json');
+      const events = writeEventFile(file, lazyEvents('companies-stream', 0, 4, 2));
+      try {
+        expect(() => events.text(2)).toThrow(
+          expect.objectContaining({
+            code: 'BENCH_EVENT_OUT_OF_RANGE',
+            message: expect.stringContaining('holds events 0 to 1, not 2') as string,
+          }),
+        );
+        expect(existsSync(file)).toBe(true);
+      } finally {
+        events.close();
+      }
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('closes and deletes its file when building an event fails, and passes the error on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
+    try {
+      const file = join(dir, 'events.json');
+      const open = () => readdirSync('/proc/self/fd').length;
+      const before = open();
+      const failing = [
+        ...lazyEvents('companies-stream', 0, 2, 2),
+        () => {
+          throw new Error('no event');
+        },
+      ];
+      expect(() => writeEventFile(file, failing)).toThrow('no event');
+      expect(open()).toBe(before);
+      expect(existsSync(file)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
