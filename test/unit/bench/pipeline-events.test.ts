@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeKafkaEvent } from '../../../lib/event/index.ts';
 import {
   ROUND_RECORDS,
-  writeEventFile,
   kcatLine,
   lazyEvents,
+  writeEventFile,
   writeKcatFile,
+  type EventFile,
 } from '../../../bench/pipeline.ts';
 
 /** The records of lazyEvents' events, in order, each with the line kcat's file would hold for it. */
@@ -31,6 +32,30 @@ const expected = (n: number, partitions: number) => ({
 const byCoordinates = (a: { partition: number; offset: number }, b: typeof a) =>
   a.partition - b.partition || a.offset - b.offset;
 
+/** Runs `test` with a path for an event file in a fresh directory, removed afterwards. */
+const inScratch = (test: (file: string) => void): void => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
+  try {
+    test(join(dir, 'events.json'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+/** Runs `test` with an event file of `list`, closed afterwards. */
+const withEvents = (
+  file: string,
+  list: readonly (() => unknown)[],
+  test: (events: EventFile) => void,
+): void => {
+  const events = writeEventFile(file, list);
+  try {
+    test(events);
+  } finally {
+    events.close();
+  }
+};
+
 describe('the pipeline bench: the handler and kcat send the same lines', () => {
   it("gives record n kcat's line n mod ROUND_RECORDS, across a wrap inside a batch, at ever higher offsets", () => {
     // Batches of 4 from ROUND_RECORDS - 3: the wrap falls between the third and fourth record
@@ -50,12 +75,10 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
     );
   });
 
-  it('writes each event as the JSON of what its function builds, and reads each back alone', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
-    try {
+  it('writes each event as the JSON of what its function builds, and reads each back alone', () =>
+    inScratch((file) => {
       const list = lazyEvents('companies-stream', 5, 6, 3);
-      const events = writeEventFile(join(dir, 'events.json'), list);
-      try {
+      withEvents(file, list, (events) => {
         expect(events.count).toBe(2);
         // The second first: each is read from where it was written, not in sequence.
         const read = [1, 0].map((i) => decodeKafkaEvent(JSON.parse(events.text(i))));
@@ -69,20 +92,12 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
         // The same records (timestamps aside: each build stamps its own).
         expect(read.map(strip)).toEqual([built[1], built[0]].map((b) => strip(b!)));
         expect(read[1]?.records.map((r) => r.offset)).toEqual([5, 6, 7]);
-      } finally {
-        events.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      });
+    }));
 
-  it('names an event it does not hold, and deletes its file when closed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
-    try {
-      const file = join(dir, 'events.json');
-      const events = writeEventFile(file, lazyEvents('companies-stream', 0, 4, 2));
-      try {
+  it('names an event it does not hold, and deletes its file when closed', () =>
+    inScratch((file) => {
+      withEvents(file, lazyEvents('companies-stream', 0, 4, 2), (events) => {
         expect(() => events.text(2)).toThrow(
           expect.objectContaining({
             code: 'BENCH_EVENT_OUT_OF_RANGE',
@@ -90,19 +105,12 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
           }),
         );
         expect(existsSync(file)).toBe(true);
-      } finally {
-        events.close();
-      }
+      });
       expect(existsSync(file)).toBe(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('closes and deletes its file when building an event fails, and passes the error on', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
-    try {
-      const file = join(dir, 'events.json');
+  it('closes and deletes its file when building an event fails, and passes the error on', () =>
+    inScratch((file) => {
       const open = () => readdirSync('/proc/self/fd').length;
       const before = open();
       const failing = [
@@ -114,17 +122,11 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
       expect(() => writeEventFile(file, failing)).toThrow('no event');
       expect(open()).toBe(before);
       expect(existsSync(file)).toBe(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('says which event a file cut short ends inside', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
-    try {
-      const file = join(dir, 'events.json');
-      const events = writeEventFile(file, lazyEvents('companies-stream', 0, 4, 2));
-      try {
+  it('says which event a file cut short ends inside', () =>
+    inScratch((file) => {
+      withEvents(file, lazyEvents('companies-stream', 0, 4, 2), (events) => {
         const first = Buffer.byteLength(events.text(0));
         truncateSync(file, first + 10);
         expect(() => events.text(1)).toThrow(
@@ -135,13 +137,8 @@ describe('the pipeline bench: the handler and kcat send the same lines', () => {
             ) as string,
           }),
         );
-      } finally {
-        events.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      });
+    }));
 
   it("kcat's line is its key, a tab and the JSON value, one line", () => {
     expect(kcatLine(7)).toBe('c7\t{"company":"Company 7","employee_num":7}\n');
