@@ -100,11 +100,12 @@ export interface EventFile {
    * Event `i`'s JSON text, read from the file through one buffer kept from the first read to
    * {@link EventFile.close}.
    *
-   * @throws LocalError `BENCH_EVENT_OUT_OF_RANGE` for an `i` not below {@link EventFile.count};
+   * @throws LocalError `BENCH_EVENT_OUT_OF_RANGE` for an `i` not below {@link EventFile.count}, or
+   * once closed;
    * `BENCH_EVENT_FILE_SHORT` when the file holds fewer bytes than the event had.
    */
   text(i: number): string;
-  /** Closes the file and deletes it. */
+  /** Closes the file and deletes it, its buffer with it; again, does nothing. */
   close(): void;
 }
 
@@ -119,7 +120,7 @@ export interface EventFile {
  * with external memory Lambda does not have to account for. The building itself makes garbage
  * (records, base64, JSON text): the pipeline bench writes a group's files before its warm-up.
  *
- * @throws LocalError `BENCH_EVENT_FILE_SHORT` when the file holds fewer bytes than an event had.
+ * @throws what building an event or writing the file throws, after closing and deleting it.
  */
 export function writeEventFile(file: string, list: readonly (() => unknown)[]): EventFile {
   const fd = openSync(file, 'w+');
@@ -128,15 +129,10 @@ export function writeEventFile(file: string, list: readonly (() => unknown)[]): 
   try {
     let at = 0;
     for (const build of list) {
-      const json = JSON.stringify(build());
-      const length = Buffer.byteLength(json);
-      let written = writeSync(fd, json, at);
-      if (written < length) {
-        // A partial write (rare for a file): the rest from the bytes.
-        const bytes = Buffer.from(json);
-        while (written < length)
-          written += writeSync(fd, bytes, written, length - written, at + written);
-      }
+      const bytes = Buffer.from(JSON.stringify(build()));
+      const length = bytes.length;
+      for (let written = 0; written < length;)
+        written += writeSync(fd, bytes, written, length - written, at + written);
       spans.push({ offset: at, length });
       at += length;
       longest = Math.max(longest, length);
@@ -147,14 +143,15 @@ export function writeEventFile(file: string, list: readonly (() => unknown)[]): 
     throw error;
   }
   let through: Buffer | undefined;
+  let closed = false;
   return {
     count: spans.length,
     text(i) {
       const span = spans[i];
-      if (span === undefined)
+      if (span === undefined || closed)
         throw new LocalError(
           'BENCH_EVENT_OUT_OF_RANGE',
-          `${file} holds events 0 to ${spans.length - 1}, not ${i}`,
+          `${file} ${closed ? 'is closed' : `holds ${spans.length} event(s)`}: no event ${i}`,
         );
       const { offset, length } = span;
       through ??= Buffer.allocUnsafeSlow(longest);
@@ -170,6 +167,8 @@ export function writeEventFile(file: string, list: readonly (() => unknown)[]): 
       return through.toString('utf8', 0, length);
     },
     close: () => {
+      if (closed) return;
+      closed = true;
       through = undefined;
       closeSync(fd);
       rmSync(file, { force: true });
@@ -383,9 +382,14 @@ async function scenario(
     run: (typeof runs)[number],
     events: EventFile,
   ): Promise<{ handler: number; withParse: number }> => {
-    const rates = await run.invoke(events);
-    if (run.streamedTo !== undefined) stack.produced(run.streamedTo, events.count * run.s.batch);
-    return rates;
+    try {
+      const rates = await run.invoke(events);
+      if (run.streamedTo !== undefined) stack.produced(run.streamedTo, events.count * run.s.batch);
+      return rates;
+    } finally {
+      // Read once: its buffer and file go now, not when the group ends.
+      events.close();
+    }
   };
   const files: EventFile[] = [];
   /** The events of the next `count` records of `s`, written to a file of their own. */
