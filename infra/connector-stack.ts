@@ -51,10 +51,11 @@ export const semiSpaceMbFor = (memoryMb: number): number =>
  * The stream function's NODE_OPTIONS: {@link FUNCTION_NODE_OPTIONS} and the semi-space Lambda's
  * bootstrap gives its memory ({@link semiSpaceMbFor}; 51 MB at 1,024, which V8 rounds up to a
  * power of two, 64). A bootstrap that sets one on Node's command line overrides NODE_OPTIONS with
- * the same size; one that sets none would leave V8's default (16 MB on 64-bit). Either way the
- * function runs with the size the pipeline bench runs the handler with (these options, as Node
- * flags). Not set for speed: with the bench's events built before each group, the default
- * measured the same (README, "The young generation").
+ * the same size; one that sets none would, without these options, leave V8's default (16 MB on
+ * 64-bit). Either way the function runs with the size the pipeline bench runs the handler with
+ * (these options, as Node flags); a bootstrap passing another size would win. Not set for
+ * speed: with the bench's events built before each group, no difference from the default was
+ * detected (README, "The young generation").
  */
 export const streamNodeOptions = (memoryMb: number): string =>
   `${FUNCTION_NODE_OPTIONS} --max-semi-space-size=${semiSpaceMbFor(memoryMb)}`;
