@@ -70,6 +70,26 @@ export class FakeDelivery implements KafkaDelivery {
   }
 }
 
+/**
+ * A {@link FakeDelivery} that records each send's abort signal; with `hang`, a send with a
+ * signal waits for it and fails with its reason instead of answering.
+ */
+export class SignalDelivery extends FakeDelivery {
+  readonly signals: AbortSignal[] = [];
+  hang = false;
+  override send(
+    records: readonly OutRecord[],
+    options?: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<ProducedRange[]> {
+    const signal = options?.signal;
+    if (signal) this.signals.push(signal);
+    if (!this.hang || signal === undefined) return super.send(records, options);
+    return new Promise((_, reject) =>
+      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+    );
+  }
+}
+
 /** A TigerGraph loader that "loads" what FakeDelivery holds, from each run's start offsets. */
 export class FakeTigerGraph implements TigerGraphClient {
   readonly runs: LoadingJobRun[] = [];

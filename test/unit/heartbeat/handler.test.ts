@@ -8,7 +8,7 @@ import {
   type HeartbeatHandlerDeps,
 } from '../../../lib/heartbeat/index.ts';
 import { silentLogger } from '../../../lib/observability/index.ts';
-import { FakeDelivery, testConfig } from '../../helpers/fakes.ts';
+import { FakeDelivery, SignalDelivery, testConfig } from '../../helpers/fakes.ts';
 
 const context = {
   awsRequestId: 'heartbeat-unit',
@@ -138,18 +138,9 @@ describe('heartbeat handler', () => {
   describe("the deadline's signal", () => {
     /** A delivery recording each send's signal; `hang`: sends wait for the signal to abort. */
     const recording = (hang = false) => {
-      const signals: AbortSignal[] = [];
-      const delivery = new FakeDelivery({ heartbeats: 1 });
-      const send = delivery.send.bind(delivery);
-      delivery.send = (records, options) => {
-        const signal = options?.signal;
-        if (signal) signals.push(signal);
-        if (!hang || signal === undefined) return send(records, options);
-        return new Promise((_, reject) =>
-          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
-        );
-      };
-      return { delivery, signals };
+      const delivery = new SignalDelivery({ heartbeats: 1 });
+      delivery.hang = hang;
+      return { delivery, signals: delivery.signals };
     };
     // The deadline, less the handler's 1 s margin, is 50 ms away.
     const short = {

@@ -7,10 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { ConnectorConfig } from '../../../lib/config/index.ts';
 import { TigerStreamError } from '../../../lib/errors/index.ts';
 import { encodeKafkaEvent } from '../../../lib/event/index.ts';
-import type { OutRecord, ProducedRange } from '../../../lib/kafka/index.ts';
 import { silentLogger } from '../../../lib/observability/index.ts';
 import { createStreamHandler } from '../../../lib/pipeline/index.ts';
-import { FakeDelivery, testConfig } from '../../helpers/fakes.ts';
+import { SignalDelivery, testConfig } from '../../helpers/fakes.ts';
 import { VALID, edit } from '../../helpers/config.ts';
 
 /** The example connector without its tigergraph.* keys: mirror-only, nothing but the produce. */
@@ -49,23 +48,6 @@ const event = () =>
 /** A context whose deadline, less the handler's 2 s margin, is `ms` away. */
 const contextWith = (ms: number): Context =>
   ({ awsRequestId: 'deadline', getRemainingTimeInMillis: () => 2000 + ms }) as unknown as Context;
-
-/** Records the signal of each send; `hang` sends wait for their signal instead of answering. */
-class SignalDelivery extends FakeDelivery {
-  readonly signals: AbortSignal[] = [];
-  hang = false;
-  override send(
-    records: readonly OutRecord[],
-    options?: { signal?: AbortSignal; timeoutMs?: number },
-  ): Promise<ProducedRange[]> {
-    if (options?.signal) this.signals.push(options.signal);
-    const signal = options?.signal;
-    if (!this.hang || signal === undefined) return super.send(records, options);
-    return new Promise((_, reject) =>
-      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
-    );
-  }
-}
 
 const build = (delivery: SignalDelivery) =>
   createStreamHandler({
